@@ -1,0 +1,378 @@
+package main
+
+// serve.go is the running process: it loads the configuration, binds
+// every listen address, writes the pid file, and reacts to nginx's
+// signals — HUP reload, QUIT graceful stop, TERM/INT fast stop, USR1
+// reopen logs. A reload swaps the compiled configuration under live
+// connections: keep-alive clients stay connected and their next request
+// sees the new configuration.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"goproxy/confparse"
+	"goproxy/httpcore"
+	"goproxy/httpd"
+	"goproxy/logging"
+	"goproxy/proxy"
+	"goproxy/router"
+	"goproxy/staticfs"
+)
+
+// process is the long-lived state that survives reloads.
+type process struct {
+	opts    confparse.Options
+	current atomic.Pointer[router.Router]
+	errlog  atomic.Pointer[logging.ErrorLog]
+	srv     *httpd.Server
+	static  *staticfs.Handler
+	proxy   *proxy.Manager
+	mu      sync.Mutex
+	lns     map[string]net.Listener // by bind address
+	pidPath string
+}
+
+// dispatch hands each request to the configuration in force.
+type dispatch struct{ p *process }
+
+func (d dispatch) Limits(c *httpd.Conn) httpd.Limits { return d.p.current.Load().Limits(c) }
+func (d dispatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.p.current.Load().ServeHTTP(w, r)
+}
+func (d dispatch) ServeError(w http.ResponseWriter, r *http.Request, e *httpd.StatusError) {
+	d.p.current.Load().ServeError(w, r, e)
+}
+
+// errLogger forwards to the error log in force.
+type errLogger struct{ p *process }
+
+func (e errLogger) FileError(rq *httpcore.Request, level, msg string) {
+	e.p.errlog.Load().FileError(rq, level, msg)
+}
+
+func logDiag(err error) {
+	var d *confparse.Diag
+	if errors.As(err, &d) {
+		os.Stderr.Write(logging.Line(d.Level, d.Error()))
+		return
+	}
+	os.Stderr.Write(logging.Line(confparse.LevelEmerg, err.Error()))
+}
+
+// checkRuntime does what "nginx -t" checks beyond syntax: the log files
+// can be opened.
+func checkRuntime(cfg *confparse.Config) error {
+	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs)
+	if err != nil {
+		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+	}
+	if _, err := logging.NewAccessLog(cfg, el); err != nil {
+		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+	}
+	return nil
+}
+
+// build compiles a configuration into a router.
+func (p *process) build(cfg *confparse.Config) (*router.Router, *logging.ErrorLog, error) {
+	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs)
+	if err != nil {
+		return nil, nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+	}
+	al, err := logging.NewAccessLog(cfg, el)
+	if err != nil {
+		return nil, nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+	}
+	rt, err := router.New(cfg, router.Options{Static: p.static, Proxy: p.proxy.Configure(cfg, el), Log: al})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rt, el, nil
+}
+
+func serve(lo confparse.Options) int {
+	cfg, err := confparse.Load(lo)
+	if err != nil {
+		logDiag(err)
+		return 1
+	}
+	for _, w := range cfg.Warnings {
+		logDiag(w)
+	}
+	if daemonize(cfg) {
+		return 0
+	}
+	p := &process{opts: lo, lns: map[string]net.Listener{}}
+	p.static = staticfs.New(errLogger{p})
+	p.proxy = proxy.NewManager()
+	rt, el, err := p.build(cfg)
+	if err != nil {
+		logDiag(err)
+		daemonReady(err)
+		return 1
+	}
+	p.current.Store(rt)
+	p.errlog.Store(el)
+	p.srv = &httpd.Server{Handler: dispatch{p}}
+	if err := p.listen(rt); err != nil {
+		el.Log(confparse.LevelEmerg, err.Error())
+		if !el.IsStderr() {
+			logDiag(err)
+		}
+		daemonReady(err)
+		return 1
+	}
+	p.pidPath = cfg.Main.PID
+	if err := writePID(p.pidPath); err != nil {
+		el.Log(confparse.LevelEmerg, err.Error())
+		daemonReady(err)
+		return 1
+	}
+	defer os.Remove(p.pidPath)
+	daemonReady(nil)
+	return p.signals()
+}
+
+// bindAddrs decides which sockets to open: a wildcard address of a port
+// covers every specific address of that port, as in nginx.
+func bindAddrs(rt *router.Router) []*confparse.Listen {
+	all := rt.Addresses()
+	wild := map[int]bool{}
+	for _, l := range all {
+		if l.Network == "tcp" && strings.HasPrefix(l.Addr, "0.0.0.0:") {
+			wild[l.Port] = true
+		}
+	}
+	var out []*confparse.Listen
+	for _, l := range all {
+		if l.Network == "tcp" && !strings.HasPrefix(l.Addr, "0.0.0.0:") && !strings.HasPrefix(l.Addr, "[") && wild[l.Port] {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// listen opens the sockets a router needs, keeping those already open,
+// and closes those no longer listed.
+func (p *process) listen(rt *router.Router) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	want := map[string]*confparse.Listen{}
+	for _, l := range bindAddrs(rt) {
+		want[l.Addr] = l
+	}
+	opened := map[string]net.Listener{}
+	for addr, l := range want {
+		if _, ok := p.lns[addr]; ok {
+			continue
+		}
+		ln, err := openListener(l)
+		if err != nil {
+			for _, o := range opened {
+				o.Close()
+			}
+			return err
+		}
+		opened[addr] = ln
+	}
+	for addr, ln := range opened {
+		p.lns[addr] = ln
+		go p.srv.Serve(ln, addr)
+	}
+	for addr, ln := range p.lns {
+		if _, ok := want[addr]; !ok {
+			ln.Close()
+			delete(p.lns, addr)
+		}
+	}
+	return nil
+}
+
+func openListener(l *confparse.Listen) (net.Listener, error) {
+	lc := net.ListenConfig{}
+	network := "tcp"
+	addr := l.Addr
+	if l.Network == "unix" {
+		network = "unix"
+		if c, err := net.Dial("unix", addr); err == nil {
+			c.Close()
+		} else {
+			os.Remove(addr) // a stale socket from an earlier run
+		}
+	} else if strings.HasPrefix(addr, "[") {
+		network = "tcp6"
+		if l.IPv6Only {
+			lc.Control = setIPv6Only
+		}
+	} else {
+		network = "tcp4"
+	}
+	ln, err := lc.Listen(context.Background(), network, addr)
+	if err != nil {
+		var se *os.SyscallError
+		msg := err.Error()
+		if errors.As(err, &se) {
+			var no syscall.Errno
+			if errors.As(se.Err, &no) {
+				s := no.Error()
+				msg = strconv.Itoa(int(no)) + ": " + strings.ToUpper(s[:1]) + s[1:]
+			}
+		}
+		name := addr
+		if l.Network == "unix" {
+			name = "unix:" + addr
+		}
+		return nil, fmt.Errorf("bind() to %s failed (%s)", name, msg)
+	}
+	if ul, ok := ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(true)
+	}
+	return ln, nil
+}
+
+func setIPv6Only(network, address string, c syscall.RawConn) error {
+	var serr error
+	c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 1)
+	})
+	return serr
+}
+
+func writePID(path string) error {
+	if err := os.WriteFile(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0644); err != nil {
+		return fmt.Errorf("open() %q failed (%v)", path, err)
+	}
+	return nil
+}
+
+// reload reads the configuration again; on any error the running one
+// stays in service.
+func (p *process) reload() {
+	el := p.errlog.Load()
+	el.Log(confparse.LevelNotice, "signal 1 (SIGHUP) received from "+sigSource()+", reconfiguring")
+	cfg, err := confparse.Load(p.opts)
+	if err != nil {
+		el.Log(confparse.LevelEmerg, err.Error())
+		return
+	}
+	for _, w := range cfg.Warnings {
+		el.Log(w.Level, w.Error())
+	}
+	rt, nel, err := p.build(cfg)
+	if err != nil {
+		el.Log(confparse.LevelEmerg, err.Error())
+		return
+	}
+	if err := p.listen(rt); err != nil {
+		el.Log(confparse.LevelEmerg, err.Error())
+		return
+	}
+	p.current.Store(rt)
+	p.errlog.Store(nel)
+	if cfg.Main.PID != p.pidPath {
+		if err := writePID(cfg.Main.PID); err == nil {
+			os.Remove(p.pidPath)
+			p.pidPath = cfg.Main.PID
+		}
+	}
+	nel.Log(confparse.LevelNotice, "reconfiguring done")
+}
+
+func sigSource() string { return "the shell" }
+
+// signals waits for signals until the process is told to stop.
+func (p *process) signals() int {
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGWINCH)
+	for s := range ch {
+		switch s {
+		case syscall.SIGHUP:
+			p.reload()
+		case syscall.SIGUSR1:
+			p.errlog.Load().Log(confparse.LevelNotice, "reopening logs")
+			if err := logging.Reopen(); err != nil {
+				p.errlog.Load().Log(confparse.LevelAlert, err.Error())
+			}
+		case syscall.SIGWINCH:
+			// nginx stops its workers here; goproxy has none.
+		case syscall.SIGQUIT:
+			p.errlog.Load().Log(confparse.LevelNotice, "gracefully shutting down")
+			p.closeListeners()
+			ctx := context.Background()
+			if t := p.current.Load().Cfg.Main.WorkerShutdownTimeout; t != nil {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, *t)
+				defer cancel()
+			}
+			p.srv.Shutdown(ctx)
+			p.errlog.Load().Log(confparse.LevelNotice, "exit")
+			return 0
+		case syscall.SIGTERM, syscall.SIGINT:
+			p.errlog.Load().Log(confparse.LevelNotice, "exiting")
+			p.closeListeners()
+			p.srv.Close()
+			// Let connections see the close before the process ends.
+			time.Sleep(10 * time.Millisecond)
+			p.errlog.Load().Log(confparse.LevelNotice, "exit")
+			return 0
+		}
+	}
+	return 0
+}
+
+func (p *process) closeListeners() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for addr, ln := range p.lns {
+		ln.Close()
+		delete(p.lns, addr)
+	}
+}
+
+// sendSignal is "-s stop|quit|reopen|reload": the signal goes to the
+// process in the configuration's pid file.
+func sendSignal(lo confparse.Options, name string) int {
+	cfg, err := confparse.Load(lo)
+	if err != nil {
+		logDiag(err)
+		return 1
+	}
+	path := cfg.Main.PID
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var no syscall.Errno
+		msg := err.Error()
+		if errors.As(err, &no) {
+			s := no.Error()
+			msg = strconv.Itoa(int(no)) + ": " + strings.ToUpper(s[:1]) + s[1:]
+		}
+		os.Stderr.Write(logging.Line(confparse.LevelError, fmt.Sprintf("open() %q failed (%s)", path, msg)))
+		return 1
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		os.Stderr.Write(logging.Line(confparse.LevelError, fmt.Sprintf("invalid PID number %q in %q", strings.TrimSpace(string(b)), path)))
+		return 1
+	}
+	sig := map[string]syscall.Signal{"stop": syscall.SIGTERM, "quit": syscall.SIGQUIT,
+		"reopen": syscall.SIGUSR1, "reload": syscall.SIGHUP}[name]
+	if err := syscall.Kill(pid, sig); err != nil {
+		no, _ := err.(syscall.Errno)
+		s := no.Error()
+		os.Stderr.Write(logging.Line(confparse.LevelAlert, fmt.Sprintf("kill(%d, %d) failed (%d: %s)", pid, int(sig), int(no), strings.ToUpper(s[:1])+s[1:])))
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,284 @@
+package confparse
+
+// build.go walks the statement tree, context by context, handing each
+// statement to its registry row, and expands "include" in place as nginx
+// does. After the walk, inheritance is resolved and cross-references
+// (variables, upstreams) are checked.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Options are the command-line inputs that shape a load.
+type Options struct {
+	Path       string // -c; relative to the working directory
+	Prefix     string // -p; "" means the default prefix
+	Directives string // -g text
+	ErrorLog   string // -e; "" means the default
+}
+
+// DefaultPrefix and DefaultConf are those of Debian's nginx build.
+const (
+	DefaultPrefix = "/usr/share/nginx/"
+	DefaultConf   = "/etc/nginx/nginx.conf"
+	DefaultPID    = "/run/nginx.pid"
+)
+
+type builder struct {
+	cfg      *Config
+	depth    int
+	seen     map[string]bool // files already recorded for -T
+	usedVars map[string]*Stmt
+	warnings []*Diag
+}
+
+// frame is the block being read: its context and the model objects its
+// directives write into (like nginx's ctx pointers).
+type frame struct {
+	ctx      Ctx
+	main     *MainConf
+	events   *EventsConf
+	http     *HTTPConf
+	srvConf  *SrvConf
+	server   *Server
+	loc      *Loc
+	location *Location
+	ups      *Upstream
+	// script is where rewrite-module statements go, in order.
+	script *[]*Op
+}
+
+// Load reads, validates and resolves a configuration.
+func Load(o Options) (*Config, error) {
+	path := o.Path
+	if path == "" {
+		path = DefaultConf
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &Diag{Level: LevelEmerg, Msg: err.Error()}
+	}
+	prefix := o.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if prefix, err = filepath.Abs(prefix); err != nil {
+		return nil, &Diag{Level: LevelEmerg, Msg: err.Error()}
+	}
+	cfg := &Config{
+		Path:       abs,
+		Prefix:     withSlash(prefix),
+		ConfPrefix: withSlash(filepath.Dir(abs)),
+		Main:       &MainConf{},
+	}
+	b := &builder{cfg: cfg, seen: map[string]bool{}, usedVars: map[string]*Stmt{}}
+	f := &frame{ctx: CtxMain, main: cfg.Main}
+	if o.Directives != "" {
+		stmts, d := parseText([]byte(o.Directives), "", true)
+		if d != nil {
+			return nil, d
+		}
+		for _, s := range stmts {
+			s.File, s.Line = "", 0
+		}
+		if err := b.walk(f, stmts); err != nil {
+			return nil, fixCmdline(err)
+		}
+	}
+	stmts, text, d := readFile(abs)
+	if d != nil {
+		return nil, d
+	}
+	b.record(abs, text)
+	if err := b.walk(f, stmts); err != nil {
+		return nil, err
+	}
+	if err := b.finish(); err != nil {
+		return nil, err
+	}
+	cfg.Warnings = b.warnings
+	return cfg, nil
+}
+
+// fixCmdline rewrites a position-less error from -g text as nginx does.
+func fixCmdline(err error) error {
+	if d, ok := err.(*Diag); ok && d.File == "" && !strings.HasSuffix(d.Msg, " in command line") {
+		d.Msg += " in command line"
+	}
+	return err
+}
+
+func withSlash(p string) string {
+	if strings.HasSuffix(p, "/") {
+		return p
+	}
+	return p + "/"
+}
+
+func (b *builder) record(path string, text []byte) {
+	if !b.seen[path] {
+		b.seen[path] = true
+		b.cfg.Files = append(b.cfg.Files, SourceFile{Path: path, Text: text})
+	}
+}
+
+// walk hands each statement of a block to its directive.
+func (b *builder) walk(f *frame, stmts []*Stmt) error {
+	for _, s := range stmts {
+		if s.Name == "include" {
+			if err := b.include(f, s); err != nil {
+				return err
+			}
+			continue
+		}
+		d, err := lookup(f.ctx, s)
+		if err != nil {
+			return err
+		}
+		if d.set == nil {
+			continue // a no-op with nothing to validate
+		}
+		if err := d.set(b, f, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// include expands "include file|mask" in the current block.
+func (b *builder) include(f *frame, s *Stmt) error {
+	return b.includeInto(s, func(stmts []*Stmt) error { return b.walk(f, stmts) })
+}
+
+// includeInto reads the files an include names and hands their statements
+// to walk: blocks of mappings (types, map) read them their own way.
+func (b *builder) includeInto(s *Stmt, walk func([]*Stmt) error) error {
+	if s.IsBlock {
+		return errf(s, "directive %q is not terminated by \";\"", s.Name)
+	}
+	if len(s.Args) != 1 {
+		return errf(s, "invalid number of arguments in %q directive", s.Name)
+	}
+	if b.depth > 32 {
+		return errf(s, "include nesting is too deep (a file includes itself?)")
+	}
+	name := b.confPath(s.Args[0])
+	var files []string
+	if strings.ContainsAny(name, "*?[") {
+		m, err := filepath.Glob(name)
+		if err != nil {
+			return errf(s, "glob() \"%s\" failed (%s)", name, err.Error())
+		}
+		// glob(3) skips dot-files for a "*" that starts a name; filepath.Glob does not.
+		for _, p := range m {
+			if strings.HasPrefix(filepath.Base(p), ".") && !strings.HasPrefix(filepath.Base(name), ".") {
+				continue
+			}
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				continue
+			}
+			files = append(files, p)
+		}
+		sort.Strings(files)
+	} else {
+		files = []string{name}
+	}
+	for _, p := range files {
+		stmts, text, d := readFile(p)
+		if d != nil {
+			d.File, d.Line = s.File, s.Line
+			return d
+		}
+		b.record(p, text)
+		b.depth++
+		err := walk(stmts)
+		b.depth--
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// confPath resolves a path as nginx's ngx_conf_full_name with conf
+// prefix: relative to the directory of the main configuration file.
+func (b *builder) confPath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return b.cfg.ConfPrefix + p
+}
+
+// prefixPath resolves a path relative to the -p prefix, as nginx does for
+// roots, logs and the pid file.
+func (b *builder) prefixPath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return b.cfg.Prefix + p
+}
+
+func (b *builder) warn(s *Stmt, format string, a ...any) {
+	d := &Diag{Level: LevelWarn, Msg: fmt.Sprintf(format, a...)}
+	if s != nil {
+		d.File, d.Line = s.File, s.Line
+	}
+	b.warnings = append(b.warnings, d)
+}
+
+// useVar records a variable reference for the end-of-load check.
+func (b *builder) useVar(name string, s *Stmt) {
+	if _, ok := b.usedVars[name]; !ok {
+		b.usedVars[name] = s
+	}
+}
+
+// finish runs the checks nginx makes after reading everything, then
+// resolves inheritance.
+func (b *builder) finish() error {
+	c := b.cfg
+	if c.Main.Events == nil {
+		return &Diag{Level: LevelEmerg, Msg: `no "events" section in configuration`}
+	}
+	if c.Main.PID == "" {
+		c.Main.PID = DefaultPID
+	}
+	if len(c.Main.ErrorLogs) == 0 {
+		c.Main.ErrorLogs = []*ErrorLog{{Path: "stderr", Level: LevelError}}
+	}
+	if c.HTTP == nil {
+		return b.checkVars()
+	}
+	if err := b.checkVars(); err != nil {
+		return err
+	}
+	if err := b.finishHTTP(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkVars refuses variables nobody defines, as nginx does at the end of
+// its http block: `unknown "foo" variable`.
+func (b *builder) checkVars() error {
+	names := make([]string, 0, len(b.usedVars))
+	for n := range b.usedVars {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		switch knownVariable(n, b.cfg.HTTP) {
+		case varUnknown:
+			return &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("unknown %q variable", n)}
+		case varUnsupported:
+			s := b.usedVars[n]
+			return errf(s, "variable \"$%s\" is not supported by goproxy", n)
+		}
+	}
+	return nil
+}

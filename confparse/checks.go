@@ -1,0 +1,92 @@
+package confparse
+
+// checks.go holds the whole-configuration checks nginx makes once
+// everything is read: listen conflicts, server name conflicts, and
+// goproxy's own warnings about risky configurations.
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// defaultListen is nginx's listen for a server without one: *:80 when
+// started as root, *:8000 otherwise.
+func defaultListen(s *Server) *Listen {
+	port := 80
+	if os.Geteuid() != 0 {
+		port = 8000
+	}
+	return &Listen{Network: "tcp", Addr: fmt.Sprintf("0.0.0.0:%d", port), Port: port, Implicit: true, File: s.File, Line: s.Line}
+}
+
+func (b *builder) checkHTTP() error {
+	h := b.cfg.HTTP
+	defaults := map[string]*Listen{}
+	options := map[string]*Listen{}
+	names := map[string]map[string]bool{} // addr -> names seen
+	for _, s := range h.Servers {
+		for _, l := range s.Listens {
+			if l.DefaultServer {
+				if _, dup := defaults[l.Addr]; dup {
+					return &Diag{Level: LevelEmerg, Msg: "a duplicate default server for " + l.Addr, File: l.File, Line: l.Line}
+				}
+				defaults[l.Addr] = l
+			}
+			if l.Backlog != 0 || l.ReusePort || l.IPv6Only && l.Network == "tcp" && !strings.HasPrefix(l.Addr, "[") {
+				if _, dup := options[l.Addr]; dup {
+					return &Diag{Level: LevelEmerg, Msg: "duplicate listen options for " + l.Addr, File: l.File, Line: l.Line}
+				}
+				options[l.Addr] = l
+			}
+			if names[l.Addr] == nil {
+				names[l.Addr] = map[string]bool{}
+			}
+			for _, n := range s.Names {
+				key := fmt.Sprintf("%d:%v:%s", n.Kind, n.Dot, n.Name)
+				if names[l.Addr][key] {
+					b.warn(nil, "conflicting server name %q on %s, ignored", n.written(), l.Addr)
+					continue
+				}
+				names[l.Addr][key] = true
+			}
+		}
+		for _, l := range s.Locations {
+			b.checkLocation(l)
+		}
+	}
+	return nil
+}
+
+// written gives a server name back as it was written.
+func (n *ServerName) written() string {
+	switch n.Kind {
+	case NameWildcardPrefix:
+		if n.Dot {
+			return "." + n.Name
+		}
+		return "*." + n.Name
+	case NameWildcardSuffix:
+		return n.Name + ".*"
+	case NameRegex:
+		return "~" + n.Name
+	}
+	return n.Name
+}
+
+// checkLocation warns about the classic alias traversal: a prefix
+// location without a trailing slash whose alias ends in one lets
+// "/static../secret" reach the alias' parent in nginx. goproxy refuses
+// such requests at run time; the warning tells the operator to fix it.
+func (b *builder) checkLocation(l *Location) {
+	r := l.Conf.Core.Root
+	if r != nil && r.Alias && l.Regex == nil && l.Modifier != "=" && l.Modifier != "@" &&
+		!strings.HasSuffix(l.Pattern, "/") && strings.HasSuffix(r.Path.Raw, "/") && r.File != "" {
+		b.warnings = append(b.warnings, &Diag{Level: LevelWarn, File: r.File, Line: r.Line,
+			Msg: fmt.Sprintf("location %q has no trailing slash but its alias %q has one: in nginx "+
+				"\"%s../\" escapes the alias directory; goproxy refuses such paths", l.Pattern, r.Path.Raw, l.Pattern)})
+	}
+	for _, c := range l.Locations {
+		b.checkLocation(c)
+	}
+}

@@ -1,0 +1,98 @@
+package confparse
+
+// dump.go renders the typed model as indented JSON for golden tests and
+// for "goproxy -T -q"-style inspection. Durations print as "75s", IP
+// networks as CIDRs, and unset values are left out.
+
+import (
+	"encoding/json"
+	"net"
+	"reflect"
+	"time"
+)
+
+// Dump returns the model as indented JSON.
+func (c *Config) Dump() ([]byte, error) {
+	return json.MarshalIndent(plain(reflect.ValueOf(c)), "", "  ")
+}
+
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	ipNetType    = reflect.TypeOf(net.IPNet{})
+)
+
+// plain converts a model value to maps, slices and scalars, honouring the
+// json tags' names, "-" and omitempty.
+func plain(v reflect.Value) any {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return plain(v.Elem())
+	}
+	switch v.Type() {
+	case durationType:
+		return time.Duration(v.Int()).String()
+	case ipNetType:
+		n := v.Interface().(net.IPNet)
+		return n.String()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		out := map[string]any{}
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, omit := f.Name, false
+			if tag, ok := f.Tag.Lookup("json"); ok {
+				if tag == "-" {
+					continue
+				}
+				if n, opts, _ := cut(tag); n != "" {
+					name = n
+					omit = opts == "omitempty"
+				} else {
+					omit = opts == "omitempty"
+				}
+			}
+			fv := v.Field(i)
+			if omit && fv.IsZero() {
+				continue
+			}
+			if (fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Map) && fv.IsNil() {
+				continue
+			}
+			out[name] = plain(fv)
+		}
+		return out
+	case reflect.Slice:
+		if v.IsNil() {
+			return nil
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = plain(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		out := map[string]any{}
+		for _, k := range v.MapKeys() {
+			out[k.String()] = plain(v.MapIndex(k))
+		}
+		return out
+	}
+	return v.Interface()
+}
+
+func cut(tag string) (string, string, bool) {
+	for i := 0; i < len(tag); i++ {
+		if tag[i] == ',' {
+			return tag[:i], tag[i+1:], true
+		}
+	}
+	return tag, "", false
+}

@@ -1,0 +1,175 @@
+package confparse
+
+// merge.go is the one place that decides inheritance. nginx's rule, which
+// every ngx_conf_merge_* macro follows: a setting not written at a level
+// takes the value of the level around it; a setting written at a level
+// replaces the outer value entirely. For lists (add_header,
+// proxy_set_header, error_page, access_log, allow/deny, index) this is
+// the rule that surprises people: one add_header in a location drops all
+// the server's add_headers there.
+//
+// In the model, "not written" is a nil pointer, slice or map. Fields
+// tagged merge:"-" and plain (non-pointer) values belong to their own
+// level only.
+
+import (
+	"reflect"
+	"time"
+)
+
+// mergeInto fills every unset field of child from parent, recursively
+// through the per-module structs.
+func mergeInto(child, parent any) {
+	mergeValue(reflect.ValueOf(child).Elem(), reflect.ValueOf(parent).Elem())
+}
+
+func mergeValue(c, p reflect.Value) {
+	t := c.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("merge") == "-" || !f.IsExported() {
+			continue
+		}
+		cf, pf := c.Field(i), p.Field(i)
+		switch cf.Kind() {
+		case reflect.Struct:
+			mergeValue(cf, pf)
+		case reflect.Pointer, reflect.Slice, reflect.Map:
+			if cf.IsNil() {
+				cf.Set(pf)
+			}
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// defaultSrv is nginx's server-level defaults.
+func defaultSrv() *SrvConf {
+	return &SrvConf{
+		ClientHeaderTimeout:      ptr(60 * time.Second),
+		ClientHeaderBufferSize:   ptr(int64(1024)),
+		LargeClientHeaderBuffers: &BufSpec{Num: 4, Size: 8192},
+		IgnoreInvalidHeaders:     ptr(true),
+		MergeSlashes:             ptr(true),
+		UnderscoresInHeaders:     ptr(false),
+	}
+}
+
+// defaultLoc is nginx's location-level defaults, as merged at the end of
+// the http block. prefix is the -p prefix (root defaults to "html" in it).
+func defaultLoc(prefix string) *Loc {
+	root := prefix + "html"
+	l := &Loc{}
+	l.Core = CoreLoc{
+		Root:        &DocRoot{Path: &Template{Raw: root, Parts: []Part{{Lit: root}}}},
+		DefaultType: ptr("text/plain"),
+		// Without a types block nginx knows exactly these three.
+		Types:                   map[string]string{"html": "text/html", "gif": "image/gif", "jpg": "image/jpeg"},
+		KeepaliveTimeout:        ptr(75 * time.Second),
+		KeepaliveRequests:       ptr(1000),
+		KeepaliveTime:           ptr(time.Hour),
+		SendTimeout:             ptr(60 * time.Second),
+		ClientMaxBodySize:       ptr(int64(1 << 20)),
+		ClientBodyTimeout:       ptr(60 * time.Second),
+		ClientBodyBufferSize:    ptr(int64(16 << 10)),
+		Etag:                    ptr(true),
+		IfModifiedSince:         ptr("exact"),
+		ServerTokens:            ptr("on"),
+		AbsoluteRedirect:        ptr(true),
+		PortInRedirect:          ptr(true),
+		ServerNameInRedirect:    ptr(false),
+		LogNotFound:             ptr(true),
+		RecursiveErrorPages:     ptr(false),
+		ChunkedTransferEncoding: ptr(true),
+		DisableSymlinks:         ptr("off"),
+		ResolverTimeout:         ptr(30 * time.Second),
+		OpenFileCacheValid:      ptr(60 * time.Second),
+		OpenFileCacheMinUses:    ptr(1),
+		OpenFileCacheErrors:     ptr(false),
+	}
+	l.Index.Files = []*Template{{Raw: "index.html", Parts: []Part{{Lit: "index.html"}}}}
+	l.Autoindex = AutoindexLoc{On: ptr(false), Format: ptr("html"), ExactSize: ptr(true), Localtime: ptr(false)}
+	l.Rewrite = RewriteLoc{Log: ptr(false), UninitWarn: ptr(true)}
+	l.Proxy = ProxyLoc{
+		HTTPVersion:         ptr("1.0"),
+		ConnectTimeout:      ptr(60 * time.Second),
+		ReadTimeout:         ptr(60 * time.Second),
+		SendTimeout:         ptr(60 * time.Second),
+		Buffering:           ptr(true),
+		RequestBuffering:    ptr(true),
+		NextUpstream:        []string{"error", "timeout"},
+		NextUpstreamTries:   ptr(0),
+		NextUpstreamTimeout: ptr(time.Duration(0)),
+		InterceptErrors:     ptr(false),
+		PassRequestHeaders:  ptr(true),
+		PassRequestBody:     ptr(true),
+		IgnoreClientAbort:   ptr(false),
+		SSLVerify:           ptr(false),
+		SSLServerName:       ptr(false),
+		SSLVerifyDepth:      ptr(1),
+		SSLSessionReuse:     ptr(true),
+		SSLProtocols:        []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"},
+	}
+	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
+	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
+	l.Gzip = GzipLoc{
+		On: ptr(false), Types: []string{"text/html"}, MinLength: ptr(int64(20)), CompLevel: ptr(1),
+		Vary: ptr(false), Proxied: []string{"off"}, HTTPVersion: ptr("1.1"), Static: ptr("off"),
+	}
+	return l
+}
+
+// finishHTTP applies defaults and resolves inheritance for the whole http
+// block, top down, so that every Loc holds final values.
+func (b *builder) finishHTTP() error {
+	h := b.cfg.HTTP
+	mergeInto(h.Srv, defaultSrv())
+	mergeInto(h.Loc, defaultLoc(b.cfg.Prefix))
+	mergeScript(h.Loc)
+	for _, s := range h.Servers {
+		mergeInto(s.Srv, h.Srv)
+		mergeInto(s.Loc, h.Loc)
+		mergeScript(s.Loc)
+		if len(s.Listens) == 0 {
+			s.Listens = []*Listen{defaultListen(s)}
+		}
+		if len(s.Names) == 0 {
+			s.Names = []*ServerName{{Name: "", Kind: NameExact}}
+		}
+		for _, l := range s.Locations {
+			mergeLocation(l, s.Loc)
+		}
+	}
+	return b.checkHTTP()
+}
+
+func mergeLocation(l *Location, parent *Loc) {
+	mergeInto(l.Conf, parent)
+	mergeScript(l.Conf)
+	for _, c := range l.Locations {
+		mergeLocation(c, l.Conf)
+	}
+}
+
+// mergeScript resolves the Locs of if and limit_except blocks, which
+// nginx merges from the location they are written in. Their content
+// handler is the location's unless they set their own: a request that
+// enters an "if" is still proxied by the location's proxy_pass.
+func mergeScript(l *Loc) {
+	for _, op := range l.Rewrite.Script {
+		if op.Kind == "if" {
+			inheritBlock(op.Conf, l)
+		}
+	}
+	if le := l.Core.LimitExcept; le != nil {
+		inheritBlock(le.Conf, l)
+	}
+}
+
+func inheritBlock(c, parent *Loc) {
+	mergeInto(c, parent)
+	if c.Proxy.Pass == nil {
+		c.Proxy.Pass = parent.Proxy.Pass
+	}
+}

@@ -1,0 +1,156 @@
+package confparse
+
+// mod_core.go: the top level and the events block (ngx_core_module,
+// ngx_events_module, ngx_errlog_module). goproxy is one process with
+// goroutines, so the directives that shape nginx's workers are no-ops.
+
+import (
+	"strconv"
+	"strings"
+)
+
+const noopWorkers = "goproxy is one process; the Go runtime schedules connections over all CPUs"
+
+func init() {
+	register("ngx_core_module",
+		&Directive{Name: "daemon", Ctx: CtxMain, Args: ArgsFlag, set: mainFlag(func(m *MainConf) **bool { return &m.Daemon }),
+			Note: "goproxy never forks; \"daemon on\" is accepted and it stays in the foreground"},
+		&Directive{Name: "master_process", Ctx: CtxMain, Args: ArgsFlag, set: mainFlag(func(m *MainConf) **bool { return &m.MasterProcess }), Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "pid", Ctx: CtxMain, Args: Args1, set: setPID},
+		&Directive{Name: "env", Ctx: CtxMain, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
+			f.main.Env = append(f.main.Env, s.Args[0])
+			return nil
+		}, Status: NoOp, Note: "goproxy keeps its whole environment"},
+		&Directive{Name: "worker_shutdown_timeout", Ctx: CtxMain, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
+			if f.main.WorkerShutdownTimeout != nil {
+				return dupErr(s)
+			}
+			d, ok := ParseTime(s.Args[0], true)
+			if !ok {
+				return invalidValue(s)
+			}
+			f.main.WorkerShutdownTimeout = &d
+			return nil
+		}},
+		&Directive{Name: "user", Ctx: CtxMain, Args: Args12, Status: NoOp, Note: "run goproxy as the user you want (docker --user, systemd User=)"},
+		&Directive{Name: "worker_processes", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: func(b *builder, f *frame, s *Stmt) error {
+			if s.Args[0] != "auto" {
+				if n, err := strconv.Atoi(s.Args[0]); err != nil || n < 0 {
+					return errf(s, "invalid value %q in %q directive", s.Args[0], s.Name)
+				}
+			}
+			return nil
+		}},
+		&Directive{Name: "worker_rlimit_nofile", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "worker_rlimit_core", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "worker_priority", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "worker_cpu_affinity", Ctx: CtxMain, Args: Args1More, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "working_directory", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: "only used by nginx for core dumps"},
+		&Directive{Name: "pcre_jit", Ctx: CtxMain, Args: ArgsFlag, Status: NoOp, Note: "regexes use Go's regexp package"},
+		&Directive{Name: "timer_resolution", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "thread_pool", Ctx: CtxMain, Args: Args23, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "lock_file", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "worker_aio_requests", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "load_module", Ctx: CtxMain, Args: Args1, set: setLoadModule,
+			Note: "accepted for the modules goproxy has built in; any other module is an error"},
+		&Directive{Name: "events", Ctx: CtxMain, Args: Args0, Block: true, set: setEvents},
+		&Directive{Name: "error_log", Ctx: CtxMain | httpMSL, Args: Args1More, set: setErrorLog},
+	)
+	register("ngx_events_module",
+		&Directive{Name: "worker_connections", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: "connections are goroutines; there is no per-worker table", set: func(b *builder, f *frame, s *Stmt) error {
+			if f.events.WorkerConnections != nil {
+				return dupErr(s)
+			}
+			n, err := strconv.Atoi(s.Args[0])
+			if err != nil || n < 0 {
+				return errf(s, "invalid number %q", s.Args[0])
+			}
+			f.events.WorkerConnections = &n
+			return nil
+		}},
+		&Directive{Name: "use", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: "the Go runtime uses epoll/kqueue itself"},
+		&Directive{Name: "multi_accept", Ctx: CtxEvents, Args: ArgsFlag, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "accept_mutex", Ctx: CtxEvents, Args: ArgsFlag, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "accept_mutex_delay", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "epoll_events", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers},
+	)
+}
+
+func mainFlag(field func(*MainConf) **bool) setFunc {
+	return func(b *builder, f *frame, s *Stmt) error {
+		p := field(f.main)
+		if *p != nil {
+			return dupErr(s)
+		}
+		v, err := parseFlag(s, s.Args[0])
+		if err != nil {
+			return err
+		}
+		*p = &v
+		return nil
+	}
+}
+
+func setPID(b *builder, f *frame, s *Stmt) error {
+	if f.main.PID != "" {
+		return dupErr(s)
+	}
+	f.main.PID = b.prefixPath(s.Args[0])
+	if s.Args[0] == "off" {
+		f.main.PID = "off"
+	}
+	return nil
+}
+
+func setEvents(b *builder, f *frame, s *Stmt) error {
+	if f.main.Events != nil {
+		return dupErr(s)
+	}
+	f.main.Events = &EventsConf{}
+	return b.walk(&frame{ctx: CtxEvents, main: f.main, events: f.main.Events}, s.Block)
+}
+
+// builtinModules are dynamic nginx modules whose work goproxy does
+// itself, so loading them is a no-op.
+var builtinModules = map[string]bool{}
+
+func setLoadModule(b *builder, f *frame, s *Stmt) error {
+	name := s.Args[0]
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	if builtinModules[name] {
+		return nil
+	}
+	return errf(s, "load_module %q: the module is not supported by goproxy", s.Args[0])
+}
+
+// setErrorLog reads "error_log file [level]". Only the main level's logs
+// are used by goproxy; inner levels are kept for the request they serve.
+func setErrorLog(b *builder, f *frame, s *Stmt) error {
+	target := s.Args[0]
+	switch {
+	case target == "stderr":
+	case strings.HasPrefix(target, "syslog:"), strings.HasPrefix(target, "memory:"):
+		return errf(s, "error_log %q is not supported by goproxy", target)
+	default:
+		target = b.prefixPath(target)
+	}
+	l := &ErrorLog{Path: target, Level: LevelError}
+	if len(s.Args) > 2 {
+		return errf(s, "invalid number of arguments in %q directive", s.Name)
+	}
+	if len(s.Args) == 2 {
+		lv, ok := ParseLevel(s.Args[1])
+		if !ok {
+			return errf(s, "invalid log level %q", s.Args[1])
+		}
+		l.Level = lv
+	}
+	if f.ctx == CtxMain {
+		f.main.ErrorLogs = append(f.main.ErrorLogs, l)
+		return nil
+	}
+	f.loc.Log.ErrorLogs = append(f.loc.Log.ErrorLogs, l)
+	return nil
+}

@@ -1,0 +1,459 @@
+package confparse
+
+// mod_http_core.go: ngx_http_core_module — the http, server and location
+// blocks and the settings every location has.
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CoreLoc is ngx_http_core_module's location-level configuration.
+type CoreLoc struct {
+	// Root is root or alias; nginx keeps them in one field, so a nested
+	// location inherits whichever its parent has.
+	Root        *DocRoot          `json:",omitempty"`
+	TryFiles    []*Template       `json:",omitempty" merge:"-"`
+	DefaultType *string           `json:",omitempty"`
+	Types       map[string]string `json:"-"`
+	ErrorPages  []*ErrorPage      `json:",omitempty"`
+	Internal    bool              `json:",omitempty"` // not inherited
+	LimitExcept *LimitExcept      `json:",omitempty" merge:"-"`
+
+	KeepaliveTimeout        *time.Duration `json:",omitempty"`
+	KeepaliveHeader         *time.Duration `json:",omitempty"`
+	KeepaliveRequests       *int           `json:",omitempty"`
+	KeepaliveTime           *time.Duration `json:",omitempty"`
+	SendTimeout             *time.Duration `json:",omitempty"`
+	ClientMaxBodySize       *int64         `json:",omitempty"`
+	ClientBodyTimeout       *time.Duration `json:",omitempty"`
+	ClientBodyBufferSize    *int64         `json:",omitempty"`
+	Etag                    *bool          `json:",omitempty"`
+	IfModifiedSince         *string        `json:",omitempty"`
+	ServerTokens            *string        `json:",omitempty"`
+	AbsoluteRedirect        *bool          `json:",omitempty"`
+	PortInRedirect          *bool          `json:",omitempty"`
+	ServerNameInRedirect    *bool          `json:",omitempty"`
+	MaxRanges               *int           `json:",omitempty"`
+	LogNotFound             *bool          `json:",omitempty"`
+	RecursiveErrorPages     *bool          `json:",omitempty"`
+	ChunkedTransferEncoding *bool          `json:",omitempty"`
+	DisableSymlinks         *string        `json:",omitempty"`
+	Resolver                *Resolver      `json:",omitempty"`
+	ResolverTimeout         *time.Duration `json:",omitempty"`
+	OpenFileCache           *OpenFileCache `json:",omitempty"`
+	OpenFileCacheValid      *time.Duration `json:",omitempty"`
+	OpenFileCacheMinUses    *int           `json:",omitempty"`
+	OpenFileCacheErrors     *bool          `json:",omitempty"`
+}
+
+// DocRoot is root or alias.
+type DocRoot struct {
+	Path  *Template
+	Alias bool `json:",omitempty"`
+	File  string
+	Line  int
+}
+
+// ErrorPage is one error_page directive.
+type ErrorPage struct {
+	Codes []int
+	// Status is the response code after the redirect: 0 keeps the
+	// original, -1 ("=") takes the status of the page's own response.
+	Status int `json:",omitempty"`
+	URI    *Template
+}
+
+// LimitExcept is a limit_except block.
+type LimitExcept struct {
+	Methods []string
+	Conf    *Loc
+}
+
+// Resolver is the resolver directive.
+type Resolver struct {
+	Addrs []string
+	Valid time.Duration `json:",omitempty"`
+	IPv6  bool
+}
+
+// OpenFileCache is open_file_cache; Off means "open_file_cache off".
+type OpenFileCache struct {
+	Off      bool          `json:",omitempty"`
+	Max      int           `json:",omitempty"`
+	Inactive time.Duration `json:",omitempty"`
+}
+
+const noopIO = "I/O tuning of nginx's event loop; Go's runtime and sendfile path decide this"
+
+func coreLoc[T any](get func(*CoreLoc) **T) func(*frame) **T {
+	return loc(func(l *Loc) **T { return get(&l.Core) })
+}
+
+func init() {
+	register("ngx_http_core_module",
+		&Directive{Name: "http", Ctx: CtxMain, Args: Args0, Block: true, set: setHTTP},
+		&Directive{Name: "server", Ctx: CtxHTTP, Args: Args0, Block: true, set: setServer},
+		&Directive{Name: "location", Ctx: CtxServer | CtxLocation, Args: Args12, Block: true, set: setLocation},
+		&Directive{Name: "listen", Ctx: CtxServer, Args: Args1More, set: setListen},
+		&Directive{Name: "server_name", Ctx: CtxServer, Args: Args1More, set: setServerName},
+		&Directive{Name: "root", Ctx: httpMSL | CtxIfLocation, Args: Args1, set: setRoot},
+		&Directive{Name: "alias", Ctx: CtxLocation, Args: Args1, set: setRoot},
+		&Directive{Name: "try_files", Ctx: httpSL, Args: Args2More, set: setTryFiles},
+		&Directive{Name: "default_type", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.DefaultType }), strArg)},
+		&Directive{Name: "types", Ctx: httpMSL, Args: Args0, Block: true, set: setTypes},
+		&Directive{Name: "error_page", Ctx: httpMSL | CtxIfLocation, Args: Args2More, set: setErrorPage},
+		&Directive{Name: "internal", Ctx: CtxLocation, Args: Args0, set: func(b *builder, f *frame, s *Stmt) error {
+			f.loc.Core.Internal = true
+			return nil
+		}},
+		&Directive{Name: "limit_except", Ctx: CtxLocation, Args: Args1More, Block: true, set: setLimitExcept},
+		&Directive{Name: "keepalive_timeout", Ctx: httpMSL, Args: Args12, set: setKeepaliveTimeout},
+		&Directive{Name: "keepalive_requests", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int { return &c.KeepaliveRequests }), numArg)},
+		&Directive{Name: "keepalive_time", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.KeepaliveTime }), msecArg)},
+		&Directive{Name: "send_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.SendTimeout }), msecArg)},
+		&Directive{Name: "client_max_body_size", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int64 { return &c.ClientMaxBodySize }), sizeArg)},
+		&Directive{Name: "client_body_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.ClientBodyTimeout }), msecArg)},
+		&Directive{Name: "client_body_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int64 { return &c.ClientBodyBufferSize }), sizeArg)},
+		&Directive{Name: "etag", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.Etag }), flagArg)},
+		&Directive{Name: "if_modified_since", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.IfModifiedSince }), enumArg("off", "exact", "before"))},
+		&Directive{Name: "server_tokens", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.ServerTokens }), enumArg("off", "on", "build"))},
+		&Directive{Name: "absolute_redirect", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.AbsoluteRedirect }), flagArg)},
+		&Directive{Name: "port_in_redirect", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.PortInRedirect }), flagArg)},
+		&Directive{Name: "server_name_in_redirect", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.ServerNameInRedirect }), flagArg)},
+		&Directive{Name: "max_ranges", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int { return &c.MaxRanges }), numArg)},
+		&Directive{Name: "log_not_found", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.LogNotFound }), flagArg)},
+		&Directive{Name: "recursive_error_pages", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.RecursiveErrorPages }), flagArg)},
+		&Directive{Name: "chunked_transfer_encoding", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.ChunkedTransferEncoding }), flagArg)},
+		&Directive{Name: "disable_symlinks", Ctx: httpMSL, Args: Args12, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.DisableSymlinks }), func(b *builder, s *Stmt) (string, error) {
+			if len(s.Args) == 1 && s.Args[0] == "off" {
+				return "off", nil
+			}
+			return "", errf(s, "%q other than \"off\" is not supported by goproxy", s.Name)
+		}), Note: "only \"off\", nginx's default, is supported"},
+		&Directive{Name: "resolver", Ctx: httpMSL, Args: Args1More, set: setResolver},
+		&Directive{Name: "resolver_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.ResolverTimeout }), msecArg)},
+		&Directive{Name: "open_file_cache", Ctx: httpMSL, Args: Args12, set: setOpenFileCache},
+		&Directive{Name: "open_file_cache_valid", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.OpenFileCacheValid }), secArg)},
+		&Directive{Name: "open_file_cache_min_uses", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int { return &c.OpenFileCacheMinUses }), numArg)},
+		&Directive{Name: "open_file_cache_errors", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.OpenFileCacheErrors }), flagArg)},
+		&Directive{Name: "open_file_cache_events", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, Note: "the cache revalidates by modification time"},
+
+		&Directive{Name: "client_header_timeout", Ctx: CtxHTTP | CtxServer, Args: Args1, set: slot(srv(func(c *SrvConf) **time.Duration { return &c.ClientHeaderTimeout }), msecArg)},
+		&Directive{Name: "client_header_buffer_size", Ctx: CtxHTTP | CtxServer, Args: Args1, set: slot(srv(func(c *SrvConf) **int64 { return &c.ClientHeaderBufferSize }), sizeArg)},
+		&Directive{Name: "large_client_header_buffers", Ctx: CtxHTTP | CtxServer, Args: Args2, set: slot(srv(func(c *SrvConf) **BufSpec { return &c.LargeClientHeaderBuffers }), bufsArg)},
+		&Directive{Name: "ignore_invalid_headers", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.IgnoreInvalidHeaders }), flagArg)},
+		&Directive{Name: "merge_slashes", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.MergeSlashes }), flagArg)},
+		&Directive{Name: "underscores_in_headers", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.UnderscoresInHeaders }), flagArg)},
+
+		// Tuning that has no meaning for a Go server.
+		&Directive{Name: "sendfile", Ctx: httpMSL | CtxIfLocation, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "goproxy always lets the kernel send files (sendfile) when it can"},
+		&Directive{Name: "sendfile_max_chunk", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
+		&Directive{Name: "tcp_nopush", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
+		&Directive{Name: "tcp_nodelay", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "Go sets TCP_NODELAY on every connection"},
+		&Directive{Name: "aio", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
+		&Directive{Name: "aio_write", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
+		&Directive{Name: "directio", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
+		&Directive{Name: "directio_alignment", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
+		&Directive{Name: "output_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopIO},
+		&Directive{Name: "postpone_output", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
+		&Directive{Name: "read_ahead", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
+		&Directive{Name: "send_lowat", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
+		&Directive{Name: "lingering_close", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
+		&Directive{Name: "lingering_time", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
+		&Directive{Name: "lingering_timeout", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
+		&Directive{Name: "reset_timedout_connection", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
+		&Directive{Name: "client_body_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy spools request bodies in the system temporary directory"},
+		&Directive{Name: "client_body_in_single_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
+		&Directive{Name: "connection_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validateSize, Note: "nginx memory-pool tuning"},
+		&Directive{Name: "request_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validateSize, Note: "nginx memory-pool tuning"},
+		&Directive{Name: "server_names_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "server_names_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "types_hash_max_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "types_hash_bucket_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "variables_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "variables_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "subrequest_output_buffer_size", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
+		&Directive{Name: "msie_padding", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "padding for Internet Explorer 6 error pages"},
+		&Directive{Name: "keepalive_disable", Ctx: httpMSL, Args: Args12, Status: NoOp, Note: "workarounds for MSIE 6 and old Safari"},
+		&Directive{Name: "log_subrequest", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "goproxy makes no subrequests to log"},
+	)
+}
+
+func validateFlag(b *builder, f *frame, s *Stmt) error {
+	_, err := parseFlag(s, s.Args[0])
+	return err
+}
+
+func validateSize(b *builder, f *frame, s *Stmt) error {
+	_, err := sizeArg(b, s)
+	return err
+}
+
+func bufsArg(b *builder, s *Stmt) (BufSpec, error) {
+	n, err := strconv.Atoi(s.Args[0])
+	size, ok := ParseSize(s.Args[1])
+	if err != nil || n <= 0 || !ok || size == 0 {
+		return BufSpec{}, invalidValue(s)
+	}
+	return BufSpec{Num: n, Size: size}, nil
+}
+
+func setHTTP(b *builder, f *frame, s *Stmt) error {
+	if b.cfg.HTTP != nil {
+		return dupErr(s)
+	}
+	h := &HTTPConf{Srv: &SrvConf{}, Loc: &Loc{}, LogFormats: map[string]*LogFormat{}, Vars: map[string]bool{}}
+	b.cfg.HTTP = h
+	return b.walk(&frame{ctx: CtxHTTP, main: f.main, http: h, srvConf: h.Srv, loc: h.Loc}, s.Block)
+}
+
+func setServer(b *builder, f *frame, s *Stmt) error {
+	srv := &Server{File: s.File, Line: s.Line, Srv: &SrvConf{}, Loc: &Loc{}}
+	f.http.Servers = append(f.http.Servers, srv)
+	nf := &frame{ctx: CtxServer, main: f.main, http: f.http, srvConf: srv.Srv, server: srv, loc: srv.Loc}
+	nf.script = &srv.Loc.Rewrite.Script
+	return b.walk(nf, s.Block)
+}
+
+// setRoot handles root and alias, which share one field.
+func setRoot(b *builder, f *frame, s *Stmt) error {
+	alias := s.Name == "alias"
+	if r := f.loc.Core.Root; r != nil {
+		if r.Alias == alias {
+			return dupErr(s)
+		}
+		other := "root"
+		if r.Alias {
+			other = "alias"
+		}
+		return errf(s, "%q directive is duplicate, %q directive was specified earlier", s.Name, other)
+	}
+	if alias && f.location != nil && f.location.Modifier == "@" {
+		return errf(s, "\"alias\" directive cannot be used inside the named location")
+	}
+	v := s.Args[0]
+	t, err := b.tmpl(s, v)
+	if err != nil {
+		return err
+	}
+	if t.IsConst() {
+		// nginx resolves a constant path against the prefix now and keeps
+		// a trailing slash of alias but drops that of root.
+		v = b.prefixPath(v)
+		if !alias && len(v) > 1 {
+			v = strings.TrimSuffix(v, "/")
+		}
+		t = &Template{Raw: v, Parts: []Part{{Lit: v}}}
+	}
+	f.loc.Core.Root = &DocRoot{Path: t, Alias: alias, File: s.File, Line: s.Line}
+	return nil
+}
+
+func setTryFiles(b *builder, f *frame, s *Stmt) error {
+	if f.loc.Core.TryFiles != nil {
+		return dupErr(s)
+	}
+	for i, a := range s.Args {
+		if i == len(s.Args)-1 && strings.HasPrefix(a, "=") {
+			code, err := strconv.Atoi(a[1:])
+			if err != nil || code < 1 || code > 999 {
+				return errf(s, "invalid code %q", a)
+			}
+		}
+		t, err := b.tmpl(s, a)
+		if err != nil {
+			return err
+		}
+		f.loc.Core.TryFiles = append(f.loc.Core.TryFiles, t)
+	}
+	return nil
+}
+
+// setTypes reads "types { mime ext ext; }", a block of mappings rather
+// than directives.
+func setTypes(b *builder, f *frame, s *Stmt) error {
+	if f.loc.Core.Types == nil {
+		f.loc.Core.Types = map[string]string{}
+	}
+	return b.walkTypes(f.loc.Core.Types, s.Block)
+}
+
+func (b *builder) walkTypes(m map[string]string, stmts []*Stmt) error {
+	for _, t := range stmts {
+		if t.Name == "include" {
+			if err := b.includeInto(t, func(in []*Stmt) error { return b.walkTypes(m, in) }); err != nil {
+				return err
+			}
+			continue
+		}
+		if t.IsBlock {
+			return errf(t, "unexpected \"{\"")
+		}
+		if len(t.Args) == 0 {
+			return errf(t, "invalid number of arguments in %q directive", "types")
+		}
+		for _, ext := range t.Args {
+			ext = lower(ext)
+			if old, ok := m[ext]; ok && old != t.Name {
+				b.warn(t, "duplicate extension %q, content type: %q, previous content type: %q", ext, t.Name, old)
+			}
+			m[ext] = t.Name
+		}
+	}
+	return nil
+}
+
+func setErrorPage(b *builder, f *frame, s *Stmt) error {
+	ep := &ErrorPage{}
+	args := s.Args
+	uri := args[len(args)-1]
+	args = args[:len(args)-1]
+	if len(args) > 0 && strings.HasPrefix(args[len(args)-1], "=") {
+		v := args[len(args)-1][1:]
+		args = args[:len(args)-1]
+		if v == "" {
+			ep.Status = -1
+		} else {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 999 {
+				return errf(s, "invalid value %q", "="+v)
+			}
+			ep.Status = n
+		}
+	}
+	if len(args) == 0 {
+		return errf(s, "invalid number of arguments in %q directive", s.Name)
+	}
+	for _, c := range args {
+		n, err := strconv.Atoi(c)
+		if err != nil {
+			return errf(s, "invalid value %q", c)
+		}
+		if n < 300 || n > 599 {
+			return errf(s, "value %q must be between 300 and 599", c)
+		}
+		if n == 499 {
+			return errf(s, "value %q must be between 300 and 599", c)
+		}
+		ep.Codes = append(ep.Codes, n)
+	}
+	t, err := b.tmpl(s, uri)
+	if err != nil {
+		return err
+	}
+	ep.URI = t
+	f.loc.Core.ErrorPages = append(f.loc.Core.ErrorPages, ep)
+	return nil
+}
+
+func setLimitExcept(b *builder, f *frame, s *Stmt) error {
+	if f.loc.Core.LimitExcept != nil {
+		return errf(s, "\"limit_except\" directive is duplicate")
+	}
+	le := &LimitExcept{Conf: &Loc{}}
+	for _, m := range s.Args {
+		m = strings.ToUpper(m)
+		switch m {
+		case "GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "OPTIONS",
+			"PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "PATCH":
+		default:
+			return errf(s, "invalid method %q", m)
+		}
+		le.Methods = append(le.Methods, m)
+	}
+	f.loc.Core.LimitExcept = le
+	nf := *f
+	nf.ctx = CtxLimitExcept
+	nf.loc = le.Conf
+	nf.script = nil
+	return b.walk(&nf, s.Block)
+}
+
+func setKeepaliveTimeout(b *builder, f *frame, s *Stmt) error {
+	c := &f.loc.Core
+	if c.KeepaliveTimeout != nil {
+		return dupErr(s)
+	}
+	d, ok := ParseTime(s.Args[0], true)
+	if !ok {
+		return errf(s, "invalid value")
+	}
+	c.KeepaliveTimeout = &d
+	if len(s.Args) == 2 {
+		h, ok := ParseTime(s.Args[1], false)
+		if !ok {
+			return errf(s, "invalid value")
+		}
+		c.KeepaliveHeader = &h
+	}
+	return nil
+}
+
+func setResolver(b *builder, f *frame, s *Stmt) error {
+	c := &f.loc.Core
+	if c.Resolver != nil {
+		return dupErr(s)
+	}
+	r := &Resolver{IPv6: true}
+	for _, a := range s.Args {
+		switch {
+		case strings.HasPrefix(a, "valid="):
+			d, ok := ParseTime(a[6:], false)
+			if !ok {
+				return errf(s, "invalid parameter: %s", a)
+			}
+			r.Valid = d
+		case strings.HasPrefix(a, "ipv6="):
+			v, err := parseFlag(s, a[5:])
+			if err != nil {
+				return errf(s, "invalid parameter: %s", a)
+			}
+			r.IPv6 = v
+		case strings.HasPrefix(a, "ipv4="), strings.HasPrefix(a, "status_zone="):
+			return errf(s, "resolver parameter %q is not supported by goproxy", a)
+		default:
+			addr, err := resolverAddr(a)
+			if err != nil {
+				return errf(s, "%s", err.Error())
+			}
+			r.Addrs = append(r.Addrs, addr)
+		}
+	}
+	c.Resolver = r
+	return nil
+}
+
+func setOpenFileCache(b *builder, f *frame, s *Stmt) error {
+	c := &f.loc.Core
+	if c.OpenFileCache != nil {
+		return dupErr(s)
+	}
+	o := &OpenFileCache{Inactive: 60 * time.Second}
+	for _, a := range s.Args {
+		switch {
+		case a == "off":
+			o.Off = true
+		case strings.HasPrefix(a, "max="):
+			n, err := strconv.Atoi(a[4:])
+			if err != nil || n <= 0 {
+				return errf(s, "invalid \"max\" value %q in %q directive", a, s.Name)
+			}
+			o.Max = n
+		case strings.HasPrefix(a, "inactive="):
+			d, ok := ParseTime(a[9:], false)
+			if !ok {
+				return errf(s, "invalid \"inactive\" value %q in %q directive", a, s.Name)
+			}
+			o.Inactive = d
+		default:
+			return errf(s, "invalid %q parameter %q", s.Name, a)
+		}
+	}
+	if !o.Off && o.Max == 0 {
+		return errf(s, "%q must have the \"max\" parameter", s.Name)
+	}
+	c.OpenFileCache = o
+	return nil
+}

@@ -1,0 +1,138 @@
+package confparse
+
+// mod_http_log.go: ngx_http_log_module — log_format and access_log.
+
+import (
+	"strings"
+	"time"
+)
+
+// LogLoc is ngx_http_log_module's configuration (and error_log's, which
+// nginx also allows per location).
+type LogLoc struct {
+	// Access is the level's access_log list; empty, not nil, means "off".
+	Access    []*AccessLog `json:",omitempty"`
+	ErrorLogs []*ErrorLog  `json:",omitempty"`
+}
+
+// LogFormat is a log_format.
+type LogFormat struct {
+	Name   string
+	Escape string // "default", "json" or "none"
+	Format *Template
+}
+
+// AccessLog is one access_log.
+type AccessLog struct {
+	Path   *Template // "/dev/stdout", a file, or a path with variables
+	Format string
+	Buffer int64         `json:",omitempty"`
+	Flush  time.Duration `json:",omitempty"`
+	Gzip   int           `json:",omitempty"`
+	If     *Template     `json:",omitempty"`
+}
+
+// CombinedFormat is nginx's predefined "combined" log format.
+const CombinedFormat = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
+
+// DefaultAccessLog is Debian nginx's --http-log-path.
+const DefaultAccessLog = "/var/log/nginx/access.log"
+
+func init() {
+	register("ngx_http_log_module",
+		&Directive{Name: "log_format", Ctx: CtxHTTP, Args: Args2More, set: setLogFormat},
+		&Directive{Name: "access_log", Ctx: httpMSL | CtxIfLocation | CtxLimitExcept, Args: Args1More, set: setAccessLog},
+		&Directive{Name: "open_log_file_cache", Ctx: httpMSL, Args: Args1234, Status: NoOp,
+			Note: "goproxy keeps log files open and reopens them on USR1"},
+	)
+}
+
+func setLogFormat(b *builder, f *frame, s *Stmt) error {
+	name := s.Args[0]
+	if _, ok := f.http.LogFormats[name]; ok || name == "combined" {
+		return errf(s, "duplicate \"log_format\" name %q", name)
+	}
+	lf := &LogFormat{Name: name, Escape: "default"}
+	args := s.Args[1:]
+	if strings.HasPrefix(args[0], "escape=") {
+		switch v := args[0][7:]; v {
+		case "default", "json", "none":
+			lf.Escape = v
+		default:
+			return errf(s, "unknown log format escaping %q", v)
+		}
+		args = args[1:]
+	}
+	t, err := b.tmpl(s, strings.Join(args, ""))
+	if err != nil {
+		return err
+	}
+	lf.Format = t
+	f.http.LogFormats[name] = lf
+	return nil
+}
+
+func setAccessLog(b *builder, f *frame, s *Stmt) error {
+	if s.Args[0] == "off" {
+		if len(s.Args) != 1 {
+			return errf(s, "invalid parameter %q", s.Args[1])
+		}
+		f.loc.Log.Access = []*AccessLog{}
+		return nil
+	}
+	if strings.HasPrefix(s.Args[0], "syslog:") {
+		return errf(s, "access_log %q is not supported by goproxy", s.Args[0])
+	}
+	path := s.Args[0]
+	t, err := b.tmpl(s, path)
+	if err != nil {
+		return err
+	}
+	if t.IsConst() {
+		path = b.prefixPath(path)
+		t = &Template{Raw: path, Parts: []Part{{Lit: path}}}
+	}
+	al := &AccessLog{Path: t, Format: "combined"}
+	rest := s.Args[1:]
+	if len(rest) > 0 && !strings.Contains(rest[0], "=") && rest[0] != "gzip" {
+		al.Format = rest[0]
+		if _, ok := f.http.LogFormats[al.Format]; !ok && al.Format != "combined" {
+			return errf(s, "unknown log format %q", al.Format)
+		}
+		rest = rest[1:]
+	}
+	for _, a := range rest {
+		k, v, _ := strings.Cut(a, "=")
+		switch k {
+		case "buffer":
+			n, ok := ParseSize(v)
+			if !ok {
+				return errf(s, "invalid buffer size %q", v)
+			}
+			al.Buffer = n
+		case "flush":
+			d, ok := ParseTime(v, true)
+			if !ok {
+				return errf(s, "invalid flush time %q", v)
+			}
+			al.Flush = d
+		case "gzip":
+			return errf(s, "the \"gzip\" parameter of \"access_log\" is not supported by goproxy")
+		case "if":
+			c, err := b.tmpl(s, v)
+			if err != nil {
+				return err
+			}
+			al.If = c
+		default:
+			return errf(s, "invalid parameter %q", a)
+		}
+	}
+	if al.Flush != 0 && al.Buffer == 0 {
+		return errf(s, "no buffer is defined for access_log %q", s.Args[0])
+	}
+	// An "access_log" list that was "off" stays off only if nothing else
+	// is added at the same level.
+	f.loc.Log.Access = append(f.loc.Log.Access, al)
+	return nil
+}

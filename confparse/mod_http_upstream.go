@@ -1,0 +1,175 @@
+package confparse
+
+// mod_http_upstream.go: ngx_http_upstream_module and its balancers
+// (hash, ip_hash, least_conn, random, keepalive, zone).
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Upstream is an upstream block.
+type Upstream struct {
+	Name       string
+	File       string `json:"-"`
+	Line       int
+	Servers    []*UpstreamServer
+	Balance    string    `json:",omitempty"` // "" (weighted round robin), least_conn, ip_hash, hash, random
+	HashKey    *Template `json:",omitempty"`
+	Consistent bool      `json:",omitempty"`
+	RandomTwo  bool      `json:",omitempty"`
+	// Keepalive is the number of idle connections kept per upstream.
+	Keepalive         int            `json:",omitempty"`
+	KeepaliveRequests *int           `json:",omitempty"`
+	KeepaliveTimeout  *time.Duration `json:",omitempty"`
+	KeepaliveTime     *time.Duration `json:",omitempty"`
+	Zone              string         `json:",omitempty"`
+}
+
+// UpstreamServer is one server in an upstream block.
+type UpstreamServer struct {
+	Addr        string // host:port as written (port added if missing), or "unix:/path"
+	Weight      int
+	MaxFails    int
+	FailTimeout time.Duration
+	MaxConns    int  `json:",omitempty"`
+	Backup      bool `json:",omitempty"`
+	Down        bool `json:",omitempty"`
+}
+
+func init() {
+	register("ngx_http_upstream_module",
+		&Directive{Name: "upstream", Ctx: CtxHTTP, Args: Args1, Block: true, set: setUpstream},
+		&Directive{Name: "server", Ctx: CtxUpstream, Args: Args1More, set: setUpstreamServer},
+		&Directive{Name: "hash", Ctx: CtxUpstream, Args: Args12, set: setBalance},
+		&Directive{Name: "ip_hash", Ctx: CtxUpstream, Args: Args0, set: setBalance},
+		&Directive{Name: "least_conn", Ctx: CtxUpstream, Args: Args0, set: setBalance},
+		&Directive{Name: "random", Ctx: CtxUpstream, Args: Args0 | Args12, set: setBalance},
+		&Directive{Name: "keepalive", Ctx: CtxUpstream, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
+			if f.ups.Keepalive != 0 {
+				return dupErr(s)
+			}
+			n, err := strconv.Atoi(s.Args[0])
+			if err != nil || n <= 0 {
+				return errf(s, "invalid value %q in %q directive", s.Args[0], s.Name)
+			}
+			f.ups.Keepalive = n
+			return nil
+		}},
+		&Directive{Name: "keepalive_requests", Ctx: CtxUpstream, Args: Args1, set: slot(func(f *frame) **int { return &f.ups.KeepaliveRequests }, numArg)},
+		&Directive{Name: "keepalive_timeout", Ctx: CtxUpstream, Args: Args1, set: slot(func(f *frame) **time.Duration { return &f.ups.KeepaliveTimeout }, msecArg)},
+		&Directive{Name: "keepalive_time", Ctx: CtxUpstream, Args: Args1, set: slot(func(f *frame) **time.Duration { return &f.ups.KeepaliveTime }, msecArg)},
+		&Directive{Name: "zone", Ctx: CtxUpstream, Args: Args12, Status: NoOp, set: func(b *builder, f *frame, s *Stmt) error {
+			f.ups.Zone = s.Args[0]
+			return nil
+		}, Note: "goproxy is one process: upstream state is always shared"},
+	)
+}
+
+func setUpstream(b *builder, f *frame, s *Stmt) error {
+	name := s.Args[0]
+	for _, u := range f.http.Upstreams {
+		if u.Name == name {
+			return errf(s, "duplicate upstream %q", name)
+		}
+	}
+	u := &Upstream{Name: name, File: s.File, Line: s.Line}
+	f.http.Upstreams = append(f.http.Upstreams, u)
+	nf := *f
+	nf.ctx, nf.ups = CtxUpstream, u
+	if err := b.walk(&nf, s.Block); err != nil {
+		return err
+	}
+	if len(u.Servers) == 0 {
+		return errf(s, "no servers are inside upstream")
+	}
+	return nil
+}
+
+func setUpstreamServer(b *builder, f *frame, s *Stmt) error {
+	us := &UpstreamServer{Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second}
+	addr := s.Args[0]
+	if !strings.HasPrefix(addr, "unix:") {
+		if _, port, ok := splitHostPort(addr); !ok {
+			addr += ":80"
+		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return errf(s, "invalid port in upstream %q", s.Args[0])
+		}
+	}
+	us.Addr = addr
+	for _, a := range s.Args[1:] {
+		k, v, _ := strings.Cut(a, "=")
+		var err error
+		switch k {
+		case "weight":
+			us.Weight, err = strconv.Atoi(v)
+			if us.Weight <= 0 {
+				err = strconv.ErrRange
+			}
+		case "max_fails":
+			us.MaxFails, err = strconv.Atoi(v)
+		case "max_conns":
+			us.MaxConns, err = strconv.Atoi(v)
+		case "fail_timeout":
+			d, ok := ParseTime(v, false)
+			if !ok {
+				err = strconv.ErrSyntax
+			}
+			us.FailTimeout = d
+		case "backup":
+			us.Backup = true
+		case "down":
+			us.Down = true
+		default:
+			return errf(s, "invalid parameter %q", a)
+		}
+		if err != nil {
+			return errf(s, "invalid parameter %q", a)
+		}
+	}
+	if us.Backup && f.ups.Balance != "" && f.ups.Balance != "least_conn" {
+		return errf(s, "balancing method does not support parameter \"backup\"")
+	}
+	f.ups.Servers = append(f.ups.Servers, us)
+	return nil
+}
+
+func setBalance(b *builder, f *frame, s *Stmt) error {
+	if f.ups.Balance != "" {
+		return errf(s, "load balancing method redefined")
+	}
+	f.ups.Balance = s.Name
+	switch s.Name {
+	case "hash":
+		t, err := b.tmpl(s, s.Args[0])
+		if err != nil {
+			return err
+		}
+		f.ups.HashKey = t
+		if len(s.Args) == 2 {
+			if s.Args[1] != "consistent" {
+				return errf(s, "invalid parameter %q", s.Args[1])
+			}
+			f.ups.Consistent = true
+		}
+	case "random":
+		if len(s.Args) > 0 {
+			if s.Args[0] != "two" {
+				return errf(s, "invalid parameter %q", s.Args[0])
+			}
+			f.ups.RandomTwo = true
+			if len(s.Args) == 2 && s.Args[1] != "least_conn" {
+				return errf(s, "invalid parameter %q", s.Args[1])
+			}
+		}
+	}
+	if s.Name != "least_conn" {
+		for _, us := range f.ups.Servers {
+			if us.Backup {
+				return errf(s, "balancing method does not support parameter \"backup\"")
+			}
+		}
+	}
+	return nil
+}

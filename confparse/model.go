@@ -1,0 +1,169 @@
+package confparse
+
+// model.go is the typed configuration: what every other package consumes.
+// It holds no nginx text that needs parsing again: addresses are split,
+// sizes and times converted, regexes compiled, variables pre-split.
+//
+// Location-level settings live in Loc, one struct per nginx module, as in
+// nginx's per-module location configurations. A Loc exists at the http,
+// server, location, "if" and "limit_except" levels; after loading, each is
+// merged with the one around it (merge.go), so consumers read the final
+// value at the place the request ends up.
+
+import (
+	"regexp"
+	"time"
+)
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	Path       string       // the main file, absolute
+	Prefix     string       // nginx's -p prefix, with a trailing slash
+	ConfPrefix string       // directory of Path, with a trailing slash
+	Files      []SourceFile `json:"-"` // every file read, in order, for -T
+	Main       *MainConf
+	HTTP       *HTTPConf `json:",omitempty"`
+	Warnings   []*Diag   `json:",omitempty"`
+}
+
+// MainConf holds the top-level (core module) settings.
+type MainConf struct {
+	PID                   string // absolute path; "" means no pid file
+	ErrorLogs             []*ErrorLog
+	Daemon                *bool
+	MasterProcess         *bool
+	WorkerShutdownTimeout *time.Duration `json:",omitempty"`
+	Env                   []string       `json:",omitempty"`
+	Events                *EventsConf
+}
+
+// EventsConf holds the events block; its settings are no-ops in goproxy
+// but are validated and kept for the dump.
+type EventsConf struct {
+	WorkerConnections *int `json:",omitempty"`
+}
+
+// ErrorLog is one error_log target.
+type ErrorLog struct {
+	Path  string // absolute path, or "stderr"
+	Level Level
+}
+
+// HTTPConf is the http block.
+type HTTPConf struct {
+	Srv        *SrvConf // server-level defaults (merged into each server)
+	Loc        *Loc     // location-level defaults (merged downwards)
+	Servers    []*Server
+	Upstreams  []*Upstream           `json:",omitempty"`
+	Maps       []*Map                `json:",omitempty"`
+	LogFormats map[string]*LogFormat `json:",omitempty"`
+	// Vars names every variable defined by set, map, geo, regex captures.
+	Vars map[string]bool `json:"-"`
+}
+
+// SrvConf holds settings nginx keeps per server (NGX_HTTP_SRV_CONF),
+// which may also be written at http level.
+type SrvConf struct {
+	ClientHeaderTimeout      *time.Duration `json:",omitempty"`
+	ClientHeaderBufferSize   *int64         `json:",omitempty"`
+	LargeClientHeaderBuffers *BufSpec       `json:",omitempty"`
+	IgnoreInvalidHeaders     *bool          `json:",omitempty"`
+	MergeSlashes             *bool          `json:",omitempty"`
+	UnderscoresInHeaders     *bool          `json:",omitempty"`
+}
+
+// BufSpec is "number size", as in large_client_header_buffers 4 8k.
+type BufSpec struct {
+	Num  int
+	Size int64
+}
+
+// Server is one server block.
+type Server struct {
+	File      string
+	Line      int
+	Listens   []*Listen
+	Names     []*ServerName
+	Srv       *SrvConf
+	Loc       *Loc
+	Locations []*Location
+}
+
+// Listen is one listen directive, address resolved.
+type Listen struct {
+	Network       string // "tcp" or "unix"
+	Addr          string // "0.0.0.0:80", "[::]:80", "127.0.0.1:8080", or a socket path
+	Port          int    `json:",omitempty"`
+	DefaultServer bool   `json:",omitempty"`
+	SSL           bool   `json:",omitempty"`
+	HTTP2         bool   `json:",omitempty"`
+	ProxyProtocol bool   `json:",omitempty"`
+	IPv6Only      bool   `json:",omitempty"`
+	ReusePort     bool   `json:",omitempty"`
+	Backlog       int    `json:",omitempty"`
+	Implicit      bool   `json:",omitempty"` // no listen written: nginx's default
+	File          string `json:"-"`
+	Line          int    `json:"-"`
+}
+
+// NameKind says how a server name matches.
+type NameKind int
+
+// Server name kinds, in nginx's matching order.
+const (
+	NameExact NameKind = iota
+	NameWildcardPrefix
+	NameWildcardSuffix
+	NameRegex
+)
+
+// ServerName is one server_name entry.
+type ServerName struct {
+	Name  string // lower-cased; for wildcards without the "*." / ".*" part
+	Kind  NameKind
+	Regex *Regexp `json:",omitempty"`
+	// Dot marks ".example.com", which is also the exact name.
+	Dot bool `json:",omitempty"`
+}
+
+// Location is a location block.
+type Location struct {
+	Modifier  string // "", "=", "^~", "~", "~*" or "@"
+	Pattern   string
+	Regex     *Regexp `json:",omitempty"`
+	File      string  `json:"-"`
+	Line      int
+	Conf      *Loc
+	Locations []*Location `json:",omitempty"`
+	Parent    *Location   `json:"-"`
+}
+
+// Name is the location as written, e.g. "~* \.png$" or "/static/".
+func (l *Location) Name() string {
+	if l.Modifier == "" || l.Modifier == "@" {
+		return l.Modifier + l.Pattern
+	}
+	return l.Modifier + " " + l.Pattern
+}
+
+// Regexp is a compiled nginx regex, kept with its source.
+type Regexp struct {
+	Source   string
+	Caseless bool           `json:",omitempty"`
+	Re       *regexp.Regexp `json:"-"`
+	// Names lists the named captures, which nginx turns into variables.
+	Names []string `json:",omitempty"`
+}
+
+// Loc is every location-level setting, grouped by nginx module.
+type Loc struct {
+	Core      CoreLoc
+	Index     IndexLoc
+	Autoindex AutoindexLoc
+	Rewrite   RewriteLoc
+	Headers   HeadersLoc
+	Proxy     ProxyLoc
+	Log       LogLoc
+	Gzip      GzipLoc
+	Access    AccessLoc
+}

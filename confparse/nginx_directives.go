@@ -1,0 +1,72 @@
+package confparse
+
+// nginx_directives.go completes the registry with every directive nginx
+// itself knows (nginx_directives.tsv, produced by
+// scripts/probe-nginx-directives.sh from a real nginx binary). Those that
+// no goproxy module registered become Unsupported rows, so a real nginx
+// directive is refused with "is not supported by goproxy" rather than
+// called unknown, and is never silently ignored.
+
+import (
+	_ "embed"
+	"strings"
+	"sync"
+)
+
+//go:embed nginx_directives.tsv
+var nginxDirectivesTSV string
+
+// extraNginxDirectives are nginx's blocks from modules the probed build
+// loads dynamically (stream, mail) or not at all.
+var extraNginxDirectives = map[string]Ctx{"stream": CtxMain, "mail": CtxMain}
+
+var tsvCtx = map[string]Ctx{
+	"main": CtxMain, "events": CtxEvents, "http": CtxHTTP, "server": CtxServer,
+	"location": CtxLocation, "upstream": CtxUpstream, "if_server": CtxIfServer,
+	"if_location": CtxIfLocation, "limit_except": CtxLimitExcept,
+}
+
+var completeOnce sync.Once
+
+// completeRegistry adds the Unsupported rows; it runs once, after every
+// module's init has registered its table.
+func completeRegistry() {
+	completeOnce.Do(func() {
+		add := func(name string, ctx Ctx, block bool) {
+			if _, ok := registry[name]; ok {
+				return
+			}
+			registry[name] = []*Directive{{Name: name, Ctx: ctx, Args: ArgsAny, Block: block,
+				Status: Unsupported, Module: moduleOf(name)}}
+		}
+		for i, line := range strings.Split(nginxDirectivesTSV, "\n") {
+			f := strings.Split(line, "\t")
+			if i == 0 || len(f) != 3 {
+				continue
+			}
+			var ctx Ctx
+			for _, c := range strings.Split(f[1], ",") {
+				ctx |= tsvCtx[c]
+			}
+			add(f[0], ctx, f[2] == "yes")
+		}
+		for name, ctx := range extraNginxDirectives {
+			add(name, ctx, true)
+		}
+	})
+}
+
+// moduleOf guesses the nginx module of an unsupported directive from its
+// name, for the documentation.
+func moduleOf(name string) string {
+	for _, p := range []string{"fastcgi", "uwsgi", "scgi", "grpc", "memcached", "ssl", "http2",
+		"limit_req", "limit_conn", "auth_request", "auth_basic", "sub_filter", "ssi", "userid",
+		"mp4", "flv", "dav", "secure_link", "split_clients", "geo", "gunzip", "mirror", "slice",
+		"charset", "addition", "realip", "stub_status", "empty_gif", "random_index", "referer",
+		"browser", "stream", "mail"} {
+		if strings.HasPrefix(name, p) {
+			return "ngx_http_" + p + "_module"
+		}
+	}
+	return "nginx"
+}

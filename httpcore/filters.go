@@ -1,0 +1,147 @@
+package httpcore
+
+// filters.go is nginx's header filter chain, in one place: the Server
+// header (server_tokens), then ngx_http_headers_module's expires and
+// add_header, which apply only to the statuses nginx lists unless
+// "always" is given.
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"goproxy/confparse"
+)
+
+// ServerHeader is the Server header value for a server_tokens setting.
+func ServerHeader(tokens string) string {
+	if tokens == "off" {
+		return "goproxy"
+	}
+	return "goproxy/" + Version
+}
+
+// headersApply is nginx's list of statuses add_header and expires act on
+// without "always".
+func headersApply(code int) bool {
+	switch code {
+	case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308:
+		return true
+	}
+	return false
+}
+
+func (rq *Request) headerFilter(code int) {
+	h := rq.W.Header()
+	if _, ok := h["Server"]; !ok {
+		tokens := "on"
+		if rq.Loc != nil {
+			tokens = *rq.Loc.Core.ServerTokens
+		}
+		h["Server"] = []string{ServerHeader(tokens)}
+	}
+	if rq.Loc == nil {
+		return
+	}
+	if loc := h["Location"]; len(loc) == 1 && strings.HasPrefix(loc[0], "/") && *rq.Loc.Core.AbsoluteRedirect && !rq.KeepLocation {
+		h["Location"] = []string{rq.AbsoluteURL(loc[0])}
+	}
+	hl := &rq.Loc.Headers
+	apply := headersApply(code)
+	if hl.Expires != nil && apply {
+		rq.setExpires(h, hl.Expires)
+	}
+	for _, a := range hl.Add {
+		if !apply && !a.Always {
+			continue
+		}
+		v := rq.Eval(a.Value)
+		if v == "" {
+			continue
+		}
+		switch http.CanonicalHeaderKey(a.Name) {
+		case "Cache-Control":
+			h.Add("Cache-Control", v)
+		case "Last-Modified", "Etag":
+			// nginx replaces these rather than adding a second one.
+			h.Set(a.Name, v)
+		default:
+			h.Add(a.Name, v)
+		}
+	}
+}
+
+var (
+	expiresEpoch = "Thu, 01 Jan 1970 00:00:01 GMT"
+	expiresMax   = "Thu, 31 Dec 2037 23:55:55 GMT"
+)
+
+// setExpires applies the expires directive.
+func (rq *Request) setExpires(h http.Header, e *confparse.Expires) {
+	if e.Var != nil {
+		v := rq.Eval(e.Var)
+		pe, err := confparse.ParseExpires([]string{v})
+		if err != nil || pe.Var != nil {
+			return
+		}
+		e = pe
+	}
+	switch {
+	case e.Off:
+		return
+	case e.Epoch:
+		h.Set("Expires", expiresEpoch)
+		h.Set("Cache-Control", "no-cache")
+		return
+	case e.Max:
+		h.Set("Expires", expiresMax)
+		h.Set("Cache-Control", "max-age=315360000")
+		return
+	}
+	now := time.Now()
+	base := now
+	if e.Modified {
+		if lm, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
+			base = lm
+		}
+	}
+	var at time.Time
+	if e.Daily {
+		day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)
+		at = day.Add(e.Dur)
+		if !at.After(now) {
+			at = at.Add(24 * time.Hour)
+		}
+	} else {
+		at = base.Add(e.Dur)
+	}
+	h.Set("Expires", at.UTC().Format(http.TimeFormat))
+	maxAge := int64(at.Sub(now) / time.Second)
+	if e.Dur < 0 || maxAge < 0 {
+		h.Set("Cache-Control", "no-cache")
+		return
+	}
+	h.Set("Cache-Control", "max-age="+strconv.FormatInt(maxAge, 10))
+}
+
+// AbsoluteURL makes a redirect target that starts with "/" absolute, as
+// nginx's header filter does with absolute_redirect on: the Host the
+// client sent (or the server name with server_name_in_redirect), and the
+// port when port_in_redirect and it is not the scheme's default.
+func (rq *Request) AbsoluteURL(path string) string {
+	c := &rq.Loc.Core
+	host := rq.Host
+	if *c.ServerNameInRedirect || rq.Host == "" || !rq.HostOK {
+		host = rq.Server.Name
+	}
+	scheme := rq.Scheme()
+	port := ""
+	if *c.PortInRedirect {
+		_, p := rq.LocalAddrPort()
+		if p != "" && !(scheme == "http" && p == "80") && !(scheme == "https" && p == "443") {
+			port = ":" + p
+		}
+	}
+	return scheme + "://" + host + port + path
+}

@@ -1,0 +1,246 @@
+// Package httpcore holds nginx's per-request state and the rules every
+// content handler shares: variables, URI normalisation, the header filter
+// (Server, add_header, expires), special responses and redirects. The
+// *Request is the http.ResponseWriter that content handlers receive, so
+// they stay plain http.Handlers and still reach nginx's state through
+// From(w).
+package httpcore
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"goproxy/confparse"
+	"goproxy/httpd"
+)
+
+// Version is goproxy's version, shown where nginx shows its own.
+const Version = "0.1.0"
+
+// Engine is what a Request needs from the router: internal redirects.
+type Engine interface {
+	// InternalRedirect restarts processing at uri ("/x" or "@named"),
+	// as nginx's ngx_http_internal_redirect / named_location.
+	InternalRedirect(rq *Request, uri, args string)
+}
+
+// Server is what a Request knows of its server block.
+type Server struct {
+	Conf *confparse.Server
+	// Name is the first server_name, for $server_name.
+	Name string
+}
+
+// Request is one client request as nginx sees it.
+type Request struct {
+	W    http.ResponseWriter // the engine's writer
+	R    *http.Request
+	Conn *httpd.Conn
+	Cfg  *confparse.Config
+	Eng  Engine
+	Vars *VarTable
+
+	Server   *Server
+	Loc      *confparse.Loc      // settings of the location (or if block) in force
+	Location *confparse.Location // nil before find-location, or for a server-level if
+	// LocName names the location for logs and metrics ("/static/", "@app").
+	LocName string
+
+	URI      string // $uri: decoded, normalised, maybe rewritten
+	Args     string // $args
+	Internal bool   // reached by an internal redirect
+	// URIChanged says a rewrite changed the URI in the current location
+	// (rewrite ... break), for proxy_pass.
+	URIChanged bool
+	// Rewritten says a rewrite changed the URI at some point: the
+	// client's request URI is then no longer the one to send upstream.
+	Rewritten bool
+	// KeepLocation keeps a relative Location header relative: an
+	// upstream's own redirect that no proxy_redirect rule changed.
+	KeepLocation bool
+	Redirects  int // internal redirects so far (nginx stops at 10)
+	Start      time.Time
+	Host       string // $host: validated Host, or the server name
+	// HostOK says the Host header is valid (ngx_http_validate_host).
+	HostOK bool
+
+	// Regex captures of the last successful match: Caps holds index
+	// pairs into CapSrc, and Named the named ones by name.
+	CapSrc string
+	Caps   []int
+	Named  map[string]string
+
+	// Set holds variables set by "set" and cached map results.
+	Set map[string]string
+
+	// DocRoot is $document_root, Filename $request_filename, computed
+	// by MapURIToPath.
+	DocRoot  string
+	Filename string
+
+	// ErrorPage is true once an error_page redirect happened.
+	ErrorPage bool
+	// ErrStatus, when set, replaces the status of the response sent
+	// (error_page keeps the error's code for the page it redirects to).
+	ErrStatus int
+	// Upstream holds proxy results for $upstream_* variables.
+	Upstream *UpstreamInfo
+	status      int
+	wroteHeader bool
+	// Body bytes sent, counted here for $body_bytes_sent on any writer.
+	sent int64
+	// BodyFilter, if set, wraps the writer (gzip).
+	body io.Writer
+	// OnHeader runs filters registered by modules just before the
+	// header goes out (gzip decides here).
+	OnHeader []func(rq *Request, status int)
+	// RequestID is $request_id, made on first use.
+	requestID string
+	// Aborted says the connection was closed without a response.
+	Aborted bool
+}
+
+// UpstreamInfo is what the proxy records for $upstream_* variables.
+type UpstreamInfo struct {
+	Addr           []string
+	Status         []string
+	ResponseTime   []string
+	ConnectTime    []string
+	HeaderTime     []string
+	BytesReceived  []string
+	BytesSent      []string
+	ResponseLength []string
+	Header         http.Header
+	ProxyHost      string
+	ProxyPort      string
+}
+
+// From returns the Request behind a ResponseWriter handed to a content
+// handler, or nil.
+func From(w http.ResponseWriter) *Request {
+	rq, _ := w.(*Request)
+	return rq
+}
+
+// Header implements http.ResponseWriter.
+func (rq *Request) Header() http.Header { return rq.W.Header() }
+
+// Status is the response status once the header is written.
+func (rq *Request) Status() int { return rq.status }
+
+// WroteHeader says whether the response header is gone.
+func (rq *Request) WroteHeader() bool { return rq.wroteHeader }
+
+// WriteHeader runs nginx's header filters, then sends the header.
+func (rq *Request) WriteHeader(code int) {
+	if rq.wroteHeader {
+		return
+	}
+	rq.wroteHeader = true
+	if rq.ErrStatus != 0 {
+		code = rq.ErrStatus
+	}
+	rq.status = code
+	rq.keepalive()
+	rq.headerFilter(code)
+	for _, f := range rq.OnHeader {
+		f(rq, code)
+	}
+	rq.W.WriteHeader(code)
+}
+
+// keepalive applies the location's keep-alive settings to the
+// connection before the Connection header is decided.
+func (rq *Request) keepalive() {
+	if rq.Conn == nil || rq.Loc == nil {
+		return
+	}
+	c := &rq.Loc.Core
+	rq.Conn.IdleTimeout = *c.KeepaliveTimeout
+	if c.KeepaliveHeader != nil {
+		rq.Conn.KeepAliveHeader = *c.KeepaliveHeader
+	}
+	if *c.KeepaliveTimeout <= 0 || rq.Conn.Requests >= *c.KeepaliveRequests {
+		rq.Conn.KeepAlive = false
+	}
+}
+
+// SetBodyFilter routes the body through w (a compressor); the filter
+// writes to rq.Raw().
+func (rq *Request) SetBodyFilter(w io.Writer) { rq.body = w }
+
+// Raw is the writer below the body filters.
+func (rq *Request) Raw() io.Writer { return rawWriter{rq} }
+
+type rawWriter struct{ rq *Request }
+
+func (r rawWriter) Write(p []byte) (int, error) {
+	n, err := r.rq.W.Write(p)
+	r.rq.sent += int64(n)
+	return n, err
+}
+
+func (rq *Request) Write(p []byte) (int, error) {
+	if !rq.wroteHeader {
+		rq.WriteHeader(200)
+	}
+	if rq.body != nil {
+		return rq.body.Write(p)
+	}
+	n, err := rq.W.Write(p)
+	rq.sent += int64(n)
+	return n, err
+}
+
+// ReadFrom lets the engine send files with sendfile when no body filter
+// is in the way.
+func (rq *Request) ReadFrom(src io.Reader) (int64, error) {
+	if !rq.wroteHeader {
+		rq.WriteHeader(200)
+	}
+	if rq.body == nil {
+		if rf, ok := rq.W.(io.ReaderFrom); ok {
+			n, err := rf.ReadFrom(src)
+			rq.sent += n
+			return n, err
+		}
+	}
+	return io.Copy(writerOnly{rq}, src)
+}
+
+type writerOnly struct{ io.Writer }
+
+// Flush implements http.Flusher.
+func (rq *Request) Flush() {
+	if !rq.wroteHeader {
+		rq.WriteHeader(200)
+	}
+	if f, ok := rq.body.(interface{ Flush() error }); ok {
+		f.Flush()
+	}
+	if f, ok := rq.W.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack implements http.Hijacker for protocol upgrades.
+func (rq *Request) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := rq.W.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, http.ErrNotSupported
+}
+
+// BodyBytesSent is $body_bytes_sent.
+func (rq *Request) BodyBytesSent() int64 { return rq.sent }
+
+// CloseBody finishes a body filter (a compressor's trailer).
+func (rq *Request) CloseBody() {
+	if c, ok := rq.body.(io.Closer); ok {
+		c.Close()
+	}
+	rq.body = nil
+}

@@ -1,0 +1,204 @@
+package httpcore
+
+// uri.go is the one place for URI rules: nginx's normalisation of the
+// request path (ngx_http_parse_complex_uri), its escaping
+// (ngx_escape_uri), and the mapping of a URI to a file (root, alias).
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+)
+
+// ErrBadURI is a URI nginx answers with 400.
+var ErrBadURI = errors.New("invalid URI")
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// NormalizeURI decodes %XX, merges slashes (when merge) and resolves "."
+// and ".." segments. A bad escape, a decoded NUL, or ".." above the root
+// is ErrBadURI.
+func NormalizeURI(raw string, merge bool) (string, error) {
+	if !needsNormalizing(raw, merge) {
+		return raw, nil
+	}
+	dec := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '%' {
+			if i+2 >= len(raw) {
+				return "", ErrBadURI
+			}
+			h, ok1 := unhex(raw[i+1])
+			l, ok2 := unhex(raw[i+2])
+			if !ok1 || !ok2 {
+				return "", ErrBadURI
+			}
+			c = h<<4 | l
+			if c == 0 {
+				return "", ErrBadURI
+			}
+			i += 2
+		}
+		dec = append(dec, c)
+	}
+	out := make([]byte, 0, len(dec))
+	for i := 0; i < len(dec); {
+		if dec[i] != '/' {
+			out = append(out, dec[i])
+			i++
+			continue
+		}
+		// At a slash: look at the segment that follows.
+		j := i + 1
+		if merge {
+			for j < len(dec) && dec[j] == '/' {
+				j++
+			}
+		}
+		seg := j
+		for seg < len(dec) && dec[seg] != '/' {
+			seg++
+		}
+		switch string(dec[j:seg]) {
+		case ".":
+			if seg == len(dec) {
+				out = append(out, '/')
+			}
+			i = seg
+			continue
+		case "..":
+			k := len(out) - 1
+			for k >= 0 && out[k] != '/' {
+				k--
+			}
+			if k < 0 {
+				return "", ErrBadURI
+			}
+			out = out[:k]
+			if seg == len(dec) {
+				out = append(out, '/')
+			}
+			i = seg
+			continue
+		}
+		out = append(out, '/')
+		i = j
+	}
+	if len(out) == 0 {
+		out = append(out, '/')
+	}
+	return string(out), nil
+}
+
+func needsNormalizing(s string, merge bool) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '%':
+			return true
+		case '/':
+			if i+1 < len(s) {
+				n := s[i+1]
+				if n == '.' || (merge && n == '/') {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// escapeURI is the set of bytes ngx_escape_uri(NGX_ESCAPE_URI) escapes:
+// controls, space, "#", "%", "?", DEL and non-ASCII.
+func escapeURIByte(c byte) bool {
+	return c <= ' ' || c == '#' || c == '%' || c == '?' || c >= 0x7f
+}
+
+// EscapeURI escapes a decoded URI for sending on, as nginx does.
+func EscapeURI(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if escapeURIByte(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hexd = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if escapeURIByte(c) {
+			b = append(b, '%', hexd[c>>4], hexd[c&15])
+			continue
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// MapURIToPath computes $document_root and $request_filename for the
+// current URI (ngx_http_map_uri_to_path). For alias it refuses paths
+// that leave the alias directory, which nginx does not: the
+// "location /static { alias /code/static/; }" traversal. Filename is ""
+// for a refused path.
+func (rq *Request) MapURIToPath() {
+	r := rq.Loc.Core.Root
+	if r == nil {
+		rq.DocRoot, rq.Filename = "", ""
+		return
+	}
+	root := rq.Eval(r.Path)
+	if !r.Path.IsConst() && !strings.HasPrefix(root, "/") {
+		root = rq.Cfg.Prefix + root
+	}
+	rq.DocRoot = root
+	if !r.Alias {
+		rq.Filename = root + rq.URI
+		return
+	}
+	var path string
+	l := rq.Location
+	switch {
+	case l == nil:
+		path = root + rq.URI
+	case l.Regex != nil:
+		// In a regex location the alias is the whole path.
+		path = root
+	default:
+		prefix := l.Pattern
+		if len(rq.URI) < len(prefix) {
+			path = root
+		} else {
+			path = root + rq.URI[len(prefix):]
+		}
+	}
+	rq.Filename = path
+	if l != nil && l.Regex == nil && !withinDir(path, root) {
+		rq.Filename = ""
+	}
+}
+
+// withinDir reports whether path, once cleaned, is dir itself or below it.
+func withinDir(path, dir string) bool {
+	d := filepath.Clean(dir)
+	p := filepath.Clean(path)
+	if p == d {
+		return true
+	}
+	if d == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return strings.HasPrefix(p, d+"/")
+}

@@ -1,0 +1,537 @@
+package httpcore
+
+// vars.go evaluates nginx variables and pre-split templates.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"goproxy/confparse"
+	"goproxy/httpd"
+)
+
+// VarTable holds what the configuration defines: maps.
+type VarTable struct {
+	Maps map[string]*confparse.Map
+}
+
+// NewVarTable indexes a configuration's maps.
+func NewVarTable(h *confparse.HTTPConf) *VarTable {
+	t := &VarTable{Maps: map[string]*confparse.Map{}}
+	if h != nil {
+		for _, m := range h.Maps {
+			t.Maps[m.Var] = m
+		}
+	}
+	return t
+}
+
+// Eval expands a template for this request.
+func (rq *Request) Eval(t *confparse.Template) string {
+	if t == nil {
+		return ""
+	}
+	switch len(t.Parts) {
+	case 0:
+		return ""
+	case 1:
+		p := &t.Parts[0]
+		if p.Var == "" && !p.IsCap {
+			return p.Lit
+		}
+	}
+	var b strings.Builder
+	for i := range t.Parts {
+		p := &t.Parts[i]
+		switch {
+		case p.IsCap:
+			b.WriteString(rq.Capture(p.Capture))
+		case p.Var != "":
+			v, _ := rq.Var(p.Var)
+			b.WriteString(v)
+		default:
+			b.WriteString(p.Lit)
+		}
+	}
+	return b.String()
+}
+
+// Capture returns $n of the last regex match.
+func (rq *Request) Capture(n int) string {
+	if 2*n+1 >= len(rq.Caps) || rq.Caps[2*n] < 0 {
+		return ""
+	}
+	return rq.CapSrc[rq.Caps[2*n]:rq.Caps[2*n+1]]
+}
+
+// SetCaptures records a successful match for $1..$9 and named captures.
+func (rq *Request) SetCaptures(r *confparse.Regexp, src string, m []int) {
+	rq.CapSrc, rq.Caps = src, m
+	for i, n := range r.Re.SubexpNames() {
+		if n == "" || 2*i+1 >= len(m) {
+			continue
+		}
+		if rq.Named == nil {
+			rq.Named = map[string]string{}
+		}
+		if m[2*i] >= 0 {
+			rq.Named[strings.ToLower(n)] = src[m[2*i]:m[2*i+1]]
+		} else {
+			rq.Named[strings.ToLower(n)] = ""
+		}
+	}
+}
+
+// SetVar is "set $name value".
+func (rq *Request) SetVar(name, value string) {
+	if rq.Set == nil {
+		rq.Set = map[string]string{}
+	}
+	switch name {
+	case "args":
+		rq.Args = value
+		return
+	}
+	rq.Set[name] = value
+}
+
+// Var returns a variable's value and whether it is defined.
+func (rq *Request) Var(name string) (string, bool) {
+	if v, ok := rq.Set[name]; ok {
+		return v, true
+	}
+	if v, ok := rq.Named[name]; ok {
+		return v, true
+	}
+	if rq.Vars != nil {
+		if m, ok := rq.Vars.Maps[name]; ok {
+			return rq.evalMap(m), true
+		}
+	}
+	if v, ok := rq.builtin(name); ok {
+		return v, true
+	}
+	return rq.prefixed(name)
+}
+
+func (rq *Request) builtin(name string) (string, bool) {
+	r := rq.R
+	switch name {
+	case "uri", "document_uri":
+		return rq.URI, true
+	case "args", "query_string":
+		return rq.Args, true
+	case "is_args":
+		if rq.Args != "" {
+			return "?", true
+		}
+		return "", true
+	case "request_uri":
+		return r.RequestURI, true
+	case "request_method":
+		return r.Method, true
+	case "request":
+		return RequestLine(r), true
+	case "server_protocol":
+		return r.Proto, true
+	case "scheme":
+		return rq.Scheme(), true
+	case "https":
+		if r.TLS != nil {
+			return "on", true
+		}
+		return "", true
+	case "host":
+		return rq.Host, true
+	case "hostname":
+		return hostname, true
+	case "remote_addr":
+		ip, _ := rq.RemoteAddrPort()
+		return ip, true
+	case "remote_port":
+		_, p := rq.RemoteAddrPort()
+		return p, true
+	case "binary_remote_addr":
+		ip, _ := rq.RemoteAddrPort()
+		if a := net.ParseIP(ip); a != nil {
+			if a4 := a.To4(); a4 != nil {
+				return string(a4), true
+			}
+			return string(a), true
+		}
+		return "", true
+	case "server_addr":
+		ip, _ := rq.LocalAddrPort()
+		return ip, true
+	case "server_port":
+		_, p := rq.LocalAddrPort()
+		return p, true
+	case "server_name":
+		if rq.Server != nil {
+			return rq.Server.Name, true
+		}
+		return "", true
+	case "remote_user":
+		u, _, ok := r.BasicAuth()
+		if !ok {
+			return "", true
+		}
+		return u, true
+	case "content_length":
+		return r.Header.Get("Content-Length"), true
+	case "content_type":
+		return r.Header.Get("Content-Type"), true
+	case "document_root":
+		rq.MapURIToPath()
+		return rq.DocRoot, true
+	case "realpath_root":
+		rq.MapURIToPath()
+		p, err := filepath.EvalSymlinks(rq.DocRoot)
+		if err != nil {
+			return "", true
+		}
+		return p, true
+	case "request_filename":
+		rq.MapURIToPath()
+		return rq.Filename, true
+	case "status":
+		if rq.status == 0 {
+			return "000", true
+		}
+		return strconv.Itoa(rq.status), true
+	case "body_bytes_sent":
+		return strconv.FormatInt(rq.sent, 10), true
+	case "bytes_sent":
+		var hb int64
+		if cw, ok := rq.W.(httpd.ConnWriter); ok {
+			hb = cw.HeaderBytes()
+		}
+		return strconv.FormatInt(rq.sent+hb, 10), true
+	case "request_length":
+		return strconv.FormatInt(rq.RequestLength(), 10), true
+	case "request_time":
+		return FormatSeconds(time.Since(rq.Start)), true
+	case "connection_time":
+		if rq.Conn != nil {
+			return FormatSeconds(time.Since(rq.Conn.Start)), true
+		}
+		return "0.000", true
+	case "connection":
+		if rq.Conn != nil {
+			return strconv.FormatUint(rq.Conn.ID, 10), true
+		}
+		return "0", true
+	case "connection_requests":
+		if rq.Conn != nil {
+			return strconv.Itoa(rq.Conn.Requests), true
+		}
+		return "1", true
+	case "pipe":
+		return ".", true
+	case "msec":
+		now := time.Now()
+		return strconv.FormatInt(now.Unix(), 10) + "." + pad3(now.Nanosecond()/1e6), true
+	case "time_local":
+		return time.Now().Format("02/Jan/2006:15:04:05 -0700"), true
+	case "time_iso8601":
+		return time.Now().Format("2006-01-02T15:04:05-07:00"), true
+	case "nginx_version":
+		return Version, true
+	case "pid":
+		return pid, true
+	case "request_id":
+		if rq.requestID == "" {
+			var b [16]byte
+			rand.Read(b[:])
+			rq.requestID = hex.EncodeToString(b[:])
+		}
+		return rq.requestID, true
+	case "request_completion":
+		if rq.wroteHeader {
+			return "OK", true
+		}
+		return "", true
+	case "request_body":
+		return "", true
+	case "limit_rate":
+		return "0", true
+	case "gzip_ratio":
+		if v, ok := rq.Set["gzip_ratio"]; ok {
+			return v, true
+		}
+		return "", true
+	case "proxy_add_x_forwarded_for":
+		ip, _ := rq.RemoteAddrPort()
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			return strings.Join(xff, ", ") + ", " + ip, true
+		}
+		return ip, true
+	case "proxy_host", "proxy_port":
+		if rq.Upstream == nil {
+			return "", true
+		}
+		if name == "proxy_host" {
+			return rq.Upstream.ProxyHost, true
+		}
+		return rq.Upstream.ProxyPort, true
+	case "upstream_addr", "upstream_status", "upstream_response_time", "upstream_connect_time",
+		"upstream_header_time", "upstream_bytes_received", "upstream_bytes_sent", "upstream_response_length":
+		return rq.upstreamVar(name), true
+	}
+	return "", false
+}
+
+// upstreamVar joins per-attempt values with ", " as nginx does.
+func (rq *Request) upstreamVar(name string) string {
+	u := rq.Upstream
+	if u == nil {
+		return ""
+	}
+	var vals []string
+	switch name {
+	case "upstream_addr":
+		vals = u.Addr
+	case "upstream_status":
+		vals = u.Status
+	case "upstream_response_time":
+		vals = u.ResponseTime
+	case "upstream_connect_time":
+		vals = u.ConnectTime
+	case "upstream_header_time":
+		vals = u.HeaderTime
+	case "upstream_bytes_received":
+		vals = u.BytesReceived
+	case "upstream_bytes_sent":
+		vals = u.BytesSent
+	case "upstream_response_length":
+		vals = u.ResponseLength
+	}
+	return strings.Join(vals, ", ")
+}
+
+// prefixed handles $http_*, $sent_http_*, $cookie_*, $arg_*,
+// $upstream_http_*, $upstream_cookie_*.
+func (rq *Request) prefixed(name string) (string, bool) {
+	switch {
+	case strings.HasPrefix(name, "http_"):
+		return HeaderVar(rq.R.Header, name[5:]), true
+	case strings.HasPrefix(name, "sent_http_"):
+		return HeaderVar(rq.W.Header(), name[10:]), true
+	case strings.HasPrefix(name, "upstream_http_"):
+		if rq.Upstream == nil || rq.Upstream.Header == nil {
+			return "", true
+		}
+		return HeaderVar(rq.Upstream.Header, name[14:]), true
+	case strings.HasPrefix(name, "cookie_"):
+		return CookieVar(rq.R.Header.Values("Cookie"), name[7:]), true
+	case strings.HasPrefix(name, "upstream_cookie_"):
+		if rq.Upstream == nil {
+			return "", true
+		}
+		return setCookieVar(rq.Upstream.Header.Values("Set-Cookie"), name[16:]), true
+	case strings.HasPrefix(name, "arg_"):
+		return ArgVar(rq.Args, name[4:]), true
+	}
+	return "", false
+}
+
+// HeaderVar is $http_name: "_" stands for "-"; several Cookie headers
+// join with "; ", several X-Forwarded-For with ", "; other headers give
+// their first value (nginx 1.22).
+func HeaderVar(h http.Header, name string) string {
+	key := http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))
+	vs := h[key]
+	switch len(vs) {
+	case 0:
+		return ""
+	case 1:
+		return vs[0]
+	}
+	switch key {
+	case "Cookie":
+		return strings.Join(vs, "; ")
+	case "X-Forwarded-For":
+		return strings.Join(vs, ", ")
+	}
+	return vs[0]
+}
+
+// CookieVar finds a cookie by name in Cookie headers.
+func CookieVar(headers []string, name string) string {
+	for _, h := range headers {
+		for h != "" {
+			var part string
+			part, h, _ = strings.Cut(h, ";")
+			part = strings.TrimLeft(part, " ")
+			k, v, ok := strings.Cut(part, "=")
+			if ok && strings.EqualFold(k, name) {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+func setCookieVar(headers []string, name string) string {
+	for _, h := range headers {
+		part, _, _ := strings.Cut(h, ";")
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// ArgVar finds a query argument (not decoded), case-insensitively.
+func ArgVar(args, name string) string {
+	for args != "" {
+		var part string
+		part, args, _ = strings.Cut(args, "&")
+		k, v, _ := strings.Cut(part, "=")
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// RequestLine is $request.
+func RequestLine(r *http.Request) string {
+	if r.ProtoMajor == 0 {
+		return r.Method + " " + r.RequestURI
+	}
+	return r.Method + " " + r.RequestURI + " " + r.Proto
+}
+
+// Scheme is $scheme.
+func (rq *Request) Scheme() string {
+	if rq.R.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// RemoteAddrPort splits the client address ("unix:" for unix sockets).
+func (rq *Request) RemoteAddrPort() (string, string) {
+	return splitAddr(rq.R.RemoteAddr)
+}
+
+// LocalAddrPort splits the server address of the connection.
+func (rq *Request) LocalAddrPort() (string, string) {
+	if rq.Conn == nil || rq.Conn.Local == nil {
+		return "", ""
+	}
+	if rq.Conn.Local.Network() == "unix" {
+		return "unix:", ""
+	}
+	return splitAddr(rq.Conn.Local.String())
+}
+
+func splitAddr(a string) (string, string) {
+	if a == "" || a == "@" || strings.HasPrefix(a, "/") {
+		return "unix:", ""
+	}
+	h, p, err := net.SplitHostPort(a)
+	if err != nil {
+		return a, ""
+	}
+	return h, p
+}
+
+// RequestLength is $request_length: the request head and body read.
+func (rq *Request) RequestLength() int64 {
+	n := int64(len(RequestLine(rq.R)) + 2)
+	for k, vs := range rq.R.Header {
+		for _, v := range vs {
+			n += int64(len(k) + len(v) + 4)
+		}
+	}
+	n += 2
+	if cw, ok := rq.W.(httpd.ConnWriter); ok {
+		n += cw.BodyBytesRead()
+	}
+	return n
+}
+
+// FormatSeconds renders a duration as nginx's "0.123".
+func FormatSeconds(d time.Duration) string {
+	ms := d.Milliseconds()
+	if ms < 0 {
+		ms = 0
+	}
+	return strconv.FormatInt(ms/1000, 10) + "." + pad3(int(ms%1000))
+}
+
+func pad3(n int) string {
+	s := strconv.Itoa(n)
+	for len(s) < 3 {
+		s = "0" + s
+	}
+	return s
+}
+
+var (
+	hostname, _ = os.Hostname()
+	pid         = strconv.Itoa(os.Getpid())
+)
+
+// evalMap evaluates a map variable: exact key, wildcards (hostnames),
+// regexes in order, default. Results are cached per request unless the
+// map is volatile.
+func (rq *Request) evalMap(m *confparse.Map) string {
+	src := rq.Eval(m.Source)
+	key := strings.ToLower(src)
+	if m.Hostnames {
+		key = strings.TrimSuffix(key, ".")
+	}
+	var val *confparse.Template
+	if v, ok := m.Exact[key]; ok {
+		val = v
+	} else if m.Hostnames {
+		val = matchWildcards(m, key)
+	}
+	if val == nil {
+		for _, r := range m.Regexes {
+			if loc := r.Regex.Re.FindStringSubmatchIndex(src); loc != nil {
+				rq.SetCaptures(r.Regex, src, loc)
+				val = r.Value
+				break
+			}
+		}
+	}
+	if val == nil {
+		val = m.Default
+	}
+	out := rq.Eval(val)
+	if !m.Volatile {
+		rq.SetVar(m.Var, out)
+	}
+	return out
+}
+
+func matchWildcards(m *confparse.Map, host string) *confparse.Template {
+	var best *confparse.Template
+	bestLen := -1
+	for _, w := range m.Prefix {
+		if strings.HasSuffix(host, "."+w.Name) && len(w.Name) > bestLen {
+			best, bestLen = w.Value, len(w.Name)
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for _, w := range m.Suffix {
+		if strings.HasPrefix(host, w.Name+".") && len(w.Name) > bestLen {
+			best, bestLen = w.Value, len(w.Name)
+		}
+	}
+	return best
+}

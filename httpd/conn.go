@@ -1,0 +1,308 @@
+// Package httpd is goproxy's HTTP/1.x engine: it reads requests from a
+// connection with nginx's parsing rules and limits, hands them to a
+// handler as standard *http.Request / http.ResponseWriter values, and
+// writes responses with nginx's framing and header order. It exists
+// because net/http answers malformed requests itself (with its own
+// pages), hides the raw request, and allocates more per request than a
+// proxy that wants nginx's throughput can afford.
+package httpd
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Limits are the parsing and keep-alive limits for one request, chosen by
+// the handler from the configuration in force (nginx takes them from the
+// default server of the address).
+type Limits struct {
+	HeaderTimeout        time.Duration // client_header_timeout
+	LargeBufferSize      int           // large_client_header_buffers size
+	LargeBuffers         int           // large_client_header_buffers number
+	IgnoreInvalidHeaders bool
+	UnderscoresInHeaders bool
+}
+
+// Handler serves requests from the engine.
+type Handler interface {
+	// Limits returns the limits for the next request on c.
+	Limits(c *Conn) Limits
+	// ServeHTTP serves one parsed request.
+	ServeHTTP(w http.ResponseWriter, r *http.Request)
+	// ServeError answers a request the engine refused (400, 414, 494,
+	// 505, ...). r holds what could be parsed; it may have no URL.
+	ServeError(w http.ResponseWriter, r *http.Request, err *StatusError)
+}
+
+// Conn is a client connection as the handler sees it: nginx's
+// $connection, $connection_requests, addresses.
+type Conn struct {
+	ID       uint64
+	Requests int // requests served on it, including the current one
+	Local    net.Addr
+	Remote   net.Addr
+	Start    time.Time
+	TLS      *tls.ConnectionState
+	// Listener names the listen address the connection came in on, as
+	// written in the configuration ("0.0.0.0:80").
+	Listener string
+	// KeepAlive lets the handler end the connection after the response
+	// (keepalive_requests, keepalive_timeout 0, lingering errors).
+	KeepAlive bool
+	// IdleTimeout is keepalive_timeout for the wait after this response.
+	IdleTimeout time.Duration
+	// KeepAliveHeader is the keepalive_timeout's second argument, sent as
+	// "Keep-Alive: timeout=N" when non-zero.
+	KeepAliveHeader time.Duration
+	// Cancel ends the connection's context: set by the engine.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// Value is free for the handler (per-connection state).
+	Value any
+}
+
+// Context is cancelled when the connection closes.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+var connIDs atomic.Uint64
+
+// Server runs the engine on accepted connections.
+type Server struct {
+	Handler Handler
+	// Tracks live connections for graceful stop.
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+	// ConnState, if set, is told when connections open, become idle,
+	// become active and close (for metrics).
+	ConnState func(c *Conn, state http.ConnState)
+}
+
+// Serve accepts on l until it is closed. name is the configured address.
+func (s *Server) Serve(l net.Listener, name string) error {
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		s.ServeConn(nc, name)
+	}
+}
+
+// ServeConn serves one connection in its own goroutine.
+func (s *Server) ServeConn(nc net.Conn, name string) {
+	c := newConn(s, nc, name)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if s.conns == nil {
+		s.conns = map[*conn]struct{}{}
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go c.serve()
+}
+
+// Shutdown stops accepting new requests: idle connections are closed at
+// once, busy ones after their current response. It waits until all are
+// gone or ctx ends, then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.shutdown()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Close closes every connection at once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+type conn struct {
+	srv   *Server
+	nc    net.Conn
+	info  Conn
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	state atomic.Int32 // 0 idle, 1 busy, 2 shutting down
+	remote string
+	// per-request objects reused across requests on this connection
+	tmpl   *http.Request
+	req    http.Request
+	url    url.URL
+	header http.Header
+	resp   response
+	body   body
+}
+
+const (
+	stateIdle int32 = iota
+	stateBusy
+	stateStop
+)
+
+func newConn(s *Server, nc net.Conn, name string) *conn {
+	c := &conn{srv: s, nc: nc}
+	c.info = Conn{ID: connIDs.Add(1), Local: nc.LocalAddr(), Remote: nc.RemoteAddr(), Start: time.Now(), Listener: name}
+	c.info.ctx, c.info.cancel = context.WithCancel(context.Background())
+	if tc, ok := nc.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		c.info.TLS = &st
+	}
+	return c
+}
+
+// shutdown asks the connection to end after its current request.
+func (c *conn) shutdown() {
+	if c.state.Swap(stateStop) == stateIdle {
+		// Waiting for a request: wake the read so it sees the stop.
+		c.nc.SetReadDeadline(time.Now())
+	}
+}
+
+func (c *conn) setState(st http.ConnState) {
+	if f := c.srv.ConnState; f != nil {
+		f(&c.info, st)
+	}
+}
+
+func (c *conn) serve() {
+	defer c.srv.forget(c)
+	defer c.info.cancel()
+	defer c.nc.Close()
+	c.setState(http.StateNew)
+	defer c.setState(http.StateClosed)
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		lim := c.srv.Handler.Limits(&c.info)
+		tc.SetDeadline(time.Now().Add(lim.HeaderTimeout))
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		tc.SetDeadline(time.Time{})
+		st := tc.ConnectionState()
+		c.info.TLS = &st
+	}
+	c.header = make(http.Header, 16)
+	c.tmpl = (&http.Request{}).WithContext(c.info.ctx)
+	c.remote = c.info.Remote.String()
+	idle := time.Duration(0)
+	for {
+		lim := c.srv.Handler.Limits(&c.info)
+		size := lim.LargeBufferSize + 2
+		if size < 4096 {
+			size = 4096
+		}
+		if c.br == nil || c.br.Size() < size {
+			c.br = bufio.NewReaderSize(c.nc, size)
+		}
+		if c.bw == nil {
+			c.bw = bufio.NewWriterSize(c.nc, 8192)
+		}
+		// Wait for the first byte of the next request.
+		if c.info.Requests > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(idle))
+		} else {
+			c.nc.SetReadDeadline(time.Now().Add(lim.HeaderTimeout))
+		}
+		if c.state.Load() == stateStop {
+			return
+		}
+		if _, err := c.br.Peek(1); err != nil {
+			return
+		}
+		if !c.state.CompareAndSwap(stateIdle, stateBusy) {
+			return
+		}
+		c.setState(http.StateActive)
+		c.nc.SetReadDeadline(time.Now().Add(lim.HeaderTimeout))
+		c.info.Requests++
+		keep := c.serveOne(lim)
+		if !keep || !c.state.CompareAndSwap(stateBusy, stateIdle) {
+			return
+		}
+		c.setState(http.StateIdle)
+		idle = c.info.IdleTimeout
+		if idle <= 0 {
+			return
+		}
+	}
+}
+
+// serveOne reads and answers one request; it reports whether the
+// connection may carry another.
+func (c *conn) serveOne(lim Limits) bool {
+	c.info.KeepAlive = true
+	r, rl, perr := c.readRequest(lim)
+	w := &c.resp
+	w.reset(c, r, rl)
+	if perr != nil {
+		se, ok := perr.(*StatusError)
+		if !ok {
+			return false // timeout or reset while reading the head
+		}
+		c.info.KeepAlive = false
+		w.closeAfter = true
+		c.srv.Handler.ServeError(w, r, se)
+		w.finish()
+		return false
+	}
+	c.srv.Handler.ServeHTTP(w, r)
+	if w.hijacked {
+		return false
+	}
+	w.finish()
+	if w.closeAfter || !c.info.KeepAlive {
+		return false
+	}
+	// Drain what the handler did not read of the body, as nginx's
+	// discard_body does, unless it is large.
+	if !c.body.drain(1 << 20) {
+		return false
+	}
+	return true
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

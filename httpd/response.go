@@ -1,0 +1,418 @@
+package httpd
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// response is the http.ResponseWriter of one request. It frames the body
+// as nginx does: Content-Length when known, chunked for HTTP/1.1 when not,
+// connection close for HTTP/1.0 and HTTP/0.9.
+type response struct {
+	c           *conn
+	req         *http.Request
+	header      http.Header
+	status      int
+	wroteHeader bool
+	noBody      bool // HEAD, 1xx, 204, 304
+	simple      bool // HTTP/0.9: body only
+	chunked     bool
+	closeAfter  bool
+	hijacked    bool
+	length      int64 // declared Content-Length, -1 if none
+	written     int64 // body bytes written
+	headerBytes int64
+	// Chunked says whether chunked_transfer_encoding allows chunking;
+	// set by the handler through SetChunking.
+	noChunking bool
+}
+
+func (w *response) reset(c *conn, r *http.Request, rl *requestLine) {
+	h := w.header
+	if h == nil {
+		h = make(http.Header, 16)
+	} else {
+		clear(h)
+	}
+	*w = response{c: c, req: r, header: h, length: -1}
+	if rl != nil && rl.simple {
+		w.simple, w.closeAfter = true, true
+	}
+}
+
+func (w *response) Header() http.Header { return w.header }
+
+// Conn returns the connection's information for the handler.
+func (w *response) Conn() *Conn { return &w.c.info }
+
+// Status is the status written (0 before WriteHeader).
+func (w *response) Status() int { return w.status }
+
+// BytesWritten is the number of body bytes sent so far.
+func (w *response) BytesWritten() int64 { return w.written }
+
+// HeaderBytes is the size of the status line and headers sent.
+func (w *response) HeaderBytes() int64 { return w.headerBytes }
+
+// RequestLength is the size of the request body read so far.
+func (w *response) BodyBytesRead() int64 { return w.c.body.n }
+
+// DisableChunking makes a response of unknown length close the
+// connection instead of using chunked encoding
+// (chunked_transfer_encoding off).
+func (w *response) DisableChunking() { w.noChunking = true }
+
+// ConnWriter is implemented by the engine's ResponseWriter.
+type ConnWriter interface {
+	http.ResponseWriter
+	Conn() *Conn
+	Status() int
+	BytesWritten() int64
+	HeaderBytes() int64
+	BodyBytesRead() int64
+	DisableChunking()
+}
+
+func (w *response) WriteHeader(code int) {
+	if w.wroteHeader || w.hijacked {
+		return
+	}
+	if code >= 100 && code < 200 && code != 101 {
+		// Interim responses (103) are written and forgotten.
+		w.writeInterim(code)
+		return
+	}
+	w.wroteHeader = true
+	w.status = code
+	if w.simple {
+		return
+	}
+	r := w.req
+	if r.Method == "HEAD" || code == 204 || code == 304 || code < 200 {
+		w.noBody = true
+	}
+	if cl := w.header["Content-Length"]; cl != nil {
+		if n, ok := parseLength(cl[0]); ok {
+			w.length = n
+		}
+	}
+	if code == 204 || code == 304 || code < 200 {
+		delete(w.header, "Content-Length")
+		w.length = -1
+	}
+	ka := w.c.info.KeepAlive && !w.closeAfter && w.c.state.Load() != stateStop
+	if v := w.header["Connection"]; v != nil {
+		if hasToken(v, "close") {
+			ka = false
+		}
+		delete(w.header, "Connection")
+	}
+	if code != 101 && w.length < 0 && !w.noBody {
+		if r.ProtoAtLeast(1, 1) && !w.noChunking {
+			w.chunked = true
+		} else {
+			ka = false
+		}
+	}
+	if !ka {
+		w.closeAfter = true
+	}
+	w.writeHead(ka)
+}
+
+func (w *response) writeInterim(code int) {
+	if w.simple || !w.req.ProtoAtLeast(1, 1) {
+		return
+	}
+	bw := w.c.bw
+	bw.WriteString("HTTP/1.1 ")
+	bw.WriteString(StatusLine(code))
+	bw.WriteString("\r\n")
+	for k, vs := range w.header {
+		if k == "Link" {
+			for _, v := range vs {
+				writeField(bw, k, v)
+			}
+		}
+	}
+	bw.WriteString("\r\n")
+	bw.Flush()
+}
+
+// headerOrder is nginx's order for the headers its header filter writes
+// itself; everything else follows, sorted.
+var headerOrder = []string{"Server", "Date", "Content-Type", "Content-Length", "Last-Modified",
+	"Location", "Transfer-Encoding", "Connection", "Keep-Alive"}
+
+var ordered = func() map[string]bool {
+	m := map[string]bool{"Connection": true, "Transfer-Encoding": true, "Keep-Alive": true, "Date": true}
+	for _, h := range headerOrder {
+		m[h] = true
+	}
+	return m
+}()
+
+// leading are headers nginx writes first among the rest (static files'
+// ETag and Accept-Ranges, set before add_header's).
+var leading = []string{"ETag", "Accept-Ranges", "Content-Range"}
+
+func (w *response) writeHead(keepAlive bool) {
+	bw := w.c.bw
+	var n int
+	wr := func(s string) { m, _ := bw.WriteString(s); n += m }
+	wr("HTTP/1.1 ")
+	wr(StatusLine(w.status))
+	wr("\r\n")
+	h := w.header
+	for _, k := range headerOrder {
+		switch k {
+		case "Date":
+			if v := h["Date"]; v != nil {
+				n += writeField(bw, "Date", v[0])
+			} else {
+				wr("Date: ")
+				m, _ := bw.Write(currentDate())
+				n += m
+				wr("\r\n")
+			}
+		case "Transfer-Encoding":
+			if w.chunked {
+				wr("Transfer-Encoding: chunked\r\n")
+			}
+		case "Connection":
+			if w.status == 101 {
+				wr("Connection: upgrade\r\n")
+			} else if keepAlive {
+				wr("Connection: keep-alive\r\n")
+			} else {
+				wr("Connection: close\r\n")
+			}
+		case "Keep-Alive":
+			if keepAlive && w.c.info.KeepAliveHeader > 0 {
+				wr("Keep-Alive: timeout=" + strconv.Itoa(int(w.c.info.KeepAliveHeader/time.Second)) + "\r\n")
+			}
+		default:
+			for _, v := range h[k] {
+				n += writeField(bw, k, v)
+			}
+		}
+	}
+	for _, k := range leading {
+		for _, v := range h[k] {
+			n += writeField(bw, k, v)
+		}
+	}
+	var rest [32]string
+	keys := rest[:0]
+	for k := range h {
+		if !ordered[k] && k != "ETag" && k != "Accept-Ranges" && k != "Content-Range" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) > 1 {
+		sort.Strings(keys)
+	}
+	for _, k := range keys {
+		for _, v := range h[k] {
+			n += writeField(bw, k, v)
+		}
+	}
+	wr("\r\n")
+	w.headerBytes = int64(n)
+}
+
+func writeField(bw *bufio.Writer, k, v string) int {
+	// A header value must not break the response: CR and LF would.
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\r' || v[i] == '\n' {
+			return 0
+		}
+	}
+	bw.WriteString(k)
+	bw.WriteString(": ")
+	bw.WriteString(v)
+	bw.WriteString("\r\n")
+	return len(k) + len(v) + 4
+}
+
+func (w *response) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !w.wroteHeader {
+		if w.header["Content-Type"] == nil && len(p) > 0 {
+			w.header["Content-Type"] = []string{http.DetectContentType(p)}
+		}
+		w.WriteHeader(200)
+	}
+	if w.noBody {
+		return len(p), nil
+	}
+	if w.length >= 0 && w.written+int64(len(p)) > w.length {
+		p = p[:w.length-w.written]
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	bw := w.c.bw
+	if w.chunked {
+		bw.WriteString(strconv.FormatInt(int64(len(p)), 16))
+		bw.WriteString("\r\n")
+	}
+	n, err := bw.Write(p)
+	w.written += int64(n)
+	if w.chunked {
+		bw.WriteString("\r\n")
+	}
+	if err != nil {
+		w.closeAfter = true
+		w.c.nc.Close()
+	}
+	return n, err
+}
+
+func (w *response) WriteString(s string) (int, error) {
+	return w.Write([]byte(s))
+}
+
+// ReadFrom sends a body from a reader; for a file with a known length it
+// lets the kernel copy it (sendfile).
+func (w *response) ReadFrom(src io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(200)
+	}
+	if w.noBody {
+		return io.Copy(io.Discard, src)
+	}
+	if !w.chunked && isFile(src) {
+		if err := w.c.bw.Flush(); err != nil {
+			return 0, err
+		}
+		var n int64
+		var err error
+		if rf, ok := w.c.nc.(io.ReaderFrom); ok {
+			n, err = rf.ReadFrom(src)
+		} else {
+			n, err = io.Copy(w.c.nc, src)
+		}
+		w.written += n
+		if err != nil {
+			w.closeAfter = true
+		}
+		return n, err
+	}
+	buf := copyBufs.get()
+	defer copyBufs.put(buf)
+	return io.CopyBuffer(writerOnly{w}, src, *buf)
+}
+
+type writerOnly struct{ io.Writer }
+
+func isFile(r io.Reader) bool {
+	switch v := r.(type) {
+	case *os.File:
+		return true
+	case *io.LimitedReader:
+		_, ok := v.R.(*os.File)
+		return ok
+	case *io.SectionReader:
+		return false
+	}
+	return false
+}
+
+// Flush sends what is buffered to the client.
+func (w *response) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(200)
+	}
+	w.c.bw.Flush()
+}
+
+// FlushError is Flush with the error, for http.ResponseController.
+func (w *response) FlushError() error {
+	if !w.wroteHeader {
+		w.WriteHeader(200)
+	}
+	return w.c.bw.Flush()
+}
+
+// Hijack hands the connection to the handler (WebSocket tunnels).
+func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if w.wroteHeader && w.status != 101 {
+		return nil, nil, errors.New("httpd: hijack after response started")
+	}
+	w.hijacked = true
+	w.c.bw.Flush()
+	w.c.nc.SetDeadline(time.Time{})
+	return w.c.nc, bufio.NewReadWriter(w.c.br, w.c.bw), nil
+}
+
+// finish completes the response: the chunked terminator, and a close if
+// the body fell short of its Content-Length.
+func (w *response) finish() {
+	if w.hijacked {
+		return
+	}
+	if !w.wroteHeader {
+		w.header["Content-Length"] = []string{"0"}
+		w.WriteHeader(200)
+	}
+	if w.chunked && !w.noBody {
+		w.c.bw.WriteString("0\r\n\r\n")
+	}
+	if w.length >= 0 && !w.noBody && w.written < w.length {
+		w.closeAfter = true
+	}
+	w.c.bw.Flush()
+}
+
+var dateCache atomic.Pointer[dateEntry]
+
+type dateEntry struct {
+	sec int64
+	b   []byte
+}
+
+// currentDate is the Date header value, formatted once per second.
+func currentDate() []byte {
+	now := time.Now()
+	if d := dateCache.Load(); d != nil && d.sec == now.Unix() {
+		return d.b
+	}
+	d := &dateEntry{sec: now.Unix(), b: now.UTC().AppendFormat(nil, http.TimeFormat)}
+	dateCache.Store(d)
+	return d.b
+}
+
+type bufPool struct{ ch chan *[]byte }
+
+var copyBufs = bufPool{ch: make(chan *[]byte, 64)}
+
+func (p bufPool) get() *[]byte {
+	select {
+	case b := <-p.ch:
+		return b
+	default:
+		b := make([]byte, 32<<10)
+		return &b
+	}
+}
+
+func (p bufPool) put(b *[]byte) {
+	select {
+	case p.ch <- b:
+	default:
+	}
+}

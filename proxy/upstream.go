@@ -1,0 +1,284 @@
+package proxy
+
+// upstream.go holds upstream groups and their peers: nginx's weighted
+// round robin (the smooth algorithm), passive health (max_fails within
+// fail_timeout), backup and down peers. A peer that is a host name is
+// resolved at run time and again periodically, so a name that does not
+// resolve yet (a container still starting) only fails its requests with
+// 502 until it does, and a container that comes back with a new address
+// is followed.
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"goproxy/confparse"
+)
+
+// group is an upstream block, or the implicit one-server group of a
+// proxy_pass to host:port.
+type group struct {
+	name    string
+	key     string // identity across reloads
+	conf    *confparse.Upstream
+	servers []*serverEntry
+	mu      sync.Mutex
+	// rr state lives on peers; mu guards it.
+	keepalive int
+	resolver  *resolver
+	// tries counts selections, for metrics.
+	selected atomic.Int64
+}
+
+// serverEntry is one "server" line, which may resolve to several peers.
+type serverEntry struct {
+	conf  *confparse.UpstreamServer
+	host  string // host part, for resolving
+	port  string
+	unix  string
+	mu    sync.Mutex
+	peers []*peer
+	// resolved says when the name was last looked up; err is the last
+	// lookup error.
+	resolved time.Time
+	err      error
+	isIP     bool
+}
+
+// peer is one address of a server.
+type peer struct {
+	addr        string // ip:port or unix path
+	network     string
+	weight      int
+	current     int
+	effective   int
+	maxFails    int
+	failTimeout time.Duration
+	fails       int
+	checked     time.Time // start of the fail window
+	backup      bool
+	down        bool
+	maxConns    int
+	conns       atomic.Int64
+}
+
+func newGroup(name string, conf *confparse.Upstream, res *resolver) *group {
+	g := &group{name: name, conf: conf, resolver: res, keepalive: conf.Keepalive}
+	for _, s := range conf.Servers {
+		e := &serverEntry{conf: s}
+		if strings.HasPrefix(s.Addr, "unix:") {
+			e.unix = s.Addr[5:]
+			e.peers = []*peer{e.newPeer("unix", e.unix)}
+			e.isIP = true
+		} else {
+			h, p, _ := net.SplitHostPort(s.Addr)
+			e.host, e.port = h, p
+			if net.ParseIP(h) != nil {
+				e.isIP = true
+				e.peers = []*peer{e.newPeer("tcp", s.Addr)}
+			}
+		}
+		g.servers = append(g.servers, e)
+	}
+	g.key = groupKey(name, conf)
+	return g
+}
+
+func groupKey(name string, c *confparse.Upstream) string {
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteString("|" + c.Balance + "|" + strconv.Itoa(c.Keepalive))
+	for _, s := range c.Servers {
+		b.WriteString("|" + s.Addr + "," + strconv.Itoa(s.Weight) + "," + strconv.Itoa(s.MaxFails) + "," +
+			s.FailTimeout.String() + "," + strconv.FormatBool(s.Backup) + "," + strconv.FormatBool(s.Down))
+	}
+	return b.String()
+}
+
+func (e *serverEntry) newPeer(network, addr string) *peer {
+	s := e.conf
+	return &peer{addr: addr, network: network, weight: s.Weight, effective: s.Weight,
+		maxFails: s.MaxFails, failTimeout: s.FailTimeout, backup: s.Backup, down: s.Down, maxConns: s.MaxConns}
+}
+
+// refresh resolves host names whose answer is older than the resolver's
+// validity, keeping the previous peers (and their state) when the answer
+// is unchanged.
+func (g *group) refresh(ctx context.Context, force bool) {
+	for _, e := range g.servers {
+		if e.isIP {
+			continue
+		}
+		e.mu.Lock()
+		stale := force || time.Since(e.resolved) > g.resolver.valid || (e.err != nil && time.Since(e.resolved) > time.Second)
+		e.mu.Unlock()
+		if !stale {
+			continue
+		}
+		ips, err := g.resolver.lookup(ctx, e.host)
+		e.mu.Lock()
+		e.resolved = time.Now()
+		e.err = err
+		if err == nil {
+			old := map[string]*peer{}
+			for _, p := range e.peers {
+				old[p.addr] = p
+			}
+			var peers []*peer
+			for _, ip := range ips {
+				addr := net.JoinHostPort(ip, e.port)
+				if p, ok := old[addr]; ok {
+					peers = append(peers, p)
+				} else {
+					peers = append(peers, e.newPeer("tcp", addr))
+				}
+			}
+			e.peers = peers
+		}
+		e.mu.Unlock()
+	}
+}
+
+// lookupErr returns a resolution error if no server has any peer.
+func (g *group) lookupErr() error {
+	for _, e := range g.servers {
+		e.mu.Lock()
+		n, err := len(e.peers), e.err
+		e.mu.Unlock()
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// allPeers lists the current peers, primary or backup.
+func (g *group) allPeers(backup bool) []*peer {
+	var out []*peer
+	for _, e := range g.servers {
+		e.mu.Lock()
+		for _, p := range e.peers {
+			if p.backup == backup {
+				out = append(out, p)
+			}
+		}
+		e.mu.Unlock()
+	}
+	return out
+}
+
+// usable says whether a peer may take a request now.
+func (p *peer) usable(now time.Time) bool {
+	if p.down {
+		return false
+	}
+	if p.maxFails > 0 && p.fails >= p.maxFails && now.Sub(p.checked) <= p.failTimeout {
+		return false
+	}
+	if p.maxConns > 0 && p.conns.Load() >= int64(p.maxConns) {
+		return false
+	}
+	return true
+}
+
+// pick selects a peer with nginx's smooth weighted round robin, skipping
+// those tried already; backups are used when no primary can be.
+func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	for _, backup := range []bool{false, true} {
+		peers := g.allPeers(backup)
+		if len(peers) == 0 {
+			continue
+		}
+		var p *peer
+		switch g.conf.Balance {
+		case "least_conn":
+			p = leastConn(peers, tried, now)
+		case "ip_hash", "hash":
+			p = hashPick(peers, tried, now, hashKey, g.conf.Consistent)
+		case "random":
+			p = randomPick(peers, tried, now, g.conf.RandomTwo)
+		default:
+			p = smoothRR(peers, tried, now)
+		}
+		if p != nil {
+			g.selected.Add(1)
+			return p
+		}
+	}
+	return nil
+}
+
+func smoothRR(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
+	var best *peer
+	total := 0
+	for _, p := range peers {
+		if tried[p] || !p.usable(now) {
+			continue
+		}
+		p.current += p.effective
+		total += p.effective
+		if p.effective < p.weight {
+			p.effective++
+		}
+		if best == nil || p.current > best.current {
+			best = p
+		}
+	}
+	if best != nil {
+		best.current -= total
+	}
+	return best
+}
+
+func leastConn(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
+	var best *peer
+	for _, p := range peers {
+		if tried[p] || !p.usable(now) {
+			continue
+		}
+		// Compare conns/weight without division.
+		if best == nil || p.conns.Load()*int64(best.weight) < best.conns.Load()*int64(p.weight) {
+			best = p
+		}
+	}
+	return best
+}
+
+// failed records a failure (passive health check).
+func (g *group) failed(p *peer) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	if p.fails == 0 || now.Sub(p.checked) > p.failTimeout {
+		p.fails = 0
+		p.checked = now
+	}
+	p.fails++
+	p.effective -= p.weight / 4
+	if p.effective < 0 {
+		p.effective = 0
+	}
+	if p.fails >= p.maxFails && p.maxFails > 0 {
+		p.checked = now
+	}
+}
+
+// succeeded clears a peer's failures once its fail window is over.
+func (g *group) succeeded(p *peer) {
+	g.mu.Lock()
+	if p.fails > 0 && time.Since(p.checked) > p.failTimeout {
+		p.fails = 0
+	}
+	g.mu.Unlock()
+}

@@ -1,0 +1,255 @@
+// Package router is the compiled, immutable form of a configuration and
+// the request phases nginx runs on it: find the server, server rewrite,
+// find the location, rewrite, access, try_files, content, log. A new
+// Router is built for each configuration load and swapped atomically;
+// requests in flight finish on the Router they started with.
+package router
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"goproxy/confparse"
+	"goproxy/httpcore"
+	"goproxy/httpd"
+)
+
+// Content is a content handler factory: the router asks it for the
+// handler of a location whose content it serves.
+type Content interface {
+	// Handler returns the http.Handler for a location, or nil.
+	Handler(l *confparse.Loc) http.Handler
+}
+
+// Logger receives every finished request (the log phase).
+type Logger interface {
+	Log(rq *httpcore.Request)
+}
+
+// Router serves one configuration.
+type Router struct {
+	Cfg     *confparse.Config
+	vars    *httpcore.VarTable
+	servers []*server
+	addrs   map[string]*addrTable // by configured listen address
+	limits  map[string]httpd.Limits
+	static  http.Handler
+	proxy   Content
+	log     Logger
+	handler map[*confparse.Loc]http.Handler
+	pool    sync.Pool
+}
+
+// Options are the pieces the router does not build itself.
+type Options struct {
+	Static http.Handler // the static/index/autoindex content handler
+	Proxy  Content      // proxy_pass handlers
+	Log    Logger
+}
+
+// New compiles a configuration.
+func New(cfg *confparse.Config, o Options) (*Router, error) {
+	rt := &Router{Cfg: cfg, addrs: map[string]*addrTable{}, limits: map[string]httpd.Limits{},
+		static: o.Static, proxy: o.Proxy, log: o.Log, handler: map[*confparse.Loc]http.Handler{}}
+	rt.vars = httpcore.NewVarTable(cfg.HTTP)
+	if cfg.HTTP == nil {
+		return rt, nil
+	}
+	for _, sc := range cfg.HTTP.Servers {
+		s := &server{conf: sc, named: map[string]*loc{}}
+		s.core = &httpcore.Server{Conf: sc, Name: primaryName(sc)}
+		s.locs = buildLevel(sc.Locations, s.named)
+		rt.servers = append(rt.servers, s)
+		for _, l := range sc.Listens {
+			t := rt.addrs[l.Addr]
+			if t == nil {
+				t = newAddrTable(l.Addr)
+				rt.addrs[l.Addr] = t
+			}
+			t.add(s, l)
+		}
+	}
+	for addr, t := range rt.addrs {
+		srv := t.def.conf.Srv
+		rt.limits[addr] = httpd.Limits{
+			HeaderTimeout:        *srv.ClientHeaderTimeout,
+			LargeBufferSize:      int(srv.LargeClientHeaderBuffers.Size),
+			LargeBuffers:         srv.LargeClientHeaderBuffers.Num,
+			IgnoreInvalidHeaders: *srv.IgnoreInvalidHeaders,
+			UnderscoresInHeaders: *srv.UnderscoresInHeaders,
+		}
+	}
+	rt.pool.New = func() any { return new(httpcore.Request) }
+	if err := rt.buildHandlers(); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// primaryName is $server_name: the first name (regexes included, as
+// written).
+func primaryName(s *confparse.Server) string {
+	if len(s.Names) == 0 {
+		return ""
+	}
+	n := s.Names[0]
+	if n.Kind == confparse.NameRegex {
+		return "~" + n.Name
+	}
+	if n.Kind == confparse.NameWildcardPrefix {
+		if n.Dot {
+			return "." + n.Name
+		}
+		return "*." + n.Name
+	}
+	if n.Kind == confparse.NameWildcardSuffix {
+		return n.Name + ".*"
+	}
+	return n.Name
+}
+
+// Addresses lists the listen addresses, for the process to bind.
+func (rt *Router) Addresses() []*confparse.Listen {
+	var out []*confparse.Listen
+	seen := map[string]bool{}
+	if rt.Cfg.HTTP == nil {
+		return nil
+	}
+	for _, s := range rt.Cfg.HTTP.Servers {
+		for _, l := range s.Listens {
+			if !seen[l.Addr] {
+				seen[l.Addr] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// table finds the server table for a connection: its exact listen
+// address, else the wildcard address of the same port.
+func (rt *Router) table(c *httpd.Conn) *addrTable {
+	if t, ok := rt.addrs[c.Listener]; ok && !isWildcard(c.Listener) {
+		return t
+	}
+	if c.Local != nil && c.Local.Network() == "tcp" {
+		if t, ok := rt.addrs[c.Local.String()]; ok {
+			return t
+		}
+		if ta, ok := c.Local.(*net.TCPAddr); ok && ta.IP.To4() != nil {
+			if t, ok := rt.addrs[ta.IP.To4().String()+":"+itoa(ta.Port)]; ok {
+				return t
+			}
+		}
+	}
+	if t, ok := rt.addrs[c.Listener]; ok {
+		return t
+	}
+	for _, t := range rt.addrs {
+		return t
+	}
+	return nil
+}
+
+func isWildcard(addr string) bool {
+	return strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, "[::]:")
+}
+
+// Limits implements httpd.Handler.
+func (rt *Router) Limits(c *httpd.Conn) httpd.Limits {
+	if t := rt.table(c); t != nil {
+		return rt.limits[t.addr]
+	}
+	return httpd.Limits{HeaderTimeout: 60 * time.Second, LargeBufferSize: 8192, LargeBuffers: 4, IgnoreInvalidHeaders: true}
+}
+
+// ServeHTTP implements http.Handler and httpd.Handler: one request
+// through all phases, then the log phase.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rq := rt.begin(w, r)
+	defer rt.end(rq)
+	t := rt.table(rq.Conn)
+	if t == nil {
+		http.Error(w, "no server", 500)
+		return
+	}
+	host := r.Host
+	if h, ok := httpd.ValidateHost(host); ok {
+		host = h
+	}
+	rq.Host, rq.HostOK = host, host != ""
+	srv := t.find(host, rq.SetCaptures)
+	rt.enterServer(rq, srv)
+	uri, err := httpcore.NormalizeURI(r.URL.Path, *srv.conf.Srv.MergeSlashes)
+	if err != nil {
+		rq.Error(400)
+		return
+	}
+	rq.URI = uri
+	rq.Args = r.URL.RawQuery
+	if rq.Host == "" {
+		rq.Host = srv.core.Name
+	}
+	rt.process(rq, srv, nil)
+}
+
+// ServeError implements httpd.Handler: a request the engine refused.
+func (rt *Router) ServeError(w http.ResponseWriter, r *http.Request, se *httpd.StatusError) {
+	rq := rt.begin(w, r)
+	defer rt.end(rq)
+	if t := rt.table(rq.Conn); t != nil && t.def != nil {
+		rt.enterServer(rq, t.def)
+		rq.Host = t.def.core.Name
+	}
+	if r.URL != nil {
+		rq.URI = r.URL.Path
+	}
+	rq.Error(se.Status)
+}
+
+func (rt *Router) enterServer(rq *httpcore.Request, s *server) {
+	rq.Server = s.core
+	rq.Loc = s.conf.Loc
+	rq.Location = nil
+	rq.LocName = ""
+}
+
+func (rt *Router) begin(w http.ResponseWriter, r *http.Request) *httpcore.Request {
+	rq := rt.pool.Get().(*httpcore.Request)
+	*rq = httpcore.Request{W: w, R: r, Cfg: rt.Cfg, Eng: rt, Vars: rt.vars, Start: time.Now()}
+	if cw, ok := w.(httpd.ConnWriter); ok {
+		rq.Conn = cw.Conn()
+	}
+	return rq
+}
+
+func (rt *Router) end(rq *httpcore.Request) {
+	if !rq.WroteHeader() && !rq.Aborted {
+		// A handler returned without answering: nginx would have sent
+		// 500 for a request nobody finalised.
+		rq.Error(500)
+	}
+	rq.CloseBody()
+	if rt.log != nil {
+		rt.log.Log(rq)
+	}
+	*rq = httpcore.Request{}
+	rt.pool.Put(rq)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

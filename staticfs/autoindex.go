@@ -1,0 +1,332 @@
+package staticfs
+
+// autoindex.go is ngx_http_autoindex_module: directory listings in
+// nginx's html, json, jsonp and xml formats, byte for byte.
+
+import (
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"goproxy/httpcore"
+)
+
+type dirEntry struct {
+	name  string
+	dir   bool
+	size  int64
+	mtime time.Time
+}
+
+func (h *Handler) autoindex(rq *httpcore.Request, dir string) {
+	f, err := os.Open(dir)
+	if err != nil {
+		h.logErr(rq, "error", `opendir() "`+dir+`" failed (`+errnoText(err)+`)`)
+		rq.Error(errStatus(err))
+		return
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		h.logErr(rq, "crit", `readdir() "`+dir+`" failed (`+errnoText(err)+`)`)
+		rq.Error(500)
+		return
+	}
+	entries := make([]dirEntry, 0, len(names))
+	for _, n := range names {
+		if n == "" || n[0] == '.' {
+			continue
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(dir+n, &st); err != nil {
+			// nginx skips entries that vanish or are dangling links.
+			if err == syscall.ENOENT || err == syscall.ELOOP {
+				continue
+			}
+			h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+errnoText(err)+`)`)
+			rq.Error(500)
+			return
+		}
+		entries = append(entries, dirEntry{name: n, dir: st.Mode&syscall.S_IFMT == syscall.S_IFDIR,
+			size: st.Size, mtime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec)})
+	}
+	format := *rq.Loc.Autoindex.Format
+	callback := ""
+	if format == "jsonp" {
+		callback = httpcore.ArgVar(rq.Args, "callback")
+		if callback == "" {
+			format = "json"
+		} else if !validCallback(callback) {
+			h.logErr(rq, "error", `client sent invalid callback "`+callback+`"`)
+			rq.Error(400)
+			return
+		}
+	}
+	// Directories first, then names in byte order, in every format.
+	sort.Slice(entries, func(i, j int) bool {
+		if entries[i].dir != entries[j].dir {
+			return entries[i].dir
+		}
+		return entries[i].name < entries[j].name
+	})
+	var body []byte
+	var ct string
+	switch format {
+	case "json":
+		body, ct = autoindexJSON(entries, ""), "application/json"
+	case "jsonp":
+		body, ct = autoindexJSON(entries, callback), "application/javascript"
+	case "xml":
+		body, ct = autoindexXML(entries), "text/xml; charset=utf-8"
+	default:
+		body, ct = autoindexHTML(rq.URI, entries, *rq.Loc.Autoindex.ExactSize, *rq.Loc.Autoindex.Localtime), "text/html"
+	}
+	hd := rq.Header()
+	hd["Content-Type"] = []string{ct}
+	rq.WriteHeader(200)
+	if rq.R.Method != "HEAD" {
+		rq.Write(body)
+	}
+}
+
+// validCallback is nginx's check of a JSONP callback name.
+func validCallback(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+const nameLen = 50
+
+var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+func autoindexHTML(uri string, entries []dirEntry, exact, local bool) []byte {
+	esc := escapeHTML(uri)
+	b := make([]byte, 0, 256+len(entries)*160)
+	b = append(b, "<html>\r\n<head><title>Index of "...)
+	b = append(b, esc...)
+	b = append(b, "</title></head>\r\n<body>\r\n<h1>Index of "...)
+	b = append(b, esc...)
+	b = append(b, "</h1><hr><pre><a href=\"../\">../</a>\r\n"...)
+	for _, e := range entries {
+		b = append(b, `<a href="`...)
+		b = appendURIComponent(b, e.name)
+		if e.dir {
+			b = append(b, '/')
+		}
+		b = append(b, `">`...)
+		name := e.name
+		if e.dir {
+			name += "/"
+		}
+		n := len(name)
+		if n > nameLen {
+			b = append(b, escapeHTML(name[:nameLen-3])...)
+			b = append(b, "..&gt;</a>"...)
+		} else {
+			b = append(b, escapeHTML(name)...)
+			b = append(b, "</a>"...)
+		}
+		pad := 1
+		if n < nameLen {
+			pad = nameLen - n + 1
+		}
+		for i := 0; i < pad; i++ {
+			b = append(b, ' ')
+		}
+		t := e.mtime
+		if local {
+			t = t.Local()
+		} else {
+			t = t.UTC()
+		}
+		b = append(b, pad2(t.Day())...)
+		b = append(b, '-')
+		b = append(b, months[t.Month()-1]...)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, int64(t.Year()), 10)
+		b = append(b, ' ')
+		b = append(b, pad2(t.Hour())...)
+		b = append(b, ':')
+		b = append(b, pad2(t.Minute())...)
+		b = append(b, ' ')
+		b = append(b, sizeField(e, exact)...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "</pre><hr></body>\r\n</html>\r\n"...)
+	return b
+}
+
+// sizeField is the right-aligned size column: 19 wide in bytes, or 7
+// wide rounded to K/M/G with autoindex_exact_size off; "-" for dirs.
+func sizeField(e dirEntry, exact bool) string {
+	width := 19
+	if !exact {
+		width = 7
+	}
+	var s string
+	switch {
+	case e.dir:
+		s = "-"
+	case exact:
+		s = strconv.FormatInt(e.size, 10)
+	default:
+		size := e.size
+		scale := ""
+		switch {
+		case size > 1024*1024*1024-1:
+			size, scale = (size+512*1024*1024)/(1024*1024*1024), "G"
+		case size > 1024*1024-1:
+			size, scale = (size+512*1024)/(1024*1024), "M"
+		case size > 9999:
+			size, scale = (size+512)/1024, "K"
+		}
+		s = strconv.FormatInt(size, 10) + scale
+	}
+	if len(s) < width {
+		s = strings.Repeat(" ", width-len(s)) + s
+	}
+	return s
+}
+
+func pad2(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+// escapeHTML is ngx_escape_html: < > & and ".
+func escapeHTML(s string) string {
+	if !strings.ContainsAny(s, `<>&"`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '"':
+			b.WriteString("&quot;")
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// appendURIComponent escapes like ngx_escape_uri(NGX_ESCAPE_URI_COMPONENT):
+// everything but letters, digits and "-._~".
+func appendURIComponent(b []byte, s string) []byte {
+	const hexd = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hexd[c>>4], hexd[c&15])
+	}
+	return b
+}
+
+// escapeJSON is ngx_escape_json: quote, backslash and control bytes.
+func escapeJSON(b []byte, s string) []byte {
+	const hexd = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+func autoindexJSON(entries []dirEntry, callback string) []byte {
+	b := make([]byte, 0, 64+len(entries)*100)
+	if callback != "" {
+		b = append(b, "/* callback */\r\n"...)
+		b = append(b, callback...)
+		b = append(b, '(')
+	}
+	b = append(b, '[')
+	for i, e := range entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\r\n{ \"name\":\""...)
+		b = escapeJSON(b, e.name)
+		if e.dir {
+			b = append(b, "\", \"type\":\"directory\", \"mtime\":\""...)
+		} else {
+			b = append(b, "\", \"type\":\"file\", \"mtime\":\""...)
+		}
+		b = e.mtime.UTC().AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT")
+		b = append(b, '"')
+		if !e.dir {
+			b = append(b, ", \"size\":"...)
+			b = strconv.AppendInt(b, e.size, 10)
+		}
+		b = append(b, " }"...)
+	}
+	b = append(b, "\r\n]"...)
+	if callback != "" {
+		b = append(b, ");"...)
+	}
+	return b
+}
+
+func autoindexXML(entries []dirEntry) []byte {
+	b := make([]byte, 0, 64+len(entries)*100)
+	b = append(b, "<?xml version=\"1.0\"?>\r\n<list>\r\n"...)
+	for _, e := range entries {
+		if e.dir {
+			b = append(b, "<directory"...)
+		} else {
+			b = append(b, "<file"...)
+		}
+		b = append(b, " mtime=\""...)
+		b = e.mtime.UTC().AppendFormat(b, "2006-01-02T15:04:05Z")
+		b = append(b, '"')
+		if !e.dir {
+			b = append(b, " size=\""...)
+			b = strconv.AppendInt(b, e.size, 10)
+			b = append(b, '"')
+		}
+		b = append(b, '>')
+		b = append(b, escapeHTML(e.name)...)
+		if e.dir {
+			b = append(b, "</directory>\r\n"...)
+		} else {
+			b = append(b, "</file>\r\n"...)
+		}
+	}
+	b = append(b, "</list>\r\n"...)
+	return b
+}

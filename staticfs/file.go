@@ -1,0 +1,199 @@
+package staticfs
+
+// file.go is ngx_http_static_module with the filters that act on its
+// responses: not_modified (conditional requests) and range.
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"goproxy/httpcore"
+)
+
+func (h *Handler) file(rq *httpcore.Request) {
+	rq.MapURIToPath()
+	path := rq.Filename
+	if path == "" {
+		// A path that left its alias directory: as if it did not exist.
+		h.logErr(rq, "error", `open() "`+rq.DocRoot+`" failed (2: No such file or directory)`)
+		rq.Error(404)
+		return
+	}
+	fi, err := h.Cache.Lookup(path)
+	if err != nil {
+		status := errStatus(err)
+		if status != 404 || *rq.Loc.Core.LogNotFound {
+			level := "error"
+			if status == 500 {
+				level = "crit"
+			}
+			h.logErr(rq, level, `open() "`+path+`" failed (`+errnoText(err)+`)`)
+		}
+		rq.Error(status)
+		return
+	}
+	if fi.isDir {
+		// nginx redirects a directory without its trailing slash.
+		target := httpcore.EscapeURI(rq.URI) + "/"
+		if rq.Args != "" {
+			target += "?" + rq.Args
+		}
+		rq.Header().Set("Location", target)
+		rq.Error(301)
+		return
+	}
+	if !fi.regular {
+		h.logErr(rq, "crit", `"`+path+`" is not a regular file`)
+		rq.Error(404)
+		return
+	}
+	if rq.R.Method == "POST" {
+		rq.Error(405)
+		return
+	}
+	h.send(rq, fi)
+}
+
+// send writes a regular file with nginx's headers, honouring
+// conditional and range requests.
+func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) {
+	hd := rq.Header()
+	core := &rq.Loc.Core
+	hd["Content-Type"] = []string{rq.ContentTypeFor(rq.URI)}
+	hd["Last-Modified"] = []string{fi.lastModified}
+	if *core.Etag {
+		hd["ETag"] = []string{fi.etag}
+	}
+	ranges := core.MaxRanges == nil || *core.MaxRanges > 0
+	if ranges {
+		hd["Accept-Ranges"] = []string{"bytes"}
+	}
+	if code := notModified(rq, fi); code != 0 {
+		if code == 412 {
+			rq.Error(412)
+			return
+		}
+		delete(hd, "Content-Type")
+		delete(hd, "Accept-Ranges")
+		rq.WriteHeader(304)
+		return
+	}
+	if ranges {
+		if rr := rq.R.Header.Get("Range"); rr != "" && ifRangeOK(rq, fi) {
+			if h.sendRanges(rq, fi, rr) {
+				return
+			}
+		}
+	}
+	hd["Content-Length"] = []string{itoa(fi.size)}
+	rq.WriteHeader(200)
+	if rq.R.Method == "HEAD" || fi.size == 0 {
+		return
+	}
+	h.body(rq, fi, 0, fi.size)
+}
+
+// body sends bytes [off, off+n) of the file: from memory for small
+// files, with sendfile otherwise.
+func (h *Handler) body(rq *httpcore.Request, fi *fileInfo, off, n int64) {
+	if fi.size <= smallFile {
+		if b, err := fi.Body(); err == nil {
+			rq.Write(b[off : off+n])
+			return
+		}
+	}
+	f, err := os.Open(fi.path)
+	if err != nil {
+		h.logErr(rq, "crit", `open() "`+fi.path+`" failed (`+errnoText(err)+`)`)
+		return
+	}
+	defer f.Close()
+	if off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			return
+		}
+	}
+	rq.ReadFrom(&io.LimitedReader{R: f, N: n})
+}
+
+// notModified is ngx_http_not_modified_filter: 0 to send the file, 304
+// or 412.
+func notModified(rq *httpcore.Request, fi *fileInfo) int {
+	in := rq.R.Header
+	if v := in.Get("If-Unmodified-Since"); v != "" {
+		if t, err := http.ParseTime(v); err == nil && fi.mtime.Unix() > t.Unix() {
+			return 412
+		}
+	}
+	if v := in.Get("If-Match"); v != "" && !etagMatch(v, etagOf(rq, fi), false) {
+		return 412
+	}
+	ims, inm := in.Get("If-Modified-Since"), in.Get("If-None-Match")
+	if ims == "" && inm == "" {
+		return 0
+	}
+	if ims != "" {
+		mode := *rq.Loc.Core.IfModifiedSince
+		if mode == "off" {
+			return 0
+		}
+		t, err := http.ParseTime(ims)
+		if err != nil {
+			return 0
+		}
+		if !(t.Unix() == fi.mtime.Unix() || (mode == "before" && fi.mtime.Unix() <= t.Unix())) {
+			return 0
+		}
+	}
+	if inm != "" && !etagMatch(inm, etagOf(rq, fi), true) {
+		return 0
+	}
+	return 304
+}
+
+func etagOf(rq *httpcore.Request, fi *fileInfo) string {
+	if *rq.Loc.Core.Etag {
+		return fi.etag
+	}
+	return ""
+}
+
+// etagMatch compares an If-Match / If-None-Match list with the entity
+// tag; weak comparison ignores "W/".
+func etagMatch(list, etag string, weak bool) bool {
+	if strings.TrimSpace(list) == "*" {
+		return true
+	}
+	if etag == "" {
+		return false
+	}
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if weak {
+			t = strings.TrimPrefix(t, "W/")
+		}
+		if t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// ifRangeOK is If-Range: ranges apply only if it names the current
+// entity (its ETag, or exactly its Last-Modified date).
+func ifRangeOK(rq *httpcore.Request, fi *fileInfo) bool {
+	v := rq.R.Header.Get("If-Range")
+	if v == "" {
+		return true
+	}
+	if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "W/") {
+		return v == etagOf(rq, fi)
+	}
+	t, err := http.ParseTime(v)
+	return err == nil && t.Unix() == fi.mtime.Unix()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,166 @@
+package staticfs
+
+// range.go is ngx_http_range_filter_module for files: one range gives a
+// 206 with Content-Range, several a multipart/byteranges body, none that
+// fits a 416.
+
+import (
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"goproxy/httpcore"
+)
+
+type byteRange struct{ start, end int64 } // [start, end)
+
+// parseRanges follows ngx_http_range_parse. ok=false with status 416
+// means "not satisfiable"; ok=false with status 0 means "send it all".
+func parseRanges(v string, size int64, max int) (rs []byteRange, status int) {
+	if len(v) < 6 || !strings.EqualFold(v[:6], "bytes=") {
+		return nil, 0
+	}
+	p := v[6:]
+	var total int64
+	left := max
+	for {
+		var start, end int64
+		suffix := false
+		p = strings.TrimLeft(p, " ")
+		if !strings.HasPrefix(p, "-") {
+			n, rest, ok := digits(p)
+			if !ok {
+				return nil, 416
+			}
+			start, p = n, strings.TrimLeft(rest, " ")
+			if !strings.HasPrefix(p, "-") {
+				return nil, 416
+			}
+			p = strings.TrimLeft(p[1:], " ")
+			if p == "" || p[0] == ',' {
+				end = size
+				goto found
+			}
+		} else {
+			suffix = true
+			p = p[1:]
+		}
+		{
+			n, rest, ok := digits(p)
+			if !ok {
+				return nil, 416
+			}
+			end, p = n, strings.TrimLeft(rest, " ")
+			if p != "" && p[0] != ',' {
+				return nil, 416
+			}
+			if suffix {
+				start = 0
+				if end < size {
+					start = size - end
+				}
+				end = size - 1
+			}
+			if end >= size {
+				end = size
+			} else {
+				end++
+			}
+		}
+	found:
+		if start < end {
+			rs = append(rs, byteRange{start, end})
+			total += end - start
+			if left == 0 {
+				return nil, 0
+			}
+			left--
+		} else if start == 0 {
+			return nil, 0
+		}
+		if p == "" || p[0] != ',' {
+			break
+		}
+		p = p[1:]
+	}
+	if len(rs) == 0 {
+		return nil, 416
+	}
+	if total > size {
+		return nil, 0
+	}
+	return rs, 200
+}
+
+func digits(s string) (int64, string, bool) {
+	i := 0
+	var n int64
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		if n > (1<<62)/10 {
+			return 0, s, false
+		}
+		n = n*10 + int64(s[i]-'0')
+		i++
+	}
+	return n, s[i:], i > 0
+}
+
+var boundaryCounter atomic.Uint64
+
+// sendRanges answers a Range request; false means "send the whole file".
+func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, header string) bool {
+	max := -1
+	if m := rq.Loc.Core.MaxRanges; m != nil {
+		max = *m
+	}
+	rs, status := parseRanges(header, fi.size, max)
+	hd := rq.Header()
+	switch status {
+	case 0:
+		return false
+	case 416:
+		hd["Content-Range"] = []string{"bytes */" + itoa(fi.size)}
+		rq.Error(416)
+		return true
+	}
+	if len(rs) == 1 {
+		r := rs[0]
+		hd["Content-Range"] = []string{"bytes " + itoa(r.start) + "-" + itoa(r.end-1) + "/" + itoa(fi.size)}
+		hd["Content-Length"] = []string{itoa(r.end - r.start)}
+		rq.WriteHeader(206)
+		if rq.R.Method != "HEAD" {
+			h.body(rq, fi, r.start, r.end-r.start)
+		}
+		return true
+	}
+	boundary := strconv.FormatUint(boundaryCounter.Add(1), 10)
+	for len(boundary) < 10 {
+		boundary = "0" + boundary
+	}
+	ct := hd.Get("Content-Type")
+	parts := make([]string, len(rs))
+	length := int64(0)
+	for i, r := range rs {
+		p := "\r\n--" + boundary + "\r\n"
+		if ct != "" {
+			p += "Content-Type: " + ct + "\r\n"
+		}
+		p += "Content-Range: bytes " + itoa(r.start) + "-" + itoa(r.end-1) + "/" + itoa(fi.size) + "\r\n\r\n"
+		parts[i] = p
+		length += int64(len(p)) + r.end - r.start
+	}
+	tail := "\r\n--" + boundary + "--\r\n"
+	length += int64(len(tail))
+	hd["Content-Type"] = []string{"multipart/byteranges; boundary=" + boundary}
+	hd["Content-Length"] = []string{itoa(length)}
+	rq.WriteHeader(206)
+	if rq.R.Method == "HEAD" {
+		return true
+	}
+	for i, r := range rs {
+		rq.Write([]byte(parts[i]))
+		h.body(rq, fi, r.start, r.end-r.start)
+	}
+	rq.Write([]byte(tail))
+	return true
+}
