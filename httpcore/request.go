@@ -61,9 +61,9 @@ type Request struct {
 	// KeepLocation keeps a relative Location header relative: an
 	// upstream's own redirect that no proxy_redirect rule changed.
 	KeepLocation bool
-	Redirects  int // internal redirects so far (nginx stops at 10)
-	Start      time.Time
-	Host       string // $host: validated Host, or the server name
+	Redirects    int // internal redirects so far (nginx stops at 10)
+	Start        time.Time
+	Host         string // $host: validated Host, or the server name
 	// HostOK says the Host header is valid (ngx_http_validate_host).
 	HostOK bool
 
@@ -87,7 +87,7 @@ type Request struct {
 	// (error_page keeps the error's code for the page it redirects to).
 	ErrStatus int
 	// Upstream holds proxy results for $upstream_* variables.
-	Upstream *UpstreamInfo
+	Upstream    *UpstreamInfo
 	status      int
 	wroteHeader bool
 	// Body bytes sent, counted here for $body_bytes_sent on any writer.

@@ -162,12 +162,12 @@ func (s *Server) forget(c *conn) {
 }
 
 type conn struct {
-	srv   *Server
-	nc    net.Conn
-	info  Conn
-	br    *bufio.Reader
-	bw    *bufio.Writer
-	state atomic.Int32 // 0 idle, 1 busy, 2 shutting down
+	srv    *Server
+	nc     net.Conn
+	info   Conn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	state  atomic.Int32 // 0 idle, 1 busy, 2 shutting down
 	remote string
 	// per-request objects reused across requests on this connection
 	tmpl   *http.Request

@@ -73,28 +73,28 @@ func (p *pool) put(c *upConn, max int) {
 
 // attempt describes one try of one request against one peer.
 type attempt struct {
-	req          *http.Request
-	proto        string // "HTTP/1.0" or "HTTP/1.1"
-	uri          string
-	connectTO    time.Duration
-	readTO       time.Duration
-	sendTO       time.Duration
-	keepalive    int // idle connections allowed; 0 = close after use
-	kaRequests   int
-	kaTimeout    time.Duration
-	kaTime       time.Duration
-	body         []byte // a buffered body, replayable across tries
-	stream       io.Reader
-	length       int64 // -1: chunked
-	connectTime  time.Duration
-	headerTime   time.Duration
-	bytesSent    int64
-	sentRequest  bool
-	dialFailed   bool
-	timedOut     bool
-	invalidHead  bool
-	tls          tlsDialer
-	serverName   string
+	req         *http.Request
+	proto       string // "HTTP/1.0" or "HTTP/1.1"
+	uri         string
+	connectTO   time.Duration
+	readTO      time.Duration
+	sendTO      time.Duration
+	keepalive   int // idle connections allowed; 0 = close after use
+	kaRequests  int
+	kaTimeout   time.Duration
+	kaTime      time.Duration
+	body        []byte // a buffered body, replayable across tries
+	stream      io.Reader
+	length      int64 // -1: chunked
+	connectTime time.Duration
+	headerTime  time.Duration
+	bytesSent   int64
+	sentRequest bool
+	dialFailed  bool
+	timedOut    bool
+	invalidHead bool
+	tls         tlsDialer
+	serverName  string
 }
 
 // tlsDialer wraps a plain connection for https upstreams.

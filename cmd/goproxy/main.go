@@ -16,7 +16,7 @@ import (
 // options are nginx's command-line flags.
 type options struct {
 	help, version, configure, test, dump, quiet bool
-	signal, prefix, errorLog, conf, directives string
+	signal, prefix, errorLog, conf, directives  string
 }
 
 // prog is the name goproxy was started as, used where nginx prints
