@@ -115,6 +115,10 @@ func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, header string) 
 	}
 	rs, status := parseRanges(header, fi.size, max)
 	hd := rq.Header()
+	if status == 200 {
+		// A partial response does not advertise ranges again.
+		delete(hd, "Accept-Ranges")
+	}
 	switch status {
 	case 0:
 		return false
@@ -134,7 +138,7 @@ func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, header string) 
 		return true
 	}
 	boundary := strconv.FormatUint(boundaryCounter.Add(1), 10)
-	for len(boundary) < 10 {
+	for len(boundary) < 20 {
 		boundary = "0" + boundary
 	}
 	ct := hd.Get("Content-Type")

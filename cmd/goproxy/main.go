@@ -11,6 +11,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
+	"goproxy/process"
 )
 
 // options are nginx's command-line flags.
@@ -25,6 +26,7 @@ var prog = "goproxy"
 
 func main() {
 	prog = filepath.Base(os.Args[0])
+	process.Prog = prog
 	if len(os.Args) > 1 && os.Args[1] == "health" {
 		os.Exit(health(os.Args[2:]))
 	}
@@ -116,12 +118,12 @@ func run(o *options) int {
 		lo.Path = confparse.DefaultConf
 	}
 	if o.signal != "" {
-		return sendSignal(lo, o.signal)
+		return process.Signal(lo, o.signal)
 	}
 	if o.test {
 		return testConfig(o, lo)
 	}
-	return serve(lo)
+	return process.Run(lo)
 }
 
 func usage() {
@@ -149,15 +151,15 @@ func testConfig(o *options, lo confparse.Options) int {
 	path, _ := filepath.Abs(lo.Path)
 	cfg, err := confparse.Load(lo)
 	if err == nil {
-		err = checkRuntime(cfg)
+		err = process.CheckRuntime(cfg)
 	}
 	if err != nil {
-		logDiag(err)
+		process.LogDiag(err)
 		fmt.Fprintf(os.Stderr, "%s: configuration file %s test failed\n", prog, path)
 		return 1
 	}
 	for _, w := range cfg.Warnings {
-		logDiag(w)
+		process.LogDiag(w)
 	}
 	if !o.quiet {
 		fmt.Fprintf(os.Stderr, "%s: the configuration file %s syntax is ok\n", prog, path)

@@ -1,4 +1,4 @@
-package main
+package process
 
 // daemon.go makes "daemon on" (nginx's default) true to its word without
 // fork(): the process starts a copy of itself in a new session and waits
@@ -44,7 +44,7 @@ func daemonize(cfg *confparse.Config) bool {
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		logDiag(err)
+		LogDiag(err)
 		os.Exit(1)
 	}
 	w.Close()
@@ -65,7 +65,7 @@ func daemonReady(err error) {
 		return
 	}
 	if err != nil {
-		readyPipe.WriteString(prog + ": [emerg] " + err.Error() + "\n")
+		readyPipe.WriteString(Prog + ": [emerg] " + err.Error() + "\n")
 	} else {
 		readyPipe.WriteString("ok\n")
 		if null, e := os.OpenFile(os.DevNull, os.O_RDWR, 0); e == nil {

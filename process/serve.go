@@ -1,4 +1,4 @@
-package main
+package process
 
 // serve.go is the running process: it loads the configuration, binds
 // every listen address, writes the pid file, and reacts to nginx's
@@ -20,7 +20,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
@@ -31,8 +30,8 @@ import (
 	"goproxy/staticfs"
 )
 
-// process is the long-lived state that survives reloads.
-type process struct {
+// Process is the long-lived state that survives reloads.
+type Process struct {
 	opts    confparse.Options
 	current atomic.Pointer[router.Router]
 	errlog  atomic.Pointer[logging.ErrorLog]
@@ -45,7 +44,7 @@ type process struct {
 }
 
 // dispatch hands each request to the configuration in force.
-type dispatch struct{ p *process }
+type dispatch struct{ p *Process }
 
 func (d dispatch) Limits(c *httpd.Conn) httpd.Limits { return d.p.current.Load().Limits(c) }
 func (d dispatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -56,13 +55,14 @@ func (d dispatch) ServeError(w http.ResponseWriter, r *http.Request, e *httpd.St
 }
 
 // errLogger forwards to the error log in force.
-type errLogger struct{ p *process }
+type errLogger struct{ p *Process }
 
 func (e errLogger) FileError(rq *httpcore.Request, level, msg string) {
 	e.p.errlog.Load().FileError(rq, level, msg)
 }
 
-func logDiag(err error) {
+// LogDiag prints a diagnostic to standard error as nginx does.
+func LogDiag(err error) {
 	var d *confparse.Diag
 	if errors.As(err, &d) {
 		os.Stderr.Write(logging.Line(d.Level, d.Error()))
@@ -71,9 +71,9 @@ func logDiag(err error) {
 	os.Stderr.Write(logging.Line(confparse.LevelEmerg, err.Error()))
 }
 
-// checkRuntime does what "nginx -t" checks beyond syntax: the log files
+// CheckRuntime does what "nginx -t" checks beyond syntax: the log files
 // can be opened.
-func checkRuntime(cfg *confparse.Config) error {
+func CheckRuntime(cfg *confparse.Config) error {
 	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs)
 	if err != nil {
 		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
@@ -85,7 +85,7 @@ func checkRuntime(cfg *confparse.Config) error {
 }
 
 // build compiles a configuration into a router.
-func (p *process) build(cfg *confparse.Config) (*router.Router, *logging.ErrorLog, error) {
+func (p *Process) build(cfg *confparse.Config) (*router.Router, *logging.ErrorLog, error) {
 	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs)
 	if err != nil {
 		return nil, nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
@@ -101,41 +101,31 @@ func (p *process) build(cfg *confparse.Config) (*router.Router, *logging.ErrorLo
 	return rt, el, nil
 }
 
-func serve(lo confparse.Options) int {
+// Prog is the name the binary was started as ("goproxy" or "nginx").
+var Prog = "goproxy"
+
+// Run loads the configuration and serves it until told to stop; it
+// returns the exit status.
+func Run(lo confparse.Options) int {
 	cfg, err := confparse.Load(lo)
 	if err != nil {
-		logDiag(err)
+		LogDiag(err)
 		return 1
 	}
 	for _, w := range cfg.Warnings {
-		logDiag(w)
+		LogDiag(w)
 	}
 	if daemonize(cfg) {
 		return 0
 	}
-	p := &process{opts: lo, lns: map[string]net.Listener{}}
-	p.static = staticfs.New(errLogger{p})
-	p.proxy = proxy.NewManager()
-	rt, el, err := p.build(cfg)
+	p, err := Start(lo, cfg)
 	if err != nil {
-		logDiag(err)
+		LogDiag(err)
 		daemonReady(err)
 		return 1
 	}
-	p.current.Store(rt)
-	p.errlog.Store(el)
-	p.srv = &httpd.Server{Handler: dispatch{p}}
-	if err := p.listen(rt); err != nil {
-		el.Log(confparse.LevelEmerg, err.Error())
-		if !el.IsStderr() {
-			logDiag(err)
-		}
-		daemonReady(err)
-		return 1
-	}
-	p.pidPath = cfg.Main.PID
 	if err := writePID(p.pidPath); err != nil {
-		el.Log(confparse.LevelEmerg, err.Error())
+		p.errlog.Load().Log(confparse.LevelEmerg, err.Error())
 		daemonReady(err)
 		return 1
 	}
@@ -143,6 +133,31 @@ func serve(lo confparse.Options) int {
 	daemonReady(nil)
 	return p.signals()
 }
+
+// Start compiles cfg and starts serving it.
+func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
+	p := &Process{opts: lo, lns: map[string]net.Listener{}}
+	p.static = staticfs.New(errLogger{p})
+	p.proxy = proxy.NewManager()
+	rt, el, err := p.build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.current.Store(rt)
+	p.errlog.Store(el)
+	p.srv = &httpd.Server{Handler: dispatch{p}}
+	if err := p.listen(rt); err != nil {
+		if !el.IsStderr() {
+			el.Log(confparse.LevelEmerg, err.Error())
+		}
+		return nil, err
+	}
+	p.pidPath = cfg.Main.PID
+	return p, nil
+}
+
+// Router is the configuration in force.
+func (p *Process) Router() *router.Router { return p.current.Load() }
 
 // bindAddrs decides which sockets to open: a wildcard address of a port
 // covers every specific address of that port, as in nginx.
@@ -166,7 +181,7 @@ func bindAddrs(rt *router.Router) []*confparse.Listen {
 
 // listen opens the sockets a router needs, keeping those already open,
 // and closes those no longer listed.
-func (p *process) listen(rt *router.Router) error {
+func (p *Process) listen(rt *router.Router) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	want := map[string]*confparse.Listen{}
@@ -257,15 +272,15 @@ func writePID(path string) error {
 	return nil
 }
 
-// reload reads the configuration again; on any error the running one
-// stays in service.
-func (p *process) reload() {
+// Reload reads the configuration again; on any error the running one
+// stays in service and the error is returned.
+func (p *Process) Reload() error {
 	el := p.errlog.Load()
-	el.Log(confparse.LevelNotice, "signal 1 (SIGHUP) received from "+sigSource()+", reconfiguring")
+	el.Log(confparse.LevelNotice, "signal 1 (SIGHUP) received, reconfiguring")
 	cfg, err := confparse.Load(p.opts)
 	if err != nil {
 		el.Log(confparse.LevelEmerg, err.Error())
-		return
+		return err
 	}
 	for _, w := range cfg.Warnings {
 		el.Log(w.Level, w.Error())
@@ -273,11 +288,11 @@ func (p *process) reload() {
 	rt, nel, err := p.build(cfg)
 	if err != nil {
 		el.Log(confparse.LevelEmerg, err.Error())
-		return
+		return err
 	}
 	if err := p.listen(rt); err != nil {
 		el.Log(confparse.LevelEmerg, err.Error())
-		return
+		return err
 	}
 	p.current.Store(rt)
 	p.errlog.Store(nel)
@@ -288,18 +303,17 @@ func (p *process) reload() {
 		}
 	}
 	nel.Log(confparse.LevelNotice, "reconfiguring done")
+	return nil
 }
 
-func sigSource() string { return "the shell" }
-
 // signals waits for signals until the process is told to stop.
-func (p *process) signals() int {
+func (p *Process) signals() int {
 	ch := make(chan os.Signal, 8)
 	signal.Notify(ch, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGWINCH)
 	for s := range ch {
 		switch s {
 		case syscall.SIGHUP:
-			p.reload()
+			p.Reload()
 		case syscall.SIGUSR1:
 			p.errlog.Load().Log(confparse.LevelNotice, "reopening logs")
 			if err := logging.Reopen(); err != nil {
@@ -308,31 +322,40 @@ func (p *process) signals() int {
 		case syscall.SIGWINCH:
 			// nginx stops its workers here; goproxy has none.
 		case syscall.SIGQUIT:
-			p.errlog.Load().Log(confparse.LevelNotice, "gracefully shutting down")
-			p.closeListeners()
-			ctx := context.Background()
-			if t := p.current.Load().Cfg.Main.WorkerShutdownTimeout; t != nil {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, *t)
-				defer cancel()
-			}
-			p.srv.Shutdown(ctx)
-			p.errlog.Load().Log(confparse.LevelNotice, "exit")
+			p.Quit()
 			return 0
 		case syscall.SIGTERM, syscall.SIGINT:
-			p.errlog.Load().Log(confparse.LevelNotice, "exiting")
-			p.closeListeners()
-			p.srv.Close()
-			// Let connections see the close before the process ends.
-			time.Sleep(10 * time.Millisecond)
-			p.errlog.Load().Log(confparse.LevelNotice, "exit")
+			p.Stop()
 			return 0
 		}
 	}
 	return 0
 }
 
-func (p *process) closeListeners() {
+// Quit stops gracefully: no new connections, requests in flight finish
+// (within worker_shutdown_timeout, if set).
+func (p *Process) Quit() {
+	p.errlog.Load().Log(confparse.LevelNotice, "gracefully shutting down")
+	p.closeListeners()
+	ctx := context.Background()
+	if t := p.current.Load().Cfg.Main.WorkerShutdownTimeout; t != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *t)
+		defer cancel()
+	}
+	p.srv.Shutdown(ctx)
+	p.errlog.Load().Log(confparse.LevelNotice, "exit")
+}
+
+// Stop stops at once, closing every connection.
+func (p *Process) Stop() {
+	p.errlog.Load().Log(confparse.LevelNotice, "exiting")
+	p.closeListeners()
+	p.srv.Close()
+	p.errlog.Load().Log(confparse.LevelNotice, "exit")
+}
+
+func (p *Process) closeListeners() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for addr, ln := range p.lns {
@@ -341,12 +364,12 @@ func (p *process) closeListeners() {
 	}
 }
 
-// sendSignal is "-s stop|quit|reopen|reload": the signal goes to the
+// Signal is "-s stop|quit|reopen|reload": the signal goes to the
 // process in the configuration's pid file.
-func sendSignal(lo confparse.Options, name string) int {
+func Signal(lo confparse.Options, name string) int {
 	cfg, err := confparse.Load(lo)
 	if err != nil {
-		logDiag(err)
+		LogDiag(err)
 		return 1
 	}
 	path := cfg.Main.PID
