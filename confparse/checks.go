@@ -54,6 +54,35 @@ func (b *builder) checkHTTP() error {
 		for _, l := range s.Locations {
 			b.checkLocation(l)
 		}
+		if err := checkSSL(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSSL applies "ssl on" and requires certificates where TLS is
+// served, as nginx does at the end of its configuration.
+func checkSSL(s *Server) error {
+	c := &s.Srv.SSL
+	for _, l := range s.Listens {
+		if *c.On && l.Network == "tcp" {
+			l.SSL = true
+		}
+		if !l.SSL || *c.RejectHandshake {
+			continue
+		}
+		if len(c.Certificates) == 0 {
+			// nginx names the server block, not the listen.
+			return &Diag{Level: LevelEmerg, File: s.File, Line: s.Line,
+				Msg: `no "ssl_certificate" is defined for the "listen ... ssl" directive`}
+		}
+	}
+	for i, cert := range c.Certificates {
+		if i >= len(c.Keys) {
+			return &Diag{Level: LevelEmerg, File: c.File, Line: c.Line,
+				Msg: fmt.Sprintf("no \"ssl_certificate_key\" is defined for certificate %q", cert.Raw)}
+		}
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 // listenParams are the listen flags goproxy accepts and what it does
 // with each; a flag missing here is refused as not supported.
 var listenParams = map[string]string{
-	"default_server": "", "default": "",
+	"default_server": "", "default": "", "ssl": "",
 	"backlog": "=", "rcvbuf": "=", "sndbuf": "=", "deferred": "", "bind": "",
 	"ipv6only": "=", "reuseport": "", "so_keepalive": "=", "fastopen": "=",
 	"setfib": "=", "accept_filter": "=",
@@ -21,7 +21,7 @@ var listenParams = map[string]string{
 
 // unsupportedListenParams are real nginx listen flags whose feature
 // goproxy lacks.
-var unsupportedListenParams = map[string]bool{"ssl": true, "http2": true, "proxy_protocol": true, "quic": true}
+var unsupportedListenParams = map[string]bool{"http2": true, "proxy_protocol": true, "quic": true}
 
 func setListen(b *builder, f *frame, s *Stmt) error {
 	addrs, port, network, err := parseListenAddr(s.Args[0])
@@ -41,6 +41,8 @@ func setListen(b *builder, f *frame, s *Stmt) error {
 		switch name {
 		case "default_server", "default":
 			proto.DefaultServer = true
+		case "ssl":
+			proto.SSL = true
 		case "backlog":
 			n, err := strconv.Atoi(val)
 			if err != nil || n == 0 {

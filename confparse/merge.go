@@ -53,6 +53,19 @@ func defaultSrv() *SrvConf {
 		IgnoreInvalidHeaders:     ptr(true),
 		MergeSlashes:             ptr(true),
 		UnderscoresInHeaders:     ptr(false),
+		SSL: SSLSrv{
+			Protocols:       []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"},
+			Ciphers:         ptr("HIGH:!aNULL:!MD5"),
+			PreferServer:    ptr(false),
+			SessionCache:    ptr("none"),
+			SessionTimeout:  ptr(5 * time.Minute),
+			SessionTickets:  ptr(true),
+			ECDHCurve:       ptr("auto"),
+			VerifyClient:    ptr("off"),
+			VerifyDepth:     ptr(1),
+			RejectHandshake: ptr(false),
+			On:              ptr(false),
+		},
 	}
 }
 

@@ -70,6 +70,7 @@ type SrvConf struct {
 	IgnoreInvalidHeaders     *bool          `json:",omitempty"`
 	MergeSlashes             *bool          `json:",omitempty"`
 	UnderscoresInHeaders     *bool          `json:",omitempty"`
+	SSL                      SSLSrv
 }
 
 // BufSpec is "number size", as in large_client_header_buffers 4 8k.

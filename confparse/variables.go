@@ -29,6 +29,10 @@ var SupportedVariables = []string{
 	"upstream_addr", "upstream_status", "upstream_response_time", "upstream_connect_time",
 	"upstream_header_time", "upstream_bytes_received", "upstream_bytes_sent",
 	"upstream_response_length", "gzip_ratio", "connection_time", "pipe",
+	"ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_alpn_protocol", "ssl_session_reused",
+	"ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial",
+	"ssl_client_fingerprint", "ssl_client_raw_cert", "ssl_client_cert", "ssl_client_escaped_cert",
+	"ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain",
 }
 
 // SupportedVariablePrefixes are the variable families goproxy evaluates.
@@ -44,12 +48,8 @@ var nginxOnlyVariables = []string{
 	"uid_set", "uid_reset", "fastcgi_script_name", "fastcgi_path_info", "memcached_key",
 	"date_local", "date_gmt", "connections_active", "connections_reading", "connections_writing",
 	"connections_waiting", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
-	"ssl_protocol", "ssl_cipher", "ssl_ciphers", "ssl_curves", "ssl_server_name",
-	"ssl_session_id", "ssl_session_reused", "ssl_early_data", "ssl_alpn_protocol",
-	"ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_s_dn_legacy",
-	"ssl_client_i_dn_legacy", "ssl_client_serial", "ssl_client_fingerprint", "ssl_client_cert",
-	"ssl_client_raw_cert", "ssl_client_escaped_cert", "ssl_client_v_start", "ssl_client_v_end",
-	"ssl_client_v_remain", "sent_trailer_",
+	"ssl_ciphers", "ssl_curves", "ssl_session_id", "ssl_early_data", "ssl_client_s_dn_legacy",
+	"ssl_client_i_dn_legacy", "sent_trailer_",
 }
 
 var supportedVarSet = func() map[string]bool {

@@ -118,7 +118,10 @@ func (rq *Request) Var(name string) (string, bool) {
 	if v, ok := rq.builtin(name); ok {
 		return v, true
 	}
-	return rq.prefixed(name)
+	if v, ok := rq.prefixed(name); ok {
+		return v, true
+	}
+	return rq.sslVar(name)
 }
 
 func (rq *Request) builtin(name string) (string, bool) {

@@ -63,6 +63,9 @@ type Conn struct {
 	// KeepAliveHeader is the keepalive_timeout's second argument, sent as
 	// "Keep-Alive: timeout=N" when non-zero.
 	KeepAliveHeader time.Duration
+	// SSLVerify is $ssl_client_verify, set by the handler once per
+	// connection ("" until checked).
+	SSLVerify string
 	// Cancel ends the connection's context: set by the engine.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -90,6 +93,13 @@ type Server struct {
 
 // Serve accepts on l until it is closed. name is the configured address.
 func (s *Server) Serve(l net.Listener, name string) error {
+	return s.ServeTLS(l, name, nil)
+}
+
+// ServeTLS is Serve for a "listen ... ssl" address: connections start
+// with a TLS handshake using cfg (whose GetConfigForClient picks the
+// server by SNI). A client speaking plain HTTP gets nginx's 497 answer.
+func (s *Server) ServeTLS(l net.Listener, name string, cfg *tls.Config) error {
 	for {
 		nc, err := l.Accept()
 		if err != nil {
@@ -100,13 +110,16 @@ func (s *Server) Serve(l net.Listener, name string) error {
 			}
 			return err
 		}
-		s.ServeConn(nc, name)
+		s.serveConn(nc, name, cfg)
 	}
 }
 
 // ServeConn serves one connection in its own goroutine.
-func (s *Server) ServeConn(nc net.Conn, name string) {
+func (s *Server) ServeConn(nc net.Conn, name string) { s.serveConn(nc, name, nil) }
+
+func (s *Server) serveConn(nc net.Conn, name string, cfg *tls.Config) {
 	c := newConn(s, nc, name)
+	c.tlsConfig = cfg
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -162,13 +175,16 @@ func (s *Server) forget(c *conn) {
 }
 
 type conn struct {
-	srv    *Server
-	nc     net.Conn
-	info   Conn
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	state  atomic.Int32 // 0 idle, 1 busy, 2 shutting down
-	remote string
+	srv       *Server
+	nc        net.Conn
+	tlsConfig *tls.Config
+	// plainOnTLS marks plain HTTP sent to a TLS address (nginx's 497).
+	plainOnTLS bool
+	info       Conn
+	br         *bufio.Reader
+	bw         *bufio.Writer
+	state      atomic.Int32 // 0 idle, 1 busy, 2 shutting down
+	remote     string
 	// per-request objects reused across requests on this connection
 	tmpl   *http.Request
 	req    http.Request
@@ -195,6 +211,43 @@ func newConn(s *Server, nc net.Conn, name string) *conn {
 	return c
 }
 
+// startTLS reads the first byte: a TLS handshake record starts the
+// handshake; anything else is plain HTTP, answered with nginx's 497 page.
+func (c *conn) startTLS() bool {
+	lim := c.srv.Handler.Limits(&c.info)
+	c.nc.SetDeadline(time.Now().Add(lim.HeaderTimeout))
+	br := bufio.NewReaderSize(c.nc, 4096)
+	first, err := br.Peek(1)
+	if err != nil {
+		return false
+	}
+	pc := &peekedConn{Conn: c.nc, r: br}
+	if first[0] != 0x16 {
+		c.plainOnTLS = true
+		c.nc = pc
+		c.br = br
+		return true
+	}
+	tc := tls.Server(pc, c.tlsConfig)
+	if err := tc.Handshake(); err != nil {
+		return false
+	}
+	c.nc.SetDeadline(time.Time{})
+	c.nc = tc
+	st := tc.ConnectionState()
+	c.info.TLS = &st
+	return true
+}
+
+// peekedConn reads first what a bufio.Reader already took from the
+// connection.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
 // shutdown asks the connection to end after its current request.
 func (c *conn) shutdown() {
 	if c.state.Swap(stateStop) == stateIdle {
@@ -215,15 +268,8 @@ func (c *conn) serve() {
 	defer c.nc.Close()
 	c.setState(http.StateNew)
 	defer c.setState(http.StateClosed)
-	if tc, ok := c.nc.(*tls.Conn); ok {
-		lim := c.srv.Handler.Limits(&c.info)
-		tc.SetDeadline(time.Now().Add(lim.HeaderTimeout))
-		if err := tc.Handshake(); err != nil {
-			return
-		}
-		tc.SetDeadline(time.Time{})
-		st := tc.ConnectionState()
-		c.info.TLS = &st
+	if c.tlsConfig != nil && !c.startTLS() {
+		return
 	}
 	c.header = make(http.Header, 16)
 	c.tmpl = (&http.Request{}).WithContext(c.info.ctx)
@@ -276,6 +322,9 @@ func (c *conn) serve() {
 func (c *conn) serveOne(lim Limits) bool {
 	c.info.KeepAlive = true
 	r, rl, perr := c.readRequest(lim)
+	if perr == nil && c.plainOnTLS {
+		perr = errPlainHTTP
+	}
 	w := &c.resp
 	w.reset(c, r, rl)
 	if perr != nil {

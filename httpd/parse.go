@@ -35,6 +35,7 @@ var (
 	errDupHost        = &StatusError{400, "client sent duplicate host header"}
 	errDupLength      = &StatusError{400, "client sent duplicate header line: \"Content-Length\""}
 	errIncomplete     = errors.New("incomplete request head")
+	errPlainHTTP      = &StatusError{497, "client sent plain HTTP request to HTTPS port"}
 )
 
 // requestLine is the parsed first line.

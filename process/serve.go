@@ -9,6 +9,7 @@ package process
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -79,6 +80,10 @@ func CheckRuntime(cfg *confparse.Config) error {
 		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 	}
 	if _, err := logging.NewAccessLog(cfg, el); err != nil {
+		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+	}
+	// Compiling the router loads certificates, as nginx -t does.
+	if _, err := router.New(cfg, router.Options{}); err != nil {
 		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 	}
 	return nil
@@ -186,7 +191,7 @@ func (p *Process) listen(rt *router.Router) error {
 	defer p.mu.Unlock()
 	want := map[string]*confparse.Listen{}
 	for _, l := range bindAddrs(rt) {
-		want[l.Addr] = l
+		want[listenKey(l)] = l
 	}
 	opened := map[string]net.Listener{}
 	for addr, l := range want {
@@ -202,9 +207,18 @@ func (p *Process) listen(rt *router.Router) error {
 		}
 		opened[addr] = ln
 	}
-	for addr, ln := range opened {
-		p.lns[addr] = ln
-		go p.srv.Serve(ln, addr)
+	for key, ln := range opened {
+		p.lns[key] = ln
+		l := want[key]
+		if l.SSL {
+			addr := l.Addr
+			tc := &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+				return p.current.Load().TLSConfig(addr, h)
+			}}
+			go p.srv.ServeTLS(ln, l.Addr, tc)
+			continue
+		}
+		go p.srv.Serve(ln, l.Addr)
 	}
 	for addr, ln := range p.lns {
 		if _, ok := want[addr]; !ok {
@@ -213,6 +227,15 @@ func (p *Process) listen(rt *router.Router) error {
 		}
 	}
 	return nil
+}
+
+// listenKey names a socket: its address, and whether it speaks TLS (a
+// reload that adds "ssl" to a listen reopens it).
+func listenKey(l *confparse.Listen) string {
+	if l.SSL {
+		return l.Addr + " ssl"
+	}
+	return l.Addr
 }
 
 func openListener(l *confparse.Listen) (net.Listener, error) {

@@ -83,6 +83,9 @@ func New(cfg *confparse.Config, o Options) (*Router, error) {
 		}
 	}
 	rt.pool.New = func() any { return new(httpcore.Request) }
+	if err := rt.buildSSL(); err != nil {
+		return nil, err
+	}
 	if err := rt.buildHandlers(); err != nil {
 		return nil, err
 	}
@@ -183,6 +186,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq.Host, rq.HostOK = host, host != ""
 	srv := t.find(host, rq.SetCaptures)
 	rt.enterServer(rq, srv)
+	if !rt.checkClientCert(rq, srv) {
+		return
+	}
 	uri, err := httpcore.NormalizeURI(r.URL.Path, *srv.conf.Srv.MergeSlashes)
 	if err != nil {
 		rq.Error(400)

@@ -9,9 +9,11 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
+	"goproxy/ssl"
 )
 
 type server struct {
+	ssl   *ssl.Server // TLS settings, for servers with an ssl listen
 	conf  *confparse.Server
 	core  *httpcore.Server
 	locs  *locLevel

@@ -1,0 +1,106 @@
+package httpcore
+
+// sslvars.go evaluates ngx_http_ssl_module's $ssl_* variables from the
+// connection's TLS state.
+
+import (
+	"crypto/sha1"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var tlsVersionNames = map[uint16]string{tls.VersionTLS10: "TLSv1", tls.VersionTLS11: "TLSv1.1",
+	tls.VersionTLS12: "TLSv1.2", tls.VersionTLS13: "TLSv1.3"}
+
+// opensslCipherNames names TLS 1.2 suites the way OpenSSL does;
+// TLS 1.3 suites have the same names in both.
+var opensslCipherNames = map[uint16]string{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:       "ECDHE-ECDSA-AES128-GCM-SHA256",
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:         "ECDHE-RSA-AES128-GCM-SHA256",
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:       "ECDHE-ECDSA-AES256-GCM-SHA384",
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:         "ECDHE-RSA-AES256-GCM-SHA384",
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-ECDSA-CHACHA20-POLY1305",
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:   "ECDHE-RSA-CHACHA20-POLY1305",
+	tls.TLS_AES_128_GCM_SHA256:                        "TLS_AES_128_GCM_SHA256",
+	tls.TLS_AES_256_GCM_SHA384:                        "TLS_AES_256_GCM_SHA384",
+	tls.TLS_CHACHA20_POLY1305_SHA256:                  "TLS_CHACHA20_POLY1305_SHA256",
+}
+
+func (rq *Request) sslVar(name string) (string, bool) {
+	if !strings.HasPrefix(name, "ssl_") {
+		return "", false
+	}
+	st := rq.R.TLS
+	if st == nil {
+		return "", true
+	}
+	var cert *x509.Certificate
+	if len(st.PeerCertificates) > 0 {
+		cert = st.PeerCertificates[0]
+	}
+	switch name {
+	case "ssl_protocol":
+		return tlsVersionNames[st.Version], true
+	case "ssl_cipher":
+		if n, ok := opensslCipherNames[st.CipherSuite]; ok {
+			return n, true
+		}
+		return tls.CipherSuiteName(st.CipherSuite), true
+	case "ssl_server_name":
+		return st.ServerName, true
+	case "ssl_alpn_protocol":
+		return st.NegotiatedProtocol, true
+	case "ssl_session_reused":
+		if st.DidResume {
+			return "r", true
+		}
+		return ".", true
+	case "ssl_client_verify":
+		if rq.Conn != nil && rq.Conn.SSLVerify != "" {
+			return rq.Conn.SSLVerify, true
+		}
+		return "NONE", true
+	}
+	if cert == nil {
+		return "", true
+	}
+	switch name {
+	case "ssl_client_s_dn":
+		return dn(cert.Subject), true
+	case "ssl_client_i_dn":
+		return dn(cert.Issuer), true
+	case "ssl_client_serial":
+		return strings.ToUpper(cert.SerialNumber.Text(16)), true
+	case "ssl_client_fingerprint":
+		sum := sha1.Sum(cert.Raw)
+		return hex.EncodeToString(sum[:]), true
+	case "ssl_client_raw_cert":
+		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})), true
+	case "ssl_client_cert":
+		raw := strings.TrimSuffix(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})), "\n")
+		return strings.ReplaceAll(raw, "\n", "\n\t"), true
+	case "ssl_client_escaped_cert":
+		return url.QueryEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))), true
+	case "ssl_client_v_start":
+		return cert.NotBefore.UTC().Format("Jan _2 15:04:05 2006 GMT"), true
+	case "ssl_client_v_end":
+		return cert.NotAfter.UTC().Format("Jan _2 15:04:05 2006 GMT"), true
+	case "ssl_client_v_remain":
+		d := int(time.Until(cert.NotAfter).Hours() / 24)
+		if d < 0 {
+			d = 0
+		}
+		return strconv.Itoa(d), true
+	}
+	return "", false
+}
+
+// dn renders a name as OpenSSL's RFC 2253 form, which nginx uses.
+func dn(n pkix.Name) string { return n.String() }

@@ -1,0 +1,252 @@
+// Package ssl is ngx_http_ssl_module's run-time side: TLS settings per
+// server, chosen by SNI with nginx's server_name rules, and the client
+// certificate checks nginx reports at the HTTP level (495, 496).
+package ssl
+
+import (
+	"crypto/sha1"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"goproxy/confparse"
+)
+
+// Server is the TLS side of one server block.
+type Server struct {
+	conf    *confparse.SSLSrv
+	base    *tls.Config
+	reject  bool
+	dynamic bool // certificate paths with variables
+	mu      sync.Mutex
+	cache   map[string]*tls.Certificate
+	roots   *x509.CertPool
+	verify  string
+}
+
+// New prepares a server's TLS settings, loading its certificates now so
+// that a bad one fails the configuration (as "nginx -t" does).
+func New(c *confparse.SSLSrv) (*Server, error) {
+	s := &Server{conf: c, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
+	tc := &tls.Config{}
+	tc.MinVersion, tc.MaxVersion = versions(c.Protocols)
+	suites, err := cipherSuites(*c.Ciphers)
+	if err != nil {
+		return nil, err
+	}
+	tc.CipherSuites = suites
+	curves, err := curvePrefs(*c.ECDHCurve)
+	if err != nil {
+		return nil, err
+	}
+	tc.CurvePreferences = curves
+	tc.SessionTicketsDisabled = !*c.SessionTickets
+	tc.NextProtos = []string{"http/1.1"}
+	for i, ct := range c.Certificates {
+		if !ct.IsConst() || !c.Keys[i].IsConst() {
+			s.dynamic = true
+			continue
+		}
+		cert, err := loadPair(ct.Raw, c.Keys[i].Raw)
+		if err != nil {
+			return nil, err
+		}
+		tc.Certificates = append(tc.Certificates, *cert)
+	}
+	if s.verify != "off" {
+		tc.ClientAuth = tls.RequestClientCert
+		if c.ClientCertificate == nil && s.verify != "optional_no_ca" {
+			return nil, errors.New("no ssl_client_certificate for ssl_verify_client")
+		}
+		if c.ClientCertificate != nil {
+			pool, err := loadPool(*c.ClientCertificate)
+			if err != nil {
+				return nil, err
+			}
+			s.roots = pool
+		}
+		if c.TrustedCertificate != nil {
+			pool, err := loadPool(*c.TrustedCertificate)
+			if err != nil {
+				return nil, err
+			}
+			if s.roots == nil {
+				s.roots = pool
+			} else {
+				for _, cert := range poolCerts(*c.TrustedCertificate) {
+					s.roots.AddCert(cert)
+				}
+			}
+		}
+	}
+	s.base = tc
+	return s, nil
+}
+
+// Config returns the tls.Config for a handshake that chose this server.
+func (s *Server) Config(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+	if s.reject {
+		return nil, errors.New("handshake rejected (ssl_reject_handshake)")
+	}
+	if !s.dynamic {
+		return s.base, nil
+	}
+	tc := s.base.Clone()
+	for i, ct := range s.conf.Certificates {
+		if ct.IsConst() && s.conf.Keys[i].IsConst() {
+			continue
+		}
+		cp := expand(ct, hello.ServerName)
+		kp := expand(s.conf.Keys[i], hello.ServerName)
+		cert, err := s.cached(cp, kp)
+		if err != nil {
+			return nil, err
+		}
+		tc.Certificates = append(tc.Certificates, *cert)
+	}
+	return tc, nil
+}
+
+// expand evaluates a certificate path; during the handshake only
+// $ssl_server_name is known.
+func expand(t *confparse.Template, sni string) string {
+	var b strings.Builder
+	for _, p := range t.Parts {
+		switch {
+		case p.Var == "ssl_server_name":
+			b.WriteString(sni)
+		case p.Var != "" || p.IsCap:
+		default:
+			b.WriteString(p.Lit)
+		}
+	}
+	return b.String()
+}
+
+func (s *Server) cached(cp, kp string) (*tls.Certificate, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.cache[cp+"\x00"+kp]; ok {
+		return c, nil
+	}
+	c, err := loadPair(cp, kp)
+	if err != nil {
+		return nil, err
+	}
+	s.cache[cp+"\x00"+kp] = c
+	return c, nil
+}
+
+func readPEM(path string) ([]byte, error) {
+	if strings.HasPrefix(path, "data:") {
+		return []byte(path[5:]), nil
+	}
+	return os.ReadFile(path)
+}
+
+func loadPair(certPath, keyPath string) (*tls.Certificate, error) {
+	cb, err := readPEM(certPath)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load certificate %q: %v", certPath, err)
+	}
+	kb, err := readPEM(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load certificate key %q: %v", keyPath, err)
+	}
+	c, err := tls.X509KeyPair(cb, kb)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load certificate %q: %v", certPath, err)
+	}
+	return &c, nil
+}
+
+func poolCerts(path string) []*x509.Certificate {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			return out
+		}
+		if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+			out = append(out, c)
+		}
+	}
+}
+
+func loadPool(path string) (*x509.CertPool, error) {
+	certs := poolCerts(path)
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("cannot load certificates from %q", path)
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool, nil
+}
+
+// Verify checks a client certificate as nginx's ssl_verify_client and
+// returns $ssl_client_verify: "NONE", "SUCCESS" or "FAILED:reason".
+func (s *Server) Verify(st *tls.ConnectionState) string {
+	if st == nil || len(st.PeerCertificates) == 0 {
+		return "NONE"
+	}
+	if s.verify == "off" {
+		return "NONE"
+	}
+	if s.roots == nil {
+		return "FAILED:unable to get local issuer certificate"
+	}
+	inter := x509.NewCertPool()
+	for _, c := range st.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	chains, err := st.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: s.roots, Intermediates: inter,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		return "FAILED:" + err.Error()
+	}
+	depth := *s.conf.VerifyDepth
+	for _, ch := range chains {
+		if len(ch)-1 <= depth {
+			return "SUCCESS"
+		}
+	}
+	return "FAILED:certificate chain too long"
+}
+
+// Reject says what nginx answers for a client certificate outcome: 496
+// (none sent but required), 495 (invalid), or 0.
+func (s *Server) Reject(verify string) int {
+	switch s.verify {
+	case "on":
+		if verify == "NONE" {
+			return 496
+		}
+		if verify != "SUCCESS" {
+			return 495
+		}
+	case "optional":
+		if verify != "NONE" && verify != "SUCCESS" {
+			return 495
+		}
+	}
+	return 0
+}
+
+// Fingerprint is $ssl_client_fingerprint: SHA-1 of the DER, hex.
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha1.Sum(c.Raw)
+	return hex.EncodeToString(sum[:])
+}
