@@ -94,9 +94,6 @@ type Request struct {
 	sent int64
 	// BodyFilter, if set, wraps the writer (gzip).
 	body io.Writer
-	// OnHeader runs filters registered by modules just before the
-	// header goes out (gzip decides here).
-	OnHeader []func(rq *Request, status int)
 	// RequestID is $request_id, made on first use.
 	requestID string
 	// Aborted says the connection was closed without a response.
@@ -146,10 +143,40 @@ func (rq *Request) WriteHeader(code int) {
 	rq.status = code
 	rq.keepalive()
 	rq.headerFilter(code)
-	for _, f := range rq.OnHeader {
+	for _, f := range headerFilters {
 		f(rq, code)
 	}
 	rq.W.WriteHeader(code)
+}
+
+// headerFilters are module filters run just before a header is sent,
+// after the core ones (nginx's header filter chain).
+var headerFilters []func(rq *Request, status int)
+
+// RegisterHeaderFilter adds a module's header filter; modules call it
+// from init, so the chain is fixed before any request.
+func RegisterHeaderFilter(f func(rq *Request, status int)) {
+	headerFilters = append(headerFilters, f)
+}
+
+// bodyTransforms report whether a module will rewrite the body of the
+// response about to be sent (gzip); ranges then do not apply.
+var bodyTransforms []func(rq *Request, status int) bool
+
+// RegisterBodyTransform adds such a module check; called from init.
+func RegisterBodyTransform(f func(rq *Request, status int) bool) {
+	bodyTransforms = append(bodyTransforms, f)
+}
+
+// WillTransform says whether a body filter will rewrite a response with
+// this status and the headers set so far.
+func (rq *Request) WillTransform(status int) bool {
+	for _, f := range bodyTransforms {
+		if f(rq, status) {
+			return true
+		}
+	}
+	return false
 }
 
 // keepalive applies the location's keep-alive settings to the

@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"goproxy/confparse"
+	_ "goproxy/gzipfilter" // registers its header filter
 	"goproxy/httpcore"
 	"goproxy/httpd"
 	"goproxy/logging"

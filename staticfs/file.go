@@ -81,14 +81,16 @@ func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) {
 		rq.WriteHeader(304)
 		return
 	}
-	if ranges {
+	// The full length first: a compressing filter judges it
+	// (gzip_min_length) before ranges are considered.
+	hd["Content-Length"] = []string{itoa(fi.size)}
+	if ranges && !rq.WillTransform(200) {
 		if rr := rq.R.Header.Get("Range"); rr != "" && ifRangeOK(rq, fi) {
 			if h.sendRanges(rq, fi, rr) {
 				return
 			}
 		}
 	}
-	hd["Content-Length"] = []string{itoa(fi.size)}
 	rq.WriteHeader(200)
 	if rq.R.Method == "HEAD" || fi.size == 0 {
 		return
