@@ -6,7 +6,6 @@ package confparse
 // (variables, upstreams) are checked.
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,6 +34,8 @@ type builder struct {
 	seen     map[string]bool // files already recorded for -T
 	usedVars map[string]*Stmt
 	warnings []*Diag
+	// limitRefs are zone uses, checked when all zones are known.
+	limitRefs []limitRef
 }
 
 // frame is the block being read: its context and the model objects its
@@ -53,23 +54,35 @@ type frame struct {
 	script *[]*Op
 }
 
-// Load reads, validates and resolves a configuration.
-func Load(o Options) (*Config, error) {
-	path := o.Path
-	if path == "" {
-		path = DefaultConf
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, &Diag{Level: LevelEmerg, Msg: err.Error()}
-	}
-	prefix := o.Prefix
+// paths resolves the prefix and the configuration file as nginx does: a
+// relative -c is relative to the prefix, not to the working directory.
+func (o Options) paths() (prefix, conf string) {
+	prefix = o.Prefix
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	if prefix, err = filepath.Abs(prefix); err != nil {
-		return nil, &Diag{Level: LevelEmerg, Msg: err.Error()}
+	if p, err := filepath.Abs(prefix); err == nil {
+		prefix = p
 	}
+	conf = o.Path
+	if conf == "" {
+		conf = DefaultConf
+	}
+	if !filepath.IsAbs(conf) {
+		conf = filepath.Join(prefix, conf)
+	}
+	return prefix, conf
+}
+
+// ConfPath is the configuration file a load of o reads.
+func (o Options) ConfPath() string {
+	_, c := o.paths()
+	return c
+}
+
+// Load reads, validates and resolves a configuration.
+func Load(o Options) (*Config, error) {
+	prefix, abs := o.paths()
 	cfg := &Config{
 		Path:       abs,
 		Prefix:     withSlash(prefix),
@@ -130,6 +143,9 @@ func (b *builder) record(path string, text []byte) {
 // walk hands each statement of a block to its directive.
 func (b *builder) walk(f *frame, stmts []*Stmt) error {
 	for _, s := range stmts {
+		if s.err != nil {
+			return s.err
+		}
 		if s.Name == "include" {
 			if err := b.include(f, s); err != nil {
 				return err
@@ -191,7 +207,9 @@ func (b *builder) includeInto(s *Stmt, walk func([]*Stmt) error) error {
 	for _, p := range files {
 		stmts, text, d := readFile(p)
 		if d != nil {
-			d.File, d.Line = s.File, s.Line
+			if d.File == "" { // open() failed: nginx names the include
+				d.File, d.Line = s.File, s.Line
+			}
 			return d
 		}
 		b.record(p, text)
@@ -224,7 +242,7 @@ func (b *builder) prefixPath(p string) string {
 }
 
 func (b *builder) warn(s *Stmt, format string, a ...any) {
-	d := &Diag{Level: LevelWarn, Msg: fmt.Sprintf(format, a...)}
+	d := &Diag{Level: LevelWarn, Msg: nginxf(format, a...)}
 	if s != nil {
 		d.File, d.Line = s.File, s.Line
 	}
@@ -251,16 +269,15 @@ func (b *builder) finish() error {
 	if len(c.Main.ErrorLogs) == 0 {
 		c.Main.ErrorLogs = []*ErrorLog{{Path: "stderr", Level: LevelError}}
 	}
-	if c.HTTP == nil {
-		return b.checkVars()
-	}
 	if err := b.checkVars(); err != nil {
 		return err
 	}
-	if err := b.finishHTTP(); err != nil {
-		return err
+	if c.HTTP != nil {
+		if err := b.finishHTTP(); err != nil {
+			return err
+		}
 	}
-	return nil
+	return b.checkConnections()
 }
 
 // checkVars refuses variables nobody defines, as nginx does at the end of
@@ -274,7 +291,7 @@ func (b *builder) checkVars() error {
 	for _, n := range names {
 		switch knownVariable(n, b.cfg.HTTP) {
 		case varUnknown:
-			return &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("unknown %q variable", n)}
+			return &Diag{Level: LevelEmerg, Msg: nginxf("unknown %q variable", n)}
 		case varUnsupported:
 			s := b.usedVars[n]
 			return errf(s, "variable \"$%s\" is not supported by goproxy", n)

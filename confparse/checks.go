@@ -22,6 +22,9 @@ func defaultListen(s *Server) *Listen {
 
 func (b *builder) checkHTTP() error {
 	h := b.cfg.HTTP
+	if err := b.checkUpstreams(); err != nil {
+		return err
+	}
 	defaults := map[string]*Listen{}
 	options := map[string]*Listen{}
 	names := map[string]map[string]bool{} // addr -> names seen
@@ -118,4 +121,38 @@ func (b *builder) checkLocation(l *Location) {
 	for _, c := range l.Locations {
 		b.checkLocation(c)
 	}
+}
+
+// checkConnections is nginx's check that each worker can hold at least
+// one connection beyond its listening sockets (worker_connections, 512
+// unless set). A wildcard address takes in the specific addresses of
+// its port, as when goproxy binds.
+func (b *builder) checkConnections() error {
+	wc := 512
+	if e := b.cfg.Main.Events; e != nil && e.WorkerConnections != nil {
+		wc = *e.WorkerConnections
+	}
+	sockets := map[string]bool{}
+	if h := b.cfg.HTTP; h != nil {
+		wild := map[int]bool{}
+		for _, s := range h.Servers {
+			for _, l := range s.Listens {
+				if l.Network == "tcp" && strings.HasPrefix(l.Addr, "0.0.0.0:") {
+					wild[l.Port] = true
+				}
+			}
+		}
+		for _, s := range h.Servers {
+			for _, l := range s.Listens {
+				if l.Network == "tcp" && !strings.HasPrefix(l.Addr, "[") && !strings.HasPrefix(l.Addr, "0.0.0.0:") && wild[l.Port] {
+					continue
+				}
+				sockets[l.Network+" "+l.Addr] = true
+			}
+		}
+	}
+	if wc <= len(sockets) {
+		return &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("%d worker_connections are not enough for %d listening sockets", wc, len(sockets))}
+	}
+	return nil
 }

@@ -6,10 +6,23 @@ package confparse
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"reflect"
 	"time"
 )
+
+// WriteFiles writes every file read, in the order read, as "nginx -T"
+// does: a "# configuration file PATH:" line, the text, and a newline.
+func (c *Config) WriteFiles(w io.Writer) error {
+	for _, f := range c.Files {
+		if _, err := fmt.Fprintf(w, "# configuration file %s:\n%s\n", f.Path, f.Text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Dump returns the model as indented JSON.
 func (c *Config) Dump() ([]byte, error) {

@@ -1,6 +1,9 @@
 package confparse
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Level is an nginx log level, used for configuration diagnostics.
 type Level int
@@ -56,9 +59,16 @@ func (d *Diag) Error() string {
 // String includes the level, as nginx prints it: `[emerg] msg in f:3`.
 func (d *Diag) String() string { return "[" + d.Level.String() + "] " + d.Error() }
 
+// nginxf is fmt.Sprintf, except that %q quotes as nginx does: the text
+// as it is, between double quotes (Go's %q would escape `\` and `"`,
+// which regexes and paths often hold). Arguments to %q must be strings.
+func nginxf(format string, a ...any) string {
+	return fmt.Sprintf(strings.ReplaceAll(format, "%q", `"%s"`), a...)
+}
+
 // emergf builds an [emerg] at the position of a statement.
 func emergf(s *Stmt, format string, a ...any) *Diag {
-	d := &Diag{Level: LevelEmerg, Msg: fmt.Sprintf(format, a...)}
+	d := &Diag{Level: LevelEmerg, Msg: nginxf(format, a...)}
 	if s != nil {
 		d.File, d.Line = s.File, s.Line
 	}

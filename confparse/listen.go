@@ -3,7 +3,7 @@ package confparse
 // listen.go reads listen, server_name and resolver addresses.
 
 import (
-	"fmt"
+	"errors"
 	"net"
 	"os"
 	"strconv"
@@ -96,17 +96,17 @@ func parseListenAddr(v string) (addrs []string, port int, network string, err er
 	if strings.HasPrefix(v, "unix:") {
 		p := v[5:]
 		if p == "" {
-			return nil, 0, "", fmt.Errorf("no path in the unix domain socket %q of the \"listen\" directive", v)
+			return nil, 0, "", errors.New(nginxf("no path in the unix domain socket in %q of the \"listen\" directive", v))
 		}
 		return []string{p}, 0, "unix", nil
 	}
-	bad := fmt.Errorf("invalid port in %q of the \"listen\" directive", v)
+	bad := errors.New(nginxf("invalid port in %q of the \"listen\" directive", v))
 	host, portStr := "", ""
 	switch {
 	case strings.HasPrefix(v, "["):
 		end := strings.IndexByte(v, ']')
 		if end < 0 {
-			return nil, 0, "", fmt.Errorf("invalid host in %q of the \"listen\" directive", v)
+			return nil, 0, "", errors.New(nginxf("invalid host in %q of the \"listen\" directive", v))
 		}
 		host = v[1:end]
 		rest := v[end+1:]
@@ -145,7 +145,7 @@ func parseListenAddr(v string) (addrs []string, port int, network string, err er
 	}
 	ips, lerr := net.LookupIP(host)
 	if lerr != nil || len(ips) == 0 {
-		return nil, 0, "", fmt.Errorf("host not found in %q of the \"listen\" directive", v)
+		return nil, 0, "", errors.New(nginxf("host not found in %q of the \"listen\" directive", v))
 	}
 	for _, ip := range ips {
 		if ip4 := ip.To4(); ip4 != nil {
@@ -177,6 +177,11 @@ func setServerName(b *builder, f *frame, s *Stmt) error {
 			sn.Kind, sn.Name, sn.Dot = NameWildcardPrefix, lower(a[1:]), true
 		case strings.HasSuffix(a, ".*"):
 			sn.Kind, sn.Name = NameWildcardSuffix, lower(a[:len(a)-2])
+		case a == "*" || (strings.Contains(a, "*") && !strings.HasPrefix(a, "*.") && !strings.HasSuffix(a, ".*")):
+			if a == "*" {
+				return errf(s, "server name %q is invalid", a)
+			}
+			sn.Kind, sn.Name = NameExact, lower(a)
 		default:
 			sn.Kind, sn.Name = NameExact, lower(a)
 		}
@@ -191,7 +196,7 @@ func resolverAddr(a string) (string, error) {
 	if strings.HasPrefix(a, "[") {
 		end := strings.IndexByte(a, ']')
 		if end < 0 {
-			return "", fmt.Errorf("invalid resolver address %q", a)
+			return "", errors.New(nginxf("invalid resolver address %q", a))
 		}
 		host = a[1:end]
 		if rest := a[end+1:]; strings.HasPrefix(rest, ":") {
@@ -201,12 +206,12 @@ func resolverAddr(a string) (string, error) {
 		host, port = h, p
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("invalid port in resolver %q", a)
+		return "", errors.New(nginxf("invalid port in resolver %q", a))
 	}
 	if net.ParseIP(host) == nil {
 		ips, err := net.LookupIP(host)
 		if err != nil || len(ips) == 0 {
-			return "", fmt.Errorf("host not found in resolver %q", a)
+			return "", errors.New(nginxf("host not found in resolver %q", a))
 		}
 		host = ips[0].String()
 	}

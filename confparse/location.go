@@ -40,11 +40,16 @@ func setLocation(b *builder, f *frame, s *Stmt) error {
 		l.Regex = r
 	}
 	if p := f.location; p != nil {
+		// nginx names the inner location by its pattern, "@" included.
+		inner := l.Pattern
+		if l.Modifier == "@" {
+			inner = "@" + inner
+		}
 		switch {
 		case p.Modifier == "=":
-			return errf(s, "location %q cannot be inside the exact location %q", l.Name(), p.Pattern)
+			return errf(s, "location %q cannot be inside the exact location %q", inner, p.Pattern)
 		case p.Modifier == "@":
-			return errf(s, "location %q cannot be inside the named location %q", l.Name(), "@"+p.Pattern)
+			return errf(s, "location %q cannot be inside the named location %q", inner, "@"+p.Pattern)
 		case l.Modifier == "@":
 			return errf(s, "named location %q can be on the server level only", "@"+l.Pattern)
 		case l.Regex == nil && !strings.HasPrefix(l.Pattern, p.Pattern):
@@ -56,12 +61,20 @@ func setLocation(b *builder, f *frame, s *Stmt) error {
 	if f.location != nil {
 		siblings = &f.location.Locations
 	}
+	dup := false
 	for _, o := range *siblings {
 		if sameLocation(o, l) {
-			return errf(s, "duplicate location %q", l.Pattern)
+			if l.Modifier != "@" {
+				return errf(s, "duplicate location %q", l.Pattern)
+			}
+			// nginx accepts a second named location of the same name,
+			// checks it, and uses the first.
+			dup = true
 		}
 	}
-	*siblings = append(*siblings, l)
+	if !dup {
+		*siblings = append(*siblings, l)
+	}
 	nf := &frame{ctx: CtxLocation, main: f.main, http: f.http, srvConf: f.srvConf, server: f.server,
 		loc: l.Conf, location: l}
 	nf.script = &l.Conf.Rewrite.Script

@@ -126,6 +126,8 @@ func defaultLoc(prefix string) *Loc {
 	}
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
+	l.Limit = LimitLoc{ReqStatus: ptr(503), ReqLogLevel: ptr(LevelError), ReqDryRun: ptr(false),
+		ConnStatus: ptr(503), ConnLogLevel: ptr(LevelError), ConnDryRun: ptr(false)}
 	l.Gzip = GzipLoc{
 		On: ptr(false), Types: []string{"text/html"}, MinLength: ptr(int64(20)), CompLevel: ptr(1),
 		Vary: ptr(false), Proxied: []string{"off"}, HTTPVersion: ptr("1.1"), Static: ptr("off"),
@@ -137,6 +139,9 @@ func defaultLoc(prefix string) *Loc {
 // block, top down, so that every Loc holds final values.
 func (b *builder) finishHTTP() error {
 	h := b.cfg.HTTP
+	if err := b.checkLimitRefs(); err != nil {
+		return err
+	}
 	mergeInto(h.Srv, defaultSrv())
 	mergeInto(h.Loc, defaultLoc(b.cfg.Prefix))
 	mergeScript(h.Loc)

@@ -5,6 +5,7 @@ package confparse
 // goroutines, so the directives that shape nginx's workers are no-ops.
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -34,23 +35,27 @@ func init() {
 		}},
 		&Directive{Name: "user", Ctx: CtxMain, Args: Args12, Status: NoOp, Note: "run goproxy as the user you want (docker --user, systemd User=)"},
 		&Directive{Name: "worker_processes", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: func(b *builder, f *frame, s *Stmt) error {
-			if s.Args[0] != "auto" {
-				if n, err := strconv.Atoi(s.Args[0]); err != nil || n < 0 {
-					return errf(s, "invalid value %q in %q directive", s.Args[0], s.Name)
-				}
+			if _, ok := parseDecimal(s.Args[0]); !ok && s.Args[0] != "auto" {
+				return invalidValue(s)
 			}
 			return nil
 		}},
-		&Directive{Name: "worker_rlimit_nofile", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
-		&Directive{Name: "worker_rlimit_core", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
-		&Directive{Name: "worker_priority", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
-		&Directive{Name: "worker_cpu_affinity", Ctx: CtxMain, Args: Args1More, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "worker_rlimit_nofile", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateNum},
+		&Directive{Name: "worker_rlimit_core", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateSizeOff},
+		&Directive{Name: "worker_priority", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: func(b *builder, f *frame, s *Stmt) error {
+			v := strings.TrimLeft(s.Args[0], "+-")
+			if _, ok := parseDecimal(v); !ok || len(s.Args[0])-len(v) > 1 {
+				return errf(s, "%q directive invalid number", s.Name)
+			}
+			return nil
+		}},
+		&Directive{Name: "worker_cpu_affinity", Ctx: CtxMain, Args: Args1More, Status: NoOp, Note: noopWorkers, set: validateCPUMasks},
 		&Directive{Name: "working_directory", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: "only used by nginx for core dumps"},
 		&Directive{Name: "pcre_jit", Ctx: CtxMain, Args: ArgsFlag, Status: NoOp, Note: "regexes use Go's regexp package"},
-		&Directive{Name: "timer_resolution", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "timer_resolution", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateMsec},
 		&Directive{Name: "thread_pool", Ctx: CtxMain, Args: Args23, Status: NoOp, Note: noopWorkers},
 		&Directive{Name: "lock_file", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
-		&Directive{Name: "worker_aio_requests", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "worker_aio_requests", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateNum},
 		&Directive{Name: "load_module", Ctx: CtxMain, Args: Args1, set: setLoadModule,
 			Note: "accepted for the modules goproxy has built in; any other module is an error"},
 		&Directive{Name: "events", Ctx: CtxMain, Args: Args0, Block: true, set: setEvents},
@@ -68,12 +73,61 @@ func init() {
 			f.events.WorkerConnections = &n
 			return nil
 		}},
-		&Directive{Name: "use", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: "the Go runtime uses epoll/kqueue itself"},
-		&Directive{Name: "multi_accept", Ctx: CtxEvents, Args: ArgsFlag, Status: NoOp, Note: noopWorkers},
-		&Directive{Name: "accept_mutex", Ctx: CtxEvents, Args: ArgsFlag, Status: NoOp, Note: noopWorkers},
-		&Directive{Name: "accept_mutex_delay", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers},
-		&Directive{Name: "epoll_events", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers},
+		&Directive{Name: "use", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: "the Go runtime uses epoll/kqueue itself", set: func(b *builder, f *frame, s *Stmt) error {
+			if f.events.Use != "" {
+				return dupErr(s)
+			}
+			if s.Args[0] != eventMethod {
+				return errf(s, "invalid event type %q", s.Args[0])
+			}
+			f.events.Use = s.Args[0]
+			return nil
+		}},
+		&Directive{Name: "multi_accept", Ctx: CtxEvents, Args: ArgsFlag, Status: NoOp, Note: noopWorkers, set: validateFlag},
+		&Directive{Name: "accept_mutex", Ctx: CtxEvents, Args: ArgsFlag, Status: NoOp, Note: noopWorkers, set: validateFlag},
+		&Directive{Name: "accept_mutex_delay", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateMsec},
+		&Directive{Name: "epoll_events", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateNum},
 	)
+}
+
+// eventMethod is the one "use" value nginx accepts on this system.
+var eventMethod = map[string]string{"linux": "epoll", "darwin": "kqueue", "freebsd": "kqueue",
+	"openbsd": "kqueue", "netbsd": "kqueue", "dragonfly": "kqueue", "illumos": "eventport",
+	"solaris": "eventport"}[runtime.GOOS]
+
+func validateNum(b *builder, f *frame, s *Stmt) error {
+	_, err := numArg(b, s)
+	return err
+}
+
+func validateMsec(b *builder, f *frame, s *Stmt) error {
+	_, err := msecArg(b, s)
+	return err
+}
+
+// validateSizeOff checks an offset (a size), as worker_rlimit_core takes.
+func validateSizeOff(b *builder, f *frame, s *Stmt) error {
+	if _, ok := ParseSize(s.Args[0]); !ok {
+		return invalidValue(s)
+	}
+	return nil
+}
+
+// validateCPUMasks checks worker_cpu_affinity: "auto" may come first,
+// then masks of 0 and 1, which nginx reads from their last character.
+func validateCPUMasks(b *builder, f *frame, s *Stmt) error {
+	args := s.Args
+	if args[0] == "auto" {
+		args = args[1:]
+	}
+	for _, m := range args {
+		for i := len(m) - 1; i >= 0; i-- {
+			if c := m[i]; c != '0' && c != '1' && c != ' ' {
+				return errf(s, "invalid character %q in %q", string(c), s.Name)
+			}
+		}
+	}
+	return nil
 }
 
 func mainFlag(field func(*MainConf) **bool) setFunc {
@@ -125,6 +179,10 @@ func setLoadModule(b *builder, f *frame, s *Stmt) error {
 	return errf(s, "load_module %q: the module is not supported by goproxy", s.Args[0])
 }
 
+// debugSubsystems are the debug_* levels of error_log.
+var debugSubsystems = map[string]bool{"debug_core": true, "debug_alloc": true, "debug_mutex": true,
+	"debug_event": true, "debug_http": true, "debug_mail": true, "debug_stream": true}
+
 // setErrorLog reads "error_log file [level]". Only the main level's logs
 // are used by goproxy; inner levels are kept for the request they serve.
 func setErrorLog(b *builder, f *frame, s *Stmt) error {
@@ -137,15 +195,28 @@ func setErrorLog(b *builder, f *frame, s *Stmt) error {
 		target = b.prefixPath(target)
 	}
 	l := &ErrorLog{Path: target, Level: LevelError}
-	if len(s.Args) > 2 {
-		return errf(s, "invalid number of arguments in %q directive", s.Name)
-	}
-	if len(s.Args) == 2 {
-		lv, ok := ParseLevel(s.Args[1])
-		if !ok {
-			return errf(s, "invalid log level %q", s.Args[1])
+	// nginx takes one level, or debug_* names (debug for one subsystem,
+	// logged as debug here), but not both.
+	var level Level
+	debugOnly := false
+	for _, a := range s.Args[1:] {
+		if lv, ok := ParseLevel(a); ok {
+			if level != 0 || debugOnly {
+				return errf(s, "duplicate log level %q", a)
+			}
+			level = lv
+			continue
 		}
-		l.Level = lv
+		if !debugSubsystems[a] || level != 0 {
+			return errf(s, "invalid log level %q", a)
+		}
+		debugOnly = true
+	}
+	if debugOnly {
+		level = LevelDebug
+	}
+	if level != 0 {
+		l.Level = level
 	}
 	if f.ctx == CtxMain {
 		f.main.ErrorLogs = append(f.main.ErrorLogs, l)

@@ -85,6 +85,8 @@ type OpenFileCache struct {
 	Inactive time.Duration `json:",omitempty"`
 }
 
+const noopFileCache = "goproxy always caches open-file metadata and small files, and revalidates them (mtime, size, inode) on every request, so changes are seen at once"
+
 const noopIO = "I/O tuning of nginx's event loop; Go's runtime and sendfile path decide this"
 
 func coreLoc[T any](get func(*CoreLoc) **T) func(*frame) **T {
@@ -105,6 +107,9 @@ func init() {
 		&Directive{Name: "types", Ctx: httpMSL, Args: Args0, Block: true, set: setTypes},
 		&Directive{Name: "error_page", Ctx: httpMSL | CtxIfLocation, Args: Args2More, set: setErrorPage},
 		&Directive{Name: "internal", Ctx: CtxLocation, Args: Args0, set: func(b *builder, f *frame, s *Stmt) error {
+			if f.loc.Core.Internal {
+				return dupErr(s)
+			}
 			f.loc.Core.Internal = true
 			return nil
 		}},
@@ -134,14 +139,15 @@ func init() {
 		}), Note: "only \"off\", nginx's default, is supported"},
 		&Directive{Name: "resolver", Ctx: httpMSL, Args: Args1More, set: setResolver},
 		&Directive{Name: "resolver_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.ResolverTimeout }), msecArg)},
-		&Directive{Name: "open_file_cache", Ctx: httpMSL, Args: Args12, set: setOpenFileCache},
-		&Directive{Name: "open_file_cache_valid", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.OpenFileCacheValid }), secArg)},
-		&Directive{Name: "open_file_cache_min_uses", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int { return &c.OpenFileCacheMinUses }), numArg)},
-		&Directive{Name: "open_file_cache_errors", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.OpenFileCacheErrors }), flagArg)},
+		&Directive{Name: "open_file_cache", Ctx: httpMSL, Args: Args12, set: setOpenFileCache, Status: NoOp, Note: noopFileCache},
+		&Directive{Name: "open_file_cache_valid", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.OpenFileCacheValid }), secArg), Status: NoOp, Note: noopFileCache},
+		&Directive{Name: "open_file_cache_min_uses", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int { return &c.OpenFileCacheMinUses }), numArg), Status: NoOp, Note: noopFileCache},
+		&Directive{Name: "open_file_cache_errors", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.OpenFileCacheErrors }), flagArg), Status: NoOp, Note: noopFileCache},
 		&Directive{Name: "open_file_cache_events", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, Note: "the cache revalidates by modification time"},
 
 		&Directive{Name: "client_header_timeout", Ctx: CtxHTTP | CtxServer, Args: Args1, set: slot(srv(func(c *SrvConf) **time.Duration { return &c.ClientHeaderTimeout }), msecArg)},
-		&Directive{Name: "client_header_buffer_size", Ctx: CtxHTTP | CtxServer, Args: Args1, set: slot(srv(func(c *SrvConf) **int64 { return &c.ClientHeaderBufferSize }), sizeArg)},
+		&Directive{Name: "client_header_buffer_size", Ctx: CtxHTTP | CtxServer, Args: Args1, set: slot(srv(func(c *SrvConf) **int64 { return &c.ClientHeaderBufferSize }), sizeArg),
+			Status: NoOp, Note: "goproxy reads request heads into one buffer; large_client_header_buffers sets the limits"},
 		&Directive{Name: "large_client_header_buffers", Ctx: CtxHTTP | CtxServer, Args: Args2, set: slot(srv(func(c *SrvConf) **BufSpec { return &c.LargeClientHeaderBuffers }), bufsArg)},
 		&Directive{Name: "ignore_invalid_headers", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.IgnoreInvalidHeaders }), flagArg)},
 		&Directive{Name: "merge_slashes", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.MergeSlashes }), flagArg)},
@@ -152,31 +158,46 @@ func init() {
 		&Directive{Name: "sendfile_max_chunk", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
 		&Directive{Name: "tcp_nopush", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
 		&Directive{Name: "tcp_nodelay", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "Go sets TCP_NODELAY on every connection"},
-		&Directive{Name: "aio", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
+		&Directive{Name: "aio", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: validateAio},
 		&Directive{Name: "aio_write", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
-		&Directive{Name: "directio", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
+		&Directive{Name: "directio", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: func(b *builder, f *frame, s *Stmt) error {
+			if s.Args[0] == "off" {
+				return nil
+			}
+			return validateSize(b, f, s)
+		}},
 		&Directive{Name: "directio_alignment", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
-		&Directive{Name: "output_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopIO},
+		&Directive{Name: "output_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopIO, set: validateBufs},
 		&Directive{Name: "postpone_output", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
 		&Directive{Name: "read_ahead", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
 		&Directive{Name: "send_lowat", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
-		&Directive{Name: "lingering_close", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
-		&Directive{Name: "lingering_time", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
-		&Directive{Name: "lingering_timeout", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO},
+		&Directive{Name: "lingering_close", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: func(b *builder, f *frame, s *Stmt) error {
+			_, err := enumArg("off", "on", "always")(b, s)
+			return err
+		}},
+		&Directive{Name: "lingering_time", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: validateMsec},
+		&Directive{Name: "lingering_timeout", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: validateMsec},
 		&Directive{Name: "reset_timedout_connection", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
-		&Directive{Name: "client_body_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy spools request bodies in the system temporary directory"},
+		&Directive{Name: "client_body_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy spools request bodies in the system temporary directory", set: validateTempPath},
 		&Directive{Name: "client_body_in_single_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
-		&Directive{Name: "connection_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validateSize, Note: "nginx memory-pool tuning"},
-		&Directive{Name: "request_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validateSize, Note: "nginx memory-pool tuning"},
-		&Directive{Name: "server_names_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
-		&Directive{Name: "server_names_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
-		&Directive{Name: "types_hash_max_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
-		&Directive{Name: "types_hash_bucket_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
-		&Directive{Name: "variables_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
-		&Directive{Name: "variables_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "connection_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validatePoolSize, Note: "nginx memory-pool tuning"},
+		&Directive{Name: "request_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validatePoolSize, Note: "nginx memory-pool tuning"},
+		&Directive{Name: "server_names_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
+		&Directive{Name: "server_names_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
+		&Directive{Name: "types_hash_max_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
+		&Directive{Name: "types_hash_bucket_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
+		&Directive{Name: "variables_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
+		&Directive{Name: "variables_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
 		&Directive{Name: "subrequest_output_buffer_size", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
 		&Directive{Name: "msie_padding", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "padding for Internet Explorer 6 error pages"},
-		&Directive{Name: "keepalive_disable", Ctx: httpMSL, Args: Args12, Status: NoOp, Note: "workarounds for MSIE 6 and old Safari"},
+		&Directive{Name: "keepalive_disable", Ctx: httpMSL, Args: Args12, Status: NoOp, Note: "workarounds for MSIE 6 and old Safari", set: func(b *builder, f *frame, s *Stmt) error {
+			for _, a := range s.Args {
+				if a != "none" && a != "msie6" && a != "safari" {
+					return errf(s, "invalid value %q", a)
+				}
+			}
+			return nil
+		}},
 		&Directive{Name: "log_subrequest", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "goproxy makes no subrequests to log"},
 	)
 }
@@ -189,6 +210,48 @@ func validateFlag(b *builder, f *frame, s *Stmt) error {
 func validateSize(b *builder, f *frame, s *Stmt) error {
 	_, err := sizeArg(b, s)
 	return err
+}
+
+func validateBufs(b *builder, f *frame, s *Stmt) error {
+	_, err := bufsArg(b, s)
+	return err
+}
+
+// validateAio accepts what nginx built for Linux without file AIO does.
+func validateAio(b *builder, f *frame, s *Stmt) error {
+	switch v := s.Args[0]; {
+	case v == "off", v == "threads", strings.HasPrefix(v, "threads="):
+	case v == "on":
+		return errf(s, "\"aio on\" is unsupported on this platform")
+	default:
+		return invalidValue(s)
+	}
+	return nil
+}
+
+// validatePoolSize is nginx's check of connection_pool_size and
+// request_pool_size.
+func validatePoolSize(b *builder, f *frame, s *Stmt) error {
+	n, err := sizeArg(b, s)
+	switch {
+	case err != nil:
+		return err
+	case n < 112:
+		return errf(s, "the pool size must be no less than 112")
+	case n%16 != 0:
+		return errf(s, "the pool size must be a multiple of 16")
+	}
+	return nil
+}
+
+// validateTempPath checks "path [level1 [level2 [level3]]]".
+func validateTempPath(b *builder, f *frame, s *Stmt) error {
+	for _, l := range s.Args[1:] {
+		if n, ok := parseDecimal(l); !ok || n == 0 {
+			return invalidValue(s)
+		}
+	}
+	return nil
 }
 
 func bufsArg(b *builder, s *Stmt) (BufSpec, error) {
@@ -231,7 +294,7 @@ func setRoot(b *builder, f *frame, s *Stmt) error {
 		return errf(s, "%q directive is duplicate, %q directive was specified earlier", s.Name, other)
 	}
 	if alias && f.location != nil && f.location.Modifier == "@" {
-		return errf(s, "\"alias\" directive cannot be used inside the named location")
+		return errf(s, "the \"alias\" directive cannot be used inside the named location")
 	}
 	v := s.Args[0]
 	t, err := b.tmpl(s, v)
@@ -282,6 +345,9 @@ func setTypes(b *builder, f *frame, s *Stmt) error {
 
 func (b *builder) walkTypes(m map[string]string, stmts []*Stmt) error {
 	for _, t := range stmts {
+		if t.err != nil {
+			return t.err
+		}
 		if t.Name == "include" {
 			if err := b.includeInto(t, func(in []*Stmt) error { return b.walkTypes(m, in) }); err != nil {
 				return err
@@ -291,12 +357,9 @@ func (b *builder) walkTypes(m map[string]string, stmts []*Stmt) error {
 		if t.IsBlock {
 			return errf(t, "unexpected \"{\"")
 		}
-		if len(t.Args) == 0 {
-			return errf(t, "invalid number of arguments in %q directive", "types")
-		}
 		for _, ext := range t.Args {
 			ext = lower(ext)
-			if old, ok := m[ext]; ok && old != t.Name {
+			if old, ok := m[ext]; ok {
 				b.warn(t, "duplicate extension %q, content type: %q, previous content type: %q", ext, t.Name, old)
 			}
 			m[ext] = t.Name
@@ -317,7 +380,7 @@ func setErrorPage(b *builder, f *frame, s *Stmt) error {
 			ep.Status = -1
 		} else {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > 999 {
+			if err != nil || n < 0 || v[0] == '+' {
 				return errf(s, "invalid value %q", "="+v)
 			}
 			ep.Status = n
@@ -335,7 +398,7 @@ func setErrorPage(b *builder, f *frame, s *Stmt) error {
 			return errf(s, "value %q must be between 300 and 599", c)
 		}
 		if n == 499 {
-			return errf(s, "value %q must be between 300 and 599", c)
+			return errf(s, "invalid value %q", c)
 		}
 		ep.Codes = append(ep.Codes, n)
 	}
@@ -378,13 +441,13 @@ func setKeepaliveTimeout(b *builder, f *frame, s *Stmt) error {
 	}
 	d, ok := ParseTime(s.Args[0], true)
 	if !ok {
-		return errf(s, "invalid value")
+		return invalidValue(s)
 	}
 	c.KeepaliveTimeout = &d
 	if len(s.Args) == 2 {
 		h, ok := ParseTime(s.Args[1], false)
 		if !ok {
-			return errf(s, "invalid value")
+			return invalidValue(s)
 		}
 		c.KeepaliveHeader = &h
 	}
@@ -438,13 +501,13 @@ func setOpenFileCache(b *builder, f *frame, s *Stmt) error {
 		case strings.HasPrefix(a, "max="):
 			n, err := strconv.Atoi(a[4:])
 			if err != nil || n <= 0 {
-				return errf(s, "invalid \"max\" value %q in %q directive", a, s.Name)
+				return errf(s, "invalid %q parameter %q", s.Name, a)
 			}
 			o.Max = n
 		case strings.HasPrefix(a, "inactive="):
 			d, ok := ParseTime(a[9:], false)
 			if !ok {
-				return errf(s, "invalid \"inactive\" value %q in %q directive", a, s.Name)
+				return errf(s, "invalid %q parameter %q", s.Name, a)
 			}
 			o.Inactive = d
 		default:

@@ -2,7 +2,7 @@ package confparse
 
 // mod_http_gzip.go: ngx_http_gzip_module and ngx_http_gzip_static_module.
 
-import "strconv"
+import "slices"
 
 // GzipLoc is the gzip modules' configuration.
 type GzipLoc struct {
@@ -27,18 +27,12 @@ const noopGzip = "zlib memory tuning; goproxy's compressor sizes its own buffers
 func init() {
 	register("ngx_http_gzip_module",
 		&Directive{Name: "gzip", Ctx: httpMSL | CtxIfLocation, Args: ArgsFlag, set: slot(gzipLoc(func(g *GzipLoc) **bool { return &g.On }), flagArg)},
-		&Directive{Name: "gzip_types", Ctx: httpMSL, Args: Args1More, set: func(b *builder, f *frame, s *Stmt) error {
-			if f.loc.Gzip.Types != nil {
-				return dupErr(s)
-			}
-			f.loc.Gzip.Types = append([]string{}, s.Args...)
-			return nil
-		}},
+		&Directive{Name: "gzip_types", Ctx: httpMSL, Args: Args1More, set: setGzipTypes},
 		&Directive{Name: "gzip_min_length", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **int64 { return &g.MinLength }), sizeArg)},
 		&Directive{Name: "gzip_comp_level", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **int { return &g.CompLevel }), func(b *builder, s *Stmt) (int, error) {
-			n, err := strconv.Atoi(s.Args[0])
+			n, err := numArg(b, s)
 			if err != nil {
-				return 0, errf(s, "invalid number %q", s.Args[0])
+				return 0, err
 			}
 			if n < 1 || n > 9 {
 				return 0, errf(s, "value must be between 1 and 9")
@@ -75,13 +69,47 @@ func init() {
 			return nil
 		}},
 		&Directive{Name: "gzip_http_version", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **string { return &g.HTTPVersion }), enumArg("1.0", "1.1"))},
-		&Directive{Name: "gzip_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopGzip},
-		&Directive{Name: "gzip_window", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopGzip},
-		&Directive{Name: "gzip_hash", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopGzip},
-		&Directive{Name: "gzip_no_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, Note: noopGzip},
-		&Directive{Name: "postpone_gzipping", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopGzip},
+		&Directive{Name: "gzip_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopGzip, set: func(b *builder, f *frame, s *Stmt) error {
+			_, err := bufsArg(b, s)
+			return err
+		}},
+		&Directive{Name: "gzip_window", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopGzip, set: validatePow2("512, 1k, 2k, 4k, 8k, 16k, or 32k", 32<<10)},
+		&Directive{Name: "gzip_hash", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopGzip, set: validatePow2("512, 1k, 2k, 4k, 8k, 16k, 32k, 64k, or 128k", 128<<10)},
+		&Directive{Name: "gzip_no_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, Note: noopGzip, set: validateFlag},
+		&Directive{Name: "postpone_gzipping", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopGzip, set: validateSize},
 	)
 	register("ngx_http_gzip_static_module",
-		&Directive{Name: "gzip_static", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **string { return &g.Static }), enumArg("off", "on", "always"))},
+		&Directive{Name: "gzip_static", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **string { return &g.Static }), enumArg("off", "on", "always")), Status: Unsupported},
 	)
+}
+
+// setGzipTypes adds to the level's list, as nginx does: several lines
+// add up, and text/html, always compressed, is already there.
+func setGzipTypes(b *builder, f *frame, s *Stmt) error {
+	g := &f.loc.Gzip
+	if g.Types == nil {
+		g.Types = []string{}
+	}
+	for _, t := range s.Args {
+		if t != "*" && (lower(t) == "text/html" || slices.Contains(g.Types, lower(t))) {
+			b.warn(s, "duplicate MIME type %q", t)
+			continue
+		}
+		g.Types = append(g.Types, lower(t))
+	}
+	return nil
+}
+
+// validatePow2 checks a zlib size: a power of two from 512 to max.
+func validatePow2(allowed string, max int64) setFunc {
+	return func(b *builder, f *frame, s *Stmt) error {
+		n, err := sizeArg(b, s)
+		if err != nil {
+			return err
+		}
+		if n < 512 || n > max || n&(n-1) != 0 {
+			return errf(s, "%q directive must be %s", s.Name, allowed)
+		}
+		return nil
+	}
 }

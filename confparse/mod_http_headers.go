@@ -63,7 +63,7 @@ func setExpires(b *builder, f *frame, s *Stmt) error {
 	}
 	e, err := ParseExpires(s.Args)
 	if err != nil {
-		return errf(s, "%s", err.Error())
+		return errf(s, "%q directive %s", s.Name, err.Error())
 	}
 	if e.Var != nil {
 		if e.Var, err = b.tmpl(s, e.Var.Raw); err != nil {
@@ -79,46 +79,55 @@ type expiresError string
 func (e expiresError) Error() string { return string(e) }
 
 // ParseExpires reads expires' arguments; it is also used at request time
-// for a value that came from a variable.
+// for a value that came from a variable. Errors are nginx's wording after
+// `"expires" directive `.
 func ParseExpires(args []string) (*Expires, error) {
 	e := &Expires{}
 	v := args[0]
+	invalid := expiresError("invalid value")
 	if len(args) == 2 {
 		if v != "modified" {
-			return nil, expiresError("invalid value \"" + v + "\"")
+			return nil, invalid
 		}
 		e.Modified = true
 		v = args[1]
-	}
-	switch v {
-	case "epoch":
-		e.Epoch = true
-		return e, nil
-	case "max":
-		e.Max = true
-		return e, nil
-	case "off":
-		e.Off = true
-		return e, nil
+	} else {
+		switch v {
+		case "epoch":
+			e.Epoch = true
+			return e, nil
+		case "max":
+			e.Max = true
+			return e, nil
+		case "off":
+			e.Off = true
+			return e, nil
+		}
 	}
 	if strings.Contains(v, "$") {
 		e.Var = &Template{Raw: v}
 		return e, nil
 	}
 	if strings.HasPrefix(v, "@") {
+		if e.Modified {
+			return nil, expiresError("daily time cannot be used with \"modified\" parameter")
+		}
 		e.Daily = true
 		v = v[1:]
 	}
 	neg := false
-	if strings.HasPrefix(v, "-") {
+	if strings.HasPrefix(v, "-") && !e.Daily {
 		neg = true
 		v = v[1:]
-	} else if strings.HasPrefix(v, "+") {
+	} else if strings.HasPrefix(v, "+") && !e.Daily {
 		v = v[1:]
 	}
 	d, ok := ParseTime(v, false)
-	if !ok || (e.Daily && (neg || d > 24*time.Hour)) {
-		return nil, expiresError("invalid value \"" + args[len(args)-1] + "\"")
+	if !ok {
+		return nil, invalid
+	}
+	if e.Daily && d > 24*time.Hour {
+		return nil, expiresError("daily time value must be less than 24 hours")
 	}
 	if neg {
 		d = -d

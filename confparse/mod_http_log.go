@@ -43,7 +43,7 @@ func init() {
 		&Directive{Name: "log_format", Ctx: CtxHTTP, Args: Args2More, set: setLogFormat},
 		&Directive{Name: "access_log", Ctx: httpMSL | CtxIfLocation | CtxLimitExcept, Args: Args1More, set: setAccessLog},
 		&Directive{Name: "open_log_file_cache", Ctx: httpMSL, Args: Args1234, Status: NoOp,
-			Note: "goproxy keeps log files open and reopens them on USR1"},
+			Note: "goproxy keeps log files open and reopens them on USR1", set: validateLogFileCache},
 	)
 }
 
@@ -106,7 +106,7 @@ func setAccessLog(b *builder, f *frame, s *Stmt) error {
 		switch k {
 		case "buffer":
 			n, ok := ParseSize(v)
-			if !ok {
+			if !ok || n == 0 {
 				return errf(s, "invalid buffer size %q", v)
 			}
 			al.Buffer = n
@@ -134,5 +134,32 @@ func setAccessLog(b *builder, f *frame, s *Stmt) error {
 	// An "access_log" list that was "off" stays off only if nothing else
 	// is added at the same level.
 	f.loc.Log.Access = append(f.loc.Log.Access, al)
+	return nil
+}
+
+// validateLogFileCache checks open_log_file_cache as nginx does.
+func validateLogFileCache(b *builder, f *frame, s *Stmt) error {
+	if len(s.Args) == 1 && s.Args[0] == "off" {
+		return nil
+	}
+	hasMax := false
+	for _, a := range s.Args {
+		k, v, _ := strings.Cut(a, "=")
+		ok := false
+		switch k {
+		case "max", "min_uses":
+			n, good := parseDecimal(v)
+			ok = good && (k != "max" || n > 0)
+			hasMax = hasMax || k == "max"
+		case "inactive", "valid":
+			_, ok = ParseTime(v, false)
+		}
+		if !ok {
+			return errf(s, "invalid %q parameter %q", s.Name, a)
+		}
+	}
+	if !hasMax {
+		return errf(s, "%q must have \"max\" parameter", s.Name)
+	}
 	return nil
 }

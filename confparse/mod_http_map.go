@@ -2,7 +2,10 @@ package confparse
 
 // mod_http_map.go: ngx_http_map_module.
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Map is a map block: Var takes the value of the first entry matching
 // Source (exact names first, then wildcards when Hostnames, then regexes
@@ -34,8 +37,8 @@ type MapRegex struct {
 func init() {
 	register("ngx_http_map_module",
 		&Directive{Name: "map", Ctx: CtxHTTP, Args: Args2, Block: true, set: setMap},
-		&Directive{Name: "map_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
-		&Directive{Name: "map_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "map_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
+		&Directive{Name: "map_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
 	)
 }
 
@@ -49,6 +52,10 @@ func setMap(b *builder, f *frame, s *Stmt) error {
 		return errf(s, "invalid variable name %q", name)
 	}
 	m := &Map{Source: src, Var: lower(name[1:]), Exact: map[string]*Template{}}
+	if supportedVarSet[m.Var] && m.Var != "args" && m.Var != "limit_rate" {
+		// like "set", map may only define variables nginx lets change.
+		return errf(s, "the duplicate %q variable", m.Var)
+	}
 	f.http.Vars[m.Var] = true
 	if err := b.walkMap(m, s.Block); err != nil {
 		return err
@@ -59,6 +66,9 @@ func setMap(b *builder, f *frame, s *Stmt) error {
 
 func (b *builder) walkMap(m *Map, stmts []*Stmt) error {
 	for _, t := range stmts {
+		if t.err != nil {
+			return t.err
+		}
 		if t.IsBlock {
 			return errf(t, "unexpected \"{\"")
 		}
@@ -103,12 +113,19 @@ func (b *builder) walkMap(m *Map, stmts []*Stmt) error {
 			m.Regexes = append(m.Regexes, MapRegex{Regex: r, Value: val})
 		case m.Hostnames && (strings.HasPrefix(key, "*.") || strings.HasPrefix(key, ".")):
 			n := lower(strings.TrimPrefix(strings.TrimPrefix(key, "*"), "."))
+			if slices.ContainsFunc(m.Prefix, func(w MapWildcard) bool { return w.Name == n }) {
+				return errf(t, "conflicting parameter %q", key)
+			}
 			if strings.HasPrefix(key, ".") {
 				m.Exact[n] = val
 			}
 			m.Prefix = append(m.Prefix, MapWildcard{Name: n, Value: val})
 		case m.Hostnames && strings.HasSuffix(key, ".*"):
-			m.Suffix = append(m.Suffix, MapWildcard{Name: lower(key[:len(key)-2]), Value: val})
+			n := lower(key[:len(key)-2])
+			if slices.ContainsFunc(m.Suffix, func(w MapWildcard) bool { return w.Name == n }) {
+				return errf(t, "conflicting parameter %q", key)
+			}
+			m.Suffix = append(m.Suffix, MapWildcard{Name: n, Value: val})
 		default:
 			k := lower(key)
 			if m.Hostnames {

@@ -141,14 +141,15 @@ func init() {
 			f.loc.Proxy.SSLProtocols = s.Args
 			return nil
 		}},
-		&Directive{Name: "proxy_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.BufferSize }), sizeArg), Status: NoOp, Note: noopBuffers},
-		&Directive{Name: "proxy_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopBuffers},
+		&Directive{Name: "proxy_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.BufferSize }), sizeArg),
+			Note: "limits the upstream's response head (\"upstream sent too big header\" beyond it); default 4k"},
+		&Directive{Name: "proxy_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopBuffers, set: validateBufs},
 		&Directive{Name: "proxy_busy_buffers_size", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopBuffers},
 		&Directive{Name: "proxy_max_temp_file_size", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopBuffers},
 		&Directive{Name: "proxy_temp_file_write_size", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopBuffers},
-		&Directive{Name: "proxy_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy does not spool responses to disk"},
-		&Directive{Name: "proxy_headers_hash_max_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
-		&Directive{Name: "proxy_headers_hash_bucket_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning"},
+		&Directive{Name: "proxy_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy does not spool responses to disk", set: validateTempPath},
+		&Directive{Name: "proxy_headers_hash_max_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
+		&Directive{Name: "proxy_headers_hash_bucket_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
 		&Directive{Name: "proxy_socket_keepalive", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "Go enables TCP keep-alive on upstream sockets"},
 		&Directive{Name: "proxy_send_lowat", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
 	)
@@ -186,13 +187,13 @@ func setProxyPass(b *builder, f *frame, s *Stmt) error {
 	case strings.HasPrefix(lower(url), "https://"):
 		p.Scheme, url, p.Port = "https", url[8:], 443
 	default:
-		return errf(s, "invalid URL prefix in %q", s.Args[0])
+		return errf(s, "invalid URL prefix")
 	}
 	if strings.HasPrefix(url, "unix:") {
 		rest := url[5:]
 		path, uri, _ := strings.Cut(rest, ":")
 		if path == "" {
-			return errf(s, "no path in the unix domain socket %q", s.Args[0])
+			return errf(s, "no path in the unix domain socket in upstream %q", url)
 		}
 		p.Unix, p.Host, p.URI, p.HasURI = path, "unix:"+path, uri, uri != ""
 	} else {
@@ -200,19 +201,20 @@ func setProxyPass(b *builder, f *frame, s *Stmt) error {
 		if i := strings.IndexAny(url, "/?"); i >= 0 {
 			host, uri = url[:i], url[i:]
 		}
+		// nginx names the whole URL after the scheme in these errors.
 		if host == "" {
-			return errf(s, "no host in %q", s.Args[0])
+			return errf(s, "no host in upstream %q", url)
 		}
 		h, port, hasPort := splitHostPort(host)
 		if hasPort {
 			n, err := strconv.Atoi(port)
 			if err != nil || n < 1 || n > 65535 {
-				return errf(s, "invalid port in upstream %q", host)
+				return errf(s, "invalid port in upstream %q", url)
 			}
 			p.Port, p.ExplicitPort = n, true
 		}
 		if h == "" {
-			return errf(s, "no host in upstream %q", host)
+			return errf(s, "no host in upstream %q", url)
 		}
 		p.Host, p.URI, p.HasURI = host, uri, uri != ""
 	}
@@ -247,22 +249,29 @@ func splitHostPort(h string) (host, port string, ok bool) {
 
 func setProxyRedirect(b *builder, f *frame, s *Stmt) error {
 	p := &f.loc.Proxy
+	if p.Redirects != nil && len(p.Redirects) == 0 {
+		return dupErr(s) // nothing may follow "off"
+	}
 	if len(s.Args) == 1 {
 		switch s.Args[0] {
 		case "off":
-			if p.Redirects != nil && len(p.Redirects) > 0 {
-				return errf(s, "invalid parameter \"off\"")
+			if len(p.Redirects) > 0 {
+				return dupErr(s)
 			}
 			p.Redirects = []*Redirect{}
 			return nil
-		case "false":
-			p.Redirects = []*Redirect{}
-			return nil
 		case "default":
+			// "default" is derived from the level's own proxy_pass.
+			if p.Pass == nil {
+				return errf(s, "\"proxy_redirect default\" should be placed after the \"proxy_pass\" directive")
+			}
+			if p.Pass.Vars {
+				return errf(s, "\"proxy_redirect default\" cannot be used with \"proxy_pass\" directive with variables")
+			}
 			p.Redirects = append(p.Redirects, &Redirect{Default: true})
 			return nil
 		}
-		return errf(s, "invalid number of arguments in %q directive", s.Name)
+		return errf(s, "invalid parameter %q", s.Args[0])
 	}
 	r, err := b.redirectRule(s)
 	if err != nil {

@@ -61,7 +61,8 @@ func init() {
 		}},
 		&Directive{Name: "if", Ctx: CtxServer | CtxLocation, Args: Args1More, Block: true, set: setIf},
 		&Directive{Name: "rewrite_log", Ctx: httpMSL | CtxIfServer | CtxIfLocation, Args: ArgsFlag, set: slot(rewriteLoc(func(r *RewriteLoc) **bool { return &r.Log }), flagArg)},
-		&Directive{Name: "uninitialized_variable_warn", Ctx: httpMSL | CtxIfServer | CtxIfLocation, Args: ArgsFlag, set: slot(rewriteLoc(func(r *RewriteLoc) **bool { return &r.UninitWarn }), flagArg)},
+		&Directive{Name: "uninitialized_variable_warn", Ctx: httpMSL | CtxIfServer | CtxIfLocation, Args: ArgsFlag, set: slot(rewriteLoc(func(r *RewriteLoc) **bool { return &r.UninitWarn }), flagArg),
+			Status: NoOp, Note: "goproxy does not log uses of variables that were never set"},
 	)
 }
 
@@ -124,12 +125,7 @@ func setSet(b *builder, f *frame, s *Stmt) error {
 	if len(name) < 2 || name[0] != '$' {
 		return errf(s, "invalid variable name %q", name)
 	}
-	name = lower(name[1:])
-	for i := 0; i < len(name); i++ {
-		if !isVarChar(name[i]) {
-			return errf(s, "invalid variable name %q", s.Args[0])
-		}
-	}
+	name = lower(name[1:]) // nginx takes any name here, "$a-b" too
 	if supportedVarSet[name] && name != "args" && name != "limit_rate" {
 		// nginx lets "set" change only its changeable variables.
 		return errf(s, "the duplicate %q variable", name)

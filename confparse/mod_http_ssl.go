@@ -28,7 +28,7 @@ type SSLSrv struct {
 	VerifyDepth        *int           `json:",omitempty"`
 	RejectHandshake    *bool          `json:",omitempty"`
 	On                 *bool          `json:",omitempty"` // the old "ssl on"
-	File               string         `json:"-"`         // where ssl_certificate is, for errors
+	File               string         `json:"-"`          // where ssl_certificate is, for errors
 	Line               int            `json:"-"`
 }
 
@@ -83,10 +83,11 @@ func init() {
 		}},
 		&Directive{Name: "ssl_ciphers", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.Ciphers }), strArg)},
 		&Directive{Name: "ssl_prefer_server_ciphers", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.PreferServer }), flagArg),
-			Note: "Go's crypto/tls chooses the cipher suite order itself"},
+			Status: NoOp, Note: "Go's crypto/tls orders cipher suites itself"},
 		&Directive{Name: "ssl_session_cache", Ctx: ctx, Args: Args12, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.SessionCache }), sessionCacheArg),
-			Note: "resumption uses Go's session tickets; the cache size is not used"},
-		&Directive{Name: "ssl_session_timeout", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **time.Duration { return &c.SessionTimeout }), secArg)},
+			Status: NoOp, Note: "resumption uses Go's session tickets (ssl_session_tickets); there is no server-side cache"},
+		&Directive{Name: "ssl_session_timeout", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **time.Duration { return &c.SessionTimeout }), secArg),
+			Status: NoOp, Note: "Go's crypto/tls fixes the ticket lifetime (7 days)"},
 		&Directive{Name: "ssl_session_tickets", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.SessionTickets }), flagArg)},
 		&Directive{Name: "ssl_session_ticket_key", Ctx: ctx, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
 			f.srvConf.SSL.SessionTicketKeys = append(f.srvConf.SSL.SessionTicketKeys, b.confPath(s.Args[0]))

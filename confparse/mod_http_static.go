@@ -40,7 +40,7 @@ func setIndex(b *builder, f *frame, s *Stmt) error {
 			return errf(s, "index %q in \"index\" directive is invalid", a)
 		}
 		if a[0] == '/' && i != len(s.Args)-1 {
-			return errf(s, "only the last index in \"index\" directive should be absolute")
+			b.warn(s, "only the last index in \"index\" directive should be absolute")
 		}
 		t, err := b.tmpl(s, a)
 		if err != nil {

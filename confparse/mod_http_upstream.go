@@ -4,6 +4,8 @@ package confparse
 // (hash, ip_hash, least_conn, random, keepalive, zone).
 
 import (
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +27,7 @@ type Upstream struct {
 	KeepaliveTimeout  *time.Duration `json:",omitempty"`
 	KeepaliveTime     *time.Duration `json:",omitempty"`
 	Zone              string         `json:",omitempty"`
+	ZoneSize          int64          `json:",omitempty"`
 }
 
 // UpstreamServer is one server in an upstream block.
@@ -60,10 +63,8 @@ func init() {
 		&Directive{Name: "keepalive_requests", Ctx: CtxUpstream, Args: Args1, set: slot(func(f *frame) **int { return &f.ups.KeepaliveRequests }, numArg)},
 		&Directive{Name: "keepalive_timeout", Ctx: CtxUpstream, Args: Args1, set: slot(func(f *frame) **time.Duration { return &f.ups.KeepaliveTimeout }, msecArg)},
 		&Directive{Name: "keepalive_time", Ctx: CtxUpstream, Args: Args1, set: slot(func(f *frame) **time.Duration { return &f.ups.KeepaliveTime }, msecArg)},
-		&Directive{Name: "zone", Ctx: CtxUpstream, Args: Args12, Status: NoOp, set: func(b *builder, f *frame, s *Stmt) error {
-			f.ups.Zone = s.Args[0]
-			return nil
-		}, Note: "goproxy is one process: upstream state is always shared"},
+		&Directive{Name: "zone", Ctx: CtxUpstream, Args: Args12, Status: NoOp, set: setUpstreamZone,
+			Note: "goproxy is one process: upstream state is always shared"},
 	)
 }
 
@@ -82,7 +83,12 @@ func setUpstream(b *builder, f *frame, s *Stmt) error {
 		return err
 	}
 	if len(u.Servers) == 0 {
-		return errf(s, "no servers are inside upstream")
+		// nginx checks when the block is read: the line of its "}".
+		end := *s
+		if end.EndLine != 0 {
+			end.Line = end.EndLine
+		}
+		return errf(&end, "no servers are inside upstream")
 	}
 	return nil
 }
@@ -96,6 +102,9 @@ func setUpstreamServer(b *builder, f *frame, s *Stmt) error {
 		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 			return errf(s, "invalid port in upstream %q", s.Args[0])
 		}
+	}
+	if addr == "unix:" {
+		return errf(s, "no path in the unix domain socket in upstream %q", addr)
 	}
 	us.Addr = addr
 	for _, a := range s.Args[1:] {
@@ -128,18 +137,25 @@ func setUpstreamServer(b *builder, f *frame, s *Stmt) error {
 			return errf(s, "invalid parameter %q", a)
 		}
 	}
-	if us.Backup && f.ups.Balance != "" && f.ups.Balance != "least_conn" {
+	if us.Backup && !backupBalance(f.ups.Balance) {
 		return errf(s, "balancing method does not support parameter \"backup\"")
 	}
 	f.ups.Servers = append(f.ups.Servers, us)
 	return nil
 }
 
+// backupBalance says whether a balancing method has backup servers.
+func backupBalance(method string) bool { return method == "" || method == "least_conn" }
+
+// setBalance sets the balancing method. Only the servers that follow are
+// checked against it: backup servers written before a method without
+// backups are never used, as in nginx, and are dropped when the block
+// ends.
 func setBalance(b *builder, f *frame, s *Stmt) error {
 	if f.ups.Balance != "" {
-		return errf(s, "load balancing method redefined")
+		b.warn(s, "load balancing method redefined")
 	}
-	f.ups.Balance = s.Name
+	f.ups.Balance, f.ups.HashKey, f.ups.Consistent, f.ups.RandomTwo = s.Name, nil, false, false
 	switch s.Name {
 	case "hash":
 		t, err := b.tmpl(s, s.Args[0])
@@ -164,11 +180,54 @@ func setBalance(b *builder, f *frame, s *Stmt) error {
 			}
 		}
 	}
-	if s.Name != "least_conn" {
-		for _, us := range f.ups.Servers {
-			if us.Backup {
-				return errf(s, "balancing method does not support parameter \"backup\"")
-			}
+	return nil
+}
+
+// minZoneSize is nginx's smallest shared memory zone: eight pages.
+var minZoneSize = int64(8 * os.Getpagesize())
+
+func setUpstreamZone(b *builder, f *frame, s *Stmt) error {
+	f.ups.Zone, f.ups.ZoneSize = s.Args[0], 0
+	if len(s.Args) == 1 {
+		return nil
+	}
+	n, ok := ParseSize(s.Args[1])
+	if !ok {
+		return errf(s, "invalid zone size %q", s.Args[1])
+	}
+	if n < minZoneSize {
+		return errf(s, "zone %q is too small", s.Args[0])
+	}
+	for _, u := range f.http.Upstreams {
+		if u != f.ups && u.Zone == s.Args[0] && u.ZoneSize != 0 && u.ZoneSize != n {
+			return errf(s, "the size %d of shared memory zone %q conflicts with already declared size %d", n, s.Args[0], u.ZoneSize)
+		}
+	}
+	f.ups.ZoneSize = n
+	return nil
+}
+
+// checkUpstreams makes the checks nginx makes once the http block is
+// read: every upstream needs a server that is not a backup, and every
+// zone a size somewhere.
+func (b *builder) checkUpstreams() error {
+	sized := map[string]bool{}
+	for _, u := range b.cfg.HTTP.Upstreams {
+		if u.ZoneSize != 0 {
+			sized[u.Zone] = true
+		}
+	}
+	for _, u := range b.cfg.HTTP.Upstreams {
+		if !backupBalance(u.Balance) {
+			u.Servers = slices.DeleteFunc(u.Servers, func(us *UpstreamServer) bool { return us.Backup })
+		}
+		if !slices.ContainsFunc(u.Servers, func(us *UpstreamServer) bool { return !us.Backup }) {
+			return &Diag{Level: LevelEmerg, Msg: nginxf("no servers in upstream %q", u.Name), File: u.File, Line: u.Line}
+		}
+	}
+	for _, u := range b.cfg.HTTP.Upstreams {
+		if u.Zone != "" && !sized[u.Zone] {
+			return &Diag{Level: LevelEmerg, Msg: nginxf("zero size shared memory zone %q", u.Zone)}
 		}
 	}
 	return nil

@@ -34,13 +34,15 @@ type MainConf struct {
 	MasterProcess         *bool
 	WorkerShutdownTimeout *time.Duration `json:",omitempty"`
 	Env                   []string       `json:",omitempty"`
+	LogJSON               bool           `json:",omitempty"` // goproxy_log_format json
 	Events                *EventsConf
 }
 
 // EventsConf holds the events block; its settings are no-ops in goproxy
 // but are validated and kept for the dump.
 type EventsConf struct {
-	WorkerConnections *int `json:",omitempty"`
+	WorkerConnections *int   `json:",omitempty"`
+	Use               string `json:",omitempty"`
 }
 
 // ErrorLog is one error_log target.
@@ -56,6 +58,7 @@ type HTTPConf struct {
 	Servers    []*Server
 	Upstreams  []*Upstream           `json:",omitempty"`
 	Maps       []*Map                `json:",omitempty"`
+	LimitZones []*LimitZone          `json:",omitempty"`
 	LogFormats map[string]*LogFormat `json:",omitempty"`
 	// Vars names every variable defined by set, map, geo, regex captures.
 	Vars map[string]bool `json:"-"`
@@ -167,4 +170,6 @@ type Loc struct {
 	Log       LogLoc
 	Gzip      GzipLoc
 	Access    AccessLoc
+	Limit     LimitLoc
+	Goproxy   GoproxyLoc
 }

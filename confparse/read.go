@@ -1,17 +1,15 @@
 package confparse
 
 // read.go turns configuration text into a tree of statements: gonginx
-// parses, the scanner (scan.go) checks the structure and supplies nginx's
-// line numbers, and words are unquoted as nginx does. "include" is not
-// expanded here: nginx expands it where it stands, in the context of the
-// block around it, so the builder does that (see include.go).
+// parses it (gonginx.go), checked word for word against the scanner
+// (scan.go), which reads words, quotes, escapes and lines as nginx's
+// tokenizer does. "include" is not expanded here: nginx expands
+// it where it stands, in the context of the block around it, so the
+// builder does that (see build.go).
 
 import (
 	"fmt"
 	"os"
-
-	"github.com/tufanbarisyildirim/gonginx/config"
-	"github.com/tufanbarisyildirim/gonginx/parser"
 )
 
 // Stmt is one directive as written: its unquoted words, where it is, and
@@ -24,6 +22,9 @@ type Stmt struct {
 	IsBlock bool    // written with a block
 	Block   []*Stmt // the block's statements (nil for a leaf)
 	EndLine int     // line of the closing "}"
+	// err marks where a file's syntax error is: walking stops here with
+	// it (see scan.go).
+	err *Diag
 }
 
 // SourceFile is a configuration file as read, kept for "-T".
@@ -32,95 +33,44 @@ type SourceFile struct {
 	Text []byte
 }
 
-func init() {
-	// gonginx wraps some directives (server, location, upstream, include,
-	// ...) into typed structs that reorder or drop words and apply their
-	// own arity rules. goproxy applies nginx's rules itself, so every
-	// statement must stay a plain directive. The Lua-block wrapper stays:
-	// the parser calls it unconditionally for *_by_lua_block names.
-	for k := range config.BlockWrappers {
-		if k != "_by_lua_block" {
-			delete(config.BlockWrappers, k)
-		}
-	}
-	clear(config.DirectiveWrappers)
-	clear(config.IncludeWrappers)
-}
-
-// readFile reads and parses one file.
+// readFile reads and parses one file. The only error returned is the
+// failure to open it (a Diag without a position); a syntax error is part
+// of the tree.
 func readFile(path string) ([]*Stmt, []byte, *Diag) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("open() %q failed (%s)", path, errnoText(err))}
+		return nil, nil, &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("open() \"%s\" failed (%s)", path, errnoText(err))}
 	}
 	stmts, d := parseText(text, path, false)
 	return stmts, text, d
 }
 
 // parseText parses configuration text; file names it in diagnostics.
-// param is set for "-g" text.
+// param is set for "-g" text, whose syntax errors nginx reports at once
+// and without a position.
 func parseText(text []byte, file string, param bool) ([]*Stmt, *Diag) {
 	sc, serr := scanFile(text, param)
-	if serr != nil {
-		d := &Diag{Level: LevelEmerg, Msg: serr.msg, File: file, Line: serr.line}
-		if param {
-			d.File = ""
-			d.Msg += " in command line"
+	if serr != nil && param {
+		return nil, &Diag{Level: LevelEmerg, Msg: serr.msg + " in command line"}
+	}
+	tree := sc.tree
+	if serr == nil {
+		// The tree gonginx builds, where it agrees with nginx's reading.
+		if g := gonginxTree(text, sc.tree); g != nil {
+			tree = g
 		}
-		return nil, d
 	}
-	p := parser.NewStringParser(string(text), parser.WithSkipValidDirectivesErr(), parser.WithSkipComments())
-	cfg, err := p.Parse()
-	if err != nil {
-		return nil, &Diag{Level: LevelEmerg, Msg: err.Error(), File: file, Line: 1}
-	}
-	c := &converter{file: file, scan: sc.stmts, aligned: true}
-	return c.block(cfg.Block), nil
+	setFile(tree, file)
+	return tree, nil
 }
 
-// converter walks gonginx's tree in document order, pairing each
-// statement with the scanner's statement at the same position. Should the
-// two tokenizers ever disagree (an nginx corner gonginx reads
-// differently), the statements from there on keep gonginx's lines.
-type converter struct {
-	file    string
-	scan    []scanStmt
-	next    int
-	aligned bool
-}
-
-func (c *converter) block(b config.IBlock) []*Stmt {
-	var out []*Stmt
-	for _, d := range b.GetDirectives() {
-		s := &Stmt{Name: unquoteToken(d.GetName()), File: c.file, Line: d.GetLine()}
-		for _, p := range d.GetParameters() {
-			s.Args = append(s.Args, unquoteToken(p.Value))
+// setFile names the file of a tree the scanner built.
+func setFile(stmts []*Stmt, file string) {
+	for _, s := range stmts {
+		s.File = file
+		if s.err != nil {
+			s.err.File = file
 		}
-		var sc *scanStmt
-		if c.next < len(c.scan) {
-			sc = &c.scan[c.next]
-			c.next++
-			if sc.name != s.Name || sc.nargs != len(s.Args) {
-				c.aligned = false
-			}
-		} else {
-			c.aligned = false
-		}
-		if c.aligned && sc != nil {
-			s.Line = sc.line
-			s.EndLine = sc.end
-		}
-		if blk := d.GetBlock(); blk != nil {
-			s.IsBlock = true
-			s.Block = c.block(blk)
-			if s.Block == nil {
-				s.Block = []*Stmt{}
-			}
-			if s.EndLine == 0 {
-				s.EndLine = d.GetLine()
-			}
-		}
-		out = append(out, s)
+		setFile(s.Block, file)
 	}
-	return out
 }

@@ -16,7 +16,7 @@ import (
 // CompileRegex compiles an nginx regex; caseless is "~*".
 func CompileRegex(src string, caseless bool) (*Regexp, error) {
 	if feat := pcreOnly(src); feat != "" {
-		return nil, fmt.Errorf("regex %q uses %s, which goproxy's regex engine (RE2) does not support", src, feat)
+		return nil, fmt.Errorf("regex \"%s\" uses %s, which goproxy's regex engine (RE2) does not support", src, feat)
 	}
 	expr := translatePCRE(src)
 	if caseless {
@@ -24,7 +24,7 @@ func CompileRegex(src string, caseless bool) (*Regexp, error) {
 	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
-		return nil, fmt.Errorf("pcre2_compile() failed: %s in %q", pcreWording(err), src)
+		return nil, fmt.Errorf("pcre2_compile() failed: %s in \"%s\"", pcreWording(err), src)
 	}
 	r := &Regexp{Source: src, Caseless: caseless, Re: re}
 	for _, n := range re.SubexpNames() {

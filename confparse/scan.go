@@ -1,28 +1,24 @@
 package confparse
 
 // scan.go mirrors the state machine of nginx's configuration tokenizer
-// (ngx_conf_read_token) closely enough to answer two questions that
-// gonginx cannot: on which line nginx considers each statement to be
-// (the line of its terminating ";" or "{", which is what nginx prints in
-// every error), and which structural mistakes nginx refuses (a stray "}",
-// a ";" with no directive, a missing "}" at end of file, text glued to a
-// closing quote). gonginx remains the parser that builds the tree; the
-// scanner only checks and locates.
+// (ngx_conf_read_token): how words, quotes, escapes and comments are
+// read, on which line nginx considers each statement to be (the line of
+// its terminating ";" or "{", which is what nginx prints in every error),
+// and which structural mistakes nginx refuses (a stray "}", a ";" with no
+// directive, a missing "}" at end of file, text glued to a closing
+// quote).
+//
+// nginx handles each directive as soon as it has read it, so an error in
+// a directive before a syntax error is the one it reports. The scanner
+// therefore keeps the tree it read up to a syntax error and ends it with
+// a statement that carries the error; the builder reports that error
+// when its walk gets there.
 
 import "fmt"
 
-// scanStmt is one statement as nginx's tokenizer sees it.
-type scanStmt struct {
-	name  string // the first word, unescaped
-	nargs int    // number of words after the name
-	line  int    // line of the terminating ";" or "{"
-	block bool   // terminated by "{"
-	end   int    // for blocks: line of the closing "}"
-}
-
-// scanResult is the pre-order list of statements of one file.
+// scanResult is the statements of one file as a tree.
 type scanResult struct {
-	stmts []scanStmt
+	tree []*Stmt
 }
 
 // syntaxError is a structural error found by the scanner, with nginx's
@@ -33,12 +29,14 @@ type syntaxError struct {
 }
 
 // scanFile runs nginx's tokenizer over src. param is true for the text of
-// "-g", which nginx parses without a file and reports differently.
+// "-g", which nginx parses without a file and reports differently. On an
+// error the result holds the tree read so far, whose last statement (at
+// the depth of the mistake) has only err set.
 func scanFile(src []byte, param bool) (*scanResult, *syntaxError) {
 	s := &scanner{src: src, line: 1, param: param}
 	res := &scanResult{}
-	if err := s.block(res, false); err != nil {
-		return nil, err
+	if err := s.block(&res.tree, false); err != nil {
+		return res, err
 	}
 	return res, nil
 }
@@ -58,33 +56,40 @@ const (
 )
 
 // block reads statements until the end of the enclosing block (inBlock)
-// or of the file.
-func (s *scanner) block(res *scanResult, inBlock bool) *syntaxError {
+// or of the file, adding them to dst.
+func (s *scanner) block(dst *[]*Stmt, inBlock bool) *syntaxError {
+	fail := func(err *syntaxError) *syntaxError {
+		*dst = append(*dst, &Stmt{Line: err.line, err: &Diag{Level: LevelEmerg, Msg: err.msg, Line: err.line}})
+		return err
+	}
 	for {
 		words, kind, err := s.token()
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		switch kind {
 		case tokEOF:
 			if inBlock {
-				return &syntaxError{`unexpected end of file, expecting "}"`, s.line}
+				return fail(&syntaxError{`unexpected end of file, expecting "}"`, s.line})
 			}
 			return nil
 		case tokBlockDone:
 			if !inBlock {
-				return &syntaxError{`unexpected "}"`, s.line}
+				return fail(&syntaxError{`unexpected "}"`, s.line})
 			}
 			return nil
 		case tokStmt:
-			res.stmts = append(res.stmts, scanStmt{name: words[0], nargs: len(words) - 1, line: s.line})
+			*dst = append(*dst, &Stmt{Name: words[0], Args: words[1:], Line: s.line})
 		case tokBlockStart:
-			i := len(res.stmts)
-			res.stmts = append(res.stmts, scanStmt{name: words[0], nargs: len(words) - 1, line: s.line, block: true})
-			if err := s.block(res, true); err != nil {
+			if s.param {
+				return fail(&syntaxError{"block directives are not supported in -g option", s.line})
+			}
+			st := &Stmt{Name: words[0], Args: words[1:], Line: s.line, IsBlock: true, Block: []*Stmt{}}
+			*dst = append(*dst, st)
+			if err := s.block(&st.Block, true); err != nil {
 				return err
 			}
-			res.stmts[i].end = s.line
+			st.EndLine = s.line
 		}
 	}
 }
@@ -138,7 +143,7 @@ func (s *scanner) token() ([]string, int, *syntaxError) {
 			case ch == ')':
 				lastSpace, needSpace = true, false
 			default:
-				return nil, 0, &syntaxError{fmt.Sprintf("unexpected %q", string(ch)), s.line}
+				return nil, 0, &syntaxError{fmt.Sprintf("unexpected \"%s\"", []byte{ch}), s.line}
 			}
 		}
 		if lastSpace {
@@ -149,7 +154,7 @@ func (s *scanner) token() ([]string, int, *syntaxError) {
 			switch ch {
 			case ';', '{':
 				if len(words) == 0 {
-					return nil, 0, &syntaxError{fmt.Sprintf("unexpected %q", string(ch)), s.line}
+					return nil, 0, &syntaxError{fmt.Sprintf("unexpected \"%s\"", []byte{ch}), s.line}
 				}
 				if ch == '{' {
 					return words, tokBlockStart, nil
@@ -247,14 +252,4 @@ func unescapeWord(b []byte) string {
 		out = append(out, b[i])
 	}
 	return string(out)
-}
-
-// unquoteToken turns a raw gonginx token into the word nginx would see:
-// a leading and trailing quote of the same kind are removed, then
-// nginx's escape rules apply.
-func unquoteToken(raw string) string {
-	if n := len(raw); n >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[n-1] == raw[0] {
-		return unescapeWord([]byte(raw[1 : n-1]))
-	}
-	return unescapeWord([]byte(raw))
 }

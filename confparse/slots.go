@@ -4,10 +4,7 @@ package confparse
 // ngx_conf_set_*_slot family: one value per level, "is duplicate" when
 // written twice at the same level, nginx's error for a bad value.
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // slot stores one parsed value into the field get picks out of the frame.
 func slot[T any](get func(*frame) **T, parse func(*builder, *Stmt) (T, error)) setFunc {
@@ -64,11 +61,11 @@ func secArg(b *builder, s *Stmt) (time.Duration, error) {
 }
 
 func numArg(b *builder, s *Stmt) (int, error) {
-	n, err := strconv.Atoi(s.Args[0])
-	if err != nil || n < 0 {
-		return 0, errf(s, "invalid number %q", s.Args[0])
+	n, ok := parseDecimal(s.Args[0])
+	if !ok {
+		return 0, errf(s, "%q directive invalid number", s.Name)
 	}
-	return n, nil
+	return int(n), nil
 }
 
 func strArg(b *builder, s *Stmt) (string, error) { return s.Args[0], nil }

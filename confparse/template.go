@@ -75,17 +75,18 @@ func ParseTemplate(s string) (*Template, error) {
 		}
 		var name string
 		if i < len(s) && s[i] == '{' {
-			end := strings.IndexByte(s[i:], '}')
-			if end < 0 {
-				return nil, fmt.Errorf("the closing bracket in %q variable is missing", s[i+1:])
+			j := i + 1
+			for j < len(s) && isVarChar(s[j]) {
+				j++
 			}
-			name = s[i+1 : i+end]
-			i += end + 1
-			for j := 0; j < len(name); j++ {
-				if !isVarChar(name[j]) {
-					return nil, fmt.Errorf("invalid variable name %q", name)
-				}
+			if j == i+1 {
+				return nil, fmt.Errorf("invalid variable name")
 			}
+			if j == len(s) || s[j] != '}' {
+				return nil, fmt.Errorf("the closing bracket in \"%s\" variable is missing", s[i+1:j])
+			}
+			name = s[i+1 : j]
+			i = j + 1
 		} else {
 			j := i
 			for j < len(s) && isVarChar(s[j]) {
@@ -95,7 +96,7 @@ func ParseTemplate(s string) (*Template, error) {
 			i = j
 		}
 		if name == "" {
-			return nil, fmt.Errorf("invalid variable name in %q", s)
+			return nil, fmt.Errorf("invalid variable name")
 		}
 		flush()
 		t.Parts = append(t.Parts, Part{Var: lower(name)})

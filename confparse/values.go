@@ -45,21 +45,22 @@ func parseDecimal(s string) (int64, bool) {
 	return n, true
 }
 
-// ParseTime reads nginx's time syntax: groups of a number and a unit
-// (ms s m h d w M y), largest unit first, each at most once, optionally
-// separated by spaces; a bare number at the end counts seconds. msec says the value is
-// kept in milliseconds by nginx, which limits it to 2^31-1 ms.
+// ParseTime reads nginx's time syntax: groups of a number and a unit,
+// largest unit first, each at most once, optionally separated by spaces;
+// a bare number at the end counts seconds. msec says nginx keeps the value
+// in milliseconds: then "ms" is allowed and "y" and "M" are not, and the
+// other way round for a value kept in seconds. Either way the value must
+// fit 63 bits in its own unit; beyond what a Duration holds it saturates.
 func ParseTime(s string, msec bool) (time.Duration, bool) {
 	units := []struct {
 		name string
-		d    time.Duration
+		sec  int64
 	}{
-		{"y", 365 * 24 * time.Hour}, {"M", 30 * 24 * time.Hour}, {"w", 7 * 24 * time.Hour},
-		{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second},
-		{"ms", time.Millisecond},
+		{"y", 365 * 24 * 3600}, {"M", 30 * 24 * 3600}, {"w", 7 * 24 * 3600},
+		{"d", 24 * 3600}, {"h", 3600}, {"m", 60}, {"s", 1}, {"ms", 0},
 	}
-	var total time.Duration
-	next := 0 // index of the largest unit still allowed
+	var total int64 // in ms when msec, else in seconds
+	next := 0       // index of the largest unit still allowed
 	i := 0
 	seen := false
 	for i < len(s) {
@@ -82,36 +83,46 @@ func ParseTime(s string, msec bool) (time.Duration, bool) {
 		for k < len(s) && s[k] != ' ' && (s[k] < '0' || s[k] > '9') {
 			k++
 		}
-		unit := s[j:k]
-		d := time.Second
+		unit, sec := s[j:k], int64(1)
 		if unit != "" {
 			found := false
 			for u := next; u < len(units); u++ {
 				if units[u].name == unit {
-					d, next, found = units[u].d, u+1, true
+					sec, next, found = units[u].sec, u+1, true
 					break
 				}
 			}
-			if !found {
+			if !found || (msec && (unit == "y" || unit == "M")) || (!msec && unit == "ms") {
 				return 0, false
 			}
 		} else if k < len(s) {
 			return 0, false // a bare number may only end the value
 		}
-		if n > int64(math.MaxInt64/d) {
+		scale := sec
+		if msec {
+			scale = sec * 1000
+			if unit == "ms" {
+				scale = 1
+			}
+		}
+		if n > (math.MaxInt64-total)/scale {
 			return 0, false
 		}
-		total += time.Duration(n) * d
+		total += n * scale
 		seen = true
 		i = k
 	}
 	if !seen {
 		return 0, false
 	}
-	if msec && total/time.Millisecond > math.MaxInt32 {
-		return 0, false
+	unit := time.Second
+	if msec {
+		unit = time.Millisecond
 	}
-	return total, true
+	if total > int64(math.MaxInt64/unit) {
+		return math.MaxInt64, true
+	}
+	return time.Duration(total) * unit, true
 }
 
 // parseFlag reads on/off as nginx's ngx_conf_set_flag_slot does.

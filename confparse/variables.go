@@ -33,6 +33,7 @@ var SupportedVariables = []string{
 	"ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial",
 	"ssl_client_fingerprint", "ssl_client_raw_cert", "ssl_client_cert", "ssl_client_escaped_cert",
 	"ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain",
+	"limit_req_status", "limit_conn_status",
 }
 
 // SupportedVariablePrefixes are the variable families goproxy evaluates.
@@ -43,7 +44,7 @@ var nginxOnlyVariables = []string{
 	"request_body_file", "proxy_protocol_addr", "proxy_protocol_port",
 	"proxy_protocol_server_addr", "proxy_protocol_server_port", "tcpinfo_rtt", "tcpinfo_rttvar",
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_cache_status", "upstream_queue_time",
-	"upstream_trailer_", "limit_req_status", "limit_conn_status", "realip_remote_addr",
+	"upstream_trailer_", "realip_remote_addr",
 	"realip_remote_port", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset", "fastcgi_script_name", "fastcgi_path_info", "memcached_key",
 	"date_local", "date_gmt", "connections_active", "connections_reading", "connections_writing",

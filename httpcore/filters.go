@@ -41,6 +41,13 @@ func (rq *Request) headerFilter(code int) {
 		}
 		h["Server"] = []string{ServerHeader(tokens)}
 	}
+	if lm := h["Last-Modified"]; lm != nil && code != 200 && code != 206 && code != 304 {
+		// nginx's header filter sends a (valid) Last-Modified only
+		// with these: not on an error_page served from a file.
+		if _, err := http.ParseTime(lm[0]); err == nil {
+			delete(h, "Last-Modified")
+		}
+	}
 	if rq.Loc == nil {
 		return
 	}
@@ -63,9 +70,13 @@ func (rq *Request) headerFilter(code int) {
 		switch http.CanonicalHeaderKey(a.Name) {
 		case "Cache-Control":
 			h.Add("Cache-Control", v)
-		case "Last-Modified", "Etag":
+		case "Last-Modified":
 			// nginx replaces these rather than adding a second one.
 			h.Set(a.Name, v)
+		case "Etag":
+			// The static handler's key is spelt "ETag".
+			delete(h, "Etag")
+			h["ETag"] = []string{v}
 		default:
 			h.Add(a.Name, v)
 		}
@@ -127,13 +138,20 @@ func (rq *Request) setExpires(h http.Header, e *confparse.Expires) {
 
 // AbsoluteURL makes a redirect target that starts with "/" absolute, as
 // nginx's header filter does with absolute_redirect on: the Host the
-// client sent (or the server name with server_name_in_redirect), and the
-// port when port_in_redirect and it is not the scheme's default.
+// client sent (the server name with server_name_in_redirect, the local
+// address without a Host), and the port when port_in_redirect and it is
+// not the scheme's default.
 func (rq *Request) AbsoluteURL(path string) string {
 	c := &rq.Loc.Core
-	host := rq.Host
-	if *c.ServerNameInRedirect || rq.Host == "" || !rq.HostOK {
+	var host string
+	switch {
+	case *c.ServerNameInRedirect:
 		host = rq.Server.Name
+	case rq.HostOK:
+		host = rq.Host
+	default:
+		// No Host: nginx names the address the connection came to.
+		host, _ = rq.LocalAddrPort()
 	}
 	scheme := rq.Scheme()
 	port := ""

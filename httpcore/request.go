@@ -98,6 +98,8 @@ type Request struct {
 	requestID string
 	// Aborted says the connection was closed without a response.
 	Aborted bool
+	// Release runs when the request ends (limit_conn counts).
+	Release []func()
 }
 
 // UpstreamInfo is what the proxy records for $upstream_* variables.
@@ -127,6 +129,15 @@ func (rq *Request) Header() http.Header { return rq.W.Header() }
 
 // Status is the response status once the header is written.
 func (rq *Request) Status() int { return rq.status }
+
+// SetStatus records the status about to be sent, for $status while
+// the response is still being made ("return" sets it before its text
+// is evaluated, as nginx does).
+func (rq *Request) SetStatus(code int) {
+	if !rq.wroteHeader {
+		rq.status = code
+	}
+}
 
 // WroteHeader says whether the response header is gone.
 func (rq *Request) WroteHeader() bool { return rq.wroteHeader }
@@ -187,11 +198,18 @@ func (rq *Request) keepalive() {
 	}
 	c := &rq.Loc.Core
 	rq.Conn.IdleTimeout = *c.KeepaliveTimeout
+	rq.Conn.SendTimeout = *c.SendTimeout
 	if c.KeepaliveHeader != nil {
 		rq.Conn.KeepAliveHeader = *c.KeepaliveHeader
 	}
-	if *c.KeepaliveTimeout <= 0 || rq.Conn.Requests >= *c.KeepaliveRequests {
+	if *c.KeepaliveTimeout <= 0 || rq.Conn.Requests >= *c.KeepaliveRequests ||
+		time.Since(rq.Conn.Start) > *c.KeepaliveTime {
 		rq.Conn.KeepAlive = false
+	}
+	if !*c.ChunkedTransferEncoding {
+		if cw, ok := rq.W.(httpd.ConnWriter); ok {
+			cw.DisableChunking()
+		}
 	}
 }
 

@@ -29,7 +29,7 @@ func hasPage(code int) bool {
 		return true
 	case code >= 400 && code <= 416 && code != 407 && code != 408:
 		return true
-	case code == 421, code == 429, code >= 494 && code <= 497:
+	case code == 421, code == 429, code >= 494 && code <= 498:
 		return true
 	case code >= 500 && code <= 505, code == 507:
 		return true
@@ -40,6 +40,9 @@ func hasPage(code int) bool {
 // ErrorPageBody renders nginx's built-in page for code; tokens is the
 // server_tokens setting.
 func ErrorPageBody(code int, tokens string) string {
+	if code == 498 {
+		code = 404 // nginx's table gives 498 the 404 page
+	}
 	title, ok := pageTitles[code]
 	if !ok {
 		title = strconv.Itoa(code) + " " + httpd.StatusText(code)
@@ -88,6 +91,12 @@ func (rq *Request) Error(code int) {
 	if closesConnection(code) && rq.Conn != nil {
 		rq.Conn.KeepAlive = false
 	}
+	// The error's status replaces an earlier error_page's (nginx's
+	// err_status): a redirect cycle in error pages ends in a 500.
+	rq.ErrStatus = code
+	if code >= 494 && code <= 497 {
+		rq.ErrStatus = 400
+	}
 	if rq.Loc != nil && !rq.ErrorPage && rq.Redirects < maxRedirects {
 		for _, ep := range rq.Loc.Core.ErrorPages {
 			for _, c := range ep.Codes {
@@ -112,7 +121,7 @@ func (rq *Request) sendErrorPage(code, overwrite int, target string) {
 	case overwrite > 0:
 		rq.ErrStatus = overwrite
 	case overwrite == 0:
-		rq.ErrStatus = code
+		// The error's own status, as Error set it (494 is sent as 400).
 	default: // "=": the page's own status
 		rq.ErrStatus = 0
 	}
@@ -166,7 +175,9 @@ func (rq *Request) sendSpecial(code int) {
 	h["Content-Type"] = []string{"text/html"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	rq.WriteHeader(status)
-	if rq.R.Method != "HEAD" {
+	// HTTP/0.9 has no header to send alone: a refused "HEAD /x" gets
+	// the page.
+	if rq.R.Method != "HEAD" || rq.R.ProtoMajor == 0 {
 		rq.Write([]byte(body))
 	}
 }

@@ -118,10 +118,89 @@ func needsNormalizing(s string, merge bool) bool {
 	return false
 }
 
-// escapeURI is the set of bytes ngx_escape_uri(NGX_ESCAPE_URI) escapes:
-// controls, space, "#", "%", "?", DEL and non-ASCII.
+// escapeURIByte is the set of bytes ngx_escape_uri(NGX_ESCAPE_URI)
+// escapes: "#", "%", "?", and what RFC 3986 does not allow in a URI
+// (controls, space, \" < > \\ ^ ` { | }, DEL, non-ASCII).
 func escapeURIByte(c byte) bool {
-	return c <= ' ' || c == '#' || c == '%' || c == '?' || c >= 0x7f
+	switch c {
+	case '#', '%', '?', '"', '<', '>', '\\', '^', '`', '{', '|', '}':
+		return true
+	}
+	return c <= ' ' || c >= 0x7f
+}
+
+// escapeArgsByte is NGX_ESCAPE_ARGS: the URI set plus the argument
+// separators "&", "+" and ";".
+func escapeArgsByte(c byte) bool {
+	return c == '&' || c == '+' || c == ';' || escapeURIByte(c)
+}
+
+// AppendEscapedArgs appends s escaped as nginx escapes a regex capture
+// placed in a rewrite's arguments or redirect (NGX_ESCAPE_ARGS).
+func AppendEscapedArgs(b []byte, s string) []byte {
+	const hexd = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if escapeArgsByte(c) {
+			b = append(b, '%', hexd[c>>4], hexd[c&15])
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// UnescapeRedirect is ngx_unescape_uri(NGX_UNESCAPE_REDIRECT), which
+// nginx applies to a rewrite's redirect target: up to the first "?"
+// (literal or decoded), escapes of printable characters above "%" are
+// decoded, the others kept, and a broken escape is dropped.
+func UnescapeRedirect(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '?' {
+			break
+		}
+		if c != '%' {
+			b = append(b, c)
+			continue
+		}
+		if i+1 >= len(s) {
+			i++
+			break
+		}
+		h, ok := unhex(s[i+1])
+		if !ok {
+			// "%" and the invalid character after it: the character stays.
+			b = append(b, s[i+1])
+			i++
+			continue
+		}
+		if i+2 >= len(s) {
+			i += 2
+			break
+		}
+		l, ok := unhex(s[i+2])
+		i += 2
+		if !ok {
+			continue
+		}
+		if v := h<<4 | l; v == '?' {
+			// A decoded "?" ends the decoding, as a literal one does.
+			b = append(b, v)
+			i++
+			break
+		} else if v > '%' && v < 0x7f {
+			b = append(b, v)
+		} else {
+			b = append(b, s[i-2:i+1]...)
+		}
+	}
+	return string(append(b, s[min(i, len(s)):]...))
 }
 
 // EscapeURI escapes a decoded URI for sending on, as nginx does.

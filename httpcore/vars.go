@@ -130,19 +130,23 @@ func (rq *Request) builtin(name string) (string, bool) {
 	case "uri", "document_uri":
 		return rq.URI, true
 	case "args", "query_string":
-		return rq.Args, true
+		// Without arguments nginx has no value ("-" in logs).
+		return rq.Args, rq.Args != ""
 	case "is_args":
 		if rq.Args != "" {
 			return "?", true
 		}
 		return "", true
 	case "request_uri":
-		return r.RequestURI, true
+		return requestURI(r.RequestURI), true
 	case "request_method":
 		return r.Method, true
 	case "request":
 		return RequestLine(r), true
 	case "server_protocol":
+		if r.ProtoMajor == 0 {
+			return "", true // nginx leaves it empty for HTTP/0.9
+		}
 		return r.Proto, true
 	case "scheme":
 		return rq.Scheme(), true
@@ -183,14 +187,11 @@ func (rq *Request) builtin(name string) (string, bool) {
 		return "", true
 	case "remote_user":
 		u, _, ok := r.BasicAuth()
-		if !ok {
-			return "", true
-		}
-		return u, true
+		return u, ok
 	case "content_length":
-		return r.Header.Get("Content-Length"), true
+		return headerFound(r.Header, "Content-Length")
 	case "content_type":
-		return r.Header.Get("Content-Type"), true
+		return headerFound(r.Header, "Content-Type")
 	case "document_root":
 		rq.MapURIToPath()
 		return rq.DocRoot, true
@@ -205,10 +206,17 @@ func (rq *Request) builtin(name string) (string, bool) {
 		rq.MapURIToPath()
 		return rq.Filename, true
 	case "status":
-		if rq.status == 0 {
-			return "000", true
+		// nginx's order: the error_page status, the status set so far,
+		// "009" for HTTP/0.9, "000".
+		switch {
+		case rq.ErrStatus != 0:
+			return strconv.Itoa(rq.ErrStatus), true
+		case rq.status != 0:
+			return strconv.Itoa(rq.status), true
+		case r.ProtoMajor == 0:
+			return "009", true
 		}
-		return strconv.Itoa(rq.status), true
+		return "000", true
 	case "body_bytes_sent":
 		return strconv.FormatInt(rq.sent, 10), true
 	case "bytes_sent":
@@ -265,11 +273,9 @@ func (rq *Request) builtin(name string) (string, bool) {
 		return "", true
 	case "limit_rate":
 		return "0", true
-	case "gzip_ratio":
-		if v, ok := rq.Set["gzip_ratio"]; ok {
-			return v, true
-		}
-		return "", true
+	case "gzip_ratio", "limit_req_status", "limit_conn_status":
+		// Set by the modules that compute them; empty otherwise.
+		return rq.Set[name], true
 	case "proxy_add_x_forwarded_for":
 		ip, _ := rq.RemoteAddrPort()
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
@@ -286,7 +292,8 @@ func (rq *Request) builtin(name string) (string, bool) {
 		return rq.Upstream.ProxyPort, true
 	case "upstream_addr", "upstream_status", "upstream_response_time", "upstream_connect_time",
 		"upstream_header_time", "upstream_bytes_received", "upstream_bytes_sent", "upstream_response_length":
-		return rq.upstreamVar(name), true
+		// Without an upstream nginx has no value ("-" in logs).
+		return rq.upstreamVar(name), rq.Upstream != nil
 	}
 	return "", false
 }
@@ -324,25 +331,47 @@ func (rq *Request) upstreamVar(name string) string {
 func (rq *Request) prefixed(name string) (string, bool) {
 	switch {
 	case strings.HasPrefix(name, "http_"):
-		return HeaderVar(rq.R.Header, name[5:]), true
+		return headerVarFound(rq.R.Header, name[5:])
 	case strings.HasPrefix(name, "sent_http_"):
-		return HeaderVar(rq.W.Header(), name[10:]), true
+		return headerVarFound(rq.W.Header(), name[10:])
 	case strings.HasPrefix(name, "upstream_http_"):
 		if rq.Upstream == nil || rq.Upstream.Header == nil {
-			return "", true
+			return "", false
 		}
-		return HeaderVar(rq.Upstream.Header, name[14:]), true
+		return headerVarFound(rq.Upstream.Header, name[14:])
 	case strings.HasPrefix(name, "cookie_"):
-		return CookieVar(rq.R.Header.Values("Cookie"), name[7:]), true
+		v := CookieVar(rq.R.Header.Values("Cookie"), name[7:])
+		return v, v != ""
 	case strings.HasPrefix(name, "upstream_cookie_"):
 		if rq.Upstream == nil {
-			return "", true
+			return "", false
 		}
-		return setCookieVar(rq.Upstream.Header.Values("Set-Cookie"), name[16:]), true
+		v := setCookieVar(rq.Upstream.Header.Values("Set-Cookie"), name[16:])
+		return v, v != ""
 	case strings.HasPrefix(name, "arg_"):
-		return ArgVar(rq.Args, name[4:]), true
+		v := ArgVar(rq.Args, name[4:])
+		return v, v != ""
 	}
 	return "", false
+}
+
+// headerFound is a header's value and whether it was sent: nginx tells
+// an absent header (logged as "-") from an empty one.
+func headerFound(h http.Header, key string) (string, bool) {
+	vs := h[key]
+	if len(vs) == 0 {
+		return "", false
+	}
+	return vs[0], true
+}
+
+func headerVarFound(h http.Header, name string) (string, bool) {
+	v := HeaderVar(h, name)
+	if v != "" {
+		return v, true
+	}
+	_, ok := h[http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))]
+	return "", ok
 }
 
 // HeaderVar is $http_name: "_" stands for "-"; several Cookie headers
@@ -404,6 +433,22 @@ func ArgVar(args, name string) string {
 		}
 	}
 	return ""
+}
+
+// requestURI is $request_uri: the target as sent, less the scheme and
+// host of an absolute-form target ("http://h?x" gives "?x").
+func requestURI(t string) string {
+	if t == "" || t[0] == '/' {
+		return t
+	}
+	if i := strings.Index(t, "://"); i >= 0 {
+		rest := t[i+3:]
+		if j := strings.IndexAny(rest, "/?"); j >= 0 {
+			return rest[j:]
+		}
+		return "/"
+	}
+	return t
 }
 
 // RequestLine is $request.

@@ -3,6 +3,7 @@ package httpd
 import (
 	"io"
 	"net/http/httputil"
+	"time"
 )
 
 // body reads a request body from the connection: a Content-Length body
@@ -37,6 +38,9 @@ func (b *body) Read(p []byte) (int, error) {
 			b.c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			b.c.bw.Flush()
 		}
+	}
+	if t := b.c.info.BodyTimeout; t > 0 {
+		b.c.nc.SetReadDeadline(time.Now().Add(t))
 	}
 	var n int
 	var err error

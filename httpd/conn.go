@@ -26,6 +26,7 @@ import (
 // default server of the address).
 type Limits struct {
 	HeaderTimeout        time.Duration // client_header_timeout
+	HeaderBufferSize     int           // client_header_buffer_size
 	LargeBufferSize      int           // large_client_header_buffers size
 	LargeBuffers         int           // large_client_header_buffers number
 	IgnoreInvalidHeaders bool
@@ -63,6 +64,11 @@ type Conn struct {
 	// KeepAliveHeader is the keepalive_timeout's second argument, sent as
 	// "Keep-Alive: timeout=N" when non-zero.
 	KeepAliveHeader time.Duration
+	// SendTimeout (send_timeout) bounds each write to the client, and
+	// BodyTimeout (client_body_timeout) each read of the request body;
+	// the handler sets them from the location in force.
+	SendTimeout time.Duration
+	BodyTimeout time.Duration
 	// SSLVerify is $ssl_client_verify, set by the handler once per
 	// connection ("" until checked).
 	SSLVerify string
@@ -277,10 +283,7 @@ func (c *conn) serve() {
 	idle := time.Duration(0)
 	for {
 		lim := c.srv.Handler.Limits(&c.info)
-		size := lim.LargeBufferSize + 2
-		if size < 4096 {
-			size = 4096
-		}
+		size := max(lim.LargeBufferSize, lim.HeaderBufferSize, 4094) + 2
 		if c.br == nil || c.br.Size() < size {
 			c.br = bufio.NewReaderSize(c.nc, size)
 		}

@@ -25,12 +25,16 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.0", 1, 0
 	r.Body = http.NoBody
 
-	large := lim.LargeBufferSize
+	bufs := newHeaderBuffers(lim)
 	// Request line; nginx skips empty lines before it.
 	var line []byte
 	var err error
 	for {
-		line, err = readLine(c.br, large)
+		var n int
+		line, n, err = readLineN(c.br, bufs.maxLine())
+		if err == nil && !bufs.place(n) {
+			err = errLineTooLong
+		}
 		if err != nil {
 			if errors.Is(err, errLineTooLong) {
 				return r, nil, errURITooLong
@@ -57,7 +61,6 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 	}
 	// Headers: one string holds the whole block so that names and values
 	// are substrings of a single allocation.
-	total := len(line)
 	var block []byte
 	type span struct{ k, v0, v1 int }
 	var spans [32]span
@@ -65,7 +68,10 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 	var keys [32]string
 	ks := keys[:0]
 	for {
-		hl, err := readLine(c.br, large)
+		hl, n, err := readLineN(c.br, bufs.maxLine())
+		if err == nil && !bufs.place(n) {
+			err = errLineTooLong
+		}
 		if err != nil {
 			if errors.Is(err, errLineTooLong) {
 				return r, rl, errHeaderTooLarge
@@ -74,10 +80,6 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 		}
 		if len(hl) == 0 {
 			break
-		}
-		total += len(hl) + 2
-		if total > lim.LargeBuffers*large {
-			return r, rl, errHeaderTooLarge
 		}
 		if bytes.IndexByte(hl, 0) >= 0 {
 			return r, rl, errBadHeader
@@ -144,7 +146,12 @@ func protoString(major, minor int) string {
 	return "HTTP/" + itoa(int64(major)) + "." + itoa(int64(minor))
 }
 
+// setURL splits the target into path and query; a fragment ("#...")
+// belongs to neither, as nginx ignores it.
 func (c *conn) setURL(r *http.Request, target string) {
+	if i := strings.IndexByte(target, '#'); i >= 0 {
+		target = target[:i]
+	}
 	path, query, _ := strings.Cut(target, "?")
 	c.url = url.URL{Path: path, RawQuery: query}
 	r.URL = &c.url
@@ -238,71 +245,110 @@ func parseLength(s string) (int64, bool) {
 
 var errLineTooLong = errors.New("line too long")
 
-// readLine reads one CRLF- or LF-terminated line of at most max bytes.
-// The slice is valid until the next read.
+// readLine reads one CRLF- or LF-terminated line of at most max bytes,
+// its line end included. The slice is valid until the next read.
 func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	line, _, err := readLineN(br, max)
+	return line, err
+}
+
+// readLineN is readLine that also returns the line's length on the
+// wire, its line end included.
+func readLineN(br *bufio.Reader, max int) ([]byte, int, error) {
 	line, err := br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull || len(line) > max+2 {
-		return nil, errLineTooLong
+	if err == bufio.ErrBufferFull || len(line) > max {
+		return nil, 0, errLineTooLong
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+	n := len(line)
+	line = line[:n-1]
+	if k := len(line); k > 0 && line[k-1] == '\r' {
+		line = line[:k-1]
 	}
-	if len(line) > max {
-		return nil, errLineTooLong
+	return line, n, nil
+}
+
+// headerBuffers follows where nginx keeps a request head: in the
+// client_header_buffer_size buffer, then, for a line that does not end
+// in the buffer it started in, in a new large buffer that the line (and
+// what follows it) is moved to. A line longer than a large buffer, or
+// one more large buffer than configured, refuses the request (414 for
+// the request line, 494 for a header).
+type headerBuffers struct {
+	pos, end     int // offset of the next line; end of the current buffer
+	large, spare int // large buffer size; large buffers left
+}
+
+func newHeaderBuffers(lim Limits) headerBuffers {
+	first := lim.HeaderBufferSize
+	if first <= 0 {
+		first = lim.LargeBufferSize
 	}
-	return line, nil
+	return headerBuffers{end: first, large: lim.LargeBufferSize, spare: lim.LargeBuffers}
+}
+
+// maxLine is the longest line that can fit anywhere.
+func (b *headerBuffers) maxLine() int { return max(b.end-b.pos, b.large) }
+
+// place accounts for a line of n bytes; false when nginx has no room.
+func (b *headerBuffers) place(n int) bool {
+	start := b.pos
+	b.pos += n
+	if b.pos <= b.end {
+		return true
+	}
+	if b.spare == 0 || n > b.large {
+		return false
+	}
+	b.spare--
+	b.end = start + b.large
+	return true
 }
 
 // ValidateHost checks and normalises a Host value as nginx's
-// ngx_http_validate_host: lower case, port and trailing dot removed; "/",
-// "\", NUL and ".." are refused.
+// ngx_http_validate_host: the port (after ":", or after "]" of an IPv6
+// literal) and one trailing dot are removed and the name lower-cased;
+// "..", "/", controls, spaces and an empty name are refused. The part
+// after the name is checked too, so "a:1/2" is refused.
 func ValidateHost(h string) (string, bool) {
-	if h == "" {
-		return "", true
-	}
-	dotPos := -1
-	inBracket := false
+	dot := -2 // index of the last dot; -2 so that a leading dot is fine
 	end := len(h)
-	lowerNeeded := false
+	literal, rest, lower := false, false, false
 	for i := 0; i < len(h); i++ {
-		ch := h[i]
-		switch {
+		switch ch := h[i]; {
 		case ch == '.':
-			if dotPos == i-1 && i > 0 {
+			if dot == i-1 {
 				return "", false
 			}
-			dotPos = i
+			dot = i
 		case ch == ':':
-			if !inBracket {
-				end = i
-				i = len(h)
-				continue
+			if !literal && !rest {
+				end, rest = i, true
 			}
 		case ch == '[':
 			if i == 0 {
-				inBracket = true
+				literal = true
 			}
 		case ch == ']':
-			inBracket = false
-		case ch == '/' || ch == '\\' || ch == 0:
+			if literal && !rest {
+				end, rest, literal = i+1, true, false
+			}
+		case ch == '/' || ch <= ' ' || ch == 0x7f:
 			return "", false
 		case ch >= 'A' && ch <= 'Z':
-			lowerNeeded = true
+			lower = true
 		}
 	}
-	h = h[:end]
-	if strings.HasSuffix(h, ".") {
-		h = h[:len(h)-1]
+	if dot == end-1 {
+		end--
 	}
-	if h == "" {
+	if end <= 0 {
 		return "", false
 	}
-	if lowerNeeded {
+	h = h[:end]
+	if lower {
 		h = strings.ToLower(h)
 	}
 	return h, true

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // StatusError is a request nginx would refuse before any handler runs.
@@ -87,31 +88,19 @@ func parseRequestLine(line []byte) (*requestLine, error) {
 	switch {
 	case target[0] == '/':
 		rl.pathPart = rl.target
-	case hasSchemePrefix(target):
-		i := bytes.Index(target, []byte("://"))
-		hostStart := target[i+3:]
-		slash := bytes.IndexAny(hostStart, "/?")
-		host := hostStart
-		rl.pathPart = "/"
-		if slash >= 0 {
-			host = hostStart[:slash]
-			rl.pathPart = string(hostStart[slash:])
-			if rl.pathPart[0] == '?' {
-				rl.pathPart = "/" + rl.pathPart
-			}
-		}
-		if len(host) == 0 {
+	default:
+		host, path, ok := splitAbsolute(target)
+		if !ok {
 			return nil, errBadRequest
 		}
-		rl.absHost = string(host)
-	default:
-		return nil, errBadRequest
+		rl.absHost, rl.pathPart = string(host), path
 	}
 	if version == nil {
-		if rl.method != "GET" {
-			return nil, errBadRequest
-		}
 		rl.simple, rl.major, rl.minor = true, 0, 9
+		if rl.method != "GET" {
+			// Refused, and answered in HTTP/0.9 (a bare body).
+			return rl, errBadRequest
+		}
 		return rl, nil
 	}
 	if len(version) < 8 || string(version[:5]) != "HTTP/" {
@@ -122,9 +111,10 @@ func parseRequestLine(line []byte) (*requestLine, error) {
 	if dot <= 0 || dot == len(v)-1 {
 		return nil, errBadVersion
 	}
+	// The major version starts with 1-9, and neither exceeds 99.
 	major, ok1 := atoiSmall(v[:dot])
-	minor, ok2 := atoiSmall(v[dot+1:])
-	if !ok1 || !ok2 {
+	minor, ok2 := atoiSmall(bytes.TrimLeft(v[dot+1:], "0"))
+	if !ok1 || !ok2 || v[0] == '0' || major > 99 || minor > 99 {
 		return nil, errBadVersion
 	}
 	rl.major, rl.minor = major, minor
@@ -137,21 +127,66 @@ func parseRequestLine(line []byte) (*requestLine, error) {
 	return rl, nil
 }
 
-func hasSchemePrefix(t []byte) bool {
+// splitAbsolute splits an absolute-form target ("http://host:port/p?q")
+// with the request line parser's character rules: a scheme that starts
+// with a letter, a host of letters, digits, "." and "-" (or an IPv6
+// literal in brackets), an optional numeric port, then "/", "?" or the
+// end. path is what follows the host, "/" when empty.
+func splitAbsolute(t []byte) (host []byte, path string, ok bool) {
 	i := bytes.Index(t, []byte("://"))
-	if i <= 0 {
-		return false
+	if i <= 0 || !isAlpha(t[0]) {
+		return nil, "", false
 	}
-	for _, c := range t[:i] {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
-			return false
+	for _, c := range t[1:i] {
+		if !isAlpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.' {
+			return nil, "", false
 		}
 	}
-	return true
+	rest := t[i+3:]
+	n := 0
+	if len(rest) > 0 && rest[0] == '[' {
+		end := bytes.IndexByte(rest, ']')
+		if end < 0 {
+			return nil, "", false
+		}
+		for _, c := range rest[1:end] {
+			if !isAlpha(c) && !(c >= '0' && c <= '9') && !strings.ContainsRune(":.-_~!$&'()*+,;=", rune(c)) {
+				return nil, "", false
+			}
+		}
+		n = end + 1
+	} else {
+		for n < len(rest) && (isAlpha(rest[n]) || rest[n] >= '0' && rest[n] <= '9' || rest[n] == '.' || rest[n] == '-') {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, "", false
+	}
+	m := n
+	if m < len(rest) && rest[m] == ':' {
+		m++
+		for m < len(rest) && rest[m] >= '0' && rest[m] <= '9' {
+			m++
+		}
+	}
+	switch {
+	case m == len(rest):
+		path = "/"
+	case rest[m] == '/':
+		path = string(rest[m:])
+	case rest[m] == '?':
+		path = "/" + string(rest[m:])
+	default:
+		return nil, "", false
+	}
+	return rest[:m], path, true
 }
 
+func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
 func atoiSmall(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 3 {
+	if len(b) > 3 {
 		return 0, false
 	}
 	n := 0

@@ -27,6 +27,10 @@ type response struct {
 	chunked     bool
 	closeAfter  bool
 	hijacked    bool
+	statusLine  string // SetStatusLine: the text for statusCode
+	statusCode  int
+	aborted     bool  // Abort: no terminator, connection closes
+	discard     bool  // Abort dropping what is still buffered
 	length      int64 // declared Content-Length, -1 if none
 	written     int64 // body bytes written
 	headerBytes int64
@@ -64,6 +68,30 @@ func (w *response) HeaderBytes() int64 { return w.headerBytes }
 
 // RequestLength is the size of the request body read so far.
 func (w *response) BodyBytesRead() int64 { return w.c.body.n }
+
+// Abort ends a response that cannot be completed (an upstream broke off
+// mid-body): no chunked terminator is sent and the connection closes, so
+// the client sees the truncation. With discard, what is still buffered is
+// dropped as well, as nginx drops its output on an invalid upstream body.
+func (w *response) Abort(discard bool) {
+	w.aborted, w.discard, w.closeAfter = true, discard, true
+}
+
+// SetStatusLine sends line ("403.1 Forbidden") after "HTTP/1.1 " instead
+// of nginx's own reason phrase if the status sent is code: nginx passes
+// on an upstream's status line as it came.
+func (w *response) SetStatusLine(code int, line string) {
+	w.statusCode, w.statusLine = code, line
+}
+
+// Simple makes the response headerless, HTTP/0.9 style, as nginx sends an
+// upstream's response that had no valid status line. It must come before
+// WriteHeader.
+func (w *response) Simple() {
+	if !w.wroteHeader {
+		w.simple, w.closeAfter = true, true
+	}
+}
 
 // DisableChunking makes a response of unknown length close the
 // connection instead of using chunked encoding
@@ -105,7 +133,11 @@ func (w *response) WriteHeader(code int) {
 		}
 	}
 	if code == 204 || code == 304 || code < 200 {
-		delete(w.header, "Content-Length")
+		// No body follows; nginx still shows a 304's Content-Length
+		// ("return 304" sends one).
+		if code != 304 {
+			delete(w.header, "Content-Length")
+		}
 		w.length = -1
 	}
 	ka := w.c.info.KeepAlive && !w.closeAfter && w.c.state.Load() != stateStop
@@ -164,12 +196,24 @@ var ordered = func() map[string]bool {
 // ETag and Accept-Ranges, set before add_header's).
 var leading = []string{"ETag", "Accept-Ranges", "Content-Range"}
 
+// sendDeadline arms send_timeout for the next write to the client.
+func (w *response) sendDeadline() {
+	if t := w.c.info.SendTimeout; t > 0 {
+		w.c.nc.SetWriteDeadline(time.Now().Add(t))
+	}
+}
+
 func (w *response) writeHead(keepAlive bool) {
+	w.sendDeadline()
 	bw := w.c.bw
 	var n int
 	wr := func(s string) { m, _ := bw.WriteString(s); n += m }
 	wr("HTTP/1.1 ")
-	wr(StatusLine(w.status))
+	if w.statusLine != "" && w.statusCode == w.status {
+		wr(w.statusLine)
+	} else {
+		wr(StatusLine(w.status))
+	}
 	wr("\r\n")
 	h := w.header
 	for _, k := range headerOrder {
@@ -262,6 +306,7 @@ func (w *response) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	w.sendDeadline()
 	bw := w.c.bw
 	if w.chunked {
 		bw.WriteString(strconv.FormatInt(int64(len(p)), 16))
@@ -296,13 +341,7 @@ func (w *response) ReadFrom(src io.Reader) (int64, error) {
 		if err := w.c.bw.Flush(); err != nil {
 			return 0, err
 		}
-		var n int64
-		var err error
-		if rf, ok := w.c.nc.(io.ReaderFrom); ok {
-			n, err = rf.ReadFrom(src)
-		} else {
-			n, err = io.Copy(w.c.nc, src)
-		}
+		n, err := w.sendFile(src)
 		w.written += n
 		if err != nil {
 			w.closeAfter = true
@@ -315,6 +354,29 @@ func (w *response) ReadFrom(src io.Reader) (int64, error) {
 }
 
 type writerOnly struct{ io.Writer }
+
+// sendFile copies a file to the connection with the kernel's sendfile,
+// in slices so that send_timeout bounds each one rather than the whole
+// transfer.
+func (w *response) sendFile(src io.Reader) (int64, error) {
+	const slice = 4 << 20
+	var total int64
+	for {
+		w.sendDeadline()
+		var n int64
+		var err error
+		lr := &io.LimitedReader{R: src, N: slice}
+		if rf, ok := w.c.nc.(io.ReaderFrom); ok {
+			n, err = rf.ReadFrom(lr)
+		} else {
+			n, err = io.Copy(w.c.nc, lr)
+		}
+		total += n
+		if err != nil || n < slice {
+			return total, err
+		}
+	}
+}
 
 func isFile(r io.Reader) bool {
 	switch v := r.(type) {
@@ -363,6 +425,12 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // the body fell short of its Content-Length.
 func (w *response) finish() {
 	if w.hijacked {
+		return
+	}
+	if w.aborted {
+		if !w.discard {
+			w.c.bw.Flush()
+		}
 		return
 	}
 	if !w.wroteHeader {

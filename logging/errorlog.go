@@ -1,143 +1,58 @@
-// Package logging writes nginx's error log and access logs.
+// Package logging writes nginx's error log and access logs, with zap as
+// the engine: nginx's line formats are zap encoders, and
+// "goproxy_log_format json;" switches every log to zap's JSON encoder
+// with typed fields.
 package logging
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
-	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
 )
 
-// files shares open log files between logs that name the same path, and
-// reopens them all on USR1.
-type files struct {
-	mu   sync.Mutex
-	open map[string]*logFile
-}
-
-type logFile struct {
-	mu   sync.Mutex
-	path string
-	w    io.Writer
-	f    *os.File
-}
-
-func (f *logFile) write(b []byte) {
-	f.mu.Lock()
-	f.w.Write(b)
-	f.mu.Unlock()
-}
-
-var shared = &files{open: map[string]*logFile{}}
-
-// openFile returns the shared handle for a log path ("stderr",
-// "/dev/stdout" and "/dev/stderr" map to the process' own streams).
-func openFile(path string) (*logFile, error) {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if f, ok := shared.open[path]; ok {
-		return f, nil
-	}
-	lf := &logFile{path: path}
-	switch path {
-	case "stderr", "/dev/stderr":
-		lf.w = os.Stderr
-	case "/dev/stdout":
-		lf.w = os.Stdout
-	default:
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0644)
-		if err != nil {
-			return nil, err
-		}
-		lf.f, lf.w = f, f
-	}
-	shared.open[path] = lf
-	return lf, nil
-}
-
-// Reopen reopens every log file (USR1, after logrotate moved them).
-func Reopen() error {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	var first error
-	for _, lf := range shared.open {
-		if lf.f == nil {
-			continue
-		}
-		f, err := os.OpenFile(lf.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0644)
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			continue
-		}
-		lf.mu.Lock()
-		old := lf.f
-		lf.f, lf.w = f, f
-		lf.mu.Unlock()
-		old.Close()
-	}
-	return first
-}
-
 // ErrorLog is nginx's error log: one or more targets, each with a level.
 type ErrorLog struct {
-	targets []errTarget
-}
-
-type errTarget struct {
-	f     *logFile
-	level confparse.Level
+	log     *zap.Logger
+	min     confparse.Level // the most verbose level any target takes
+	targets []*logFile
+	json    bool
 }
 
 // NewErrorLog opens the targets.
-func NewErrorLog(logs []*confparse.ErrorLog) (*ErrorLog, error) {
-	el := &ErrorLog{}
+func NewErrorLog(logs []*confparse.ErrorLog, json bool) (*ErrorLog, error) {
+	el := &ErrorLog{json: json}
+	var cores []zapcore.Core
 	for _, l := range logs {
 		f, err := openFile(l.Path)
 		if err != nil {
 			return nil, fmt.Errorf("open() %q failed (%v)", l.Path, err)
 		}
-		el.targets = append(el.targets, errTarget{f, l.Level})
+		cores = append(cores, zapcore.NewCore(newEncoder(json), f, zapLevel(l.Level)))
+		el.targets = append(el.targets, f)
+		if l.Level > el.min {
+			el.min = l.Level
+		}
 	}
+	el.log = zap.New(zapcore.NewTee(cores...))
 	return el, nil
 }
 
 // Stderr is an error log on standard error at level "notice", used until
 // the configuration's own logs are open.
 func Stderr() *ErrorLog {
-	f, _ := openFile("stderr")
-	return &ErrorLog{targets: []errTarget{{f, confparse.LevelNotice}}}
-}
-
-var pidStr = strconv.Itoa(os.Getpid())
-
-// Line formats one line as nginx: "2026/11/27 10:00:00 [error] 1#1: msg".
-func Line(level confparse.Level, msg string) []byte {
-	b := make([]byte, 0, 64+len(msg))
-	b = time.Now().AppendFormat(b, "2006/01/02 15:04:05")
-	b = append(b, " ["...)
-	b = append(b, level.String()...)
-	b = append(b, "] "...)
-	b = append(b, pidStr...)
-	b = append(b, '#')
-	b = append(b, pidStr...)
-	b = append(b, ": "...)
-	b = append(b, msg...)
-	b = append(b, '\n')
-	return b
+	el, _ := NewErrorLog([]*confparse.ErrorLog{{Path: "stderr", Level: confparse.LevelNotice}}, false)
+	return el
 }
 
 // IsStderr says whether standard error is one of the targets.
 func (el *ErrorLog) IsStderr() bool {
 	for _, t := range el.targets {
-		if t.f.f == nil && t.f.path != "/dev/stdout" {
+		if t.f == nil && t.path != "/dev/stdout" {
 			return true
 		}
 	}
@@ -145,26 +60,12 @@ func (el *ErrorLog) IsStderr() bool {
 }
 
 // Enabled says whether any target logs at level.
-func (el *ErrorLog) Enabled(level confparse.Level) bool {
-	for _, t := range el.targets {
-		if level <= t.level {
-			return true
-		}
-	}
-	return false
-}
+func (el *ErrorLog) Enabled(level confparse.Level) bool { return level <= el.min }
 
 // Log writes msg at level to the targets that accept it.
-func (el *ErrorLog) Log(level confparse.Level, msg string) {
-	var line []byte
-	for _, t := range el.targets {
-		if level > t.level {
-			continue
-		}
-		if line == nil {
-			line = Line(level, msg)
-		}
-		t.f.write(line)
+func (el *ErrorLog) Log(level confparse.Level, msg string, fields ...zap.Field) {
+	if ce := el.log.Check(zapLevel(level), msg); ce != nil {
+		ce.Write(fields...)
 	}
 }
 
@@ -175,35 +76,61 @@ func (el *ErrorLog) Logf(level confparse.Level, format string, a ...any) {
 	}
 }
 
+// forLoc is the error log of a location: its own error_log lines (written
+// at http, server or location level), else the main one.
+func (el *ErrorLog) forLoc(l *confparse.Loc) *ErrorLog {
+	if l == nil || len(l.Log.ErrorLogs) == 0 {
+		return el
+	}
+	key := l.Log.ErrorLogs
+	locLogsMu.Lock()
+	defer locLogsMu.Unlock()
+	if o, ok := locLogs[key[0]]; ok {
+		return o
+	}
+	o, err := NewErrorLog(key, el.json)
+	if err != nil {
+		return el
+	}
+	locLogs[key[0]] = o
+	return o
+}
+
 // Request logs msg with nginx's request context: "*5 msg, client: ...,
-// server: ..., request: "...", host: "..."".
+// server: ..., request: "...", host: "..."" — fields in JSON mode.
 func (el *ErrorLog) Request(rq *httpcore.Request, level confparse.Level, msg string) {
+	el.request(rq, level, msg)
+}
+
+func (el *ErrorLog) request(rq *httpcore.Request, level confparse.Level, msg string, extra ...zap.Field) {
+	el = el.forLoc(rq.Loc)
 	if !el.Enabled(level) {
 		return
 	}
-	var b strings.Builder
+	fields := make([]zap.Field, 0, 7)
 	if rq.Conn != nil {
-		b.WriteString("*")
-		b.WriteString(strconv.FormatUint(rq.Conn.ID, 10))
-		b.WriteString(" ")
+		fields = append(fields, zap.Uint64("connection", rq.Conn.ID))
 	}
-	b.WriteString(msg)
 	ip, _ := rq.RemoteAddrPort()
-	b.WriteString(", client: ")
-	b.WriteString(ip)
+	fields = append(fields, zap.String("client", ip))
 	if rq.Server != nil {
-		b.WriteString(", server: ")
-		b.WriteString(rq.Server.Name)
+		fields = append(fields, zap.String("server", rq.Server.Name))
 	}
-	b.WriteString(`, request: "`)
-	b.WriteString(httpcore.RequestLine(rq.R))
-	b.WriteString(`"`)
+	fields = append(fields, zap.String("request", httpcore.RequestLine(rq.R)))
+	fields = append(fields, extra...)
 	if h := rq.R.Header.Get("Host"); h != "" {
-		b.WriteString(`, host: "`)
-		b.WriteString(h)
-		b.WriteString(`"`)
+		fields = append(fields, zap.String("host", h))
 	}
-	el.Log(level, b.String())
+	if id, ok := rq.Var("request_id"); ok && el.json {
+		fields = append(fields, zap.String("request_id", id))
+	}
+	el.Log(level, msg, fields...)
+}
+
+// RequestUpstream logs a failure talking to an upstream, the upstream's
+// URL in nginx's place in the line (after the request).
+func (el *ErrorLog) RequestUpstream(rq *httpcore.Request, level confparse.Level, msg, upstream string) {
+	el.request(rq, level, msg, zap.String("upstream", upstream))
 }
 
 // FileError implements staticfs.ErrorLogger.
@@ -211,3 +138,9 @@ func (el *ErrorLog) FileError(rq *httpcore.Request, level, msg string) {
 	lv, _ := confparse.ParseLevel(level)
 	el.Request(rq, lv, msg)
 }
+
+// locLogs caches the error logs of locations with their own error_log.
+var (
+	locLogsMu sync.Mutex
+	locLogs   = map[*confparse.ErrorLog]*ErrorLog{}
+)

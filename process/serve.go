@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,9 @@ import (
 	_ "goproxy/gzipfilter" // registers its header filter
 	"goproxy/httpcore"
 	"goproxy/httpd"
+	"goproxy/limitreq"
 	"goproxy/logging"
+	"goproxy/metrics"
 	"goproxy/proxy"
 	"goproxy/router"
 	"goproxy/staticfs"
@@ -40,6 +43,7 @@ type Process struct {
 	srv     *httpd.Server
 	static  *staticfs.Handler
 	proxy   *proxy.Manager
+	zones   *limitreq.Zones
 	mu      sync.Mutex
 	lns     map[string]net.Listener // by bind address
 	pidPath string
@@ -76,7 +80,7 @@ func LogDiag(err error) {
 // CheckRuntime does what "nginx -t" checks beyond syntax: the log files
 // can be opened.
 func CheckRuntime(cfg *confparse.Config) error {
-	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs)
+	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs, cfg.Main.LogJSON)
 	if err != nil {
 		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 	}
@@ -92,7 +96,7 @@ func CheckRuntime(cfg *confparse.Config) error {
 
 // build compiles a configuration into a router.
 func (p *Process) build(cfg *confparse.Config) (*router.Router, *logging.ErrorLog, error) {
-	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs)
+	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs, cfg.Main.LogJSON)
 	if err != nil {
 		return nil, nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 	}
@@ -100,7 +104,8 @@ func (p *Process) build(cfg *confparse.Config) (*router.Router, *logging.ErrorLo
 	if err != nil {
 		return nil, nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 	}
-	rt, err := router.New(cfg, router.Options{Static: p.static, Proxy: p.proxy.Configure(cfg, el), Log: al})
+	rt, err := router.New(cfg, router.Options{Static: p.static, Proxy: p.proxy.Configure(cfg, el), Log: al,
+		Errors: el, Zones: p.zones.Configure(cfg)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,6 +135,9 @@ func Run(lo confparse.Options) int {
 		daemonReady(err)
 		return 1
 	}
+	// Signals are caught before the pid file says where to send them.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGWINCH)
 	if err := writePID(p.pidPath); err != nil {
 		p.errlog.Load().Log(confparse.LevelEmerg, err.Error())
 		daemonReady(err)
@@ -137,21 +145,31 @@ func Run(lo confparse.Options) int {
 	}
 	defer os.Remove(p.pidPath)
 	daemonReady(nil)
-	return p.signals()
+	// GOPROXY_CPUPROFILE=file profiles the whole run, for bench/ work.
+	if f := os.Getenv("GOPROXY_CPUPROFILE"); f != "" {
+		if out, err := os.Create(f); err == nil {
+			pprof.StartCPUProfile(out)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	return p.signals(sigs)
 }
 
 // Start compiles cfg and starts serving it.
 func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
+	metricsOnce.Do(func() { metrics.Init(httpcore.Version) })
 	p := &Process{opts: lo, lns: map[string]net.Listener{}}
 	p.static = staticfs.New(errLogger{p})
 	p.proxy = proxy.NewManager()
+	p.zones = limitreq.NewZones()
 	rt, el, err := p.build(cfg)
 	if err != nil {
 		return nil, err
 	}
 	p.current.Store(rt)
 	p.errlog.Store(el)
-	p.srv = &httpd.Server{Handler: dispatch{p}}
+	p.srv = &httpd.Server{Handler: dispatch{p}, ConnState: connState}
+	metrics.Reload(true)
 	if err := p.listen(rt); err != nil {
 		if !el.IsStderr() {
 			el.Log(confparse.LevelEmerg, err.Error())
@@ -164,6 +182,37 @@ func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
 
 // Router is the configuration in force.
 func (p *Process) Router() *router.Router { return p.current.Load() }
+
+var metricsOnce sync.Once
+
+// connState feeds the connection gauges.
+func connState(c *httpd.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		metrics.ConnState("", "idle")
+	case http.StateActive:
+		metrics.ConnState("idle", "active")
+	case http.StateIdle:
+		metrics.ConnState("active", "idle")
+	case http.StateClosed:
+		// A connection closes from idle, or from active when the
+		// response ended it.
+		if c.Value == connActive {
+			metrics.ConnState("active", "")
+		} else {
+			metrics.ConnState("idle", "")
+		}
+	}
+	switch st {
+	case http.StateActive:
+		c.Value = connActive
+	case http.StateIdle, http.StateNew:
+		c.Value = nil
+	}
+}
+
+// connActive marks a connection in the middle of a request.
+var connActive = new(int)
 
 // bindAddrs decides which sockets to open: a wildcard address of a port
 // covers every specific address of that port, as in nginx.
@@ -301,6 +350,12 @@ func writePID(path string) error {
 func (p *Process) Reload() error {
 	el := p.errlog.Load()
 	el.Log(confparse.LevelNotice, "signal 1 (SIGHUP) received, reconfiguring")
+	err := p.reload(el)
+	metrics.Reload(err == nil)
+	return err
+}
+
+func (p *Process) reload(el *logging.ErrorLog) error {
 	cfg, err := confparse.Load(p.opts)
 	if err != nil {
 		el.Log(confparse.LevelEmerg, err.Error())
@@ -331,9 +386,7 @@ func (p *Process) Reload() error {
 }
 
 // signals waits for signals until the process is told to stop.
-func (p *Process) signals() int {
-	ch := make(chan os.Signal, 8)
-	signal.Notify(ch, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGWINCH)
+func (p *Process) signals(ch chan os.Signal) int {
 	for s := range ch {
 		switch s {
 		case syscall.SIGHUP:
@@ -368,6 +421,7 @@ func (p *Process) Quit() {
 		defer cancel()
 	}
 	p.srv.Shutdown(ctx)
+	logging.Flush()
 	p.errlog.Load().Log(confparse.LevelNotice, "exit")
 }
 
@@ -376,6 +430,7 @@ func (p *Process) Stop() {
 	p.errlog.Load().Log(confparse.LevelNotice, "exiting")
 	p.closeListeners()
 	p.srv.Close()
+	logging.Flush()
 	p.errlog.Load().Log(confparse.LevelNotice, "exit")
 }
 

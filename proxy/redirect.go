@@ -10,39 +10,61 @@ import (
 	"goproxy/httpcore"
 )
 
-// rewriteRedirect applies the first matching proxy_redirect rule. Only a
-// rewritten value is later made absolute by the header filter, as in
-// nginx; an upstream's own relative Location passes unchanged.
-func (h *handler) rewriteRedirect(rq *httpcore.Request, st *state, v string) string {
+// rewriteRedirect applies the first matching proxy_redirect rule to the
+// part of v after prefix bytes, and says whether one matched. String
+// rules compare case-sensitively, as nginx does.
+func (h *handler) rewriteRedirect(rq *httpcore.Request, v string, prefix int) (string, bool) {
 	rules := h.loc.Proxy.Redirects
 	if rules == nil {
 		rules = []*confparse.Redirect{{Default: true}}
 	}
+	head, rest := v[:prefix], v[prefix:]
 	for _, r := range rules {
 		if r.Default {
 			if h.pass.Vars {
 				continue
 			}
 			from, to := h.defaultRedirect(rq)
-			if strings.HasPrefix(v, from) {
-				return to + v[len(from):]
+			if strings.HasPrefix(rest, from) {
+				return head + to + rest[len(from):], true
 			}
 			continue
 		}
 		if r.Regex != nil {
-			if m := r.Regex.Re.FindStringSubmatchIndex(v); m != nil {
-				rq.SetCaptures(r.Regex, v, m)
-				return rq.Eval(r.Replacement)
+			if m := r.Regex.Re.FindStringSubmatchIndex(rest); m != nil {
+				rq.SetCaptures(r.Regex, rest, m)
+				return head + rq.Eval(r.Replacement), true
 			}
 			continue
 		}
 		from := rq.Eval(r.From)
-		if strings.HasPrefix(v, from) {
-			return rq.Eval(r.Replacement) + v[len(from):]
+		if strings.HasPrefix(rest, from) {
+			return head + rq.Eval(r.Replacement) + rest[len(from):], true
 		}
 	}
-	rq.KeepLocation = true
-	return v
+	return v, false
+}
+
+// rewriteLocation is proxy_redirect for Location. Only a rewritten value
+// is later made absolute by the header filter, as in nginx; an
+// upstream's own relative Location passes unchanged.
+func (h *handler) rewriteLocation(rq *httpcore.Request, v string) string {
+	out, ok := h.rewriteRedirect(rq, v, 0)
+	if !ok {
+		rq.KeepLocation = true
+	}
+	return out
+}
+
+// rewriteRefresh is proxy_redirect for Refresh: the rules apply to what
+// follows "url=" (in any case); a value without it is left alone.
+func (h *handler) rewriteRefresh(rq *httpcore.Request, v string) string {
+	i := strings.Index(strings.ToLower(v), "url=")
+	if i < 0 {
+		return v
+	}
+	out, _ := h.rewriteRedirect(rq, v, i+4)
+	return out
 }
 
 // defaultRedirect is "proxy_redirect default": the proxy_pass URL is

@@ -30,6 +30,16 @@ type upConn struct {
 	requests int
 	born     time.Time
 	idleAt   time.Time
+	nread    int64 // bytes read from the peer, for $upstream_bytes_received
+}
+
+// connReader counts what is read from an upstream connection.
+type connReader struct{ c *upConn }
+
+func (r connReader) Read(p []byte) (int, error) {
+	n, err := r.c.nc.Read(p)
+	r.c.nread += int64(n)
+	return n, err
 }
 
 // pool keeps idle upstream connections per peer address.
@@ -93,6 +103,12 @@ type attempt struct {
 	dialFailed  bool
 	timedOut    bool
 	invalidHead bool
+	sendFailed  bool // writing the request failed
+	http09      bool // the response had no status line
+	maxHead     int  // proxy_buffer_size: the response head's limit
+	conn        *upConn
+	read0       int64 // conn.nread when the attempt began
+	bodyStart   int64 // conn.nread less what was buffered, after the head
 	tls         tlsDialer
 	serverName  string
 }
@@ -121,11 +137,12 @@ func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) 
 		nc = tc
 	}
 	a.connectTime = time.Since(start)
-	br := bufReaders.Get().(*bufio.Reader)
-	br.Reset(nc)
-	bw := bufWriters.Get().(*bufio.Writer)
-	bw.Reset(nc)
-	return &upConn{nc: nc, br: br, bw: bw, peer: pe, born: start}, nil
+	c := &upConn{nc: nc, peer: pe, born: start}
+	c.br = bufReaders.Get().(*bufio.Reader)
+	c.br.Reset(connReader{c})
+	c.bw = bufWriters.Get().(*bufio.Writer)
+	c.bw.Reset(nc)
+	return c, nil
 }
 
 func (c *upConn) close() {
@@ -135,6 +152,7 @@ func (c *upConn) close() {
 // exchange sends the request on c and reads the response head.
 func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Response, error) {
 	r := a.req
+	a.conn, a.read0 = c, c.nread
 	if a.sendTO > 0 {
 		c.nc.SetWriteDeadline(time.Now().Add(a.sendTO))
 	}
@@ -173,14 +191,20 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 	case a.body != nil:
 		_, err = bw.Write(a.body)
 		n += int64(len(a.body))
-	case a.stream != nil && a.length >= 0:
-		var m int64
-		m, err = io.Copy(bw, a.stream)
-		n += m
 	case a.stream != nil:
-		var m int64
-		m, err = writeChunked(bw, a.stream)
-		n += m
+		// The upstream gets the head at once and each piece of the body
+		// as it arrives (proxy_request_buffering off).
+		if err = bw.Flush(); err == nil {
+			var m int64
+			m, err = writeStream(bw, a.stream, a.length < 0, func() {
+				// proxy_send_timeout is between two writes, not for
+				// the whole body.
+				if a.sendTO > 0 {
+					c.nc.SetWriteDeadline(time.Now().Add(a.sendTO))
+				}
+			})
+			n += m
+		}
 	}
 	if err == nil {
 		err = bw.Flush()
@@ -188,42 +212,73 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 	a.bytesSent = n
 	a.sentRequest = true
 	if err != nil {
+		a.sendFailed = true
 		return nil, err
 	}
 	c.nc.SetWriteDeadline(time.Time{})
+	max := a.maxHead
+	if max <= 0 {
+		max = defaultBufferSize
+	}
+	if c.br.Size() < max && c.br.Buffered() == 0 {
+		c.br = bufio.NewReaderSize(connReader{c}, max)
+	}
 	for {
 		if a.readTO > 0 {
 			c.nc.SetReadDeadline(time.Now().Add(a.readTO))
 		}
-		resp, err := http.ReadResponse(c.br, r)
+		resp, err := readResponse(c.br, max, r)
+		if err == errHTTP09 {
+			// nginx passes it on as an HTTP/0.9 body, all of it.
+			a.http09 = true
+			return &http.Response{StatusCode: 200, Proto: "HTTP/0.9", Header: http.Header{},
+				Body: io.NopCloser(c.br), ContentLength: -1, Close: true, Request: r}, nil
+		}
 		if err != nil {
-			if !isTimeout(err) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			var he *headError
+			if errors.As(err, &he) {
 				a.invalidHead = true
 			}
 			return nil, err
 		}
+		a.bodyStart = c.nread - int64(c.br.Buffered())
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
-			continue // interim responses are not passed on
+			// Interim responses are not passed on. (nginx 1.22 takes
+			// them for the final one and sends the rest as its body.)
+			continue
 		}
 		return resp, nil
 	}
 }
 
-func writeChunked(w *bufio.Writer, r io.Reader) (int64, error) {
+// writeStream copies a body, flushing each piece; chunked frames it.
+func writeStream(w *bufio.Writer, r io.Reader, chunked bool, beforeWrite func()) (int64, error) {
 	buf := make([]byte, 32<<10)
 	var total int64
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
-			hdr := strconv.FormatInt(int64(n), 16) + "\r\n"
-			w.WriteString(hdr)
+			beforeWrite()
+			if chunked {
+				hdr := strconv.FormatInt(int64(n), 16) + "\r\n"
+				w.WriteString(hdr)
+				total += int64(len(hdr) + 2)
+			}
 			w.Write(buf[:n])
-			w.WriteString("\r\n")
-			total += int64(len(hdr) + n + 2)
+			if chunked {
+				w.WriteString("\r\n")
+			}
+			total += int64(n)
+			if ferr := w.Flush(); ferr != nil {
+				return total, ferr
+			}
 		}
 		if err == io.EOF {
-			w.WriteString("0\r\n\r\n")
-			return total + 5, nil
+			if chunked {
+				w.WriteString("0\r\n\r\n")
+				total += 5
+			}
+			return total, nil
 		}
 		if err != nil {
 			return total, err
@@ -247,6 +302,13 @@ type respBody struct {
 	readTO   time.Duration
 	done     bool
 	received *int64
+	// fail is told once of an error that cut the body short, extra of
+	// data past the declared length, and end of the body's length when
+	// it is over (read or dropped).
+	fail  func(error)
+	extra func()
+	end   func(body int64)
+	n     int64
 }
 
 func (b *respBody) Read(p []byte) (int, error) {
@@ -254,11 +316,20 @@ func (b *respBody) Read(p []byte) (int, error) {
 		b.c.nc.SetReadDeadline(time.Now().Add(b.readTO))
 	}
 	n, err := b.rc.Read(p)
+	b.n += int64(n)
 	if b.received != nil {
 		*b.received += int64(n)
 	}
 	if err == io.EOF {
+		if b.c.br.Buffered() > 0 && b.extra != nil {
+			b.extra()
+		}
 		b.finish(true)
+	} else if err != nil && !b.done {
+		if b.fail != nil {
+			b.fail(err)
+		}
+		b.finish(false)
 	}
 	return n, err
 }
@@ -273,6 +344,9 @@ func (b *respBody) finish(eof bool) {
 		return
 	}
 	b.done = true
+	if b.end != nil {
+		b.end(b.n)
+	}
 	b.c.peer.conns.Add(-1)
 	if eof && b.reuse && b.c.br.Buffered() == 0 {
 		b.c.nc.SetReadDeadline(time.Time{})
@@ -285,7 +359,8 @@ func (b *respBody) finish(eof bool) {
 // upgradeBody is the body of a 101 response: the raw connection, for
 // ReverseProxy's tunnel.
 type upgradeBody struct {
-	c *upConn
+	c      *upConn
+	closed sync.Once
 }
 
 func (u *upgradeBody) Read(p []byte) (int, error) {
@@ -296,8 +371,11 @@ func (u *upgradeBody) Read(p []byte) (int, error) {
 }
 func (u *upgradeBody) Write(p []byte) (int, error) { return u.c.nc.Write(p) }
 func (u *upgradeBody) Close() error {
-	u.c.peer.conns.Add(-1)
-	return u.c.nc.Close()
+	u.closed.Do(func() {
+		u.c.peer.conns.Add(-1)
+		u.c.nc.Close()
+	})
+	return nil
 }
 
 // reusable says whether a response leaves the connection usable.

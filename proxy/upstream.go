@@ -61,6 +61,7 @@ type peer struct {
 	failTimeout time.Duration
 	fails       int
 	checked     time.Time // start of the fail window
+	accessed    time.Time // last failure
 	backup      bool
 	down        bool
 	maxConns    int
@@ -189,12 +190,48 @@ func (p *peer) usable(now time.Time) bool {
 	return true
 }
 
+// single returns the group's peer when it has exactly one and no backup:
+// nginx then ignores max_fails and always tries it.
+func (g *group) single() *peer {
+	var only *peer
+	for _, e := range g.servers {
+		e.mu.Lock()
+		for _, p := range e.peers {
+			if only != nil || p.backup {
+				e.mu.Unlock()
+				return nil
+			}
+			only = p
+		}
+		e.mu.Unlock()
+	}
+	return only
+}
+
+// tries is how many peers a request may try: all of them, backups
+// included (nginx's peer.tries).
+func (g *group) tries() int {
+	n := 0
+	for _, e := range g.servers {
+		e.mu.Lock()
+		n += len(e.peers)
+		e.mu.Unlock()
+	}
+	return n
+}
+
 // pick selects a peer with nginx's smooth weighted round robin, skipping
 // those tried already; backups are used when no primary can be.
 func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
+	if p := g.single(); p != nil {
+		if tried[p] || p.down || (p.maxConns > 0 && p.conns.Load() >= int64(p.maxConns)) {
+			return nil
+		}
+		return p
+	}
 	for _, backup := range []bool{false, true} {
 		peers := g.allPeers(backup)
 		if len(peers) == 0 {
@@ -237,6 +274,10 @@ func smoothRR(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
 	}
 	if best != nil {
 		best.current -= total
+		// A peer chosen after its fail window starts a new one.
+		if now.Sub(best.checked) > best.failTimeout {
+			best.checked = now
+		}
 	}
 	return best
 }
@@ -255,29 +296,34 @@ func leastConn(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
 	return best
 }
 
-// failed records a failure (passive health check).
-func (g *group) failed(p *peer) {
+// failed records a failure (passive health check) as nginx does; it
+// reports whether the peer is now disabled for fail_timeout. A group's
+// only peer keeps no count.
+func (g *group) failed(p *peer) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := time.Now()
-	if p.fails == 0 || now.Sub(p.checked) > p.failTimeout {
-		p.fails = 0
-		p.checked = now
+	if g.single() != nil {
+		return false
 	}
+	now := time.Now()
 	p.fails++
-	p.effective -= p.weight / 4
+	p.accessed, p.checked = now, now
+	disabled := false
+	if p.maxFails > 0 {
+		p.effective -= p.weight / p.maxFails
+		disabled = p.fails >= p.maxFails
+	}
 	if p.effective < 0 {
 		p.effective = 0
 	}
-	if p.fails >= p.maxFails && p.maxFails > 0 {
-		p.checked = now
-	}
+	return disabled
 }
 
-// succeeded clears a peer's failures once its fail window is over.
+// succeeded clears a peer's failures once it has been chosen again after
+// its last failure's window.
 func (g *group) succeeded(p *peer) {
 	g.mu.Lock()
-	if p.fails > 0 && time.Since(p.checked) > p.failTimeout {
+	if p.accessed.Before(p.checked) {
 		p.fails = 0
 	}
 	g.mu.Unlock()

@@ -37,7 +37,13 @@ func buildLevel(ls []*confparse.Location, named map[string]*loc) *locLevel {
 		c := &loc{conf: l}
 		c.handler = contentFor(l.Conf)
 		if len(l.Locations) > 0 {
-			c.nested = buildLevel(l.Locations, named)
+			nested := l.Locations
+			if l.Regex != nil {
+				// nginx builds no prefix tree inside a regex location:
+				// its nested "=" and prefix locations never match.
+				nested = regexOnly(nested)
+			}
+			c.nested = buildLevel(nested, named)
 		}
 		switch l.Modifier {
 		case "=":
@@ -58,6 +64,16 @@ func buildLevel(ls []*confparse.Location, named map[string]*loc) *locLevel {
 	}
 	slices.SortFunc(lv.lengths, func(a, b int) int { return b - a })
 	return lv
+}
+
+func regexOnly(ls []*confparse.Location) []*confparse.Location {
+	var out []*confparse.Location
+	for _, l := range ls {
+		if l.Regex != nil {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // findResult says how the search ended.

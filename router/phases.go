@@ -65,7 +65,7 @@ func (rt *Router) process(rq *httpcore.Request, srv *server, named *loc) {
 		}
 		break
 	}
-	if !rt.access(rq) {
+	if !rt.limit(rq) || !rt.access(rq) {
 		return
 	}
 	if l != nil && l.conf.Conf.Core.TryFiles != nil && rq.Loc.Proxy.Pass == nil {
@@ -84,6 +84,9 @@ func (rt *Router) enterLocation(rq *httpcore.Request, l *loc) {
 	rq.LocName = l.conf.Name()
 	if le := rq.Loc.Core.LimitExcept; le != nil && !methodAllowed(le.Methods, rq.R.Method) {
 		rq.Loc = le.Conf
+	}
+	if rq.Conn != nil {
+		rq.Conn.BodyTimeout = *rq.Loc.Core.ClientBodyTimeout
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
+	"goproxy/limitreq"
 )
 
 // Content is a content handler factory: the router asks it for the
@@ -39,6 +40,8 @@ type Router struct {
 	static  http.Handler
 	proxy   Content
 	log     Logger
+	errlog  ErrorLogger
+	zones   map[string]*limitreq.Zone
 	handler map[*confparse.Loc]http.Handler
 	pool    sync.Pool
 }
@@ -48,12 +51,17 @@ type Options struct {
 	Static http.Handler // the static/index/autoindex content handler
 	Proxy  Content      // proxy_pass handlers
 	Log    Logger
+	Errors ErrorLogger
+	// Zones are the live limit_req/limit_conn zones by name (limit_conn
+	// ones prefixed "conn:").
+	Zones map[string]*limitreq.Zone
 }
 
 // New compiles a configuration.
 func New(cfg *confparse.Config, o Options) (*Router, error) {
 	rt := &Router{Cfg: cfg, addrs: map[string]*addrTable{}, limits: map[string]httpd.Limits{},
-		static: o.Static, proxy: o.Proxy, log: o.Log, handler: map[*confparse.Loc]http.Handler{}}
+		static: o.Static, proxy: o.Proxy, log: o.Log, errlog: o.Errors, zones: o.Zones,
+		handler: map[*confparse.Loc]http.Handler{}}
 	rt.vars = httpcore.NewVarTable(cfg.HTTP)
 	if cfg.HTTP == nil {
 		return rt, nil
@@ -76,6 +84,7 @@ func New(cfg *confparse.Config, o Options) (*Router, error) {
 		srv := t.def.conf.Srv
 		rt.limits[addr] = httpd.Limits{
 			HeaderTimeout:        *srv.ClientHeaderTimeout,
+			HeaderBufferSize:     int(*srv.ClientHeaderBufferSize),
 			LargeBufferSize:      int(srv.LargeClientHeaderBuffers.Size),
 			LargeBuffers:         srv.LargeClientHeaderBuffers.Num,
 			IgnoreInvalidHeaders: *srv.IgnoreInvalidHeaders,
@@ -104,7 +113,8 @@ func primaryName(s *confparse.Server) string {
 	}
 	if n.Kind == confparse.NameWildcardPrefix {
 		if n.Dot {
-			return "." + n.Name
+			// nginx drops the leading dot of ".example.com" here.
+			return n.Name
 		}
 		return "*." + n.Name
 	}
@@ -114,7 +124,10 @@ func primaryName(s *confparse.Server) string {
 	return n.Name
 }
 
-// Addresses lists the listen addresses, for the process to bind.
+// Addresses lists the listen addresses, for the process to bind. An
+// IPv6 address whose port also has the IPv6 wildcard ("[::]:80") is left
+// out, as nginx binds only the wildcard then; the connection's local
+// address still selects its servers (table).
 func (rt *Router) Addresses() []*confparse.Listen {
 	var out []*confparse.Listen
 	seen := map[string]bool{}
@@ -129,7 +142,14 @@ func (rt *Router) Addresses() []*confparse.Listen {
 			}
 		}
 	}
-	return out
+	kept := out[:0]
+	for _, l := range out {
+		if l.Network == "tcp" && strings.HasPrefix(l.Addr, "[") && !isWildcard(l.Addr) && seen["[::]:"+itoa(l.Port)] {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return kept
 }
 
 // table finds the server table for a connection: its exact listen
@@ -166,7 +186,7 @@ func (rt *Router) Limits(c *httpd.Conn) httpd.Limits {
 	if t := rt.table(c); t != nil {
 		return rt.limits[t.addr]
 	}
-	return httpd.Limits{HeaderTimeout: 60 * time.Second, LargeBufferSize: 8192, LargeBuffers: 4, IgnoreInvalidHeaders: true}
+	return httpd.Limits{HeaderTimeout: 60 * time.Second, HeaderBufferSize: 1024, LargeBufferSize: 8192, LargeBuffers: 4, IgnoreInvalidHeaders: true}
 }
 
 // ServeHTTP implements http.Handler and httpd.Handler: one request
@@ -189,7 +209,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !rt.checkClientCert(rq, srv) {
 		return
 	}
-	uri, err := httpcore.NormalizeURI(r.URL.Path, *srv.conf.Srv.MergeSlashes)
+	// nginx parses the URI before it reads the Host header: the
+	// address' default server decides merge_slashes.
+	uri, err := httpcore.NormalizeURI(r.URL.Path, *t.def.conf.Srv.MergeSlashes)
 	if err != nil {
 		rq.Error(400)
 		return
@@ -239,6 +261,9 @@ func (rt *Router) end(rq *httpcore.Request) {
 		rq.Error(500)
 	}
 	rq.CloseBody()
+	for _, f := range rq.Release {
+		f()
+	}
 	if rt.log != nil {
 		rt.log.Log(rq)
 	}

@@ -29,6 +29,7 @@ func (rt *Router) runScript(rq *httpcore.Request, ops []*confparse.Op) scriptRes
 			return scriptBreak
 		case "return":
 			text := ""
+			rq.SetStatus(op.Code)
 			if op.Text != nil {
 				text = rq.Eval(op.Text)
 			}
@@ -59,14 +60,14 @@ func (rt *Router) rewrite(rq *httpcore.Request, op *confparse.Op) scriptResult {
 		return scriptNext
 	}
 	rq.SetCaptures(op.Regex, rq.URI, m)
-	repl := rq.Eval(op.Replacement)
 	redirect := op.Flag == "redirect" || op.Flag == "permanent" || confparse.IsRedirectURL(op.Replacement.Raw)
-	// Arguments: a "?" in the replacement sets new ones, to which the old
-	// are appended; a trailing "?" drops them.
-	newURI, newArgs, hasQ := strings.Cut(repl, "?")
+	newURI, newArgs, hasQ := replacement(rq, op.Replacement, redirect)
+	// A "?" in the replacement sets new arguments, to which the old are
+	// appended; a trailing "?" drops them.
+	addArgs := !strings.HasSuffix(op.Replacement.Raw, "?")
 	args := rq.Args
 	switch {
-	case hasQ && newArgs == "":
+	case !addArgs:
 		args = ""
 	case hasQ && args != "":
 		args = newArgs + "&" + args
@@ -79,23 +80,75 @@ func (rt *Router) rewrite(rq *httpcore.Request, op *confparse.Op) scriptResult {
 			code = 301
 		}
 		target := newURI
-		if args != "" {
-			target += "?" + args
+		if hasQ && newArgs != "" {
+			target += "?" + newArgs
+		}
+		target = httpcore.UnescapeRedirect(target)
+		if addArgs && rq.Args != "" {
+			sep := "?"
+			if hasQ && newArgs != "" {
+				sep = "&"
+			}
+			target += sep + rq.Args
 		}
 		rq.Return(code, target, true)
 		return scriptDone
 	}
 	rq.URI, rq.Args = newURI, args
-	rq.URIChanged, rq.Rewritten = true, true
+	// A rewritten request counts as internal: it may enter "internal"
+	// locations, as in nginx.
+	rq.URIChanged, rq.Rewritten, rq.Internal = true, true, true
 	rq.Filename, rq.DocRoot = "", ""
 	switch op.Flag {
 	case "last":
 		return scriptLast
 	case "break":
-		rq.URIChanged = false
+		// URIChanged stays set: proxy_pass then sends the whole new URI
+		// (nginx's valid_location = 0).
 		return scriptBreak
 	}
 	return scriptNext
+}
+
+// replacement evaluates a rewrite's replacement, split at its first
+// literal "?" into the new URI and arguments. As in nginx, $1..$9 are
+// escaped (NGX_ESCAPE_ARGS) in the arguments, and in a redirect, when
+// the client's URI had an escape or a "+".
+func replacement(rq *httpcore.Request, t *confparse.Template, redirect bool) (uri, args string, hasQ bool) {
+	quoted := strings.ContainsAny(rq.R.URL.Path, "%+")
+	var b []byte
+	split := -1
+	for i := range t.Parts {
+		p := &t.Parts[i]
+		switch {
+		case p.IsCap:
+			if c := rq.Capture(p.Capture); quoted && (redirect || split >= 0) {
+				b = httpcore.AppendEscapedArgs(b, c)
+			} else {
+				b = append(b, c...)
+			}
+		case p.Var != "":
+			v, _ := rq.Var(p.Var)
+			b = append(b, v...)
+		default:
+			lit := p.Lit
+			if split < 0 {
+				if q := strings.IndexByte(lit, '?'); q >= 0 {
+					split = len(b) + q
+				}
+			}
+			b = append(b, lit...)
+		}
+	}
+	if strings.HasSuffix(t.Raw, "?") {
+		// A trailing "?" only says to drop the client's arguments.
+		b = b[:len(b)-1]
+	}
+	s := string(b)
+	if split < 0 || split >= len(s) {
+		return s, "", false
+	}
+	return s[:split], s[split+1:], true
 }
 
 // condition evaluates an if condition.

@@ -13,7 +13,11 @@ import (
 	"goproxy/httpcore"
 )
 
-// tryFiles reports whether it finished the request.
+// tryFiles reports whether it finished the request. As in nginx, an
+// entry written with a trailing "/" tests for a directory, and both the
+// path tested and the new URI lack that slash (so a directory found
+// this way is then redirected to its slashed URI); only the last entry
+// splits off arguments, and a URI fallback without "?" drops them.
 func (rt *Router) tryFiles(rq *httpcore.Request, srv *server) bool {
 	entries := rq.Loc.Core.TryFiles
 	origURI := rq.URI
@@ -27,33 +31,28 @@ func (rt *Router) tryFiles(rq *httpcore.Request, srv *server) bool {
 			case strings.HasPrefix(v, "@"):
 				rt.InternalRedirect(rq, v, rq.Args)
 			default:
-				uri, args, hasQ := strings.Cut(v, "?")
-				if !hasQ {
-					args = rq.Args
-				}
+				uri, args, _ := strings.Cut(v, "?")
 				rt.InternalRedirect(rq, uri, args)
 			}
 			return true
 		}
-		dir := strings.HasSuffix(v, "/")
-		uri, _, _ := strings.Cut(v, "?")
-		rq.URI = uri
+		dir := strings.HasSuffix(t.Raw, "/")
+		if dir {
+			v = v[:len(v)-1]
+		}
+		rq.URI = v
 		rq.MapURIToPath()
 		path := rq.Filename
 		rq.URI = origURI
 		if path == "" {
 			continue
 		}
-		st, err := os.Stat(strings.TrimSuffix(path, "/"))
-		if err != nil || (dir != st.IsDir()) {
+		st, err := os.Stat(path)
+		if err != nil || dir != st.IsDir() {
 			continue
 		}
 		// Found: the entry becomes the URI, served right here.
-		if u, args, ok := strings.Cut(v, "?"); ok {
-			rq.URI, rq.Args = u, args
-		} else {
-			rq.URI = v
-		}
+		rq.URI = v
 		rq.Filename, rq.DocRoot = "", ""
 		return false
 	}

@@ -5,6 +5,7 @@ package ssl
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
@@ -47,6 +48,13 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 	}
 	tc.CurvePreferences = curves
 	tc.SessionTicketsDisabled = !*c.SessionTickets
+	if len(c.SessionTicketKeys) > 0 {
+		keys, err := ticketKeys(c.SessionTicketKeys)
+		if err != nil {
+			return nil, err
+		}
+		tc.SetSessionTicketKeys(keys)
+	}
 	tc.NextProtos = []string{"http/1.1"}
 	for i, ct := range c.Certificates {
 		if !ct.IsConst() || !c.Keys[i].IsConst() {
@@ -87,6 +95,25 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 	}
 	s.base = tc
 	return s, nil
+}
+
+// ticketKeys reads ssl_session_ticket_key files (48 or 80 bytes in
+// nginx). Go's keys are 32 bytes: each is the SHA-256 of a file, so every
+// goproxy given the same files resumes the others' sessions. The first
+// file encrypts new tickets, as in nginx.
+func ticketKeys(files []string) ([][32]byte, error) {
+	var out [][32]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("cannot load session ticket key %q: %v", f, err)
+		}
+		if len(b) != 48 && len(b) != 80 {
+			return nil, fmt.Errorf("\"%s\" must be 48 or 80 bytes", f)
+		}
+		out = append(out, sha256.Sum256(b))
+	}
+	return out, nil
 }
 
 // Config returns the tls.Config for a handshake that chose this server.

@@ -17,8 +17,9 @@ import (
 type dirEntry struct {
 	name  string
 	dir   bool
+	file  bool // a regular file; neither is "other" (a dangling link)
 	size  int64
-	mtime time.Time
+	mtime int64 // seconds
 }
 
 func (h *Handler) autoindex(rq *httpcore.Request, dir string) {
@@ -42,16 +43,20 @@ func (h *Handler) autoindex(rq *httpcore.Request, dir string) {
 		}
 		var st syscall.Stat_t
 		if err := syscall.Stat(dir+n, &st); err != nil {
-			// nginx skips entries that vanish or are dangling links.
-			if err == syscall.ENOENT || err == syscall.ELOOP {
+			if err == syscall.EACCES {
+				h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+errnoText(err)+`)`)
 				continue
 			}
-			h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+errnoText(err)+`)`)
-			rq.Error(500)
-			return
+			// A dangling link (or a loop) is listed as itself.
+			if err != syscall.ENOENT && err != syscall.ELOOP || syscall.Lstat(dir+n, &st) != nil {
+				h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+errnoText(err)+`)`)
+				rq.Error(500)
+				return
+			}
 		}
-		entries = append(entries, dirEntry{name: n, dir: st.Mode&syscall.S_IFMT == syscall.S_IFDIR,
-			size: st.Size, mtime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec)})
+		mode := st.Mode & syscall.S_IFMT
+		entries = append(entries, dirEntry{name: n, dir: mode == syscall.S_IFDIR, file: mode == syscall.S_IFREG,
+			size: st.Size, mtime: st.Mtim.Sec})
 	}
 	format := *rq.Loc.Autoindex.Format
 	callback := ""
@@ -90,6 +95,28 @@ func (h *Handler) autoindex(rq *httpcore.Request, dir string) {
 	if rq.R.Method != "HEAD" {
 		rq.Write(body)
 	}
+}
+
+// kind is the entry's type in the json and xml formats.
+func (e *dirEntry) kind() string {
+	switch {
+	case e.dir:
+		return "directory"
+	case e.file:
+		return "file"
+	}
+	return "other"
+}
+
+// entryTime is the time shown for an mtime: UTC, or with
+// autoindex_localtime shifted by the current offset from UTC (nginx
+// uses today's offset for every date); nginx's calendar starts in 1970.
+func entryTime(sec int64, local bool) time.Time {
+	if local {
+		_, off := time.Now().Zone()
+		sec += int64(off)
+	}
+	return time.Unix(max(sec, 0), 0).UTC()
 }
 
 // validCallback is nginx's check of a JSONP callback name.
@@ -141,12 +168,7 @@ func autoindexHTML(uri string, entries []dirEntry, exact, local bool) []byte {
 		for i := 0; i < pad; i++ {
 			b = append(b, ' ')
 		}
-		t := e.mtime
-		if local {
-			t = t.Local()
-		} else {
-			t = t.UTC()
-		}
+		t := entryTime(e.mtime, local)
 		b = append(b, pad2(t.Day())...)
 		b = append(b, '-')
 		b = append(b, months[t.Month()-1]...)
@@ -282,14 +304,12 @@ func autoindexJSON(entries []dirEntry, callback string) []byte {
 		}
 		b = append(b, "\r\n{ \"name\":\""...)
 		b = escapeJSON(b, e.name)
-		if e.dir {
-			b = append(b, "\", \"type\":\"directory\", \"mtime\":\""...)
-		} else {
-			b = append(b, "\", \"type\":\"file\", \"mtime\":\""...)
-		}
-		b = e.mtime.UTC().AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT")
+		b = append(b, "\", \"type\":\""...)
+		b = append(b, e.kind()...)
+		b = append(b, "\", \"mtime\":\""...)
+		b = entryTime(e.mtime, false).AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT")
 		b = append(b, '"')
-		if !e.dir {
+		if e.file {
 			b = append(b, ", \"size\":"...)
 			b = strconv.AppendInt(b, e.size, 10)
 		}
@@ -306,26 +326,21 @@ func autoindexXML(entries []dirEntry) []byte {
 	b := make([]byte, 0, 64+len(entries)*100)
 	b = append(b, "<?xml version=\"1.0\"?>\r\n<list>\r\n"...)
 	for _, e := range entries {
-		if e.dir {
-			b = append(b, "<directory"...)
-		} else {
-			b = append(b, "<file"...)
-		}
+		b = append(b, '<')
+		b = append(b, e.kind()...)
 		b = append(b, " mtime=\""...)
-		b = e.mtime.UTC().AppendFormat(b, "2006-01-02T15:04:05Z")
+		b = entryTime(e.mtime, false).AppendFormat(b, "2006-01-02T15:04:05Z")
 		b = append(b, '"')
-		if !e.dir {
+		if e.file {
 			b = append(b, " size=\""...)
 			b = strconv.AppendInt(b, e.size, 10)
 			b = append(b, '"')
 		}
 		b = append(b, '>')
 		b = append(b, escapeHTML(e.name)...)
-		if e.dir {
-			b = append(b, "</directory>\r\n"...)
-		} else {
-			b = append(b, "</file>\r\n"...)
-		}
+		b = append(b, "</"...)
+		b = append(b, e.kind()...)
+		b = append(b, ">\r\n"...)
 	}
 	b = append(b, "</list>\r\n"...)
 	return b

@@ -23,7 +23,7 @@ http {
 `
 
 func TestWelcomeAndStatic(t *testing.T) {
-	mime, _ := os.ReadFile("../testdata/mime.types")
+	mime, _ := os.ReadFile("../conf/mime.types")
 	p := nginxtest.Start(t, welcome, nginxtest.Options{Files: map[string]string{
 		"mime.types":          string(mime),
 		"html/index.html":     "<h1>Welcome</h1>\n",

@@ -67,11 +67,14 @@ func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) {
 	if *core.Etag {
 		hd["ETag"] = []string{fi.etag}
 	}
-	ranges := core.MaxRanges == nil || *core.MaxRanges > 0
+	// The not_modified and range filters act on a 200 only: not on a
+	// file sent as an error_page with its error's status.
+	ok := rq.ErrStatus == 0 || rq.ErrStatus == 200
+	ranges := ok && (core.MaxRanges == nil || *core.MaxRanges > 0) && rq.R.ProtoMajor > 0
 	if ranges {
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
-	if code := notModified(rq, fi); code != 0 {
+	if code := notModified(rq, fi); ok && code != 0 {
 		if code == 412 {
 			rq.Error(412)
 			return

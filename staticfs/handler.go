@@ -2,7 +2,6 @@ package staticfs
 
 import (
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 
@@ -46,8 +45,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.file(rq)
 }
 
-// directory serves a URI ending in "/": an index file, an autoindex
-// listing, or 403/404.
+// directory serves a URI ending in "/" as nginx's index module and
+// content phase do: the first index entry that exists (a directory too)
+// is redirected to; the directory itself is checked when the first
+// entry is missing; then autoindex, else 403.
 func (h *Handler) directory(rq *httpcore.Request) {
 	rq.MapURIToPath()
 	dir := rq.Filename
@@ -55,54 +56,76 @@ func (h *Handler) directory(rq *httpcore.Request) {
 		rq.Error(404)
 		return
 	}
+	dirTested := false
 	for _, t := range rq.Loc.Index.Files {
 		name := rq.Eval(t)
 		if strings.HasPrefix(name, "/") {
 			// An absolute index is redirected to without a check.
-			u, args, _ := strings.Cut(name, "?")
-			if args == "" {
-				args = rq.Args
-			}
-			rq.Eng.InternalRedirect(rq, u, args)
+			rq.Eng.InternalRedirect(rq, name, rq.Args)
 			return
 		}
-		fi, err := h.Cache.Lookup(dir + name)
-		if err != nil {
-			if no := errnoOf(err); no != syscall.ENOENT && no != syscall.ENOTDIR && no != syscall.ENAMETOOLONG {
-				h.logErr(rq, "crit", `open() "`+dir+name+`" failed (`+errnoText(err)+`)`)
-				rq.Error(errStatus(err))
+		if _, err := h.Cache.Lookup(dir + name); err == nil {
+			rq.Eng.InternalRedirect(rq, rq.URI+name, rq.Args)
+			return
+		} else if no := errnoOf(err); no == syscall.ENOTDIR || no == syscall.ENAMETOOLONG || no == syscall.EACCES {
+			h.indexError(rq, dir+name, err)
+			return
+		} else if !dirTested {
+			if !h.testDir(rq, dir) {
 				return
 			}
-			continue
-		}
-		if fi.isDir {
-			continue
-		}
-		rq.Eng.InternalRedirect(rq, rq.URI+name, rq.Args)
-		return
-	}
-	fi, err := h.Cache.Lookup(strings.TrimSuffix(dir, "/"))
-	if err != nil || !fi.isDir {
-		if err == nil {
-			err = &os.PathError{Op: "stat", Path: dir, Err: syscall.ENOTDIR}
-		}
-		if errnoOf(err) == syscall.ENOENT || errnoOf(err) == syscall.ENOTDIR {
-			if *rq.Loc.Core.LogNotFound {
-				h.logErr(rq, "error", `"`+dir+`index.html" is not found (`+errnoText(err)+`)`)
+			dirTested = true
+			if no != syscall.ENOENT {
+				h.logErr(rq, "error", `open() "`+dir+name+`" failed (`+errnoText(err)+`)`)
+				rq.Error(500)
+				return
 			}
-			rq.Error(404)
+		} else if no != syscall.ENOENT {
+			h.logErr(rq, "error", `open() "`+dir+name+`" failed (`+errnoText(err)+`)`)
+			rq.Error(500)
 			return
 		}
-		h.logErr(rq, "crit", `stat() "`+dir+`" failed (`+errnoText(err)+`)`)
-		rq.Error(errStatus(err))
-		return
 	}
-	if *rq.Loc.Autoindex.On {
+	if *rq.Loc.Autoindex.On && (rq.R.Method == "GET" || rq.R.Method == "HEAD") {
 		h.autoindex(rq, dir)
 		return
 	}
 	h.logErr(rq, "error", `directory index of "`+dir+`" is forbidden`)
 	rq.Error(403)
+}
+
+// testDir is the index module's check that the directory exists once
+// an index file was not found: false when it answered.
+func (h *Handler) testDir(rq *httpcore.Request, dir string) bool {
+	fi, err := h.Cache.Lookup(strings.TrimSuffix(dir, "/"))
+	switch {
+	case err == nil && fi.isDir:
+		return true
+	case err == nil:
+		h.logErr(rq, "alert", `"`+dir+`" is not a directory`)
+	case errnoOf(err) == syscall.ENOENT || errnoOf(err) == syscall.ENOTDIR || errnoOf(err) == syscall.ENAMETOOLONG:
+		h.indexError(rq, dir, err)
+		return false
+	case errnoOf(err) == syscall.EACCES:
+		return true
+	default:
+		h.logErr(rq, "crit", `open() "`+dir+`" failed (`+errnoText(err)+`)`)
+	}
+	rq.Error(500)
+	return false
+}
+
+// indexError answers a missing (404) or forbidden (403) index path.
+func (h *Handler) indexError(rq *httpcore.Request, path string, err error) {
+	if errnoOf(err) == syscall.EACCES {
+		h.logErr(rq, "error", `"`+path+`" is forbidden (`+errnoText(err)+`)`)
+		rq.Error(403)
+		return
+	}
+	if *rq.Loc.Core.LogNotFound {
+		h.logErr(rq, "error", `"`+path+`" is not found (`+errnoText(err)+`)`)
+	}
+	rq.Error(404)
 }
 
 func (h *Handler) logErr(rq *httpcore.Request, level, msg string) {

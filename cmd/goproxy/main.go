@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"goproxy/confparse"
+	"goproxy/entrypoint"
 	"goproxy/httpcore"
 	"goproxy/process"
 )
@@ -26,6 +27,11 @@ var prog = "goproxy"
 
 func main() {
 	prog = filepath.Base(os.Args[0])
+	// As /docker-entrypoint.sh (a symlink in the image) goproxy is the
+	// official image's entrypoint, then execs the container's command.
+	if entrypoint.Handles(prog) {
+		os.Exit(entrypoint.Main(os.Args))
+	}
 	process.Prog = prog
 	if len(os.Args) > 1 && os.Args[1] == "health" {
 		os.Exit(health(os.Args[2:]))
@@ -44,13 +50,13 @@ func parseArgs(args []string) (*options, error) {
 	o := &options{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if len(a) < 2 || a[0] != '-' {
-			return nil, fmt.Errorf("invalid option: %q", a)
+		if a == "" || a[0] != '-' {
+			return nil, fmt.Errorf("invalid option: \"%s\"", a)
 		}
 		for j := 1; j < len(a); j++ {
 			switch c := a[j]; c {
 			case '?', 'h':
-				o.help = true
+				o.help, o.version = true, true
 			case 'v':
 				o.version = true
 			case 'V':
@@ -93,7 +99,7 @@ func parseArgs(args []string) (*options, error) {
 				}
 				j = len(a)
 			default:
-				return nil, fmt.Errorf("invalid option: \"%s\"", a[j:])
+				return nil, fmt.Errorf("invalid option: \"%s\"", []byte{c})
 			}
 		}
 	}
@@ -148,7 +154,7 @@ Options:
 
 // testConfig is -t / -T.
 func testConfig(o *options, lo confparse.Options) int {
-	path, _ := filepath.Abs(lo.Path)
+	path := lo.ConfPath()
 	cfg, err := confparse.Load(lo)
 	if err == nil {
 		err = process.CheckRuntime(cfg)
@@ -166,11 +172,7 @@ func testConfig(o *options, lo confparse.Options) int {
 		fmt.Fprintf(os.Stderr, "%s: configuration file %s test is successful\n", prog, path)
 	}
 	if o.dump {
-		for _, f := range cfg.Files {
-			fmt.Printf("# configuration file %s:\n", f.Path)
-			os.Stdout.Write(f.Text)
-			fmt.Println()
-		}
+		cfg.WriteFiles(os.Stdout)
 	}
 	return 0
 }

@@ -1,0 +1,3 @@
+module composeapp
+
+go 1.26

@@ -1,0 +1,53 @@
+package httpcore_test
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"goproxy/confparse"
+	"goproxy/httpcore"
+)
+
+// notFoundOK are variables that have no value without a TLS client
+// certificate or an upstream; their evaluation is still checked.
+var notFoundOK = map[string]bool{}
+
+// TestSupportedVariablesEvaluate keeps confparse's list of variables
+// goproxy accepts and httpcore's evaluator in agreement: every name the
+// configuration may use must be known here.
+func TestSupportedVariablesEvaluate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nginx.conf")
+	os.WriteFile(path, []byte("events {} http { server { } }"), 0644)
+	cfg, err := confparse.Load(confparse.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/a/b?x=1", nil)
+	r.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
+	r.Header.Set("Content-Length", "0")
+	r.Header.Set("Content-Type", "text/plain")
+	r.Header.Set("X", "1")
+	r.Header.Set("Cookie", "x=1")
+	r.TLS = &tls.ConnectionState{Version: tls.VersionTLS13}
+	rq := &httpcore.Request{W: httptest.NewRecorder(), R: r, Cfg: cfg, URI: "/a/b", Args: "x=1",
+		Loc: cfg.HTTP.Servers[0].Loc}
+	rq.Upstream = &httpcore.UpstreamInfo{Header: http.Header{"X": {"1"}, "Set-Cookie": {"x=1"}}}
+	rq.W.Header().Set("X", "1")
+	for _, name := range confparse.SupportedVariables {
+		if _, ok := rq.Var(name); !ok && !notFoundOK[name] {
+			t.Errorf("$%s is listed as supported but not evaluated", name)
+		}
+	}
+	for _, p := range confparse.SupportedVariablePrefixes {
+		if _, ok := rq.Var(p + "x"); !ok {
+			t.Errorf("$%sx is listed as supported but not evaluated", p)
+		}
+	}
+	if v, _ := rq.Var("arg_x"); v != "1" {
+		t.Errorf("$arg_x = %q", v)
+	}
+}

@@ -1,0 +1,415 @@
+package proxy
+
+// roundtrip.go sends a request upstream as nginx's upstream module does:
+// it picks peers, counts their failures, moves to the next one on the
+// failures proxy_next_upstream lists, records the $upstream_* values of
+// each try, and logs with nginx's texts.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"goproxy/confparse"
+	"goproxy/httpcore"
+)
+
+// RoundTrip implements http.RoundTripper: choose a peer, send, and try
+// the next peer on the failures proxy_next_upstream lists.
+func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
+	st := stateOf(out)
+	rq := st.rq
+	if st.noUA {
+		delete(out.Header, "User-Agent")
+	}
+	g := st.group
+	g.refresh(out.Context(), false)
+	pl := &h.loc.Proxy
+	proto := "HTTP/" + *pl.HTTPVersion
+	deadline := time.Time{}
+	if t := *pl.NextUpstreamTimeout; t > 0 {
+		deadline = time.Now().Add(t)
+	}
+	tried := map[*peer]bool{}
+	hashKey := ""
+	switch g.conf.Balance {
+	case "ip_hash":
+		ip, _ := rq.RemoteAddrPort()
+		hashKey = ipHashKey(ip)
+	case "hash":
+		hashKey = rq.Eval(g.conf.HashKey)
+	}
+	// Like nginx's peer.tries: every peer once at most, fewer with
+	// proxy_next_upstream_tries.
+	left := g.tries()
+	if t := *pl.NextUpstreamTries; t > 0 && left > t {
+		left = t
+	}
+	first := true
+	for ; ; first = false {
+		p := g.pick(tried, hashKey)
+		if p == nil {
+			if err := g.lookupErr(); err != nil && first {
+				h.c.errs.Request(rq, confparse.LevelError, g.name+" could not be resolved ("+err.Error()+")")
+				g.refresh(out.Context(), true)
+			} else {
+				h.c.errs.RequestUpstream(rq, confparse.LevelError, "no live upstreams while connecting to upstream",
+					st.scheme+"://"+g.name+st.uri)
+			}
+			st.upstreams = append(st.upstreams, g.name)
+			rq.Upstream.Addr = append(rq.Upstream.Addr, g.name)
+			rq.Upstream.Status = append(rq.Upstream.Status, "502")
+			st.status = 502
+			return nil, errNoLive
+		}
+		tried[p] = true
+		left--
+		a := h.newAttempt(out, st, proto)
+		start := time.Now()
+		resp, err := h.try(out.Context(), p, a, st)
+		u := rq.Upstream
+		u.Addr = append(u.Addr, p.addr)
+		u.ConnectTime = append(u.ConnectTime, secs(a.connectTime, a.connectTime > 0 || err == nil))
+		upstream := st.scheme + "://" + p.addr + st.uri
+		if err != nil {
+			status, reason := h.classify(err, a)
+			while := reason[strings.LastIndex(reason, " while "):]
+			// nginx logs a timeout after counting it against the peer,
+			// other errors before.
+			if a.timedOut {
+				h.fail(rq, g, p, while, upstream)
+			}
+			h.c.errs.RequestUpstream(rq, confparse.LevelError, reason, upstream)
+			if !a.timedOut {
+				h.fail(rq, g, p, while, upstream)
+			}
+			if status == 502 && a.dialFailed {
+				// A refused connection may mean the container moved.
+				g.refresh(out.Context(), true)
+			}
+			u.Status = append(u.Status, strconv.Itoa(status))
+			u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
+			u.HeaderTime = append(u.HeaderTime, "-")
+			recordBytes(u, a)
+			st.status = status
+			if left > 0 && h.retry(a, deadline, out.Method) {
+				continue
+			}
+			return nil, err
+		}
+		if a.http09 {
+			h.c.errs.RequestUpstream(rq, confparse.LevelError,
+				errHTTP09.msg+" while reading response header from upstream", upstream)
+			st.http09 = true
+		}
+		u.Status = append(u.Status, strconv.Itoa(resp.StatusCode))
+		u.HeaderTime = append(u.HeaderTime, secs(a.headerTime, true))
+		u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
+		if left > 0 && nextOnStatus(pl.NextUpstream, resp.StatusCode) && h.canRetry(a, deadline, out.Method) {
+			resp.Body.Close()
+			// 403 and 404 move on without counting against the peer.
+			if resp.StatusCode != 403 && resp.StatusCode != 404 {
+				h.fail(rq, g, p, " while reading response header from upstream", upstream)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			st.hop = hopHeaders(resp.Header)
+		}
+		g.succeeded(p)
+		return resp, nil
+	}
+}
+
+// recordBytes ends an attempt's $upstream_bytes_sent,
+// $upstream_bytes_received and $upstream_response_length.
+// The response length is the body as received, chunk framing included.
+func recordBytes(u *httpcore.UpstreamInfo, a *attempt) {
+	var got, body int64
+	if c := a.conn; c != nil {
+		got = c.nread - a.read0
+		if a.bodyStart > 0 {
+			body = c.nread - int64(c.br.Buffered()) - a.bodyStart
+		}
+	}
+	u.BytesSent = append(u.BytesSent, strconv.FormatInt(a.bytesSent, 10))
+	u.BytesReceived = append(u.BytesReceived, strconv.FormatInt(got, 10))
+	u.ResponseLength = append(u.ResponseLength, strconv.FormatInt(body, 10))
+}
+
+// fail counts a failure against a peer, and warns as nginx does when it
+// is disabled for fail_timeout.
+func (h *handler) fail(rq *httpcore.Request, g *group, p *peer, while, upstream string) {
+	if g.failed(p) {
+		h.c.errs.RequestUpstream(rq, confparse.LevelWarn, "upstream server temporarily disabled"+while, upstream)
+	}
+}
+
+var errNoLive = errors.New("no live upstreams")
+
+func (h *handler) newAttempt(out *http.Request, st *state, proto string) *attempt {
+	pl := &h.loc.Proxy
+	a := &attempt{req: out, proto: proto, uri: st.uri, connectTO: *pl.ConnectTimeout,
+		readTO: *pl.ReadTimeout, sendTO: *pl.SendTimeout, length: 0, maxHead: defaultBufferSize}
+	if pl.BufferSize != nil {
+		a.maxHead = int(*pl.BufferSize)
+	}
+	g := st.group
+	a.keepalive = g.conf.Keepalive
+	if g.conf.KeepaliveRequests != nil {
+		a.kaRequests = *g.conf.KeepaliveRequests
+	} else {
+		a.kaRequests = 1000
+	}
+	a.kaTimeout = 60 * time.Second
+	if g.conf.KeepaliveTimeout != nil {
+		a.kaTimeout = *g.conf.KeepaliveTimeout
+	}
+	a.kaTime = time.Hour
+	if g.conf.KeepaliveTime != nil {
+		a.kaTime = *g.conf.KeepaliveTime
+	}
+	// The framing headers are nginx's internal defaults: a
+	// proxy_set_header for either name replaces them.
+	setCL := func(v string) {
+		if !h.setKeys["content-length"] {
+			out.Header["Content-Length"] = []string{v}
+		}
+	}
+	if st.body != nil {
+		a.body, a.stream, a.length = st.body.mem, st.body.reader(), st.body.length
+		if a.body != nil {
+			a.stream = nil
+		}
+		if a.length >= 0 {
+			setCL(strconv.FormatInt(a.length, 10))
+		} else if proto == "HTTP/1.1" && !h.setKeys["transfer-encoding"] {
+			out.Header["Transfer-Encoding"] = []string{"chunked"}
+		}
+	} else if st.declared >= 0 {
+		// Without a body to send (none, or proxy_pass_request_body off)
+		// nginx still passes the length the client declared.
+		setCL(strconv.FormatInt(st.declared, 10))
+	}
+	if out.Host == "" && !st.noHost {
+		out.Host = st.rq.Upstream.ProxyHost
+	}
+	if st.scheme == "https" && h.tls != nil {
+		a.tls = h.dialTLS
+		if *pl.SSLServerName {
+			name := st.rq.Upstream.ProxyHost
+			if pl.SSLName != nil {
+				name = st.rq.Eval(pl.SSLName)
+			}
+			if hh, _, ok := splitPort(name); ok {
+				name = hh
+			}
+			a.serverName = name
+		}
+	}
+	return a
+}
+
+func (h *handler) dialTLS(ctx context.Context, nc net.Conn, serverName string) (net.Conn, error) {
+	tc := h.tls.Clone()
+	tc.ServerName = serverName
+	if serverName == "" && !tc.InsecureSkipVerify {
+		tc.ServerName = strings.Trim(h.pass.Host, "[]")
+	}
+	c := tls.Client(nc, tc)
+	if err := c.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// try sends the request to one peer, reusing an idle connection when
+// one is pooled (and retrying once on a fresh connection if the pooled
+// one turns out closed).
+func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*http.Response, error) {
+	pool := h.c.m.pool
+	p.conns.Add(1)
+	for reused := true; ; reused = false {
+		var c *upConn
+		if reused && a.keepalive > 0 {
+			c = pool.get(p.addr, a.kaTimeout)
+		}
+		if c == nil {
+			reused = false
+			var err error
+			c, err = pool.dial(ctx, p, a)
+			if err != nil {
+				p.conns.Add(-1)
+				a.dialFailed = true
+				return nil, err
+			}
+		}
+		c.requests++
+		if a.stream != nil && st.body != nil {
+			a.stream = st.body.reader()
+		}
+		start := time.Now()
+		resp, err := pool.exchange(ctx, c, a)
+		if err != nil {
+			c.close()
+			replayable := a.body != nil || a.stream == nil || (st.body != nil && st.body.file != nil)
+			if reused && !isTimeout(err) && replayable {
+				a.sentRequest, a.sendFailed, a.invalidHead = false, false, false
+				continue // the pooled connection was stale
+			}
+			p.conns.Add(-1)
+			return nil, err
+		}
+		a.headerTime = time.Since(start) + a.connectTime
+		if resp.StatusCode == 101 {
+			resp.Body = &upgradeBody{c: c}
+			return resp, nil
+		}
+		upstream := st.scheme + "://" + p.addr + st.uri
+		resp.Body = &respBody{rc: resp.Body, c: c, p: pool, reuse: reusable(resp, a, c) && !a.http09,
+			max: a.keepalive, readTO: a.readTO, received: &st.received,
+			fail:  func(err error) { h.bodyFailed(st.rq, err, upstream) },
+			extra: func() { h.bodyExtra(st.rq, upstream) },
+			end:   func(int64) { recordBytes(st.rq.Upstream, a) }}
+		return resp, nil
+	}
+}
+
+// aborter is the engine's way to end a response that cannot be
+// completed.
+type aborter interface{ Abort(discard bool) }
+
+// bodyFailed logs why an upstream body was cut short and makes the client
+// see it: no chunked terminator, the connection closed. An invalid
+// chunked body takes what is still buffered with it, as in nginx.
+func (h *handler) bodyFailed(rq *httpcore.Request, err error, upstream string) {
+	var errno syscall.Errno
+	msg := "upstream prematurely closed connection"
+	switch {
+	case isTimeout(err):
+		msg = "upstream timed out (110: Connection timed out)"
+	case errors.Is(err, errInvalidChunked):
+		msg = "upstream sent invalid chunked response"
+	case errors.As(err, &errno):
+		msg = "recv() failed (" + errnoString(errno, err) + ")"
+	}
+	h.c.errs.RequestUpstream(rq, confparse.LevelError, msg+" while reading upstream", upstream)
+	if a, ok := rq.W.(aborter); ok {
+		a.Abort(errors.Is(err, errInvalidChunked))
+	}
+}
+
+// bodyExtra logs an upstream that sent more than its Content-Length.
+func (h *handler) bodyExtra(rq *httpcore.Request, upstream string) {
+	h.c.errs.RequestUpstream(rq, confparse.LevelWarn,
+		"upstream sent more data than specified in \"Content-Length\" header while reading upstream", upstream)
+}
+
+// classify maps a transport error to nginx's status and log text.
+func (h *handler) classify(err error, a *attempt) (int, string) {
+	var errno syscall.Errno
+	errors.As(err, &errno)
+	switch {
+	case a.dialFailed && isTimeout(err):
+		a.timedOut = true
+		return 504, "upstream timed out (110: Connection timed out) while connecting to upstream"
+	case a.dialFailed:
+		return 502, "connect() failed (" + errnoString(errno, err) + ") while connecting to upstream"
+	case isTimeout(err) && (!a.sentRequest || a.sendFailed):
+		a.timedOut = true
+		return 504, "upstream timed out (110: Connection timed out) while sending request to upstream"
+	case isTimeout(err):
+		a.timedOut = true
+		return 504, "upstream timed out (110: Connection timed out) while reading response header from upstream"
+	case a.invalidHead:
+		return 502, err.Error() + " while reading response header from upstream"
+	case a.sendFailed:
+		return 502, "writev() failed (" + errnoString(errno, err) + ") while sending request to upstream"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return 502, "upstream prematurely closed connection while reading response header from upstream"
+	case errno != 0:
+		return 502, "recv() failed (" + errnoString(errno, err) + ") while reading response header from upstream"
+	}
+	return 502, err.Error() + " while reading response header from upstream"
+}
+
+func errnoString(no syscall.Errno, err error) string {
+	if no == 0 {
+		return err.Error()
+	}
+	s := no.Error()
+	return strconv.Itoa(int(no)) + ": " + strings.ToUpper(s[:1]) + s[1:]
+}
+
+// retry decides whether a failed attempt moves to the next peer.
+func (h *handler) retry(a *attempt, deadline time.Time, method string) bool {
+	list := h.loc.Proxy.NextUpstream
+	want := false
+	for _, f := range list {
+		switch {
+		case f == "error" && !a.timedOut && !a.invalidHead:
+			want = true
+		case f == "timeout" && a.timedOut:
+			want = true
+		case f == "invalid_header" && a.invalidHead:
+			want = true
+		}
+	}
+	return want && h.canRetry(a, deadline, method)
+}
+
+func (h *handler) canRetry(a *attempt, deadline time.Time, method string) bool {
+	if !deadline.IsZero() && time.Now().After(deadline) {
+		return false
+	}
+	if a.stream != nil && a.body == nil && a.sentRequest {
+		return false // a streamed body cannot be sent again
+	}
+	if a.sentRequest && !idempotent(method) {
+		for _, f := range h.loc.Proxy.NextUpstream {
+			if f == "non_idempotent" {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func idempotent(m string) bool {
+	return m != "POST" && m != "LOCK" && m != "PATCH"
+}
+
+func nextOnStatus(list []string, status int) bool {
+	s := "http_" + strconv.Itoa(status)
+	for _, f := range list {
+		if f == s {
+			return true
+		}
+	}
+	return false
+}
+
+func secs(d time.Duration, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return httpcore.FormatSeconds(d)
+}
+
+func ipHashKey(ip string) string {
+	if a := net.ParseIP(ip); a != nil {
+		if a4 := a.To4(); a4 != nil {
+			return string(a4[:3])
+		}
+		return string(a)
+	}
+	return ip
+}

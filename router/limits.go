@@ -1,0 +1,106 @@
+package router
+
+// limits.go is the preaccess phase: limit_conn and limit_req, with
+// nginx's statuses, dry-run mode, log lines and $limit_*_status.
+
+import (
+	"time"
+
+	"goproxy/confparse"
+	"goproxy/httpcore"
+	"goproxy/limitreq"
+)
+
+// ErrorLogger writes request-scoped error-log lines.
+type ErrorLogger interface {
+	Request(rq *httpcore.Request, level confparse.Level, msg string)
+}
+
+// limit reports whether the request may proceed.
+func (rt *Router) limit(rq *httpcore.Request) bool {
+	l := &rq.Loc.Limit
+	for _, lc := range l.Conn {
+		z := rt.zones["conn:"+lc.Zone]
+		if z == nil {
+			continue
+		}
+		key := rq.Eval(z.Conf().Key)
+		if key == "" {
+			continue
+		}
+		if !z.Acquire(key, lc.Max) {
+			if *l.ConnDryRun {
+				rq.SetVar("limit_conn_status", "REJECTED_DRY_RUN")
+				continue
+			}
+			rq.SetVar("limit_conn_status", "REJECTED")
+			rt.logf(rq, *l.ConnLogLevel, "limiting connections by zone \""+lc.Zone+"\"")
+			rq.Error(*l.ConnStatus)
+			return false
+		}
+		rq.Release = append(rq.Release, func() { z.Release(key) })
+		rq.SetVar("limit_conn_status", "PASSED")
+	}
+	if len(l.Req) == 0 {
+		return true
+	}
+	var delay time.Duration
+	var delayZone string
+	var delayExcess int64
+	dryRejected := false
+	now := time.Now()
+	for _, lr := range l.Req {
+		z := rt.zones[lr.Zone]
+		if z == nil {
+			continue
+		}
+		key := rq.Eval(z.Conf().Key)
+		if key == "" {
+			continue
+		}
+		o := z.Take(key, lr, now)
+		if o.Reject {
+			if *l.ReqDryRun {
+				dryRejected = true
+				continue
+			}
+			rq.SetVar("limit_req_status", "REJECTED")
+			rt.logf(rq, *l.ReqLogLevel, "limiting requests, excess: "+limitreq.FormatExcess(o.Excess)+" by zone \""+lr.Zone+"\"")
+			rq.Error(*l.ReqStatus)
+			return false
+		}
+		if o.Delay > delay {
+			delay, delayZone, delayExcess = o.Delay, lr.Zone, o.Excess
+		}
+	}
+	if dryRejected {
+		rq.SetVar("limit_req_status", "REJECTED_DRY_RUN")
+		return true
+	}
+	if delay == 0 {
+		rq.SetVar("limit_req_status", "PASSED")
+		return true
+	}
+	if *l.ReqDryRun {
+		rq.SetVar("limit_req_status", "DELAYED_DRY_RUN")
+		return true
+	}
+	rq.SetVar("limit_req_status", "DELAYED")
+	// Delays are logged one level below rejections, as in nginx.
+	rt.logf(rq, *l.ReqLogLevel+1, "delaying request, excess: "+limitreq.FormatExcess(delayExcess)+", by zone \""+delayZone+"\"")
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-rq.R.Context().Done():
+		rq.Abort(499)
+		return false
+	}
+}
+
+func (rt *Router) logf(rq *httpcore.Request, level confparse.Level, msg string) {
+	if rt.errlog != nil {
+		rt.errlog.Request(rq, level, msg)
+	}
+}

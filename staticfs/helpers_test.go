@@ -1,0 +1,18 @@
+package staticfs_test
+
+import (
+	"strconv"
+	"testing"
+
+	"goproxy/internal/nginxtest"
+)
+
+// compare sends each request to both servers and reports differences.
+func compare(t *testing.T, p *nginxtest.Pair, reqs ...string) {
+	t.Helper()
+	for _, r := range reqs {
+		p.Compare(t, r)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
