@@ -14,6 +14,12 @@ import (
 	"goproxy/confparse"
 )
 
+// serverOn and serverOff are the shared Server header values.
+var (
+	serverOn  = []string{ServerHeader("on")}
+	serverOff = []string{ServerHeader("off")}
+)
+
 // ServerHeader is the Server header value for a server_tokens setting.
 func ServerHeader(tokens string) string {
 	if tokens == "off" {
@@ -39,7 +45,11 @@ func (rq *Request) headerFilter(code int) {
 		if rq.Loc != nil {
 			tokens = *rq.Loc.Core.ServerTokens
 		}
-		h["Server"] = []string{ServerHeader(tokens)}
+		if tokens == "off" {
+			h["Server"] = serverOff
+		} else {
+			h["Server"] = serverOn
+		}
 	}
 	if lm := h["Last-Modified"]; lm != nil && code != 200 && code != 206 && code != 304 {
 		// nginx's header filter sends a (valid) Last-Modified only

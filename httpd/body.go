@@ -40,7 +40,7 @@ func (b *body) Read(p []byte) (int, error) {
 		}
 	}
 	if t := b.c.info.BodyTimeout; t > 0 {
-		b.c.nc.SetReadDeadline(time.Now().Add(t))
+		b.c.rdl.Set(b.c.nc.SetReadDeadline, time.Now(), t)
 	}
 	var n int
 	var err error

@@ -9,6 +9,7 @@ package httpd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -190,6 +191,10 @@ type conn struct {
 	br         *bufio.Reader
 	bw         *bufio.Writer
 	state      atomic.Int32 // 0 idle, 1 busy, 2 shutting down
+	rdl, wdl   Deadline     // read and write deadlines
+	rl         requestLine  // the request line being parsed
+	scratch    []byte       // header values being read
+	vals       []string     // header value slices of the current request
 	remote     string
 	// per-request objects reused across requests on this connection
 	tmpl   *http.Request
@@ -254,6 +259,12 @@ type peekedConn struct {
 
 func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
 
+// headBuffered says whether a whole request head is already read.
+func headBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	return bytes.Contains(b, []byte("\r\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
+}
+
 // shutdown asks the connection to end after its current request.
 func (c *conn) shutdown() {
 	if c.state.Swap(stateStop) == stateIdle {
@@ -292,9 +303,9 @@ func (c *conn) serve() {
 		}
 		// Wait for the first byte of the next request.
 		if c.info.Requests > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(idle))
+			c.rdl.Set(c.nc.SetReadDeadline, time.Now(), idle)
 		} else {
-			c.nc.SetReadDeadline(time.Now().Add(lim.HeaderTimeout))
+			c.rdl.Set(c.nc.SetReadDeadline, time.Now(), lim.HeaderTimeout)
 		}
 		if c.state.Load() == stateStop {
 			return
@@ -306,7 +317,10 @@ func (c *conn) serve() {
 			return
 		}
 		c.setState(http.StateActive)
-		c.nc.SetReadDeadline(time.Now().Add(lim.HeaderTimeout))
+		if !headBuffered(c.br) {
+			// client_header_timeout runs from the first byte.
+			c.rdl.Set(c.nc.SetReadDeadline, time.Now(), lim.HeaderTimeout)
+		}
 		c.info.Requests++
 		keep := c.serveOne(lim)
 		if !keep || !c.state.CompareAndSwap(stateBusy, stateIdle) {

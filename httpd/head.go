@@ -45,7 +45,7 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 			break
 		}
 	}
-	rl, perr := parseRequestLine(line)
+	rl, perr := parseRequestLine(line, &c.rl)
 	if rl != nil {
 		r.Method = rl.method
 		r.RequestURI = rl.target
@@ -60,8 +60,9 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 		return r, rl, nil
 	}
 	// Headers: one string holds the whole block so that names and values
-	// are substrings of a single allocation.
-	var block []byte
+	// are substrings of a single allocation; the connection's scratch
+	// buffers hold the work in progress.
+	block := c.scratch[:0]
 	type span struct{ k, v0, v1 int }
 	var spans [32]span
 	hs := spans[:0]
@@ -101,8 +102,14 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 		hs = append(hs, span{len(ks), start, len(block)})
 		ks = append(ks, key)
 	}
+	c.scratch = block
 	all := string(block)
-	vals := make([]string, len(hs))
+	if cap(c.vals) < len(hs) {
+		c.vals = make([]string, len(hs))
+	}
+	// The values of the previous request are no longer referenced: its
+	// header map was cleared.
+	vals := c.vals[:len(hs)]
 	for i, s := range hs {
 		vals[i] = all[s.v0:s.v1]
 		k := ks[s.k]

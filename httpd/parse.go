@@ -50,9 +50,10 @@ type requestLine struct {
 	pathPart string // target without scheme and host (absolute-form)
 }
 
-// parseRequestLine parses "METHOD SP target SP HTTP/x.y".
-func parseRequestLine(line []byte) (*requestLine, error) {
-	rl := &requestLine{}
+// parseRequestLine parses "METHOD SP target SP HTTP/x.y" into rl (the
+// connection's, reused).
+func parseRequestLine(line []byte, rl *requestLine) (*requestLine, error) {
+	*rl = requestLine{}
 	sp := bytes.IndexByte(line, ' ')
 	if sp <= 0 {
 		return nil, errBadMethod

@@ -179,27 +179,62 @@ func (w *response) writeInterim(code int) {
 	bw.Flush()
 }
 
-// headerOrder is nginx's order for the headers its header filter writes
-// itself; everything else follows, sorted.
-var headerOrder = []string{"Server", "Date", "Content-Type", "Content-Length", "Last-Modified",
-	"Location", "Transfer-Encoding", "Connection", "Keep-Alive"}
+// The header slots, in the order nginx's header filter writes them.
+const (
+	slotServer = iota
+	slotDate
+	slotContentType
+	slotContentLength
+	slotLastModified
+	slotLocation
+	slotTE
+	slotConnection
+	slotKeepAlive
+	slotETag
+	slotAcceptRanges
+	slotContentRange
+	slots
+)
 
-var ordered = func() map[string]bool {
-	m := map[string]bool{"Connection": true, "Transfer-Encoding": true, "Keep-Alive": true, "Date": true}
-	for _, h := range headerOrder {
-		m[h] = true
+var slotNames = [slots]string{"Server", "Date", "Content-Type", "Content-Length", "Last-Modified",
+	"Location", "Transfer-Encoding", "Connection", "Keep-Alive", "ETag", "Accept-Ranges", "Content-Range"}
+
+// slotOf places a header key; Transfer-Encoding, Connection and
+// Keep-Alive are the engine's own and never copied from the map.
+func slotOf(k string) int {
+	switch k {
+	case "Server":
+		return slotServer
+	case "Date":
+		return slotDate
+	case "Content-Type":
+		return slotContentType
+	case "Content-Length":
+		return slotContentLength
+	case "Last-Modified":
+		return slotLastModified
+	case "Location":
+		return slotLocation
+	case "Transfer-Encoding":
+		return slotTE
+	case "Connection":
+		return slotConnection
+	case "Keep-Alive":
+		return slotKeepAlive
+	case "ETag", "Etag":
+		return slotETag
+	case "Accept-Ranges":
+		return slotAcceptRanges
+	case "Content-Range":
+		return slotContentRange
 	}
-	return m
-}()
-
-// leading are headers nginx writes first among the rest (static files'
-// ETag and Accept-Ranges, set before add_header's).
-var leading = []string{"ETag", "Accept-Ranges", "Content-Range"}
+	return -1
+}
 
 // sendDeadline arms send_timeout for the next write to the client.
 func (w *response) sendDeadline() {
 	if t := w.c.info.SendTimeout; t > 0 {
-		w.c.nc.SetWriteDeadline(time.Now().Add(t))
+		w.c.wdl.Set(w.c.nc.SetWriteDeadline, time.Now(), t)
 	}
 }
 
@@ -216,10 +251,23 @@ func (w *response) writeHead(keepAlive bool) {
 	}
 	wr("\r\n")
 	h := w.header
-	for _, k := range headerOrder {
-		switch k {
-		case "Date":
-			if v := h["Date"]; v != nil {
+	// One pass over the map sorts headers into nginx's order: the
+	// header filter's own fields first, then ETag, Accept-Ranges and
+	// Content-Range, then the rest by name.
+	var slot [slots][]string
+	var rest [32]string
+	keys := rest[:0]
+	for k, vs := range h {
+		if i := slotOf(k); i >= 0 {
+			slot[i] = vs
+		} else {
+			keys = append(keys, k)
+		}
+	}
+	for i, k := range slotNames {
+		switch i {
+		case slotDate:
+			if v := slot[i]; v != nil {
 				n += writeField(bw, "Date", v[0])
 			} else {
 				wr("Date: ")
@@ -227,11 +275,11 @@ func (w *response) writeHead(keepAlive bool) {
 				n += m
 				wr("\r\n")
 			}
-		case "Transfer-Encoding":
+		case slotTE:
 			if w.chunked {
 				wr("Transfer-Encoding: chunked\r\n")
 			}
-		case "Connection":
+		case slotConnection:
 			if w.status == 101 {
 				wr("Connection: upgrade\r\n")
 			} else if keepAlive {
@@ -239,26 +287,14 @@ func (w *response) writeHead(keepAlive bool) {
 			} else {
 				wr("Connection: close\r\n")
 			}
-		case "Keep-Alive":
+		case slotKeepAlive:
 			if keepAlive && w.c.info.KeepAliveHeader > 0 {
 				wr("Keep-Alive: timeout=" + strconv.Itoa(int(w.c.info.KeepAliveHeader/time.Second)) + "\r\n")
 			}
 		default:
-			for _, v := range h[k] {
+			for _, v := range slot[i] {
 				n += writeField(bw, k, v)
 			}
-		}
-	}
-	for _, k := range leading {
-		for _, v := range h[k] {
-			n += writeField(bw, k, v)
-		}
-	}
-	var rest [32]string
-	keys := rest[:0]
-	for k := range h {
-		if !ordered[k] && k != "ETag" && k != "Accept-Ranges" && k != "Content-Range" {
-			keys = append(keys, k)
 		}
 	}
 	if len(keys) > 1 {

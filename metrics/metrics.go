@@ -120,16 +120,23 @@ func UpstreamResponse(upstream string, d time.Duration) {
 	upstreamTime.WithLabelValues(upstream).Observe(d.Seconds())
 }
 
+// connGauges are the two connection gauges, resolved once: connection
+// state changes twice per request.
+var connGauges = map[string]prometheus.Gauge{
+	"active": connections.WithLabelValues("active"),
+	"idle":   connections.WithLabelValues("idle"),
+}
+
 // ConnState moves a connection between states ("" for none).
 func ConnState(from, to string) {
 	if from == "" && to != "" {
 		accepted.Inc()
 	}
 	if from != "" {
-		connections.WithLabelValues(from).Dec()
+		connGauges[from].Dec()
 	}
 	if to != "" {
-		connections.WithLabelValues(to).Inc()
+		connGauges[to].Inc()
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,13 +25,22 @@ type fileInfo struct {
 	mtime   time.Time
 	mtimeNs int64
 	ino     uint64
-	// Precomputed header values.
+	// Precomputed header values, and the same as one-element header
+	// slices (cap == len, so a filter that appends copies them first)
+	// that every response for the file shares.
 	lastModified string
 	etag         string
+	hLastMod     []string
+	hETag        []string
+	hLength      []string
 	// body is the whole file for small files, read once.
 	body     []byte
 	bodyOnce sync.Once
 	bodyErr  error
+	// watched says inotify reports changes to the file; verified is when
+	// it was last known current (unix nanoseconds).
+	watched  atomic.Bool
+	verified atomic.Int64
 }
 
 // smallFile is the size up to which bodies are kept in memory.
@@ -45,11 +56,14 @@ type Cache struct {
 	max     int
 	// Hits and Misses count lookups, for metrics.
 	Hits, Misses atomic.Int64
+	watch        *watcher // nil without inotify
 }
 
 // NewCache makes a cache of at most max entries.
 func NewCache(max int) *Cache {
-	return &Cache{entries: map[string]*fileInfo{}, max: max}
+	c := &Cache{entries: map[string]*fileInfo{}, max: max}
+	c.watch = newWatcher(c.drop)
+	return c
 }
 
 // errnoOf extracts the errno of a failed stat/open.
@@ -74,8 +88,14 @@ func statPath(path string) (*fileInfo, error) {
 	fi.regular = mode == syscall.S_IFREG
 	fi.lastModified = time.Unix(st.Mtim.Sec, 0).UTC().Format(http.TimeFormat)
 	fi.etag = `"` + strconv.FormatInt(st.Mtim.Sec, 16) + "-" + strconv.FormatInt(st.Size, 16) + `"`
+	fi.hLastMod = []string{fi.lastModified}
+	fi.hETag = []string{fi.etag}
+	fi.hLength = []string{strconv.FormatInt(st.Size, 10)}
 	return fi, nil
 }
+
+// recheck is how long a watched entry is trusted without a stat().
+const recheck = time.Second
 
 // Lookup returns the current information for path.
 func (c *Cache) Lookup(path string) (*fileInfo, error) {
@@ -83,14 +103,27 @@ func (c *Cache) Lookup(path string) (*fileInfo, error) {
 	fi := c.entries[path]
 	c.mu.RUnlock()
 	if fi != nil {
+		now := time.Now().UnixNano()
+		if fi.watched.Load() && now-fi.verified.Load() < int64(recheck) {
+			c.Hits.Add(1)
+			return fi, nil
+		}
 		var st syscall.Stat_t
 		if err := syscall.Stat(path, &st); err == nil && st.Mtim.Nano() == fi.mtimeNs &&
 			st.Size == fi.size && st.Ino == fi.ino {
+			fi.verified.Store(now)
 			c.Hits.Add(1)
 			return fi, nil
 		}
 	}
 	c.Misses.Add(1)
+	// The directory is watched before the stat, and its change count
+	// compared after: a change in between leaves the entry unverified.
+	dir := filepath.Dir(path)
+	watched, gen := false, uint64(0)
+	if c.watch != nil {
+		watched, gen = c.watch.watch(dir)
+	}
 	nfi, err := statPath(path)
 	if err != nil {
 		if fi != nil {
@@ -110,7 +143,26 @@ func (c *Cache) Lookup(path string) (*fileInfo, error) {
 	}
 	c.entries[path] = nfi
 	c.mu.Unlock()
+	if watched && c.watch.generation(dir) == gen {
+		nfi.verified.Store(time.Now().UnixNano())
+		nfi.watched.Store(true)
+	}
 	return nfi, nil
+}
+
+// drop forgets a path (exact) or every path under a directory prefix.
+func (c *Cache) drop(p string, exact bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if exact {
+		delete(c.entries, p)
+		return
+	}
+	for k := range c.entries {
+		if strings.HasPrefix(k, p) {
+			delete(c.entries, k)
+		}
+	}
 }
 
 // Body returns the whole content of a small regular file, read once per

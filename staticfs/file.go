@@ -9,9 +9,26 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"goproxy/httpcore"
 )
+
+// acceptRanges is the shared "Accept-Ranges: bytes" value.
+var acceptRanges = []string{"bytes"}
+
+// ctSlices interns Content-Type values as header slices shared by all
+// responses (cap == len: appending copies).
+var ctSlices sync.Map
+
+func contentTypeSlice(ct string) []string {
+	if v, ok := ctSlices.Load(ct); ok {
+		return v.([]string)
+	}
+	s := []string{ct}
+	ctSlices.Store(ct, s)
+	return s
+}
 
 func (h *Handler) file(rq *httpcore.Request) {
 	rq.MapURIToPath()
@@ -62,17 +79,17 @@ func (h *Handler) file(rq *httpcore.Request) {
 func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) {
 	hd := rq.Header()
 	core := &rq.Loc.Core
-	hd["Content-Type"] = []string{rq.ContentTypeFor(rq.URI)}
-	hd["Last-Modified"] = []string{fi.lastModified}
+	hd["Content-Type"] = contentTypeSlice(rq.ContentTypeFor(rq.URI))
+	hd["Last-Modified"] = fi.hLastMod
 	if *core.Etag {
-		hd["ETag"] = []string{fi.etag}
+		hd["ETag"] = fi.hETag
 	}
 	// The not_modified and range filters act on a 200 only: not on a
 	// file sent as an error_page with its error's status.
 	ok := rq.ErrStatus == 0 || rq.ErrStatus == 200
 	ranges := ok && (core.MaxRanges == nil || *core.MaxRanges > 0) && rq.R.ProtoMajor > 0
 	if ranges {
-		hd["Accept-Ranges"] = []string{"bytes"}
+		hd["Accept-Ranges"] = acceptRanges
 	}
 	if code := notModified(rq, fi); ok && code != 0 {
 		if code == 412 {
@@ -86,7 +103,7 @@ func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) {
 	}
 	// The full length first: a compressing filter judges it
 	// (gzip_min_length) before ranges are considered.
-	hd["Content-Length"] = []string{itoa(fi.size)}
+	hd["Content-Length"] = fi.hLength
 	if ranges && !rq.WillTransform(200) {
 		if rr := rq.R.Header.Get("Range"); rr != "" && ifRangeOK(rq, fi) {
 			if h.sendRanges(rq, fi, rr) {
