@@ -88,6 +88,7 @@ type Request struct {
 	ErrStatus int
 	// Upstream holds proxy results for $upstream_* variables.
 	Upstream    *UpstreamInfo
+	upstream    UpstreamInfo
 	status      int
 	wroteHeader bool
 	// Body bytes sent, counted here for $body_bytes_sent on any writer.
@@ -115,6 +116,19 @@ type UpstreamInfo struct {
 	Header         http.Header
 	ProxyHost      string
 	ProxyPort      string
+	// one backs each list's first element, so a request with a single
+	// try appends without allocating.
+	one [8][1]string
+}
+
+// NewUpstream resets the request's upstream record and returns it.
+func (rq *Request) NewUpstream() *UpstreamInfo {
+	u := &rq.upstream
+	*u = UpstreamInfo{}
+	u.Addr, u.Status, u.ResponseTime, u.ConnectTime = u.one[0][:0], u.one[1][:0], u.one[2][:0], u.one[3][:0]
+	u.HeaderTime, u.BytesReceived, u.BytesSent, u.ResponseLength = u.one[4][:0], u.one[5][:0], u.one[6][:0], u.one[7][:0]
+	rq.Upstream = u
+	return u
 }
 
 // From returns the Request behind a ResponseWriter handed to a content

@@ -515,8 +515,38 @@ func FormatSeconds(d time.Duration) string {
 	if ms < 0 {
 		ms = 0
 	}
+	if ms < int64(len(secondsTable)) {
+		return secondsTable[ms]
+	}
 	return strconv.FormatInt(ms/1000, 10) + "." + pad3(int(ms%1000))
 }
+
+// secondsTable holds "0.000" to "9.999": request and upstream times are
+// formatted on every logged or proxied request.
+var secondsTable = func() []string {
+	t := make([]string, 10000)
+	for i := range t {
+		t[i] = strconv.Itoa(i/1000) + "." + pad3(i%1000)
+	}
+	return t
+}()
+
+// StatusString is strconv.Itoa for a status, without allocating for the
+// usual ones.
+func StatusString(code int) string {
+	if code >= 0 && code < len(statusStrings) {
+		return statusStrings[code]
+	}
+	return strconv.Itoa(code)
+}
+
+var statusStrings = func() []string {
+	t := make([]string, 1000)
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
 
 func pad3(n int) string {
 	s := strconv.Itoa(n)

@@ -236,7 +236,11 @@ func init() {
 
 // canonicalKey canonicalises a header name, allocating only for rare
 // names.
-func canonicalKey(name []byte) string {
+func canonicalKey(name []byte) string { return CanonicalKey(name) }
+
+// CanonicalKey canonicalises a header name, allocating only for names
+// outside the common set (the proxy reads upstream heads with it too).
+func CanonicalKey(name []byte) string {
 	var low [64]byte
 	if len(name) <= len(low) {
 		for i, c := range name {

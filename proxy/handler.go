@@ -13,7 +13,6 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
-	"sync"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
@@ -49,17 +48,27 @@ var defaultHeaders = []*confparse.HeaderTmpl{
 var hiddenHeaders = []string{"Date", "Server", "X-Pad", "X-Accel-Expires", "X-Accel-Redirect",
 	"X-Accel-Limit-Rate", "X-Accel-Buffering", "X-Accel-Charset"}
 
-var bufPool = &buffers{}
+var bufPool = &buffers{ch: make(chan []byte, 256)}
 
-type buffers struct{ p sync.Pool }
+// buffers is ReverseProxy's copy-buffer pool: a channel holds slices
+// without the allocation a sync.Pool of []byte makes on every Put.
+type buffers struct{ ch chan []byte }
 
 func (b *buffers) Get() []byte {
-	if v := b.p.Get(); v != nil {
-		return *(v.(*[]byte))
+	select {
+	case s := <-b.ch:
+		return s
+	default:
+		return make([]byte, 32<<10)
 	}
-	return make([]byte, 32<<10)
 }
-func (b *buffers) Put(s []byte) { b.p.Put(&s) }
+
+func (b *buffers) Put(s []byte) {
+	select {
+	case b.ch <- s:
+	default:
+	}
+}
 
 func newHandler(c *Config, l *confparse.Loc) *handler {
 	h := &handler{c: c, loc: l, pass: l.Proxy.Pass, setKeys: map[string]bool{}, hide: map[string]bool{}}
@@ -140,7 +149,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := &state{rq: rq, group: h.group, scheme: h.pass.Scheme, declared: -1}
-	rq.Upstream = &httpcore.UpstreamInfo{}
+	rq.NewUpstream()
 	if h.pass.Vars {
 		if !h.resolveVars(st) {
 			return

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"goproxy/httpd"
 )
 
 // headError is an invalid response head; its text is nginx's, before
@@ -54,32 +56,61 @@ func readResponse(br *bufio.Reader, max int, req *http.Request) (*http.Response,
 	if err != nil {
 		return nil, err
 	}
-	resp := &http.Response{Header: http.Header{}, Request: req, ContentLength: -1}
+	resp := &http.Response{Request: req, ContentLength: -1}
 	if !parseStatusLine(line, resp) {
 		return nil, errHTTP09
 	}
+	// Find the whole head first; then one string holds it, and the
+	// status and header values are substrings of that one allocation.
 	off := len(line)
+	type field struct{ k, v0, v1 int }
+	var fieldBuf [32]field
+	fields := fieldBuf[:0]
+	var keyBuf [32]string
+	keys := keyBuf[:0]
 	for {
 		line, err := peekLine(br, off, max)
 		if err != nil {
 			return nil, err
 		}
+		start := off
 		off += len(line)
-		name, value, end, err := parseHeaderLine(line)
+		name, v0, v1, end, err := parseHeaderLine(line)
 		if err != nil {
 			return nil, err
 		}
 		if end {
 			break
 		}
-		if name != "" {
-			k := http.CanonicalHeaderKey(name)
-			resp.Header[k] = append(resp.Header[k], value)
+		if name != nil {
+			fields = append(fields, field{len(keys), start + v0, start + v1})
+			keys = append(keys, httpd.CanonicalKey(name))
 		}
 	}
+	b, _ := br.Peek(off)
+	head := string(b)
 	br.Discard(off)
+	resp.Status = statusText(head[:len(line)])
+	resp.Header = make(http.Header, len(fields))
+	vals := make([]string, len(fields))
+	for i, f := range fields {
+		vals[i] = head[f.v0:f.v1]
+		k := keys[f.k]
+		if old, ok := resp.Header[k]; ok {
+			resp.Header[k] = append(old, vals[i])
+			continue
+		}
+		resp.Header[k] = vals[i : i+1 : i+1]
+	}
 	frame(resp, br, req.Method)
 	return resp, nil
+}
+
+// statusText is the status line after "HTTP/x.y ", as nginx passes it on.
+func statusText(line string) string {
+	line = strings.TrimRight(line, "\r\n")
+	i := strings.IndexByte(line, ' ')
+	return strings.TrimLeft(line[i+1:], " ")
 }
 
 // peekLine returns the line at off (through its LF) without consuming
@@ -131,10 +162,16 @@ func parseStatusLine(line []byte, resp *http.Response) bool {
 		return false // a CR not followed by LF
 	}
 	resp.StatusCode = code
-	resp.Status = rest
 	resp.ProtoMajor, _ = strconv.Atoi(major)
 	resp.ProtoMinor, _ = strconv.Atoi(minor)
-	resp.Proto = fmt.Sprintf("HTTP/%d.%d", resp.ProtoMajor, resp.ProtoMinor)
+	switch {
+	case resp.ProtoMajor == 1 && resp.ProtoMinor == 1:
+		resp.Proto = "HTTP/1.1"
+	case resp.ProtoMajor == 1 && resp.ProtoMinor == 0:
+		resp.Proto = "HTTP/1.0"
+	default:
+		resp.Proto = fmt.Sprintf("HTTP/%d.%d", resp.ProtoMajor, resp.ProtoMinor)
+	}
 	return len(major) <= 2 && resp.ProtoMinor <= 99
 }
 
@@ -147,43 +184,50 @@ func digits(s string) (string, string, bool) {
 }
 
 // parseHeaderLine parses one header line by nginx's rules. end reports
-// the empty line that ends the head; name is "" for a line nginx skips
-// (IIS's repeated status line).
-func parseHeaderLine(line []byte) (name, value string, end bool, err error) {
+// the empty line that ends the head; name is nil for a line nginx skips
+// (IIS's repeated status line). The value is line[v0:v1].
+func parseHeaderLine(line []byte) (name []byte, v0, v1 int, end bool, err error) {
 	l := line[:len(line)-1] // without LF
 	if len(l) > 0 && l[len(l)-1] == '\r' {
 		l = l[:len(l)-1]
 	}
 	if len(l) == 0 {
-		return "", "", true, nil
+		return nil, 0, 0, true, nil
 	}
 	invalid := func(at int) error {
 		return &headError{fmt.Sprintf("upstream sent invalid header: \"%s\\x%02x...\"", l[:at], l[at])}
 	}
 	if c := l[0]; c <= ' ' || c == 0x7f || c == ':' {
-		return "", "", false, invalid(0)
+		return nil, 0, 0, false, invalid(0)
 	}
 	i := 0
 	for ; i < len(l) && l[i] != ':'; i++ {
 		c := l[i]
 		if c == '/' && i == 4 && string(l[:4]) == "HTTP" {
-			return "", "", false, nil
+			return nil, 0, 0, false, nil
 		}
 		if c <= ' ' || c == 0x7f {
-			return "", "", false, invalid(i)
+			return nil, 0, 0, false, invalid(i)
 		}
 	}
-	name = string(l[:i])
+	name = l[:i]
 	if i == len(l) {
-		return name, "", false, nil // no colon: an empty value
+		return name, i, i, false, nil // no colon: an empty value
 	}
 	v := l[i+1:]
 	for j, c := range v {
 		if c == 0 || c == '\r' {
-			return "", "", false, invalid(i + 1 + j)
+			return nil, 0, 0, false, invalid(i + 1 + j)
 		}
 	}
-	return name, strings.Trim(string(v), " "), false, nil
+	v0, v1 = i+1, len(l)
+	for v0 < v1 && l[v0] == ' ' {
+		v0++
+	}
+	for v1 > v0 && l[v1-1] == ' ' {
+		v1--
+	}
+	return name, v0, v1, false, nil
 }
 
 // frame gives resp its body reader by nginx's rules: none for HEAD, 1xx,
@@ -207,10 +251,15 @@ func frame(resp *http.Response, br *bufio.Reader, method string) {
 	if ct := h["Content-Type"]; len(ct) > 1 {
 		h["Content-Type"] = ct[len(ct)-1:] // the last one counts
 	}
+	cl := h["Content-Length"]
 	delete(h, "Transfer-Encoding")
 	delete(h, "Content-Length")
 	if length >= 0 && !chunked {
-		h["Content-Length"] = []string{strconv.FormatInt(length, 10)}
+		if v := cl[len(cl)-1]; canonicalNumber(v) {
+			h["Content-Length"] = cl[len(cl)-1:]
+		} else {
+			h["Content-Length"] = []string{strconv.FormatInt(length, 10)}
+		}
 	}
 	code := resp.StatusCode
 	switch {
@@ -224,7 +273,7 @@ func frame(resp *http.Response, br *bufio.Reader, method string) {
 		resp.Body = io.NopCloser(&chunkedBody{br: br, r: httputil.NewChunkedReader(br)})
 		resp.TransferEncoding = []string{"chunked"}
 	case length >= 0:
-		resp.Body = io.NopCloser(&lengthBody{r: br, n: length})
+		resp.Body = &lengthBody{r: br, n: length}
 		resp.ContentLength = length
 	default:
 		resp.Body = io.NopCloser(br)
@@ -273,6 +322,21 @@ func (c *chunkedBody) Read(p []byte) (int, error) {
 type lengthBody struct {
 	r io.Reader
 	n int64
+}
+
+func (l *lengthBody) Close() error { return nil }
+
+// canonicalNumber says a decimal is written as strconv would write it.
+func canonicalNumber(v string) bool {
+	if v == "" || (v[0] == '0' && len(v) > 1) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *lengthBody) Read(p []byte) (int, error) {

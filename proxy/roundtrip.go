@@ -94,7 +94,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 				// A refused connection may mean the container moved.
 				g.refresh(out.Context(), true)
 			}
-			u.Status = append(u.Status, strconv.Itoa(status))
+			u.Status = append(u.Status, httpcore.StatusString(status))
 			u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
 			u.HeaderTime = append(u.HeaderTime, "-")
 			recordBytes(u, a)
@@ -109,7 +109,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 				errHTTP09.msg+" while reading response header from upstream", upstream)
 			st.http09 = true
 		}
-		u.Status = append(u.Status, strconv.Itoa(resp.StatusCode))
+		u.Status = append(u.Status, httpcore.StatusString(resp.StatusCode))
 		u.HeaderTime = append(u.HeaderTime, secs(a.headerTime, true))
 		u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
 		if left > 0 && nextOnStatus(pl.NextUpstream, resp.StatusCode) && h.canRetry(a, deadline, out.Method) {
@@ -272,15 +272,20 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 			resp.Body = &upgradeBody{c: c}
 			return resp, nil
 		}
-		upstream := st.scheme + "://" + p.addr + st.uri
+		a.h, a.st, a.peer = h, st, p
 		resp.Body = &respBody{rc: resp.Body, c: c, p: pool, reuse: reusable(resp, a, c) && !a.http09,
-			max: a.keepalive, readTO: a.readTO, received: &st.received,
-			fail:  func(err error) { h.bodyFailed(st.rq, err, upstream) },
-			extra: func() { h.bodyExtra(st.rq, upstream) },
-			end:   func(int64) { recordBytes(st.rq.Upstream, a) }}
+			max: a.keepalive, readTO: a.readTO, received: &st.received, obs: a}
 		return resp, nil
 	}
 }
+
+// The attempt follows its response body (bodyObserver); the upstream's
+// URL for the log is only built when something is logged.
+func (a *attempt) bodyFailed(err error) { a.h.bodyFailed(a.st.rq, err, a.upstreamURL()) }
+func (a *attempt) bodyExtra()           { a.h.bodyExtra(a.st.rq, a.upstreamURL()) }
+func (a *attempt) bodyEnd(int64)        { recordBytes(a.st.rq.Upstream, a) }
+
+func (a *attempt) upstreamURL() string { return a.st.scheme + "://" + a.peer.addr + a.st.uri }
 
 // aborter is the engine's way to end a response that cannot be
 // completed.

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"goproxy/httpd"
 )
 
 // upConn is one connection to a peer.
@@ -31,6 +33,7 @@ type upConn struct {
 	born     time.Time
 	idleAt   time.Time
 	nread    int64 // bytes read from the peer, for $upstream_bytes_received
+	rdl, wdl httpd.Deadline
 }
 
 // connReader counts what is read from an upstream connection.
@@ -83,6 +86,9 @@ func (p *pool) put(c *upConn, max int) {
 
 // attempt describes one try of one request against one peer.
 type attempt struct {
+	h           *handler
+	st          *state
+	peer        *peer
 	req         *http.Request
 	proto       string // "HTTP/1.0" or "HTTP/1.1"
 	uri         string
@@ -153,9 +159,7 @@ func (c *upConn) close() {
 func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Response, error) {
 	r := a.req
 	a.conn, a.read0 = c, c.nread
-	if a.sendTO > 0 {
-		c.nc.SetWriteDeadline(time.Now().Add(a.sendTO))
-	}
+	c.wdl.Set(c.nc.SetWriteDeadline, time.Now(), a.sendTO)
 	bw := c.bw
 	bw.WriteString(r.Method)
 	bw.WriteByte(' ')
@@ -199,9 +203,7 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 			m, err = writeStream(bw, a.stream, a.length < 0, func() {
 				// proxy_send_timeout is between two writes, not for
 				// the whole body.
-				if a.sendTO > 0 {
-					c.nc.SetWriteDeadline(time.Now().Add(a.sendTO))
-				}
+				c.wdl.Set(c.nc.SetWriteDeadline, time.Now(), a.sendTO)
 			})
 			n += m
 		}
@@ -215,7 +217,8 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 		a.sendFailed = true
 		return nil, err
 	}
-	c.nc.SetWriteDeadline(time.Time{})
+	// The write deadline stays: the next request on this connection
+	// moves it (see httpd.Deadline).
 	max := a.maxHead
 	if max <= 0 {
 		max = defaultBufferSize
@@ -224,9 +227,7 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 		c.br = bufio.NewReaderSize(connReader{c}, max)
 	}
 	for {
-		if a.readTO > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(a.readTO))
-		}
+		c.rdl.Set(c.nc.SetReadDeadline, time.Now(), a.readTO)
 		resp, err := readResponse(c.br, max, r)
 		if err == errHTTP09 {
 			// nginx passes it on as an HTTP/0.9 body, all of it.
@@ -302,18 +303,22 @@ type respBody struct {
 	readTO   time.Duration
 	done     bool
 	received *int64
-	// fail is told once of an error that cut the body short, extra of
-	// data past the declared length, and end of the body's length when
-	// it is over (read or dropped).
-	fail  func(error)
-	extra func()
-	end   func(body int64)
-	n     int64
+	// obs is told once of an error that cut the body short, of data
+	// past the declared length, and of the body's end (read or dropped).
+	obs bodyObserver
+	n   int64
+}
+
+// bodyObserver follows an upstream body for logs and $upstream_*.
+type bodyObserver interface {
+	bodyFailed(err error)
+	bodyExtra()
+	bodyEnd(n int64)
 }
 
 func (b *respBody) Read(p []byte) (int, error) {
 	if b.readTO > 0 {
-		b.c.nc.SetReadDeadline(time.Now().Add(b.readTO))
+		b.c.rdl.Set(b.c.nc.SetReadDeadline, time.Now(), b.readTO)
 	}
 	n, err := b.rc.Read(p)
 	b.n += int64(n)
@@ -321,13 +326,13 @@ func (b *respBody) Read(p []byte) (int, error) {
 		*b.received += int64(n)
 	}
 	if err == io.EOF {
-		if b.c.br.Buffered() > 0 && b.extra != nil {
-			b.extra()
+		if b.c.br.Buffered() > 0 && b.obs != nil {
+			b.obs.bodyExtra()
 		}
 		b.finish(true)
 	} else if err != nil && !b.done {
-		if b.fail != nil {
-			b.fail(err)
+		if b.obs != nil {
+			b.obs.bodyFailed(err)
 		}
 		b.finish(false)
 	}
@@ -344,12 +349,11 @@ func (b *respBody) finish(eof bool) {
 		return
 	}
 	b.done = true
-	if b.end != nil {
-		b.end(b.n)
+	if b.obs != nil {
+		b.obs.bodyEnd(b.n)
 	}
 	b.c.peer.conns.Add(-1)
 	if eof && b.reuse && b.c.br.Buffered() == 0 {
-		b.c.nc.SetReadDeadline(time.Time{})
 		b.p.put(b.c, b.max)
 		return
 	}

@@ -23,18 +23,72 @@ type dirEntry struct {
 }
 
 func (h *Handler) autoindex(rq *httpcore.Request, dir string) {
+	l, status := h.Cache.listing(dir, func() ([]dirEntry, int) { return h.readDir(rq, dir) })
+	if status != 0 {
+		rq.Error(status)
+		return
+	}
+	format := *rq.Loc.Autoindex.Format
+	callback := ""
+	if format == "jsonp" {
+		callback = httpcore.ArgVar(rq.Args, "callback")
+		if callback == "" {
+			format = "json"
+		} else if !validCallback(callback) {
+			h.logErr(rq, "error", `client sent invalid callback "`+callback+`"`)
+			rq.Error(400)
+			return
+		}
+	}
+	exact, local := *rq.Loc.Autoindex.ExactSize, *rq.Loc.Autoindex.Localtime
+	render := func() []byte {
+		switch format {
+		case "json":
+			return autoindexJSON(l.entries, "")
+		case "jsonp":
+			return autoindexJSON(l.entries, callback)
+		case "xml":
+			return autoindexXML(l.entries)
+		}
+		return autoindexHTML(rq.URI, l.entries, exact, local)
+	}
+	var body []byte
+	if callback != "" {
+		body = render()
+	} else {
+		body = l.render(rq.URI+"\x00"+format+"\x00"+strconv.FormatBool(exact)+strconv.FormatBool(local), render)
+	}
+	ct := "text/html"
+	switch format {
+	case "json":
+		ct = "application/json"
+	case "jsonp":
+		ct = "application/javascript"
+	case "xml":
+		ct = "text/xml; charset=utf-8"
+	}
+	hd := rq.Header()
+	hd["Content-Type"] = contentTypeSlice(ct)
+	rq.WriteHeader(200)
+	if rq.R.Method != "HEAD" {
+		rq.Write(body)
+	}
+}
+
+// readDir lists a directory as nginx's autoindex does: names that start
+// with "." hidden, the rest with their type, size and time, directories
+// first and then by name in byte order. A non-zero status refuses.
+func (h *Handler) readDir(rq *httpcore.Request, dir string) ([]dirEntry, int) {
 	f, err := os.Open(dir)
 	if err != nil {
 		h.logErr(rq, "error", `opendir() "`+dir+`" failed (`+errnoText(err)+`)`)
-		rq.Error(errStatus(err))
-		return
+		return nil, errStatus(err)
 	}
 	names, err := f.Readdirnames(-1)
 	f.Close()
 	if err != nil {
 		h.logErr(rq, "crit", `readdir() "`+dir+`" failed (`+errnoText(err)+`)`)
-		rq.Error(500)
-		return
+		return nil, 500
 	}
 	entries := make([]dirEntry, 0, len(names))
 	for _, n := range names {
@@ -50,51 +104,20 @@ func (h *Handler) autoindex(rq *httpcore.Request, dir string) {
 			// A dangling link (or a loop) is listed as itself.
 			if err != syscall.ENOENT && err != syscall.ELOOP || syscall.Lstat(dir+n, &st) != nil {
 				h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+errnoText(err)+`)`)
-				rq.Error(500)
-				return
+				return nil, 500
 			}
 		}
 		mode := st.Mode & syscall.S_IFMT
 		entries = append(entries, dirEntry{name: n, dir: mode == syscall.S_IFDIR, file: mode == syscall.S_IFREG,
 			size: st.Size, mtime: st.Mtim.Sec})
 	}
-	format := *rq.Loc.Autoindex.Format
-	callback := ""
-	if format == "jsonp" {
-		callback = httpcore.ArgVar(rq.Args, "callback")
-		if callback == "" {
-			format = "json"
-		} else if !validCallback(callback) {
-			h.logErr(rq, "error", `client sent invalid callback "`+callback+`"`)
-			rq.Error(400)
-			return
-		}
-	}
-	// Directories first, then names in byte order, in every format.
 	sort.Slice(entries, func(i, j int) bool {
 		if entries[i].dir != entries[j].dir {
 			return entries[i].dir
 		}
 		return entries[i].name < entries[j].name
 	})
-	var body []byte
-	var ct string
-	switch format {
-	case "json":
-		body, ct = autoindexJSON(entries, ""), "application/json"
-	case "jsonp":
-		body, ct = autoindexJSON(entries, callback), "application/javascript"
-	case "xml":
-		body, ct = autoindexXML(entries), "text/xml; charset=utf-8"
-	default:
-		body, ct = autoindexHTML(rq.URI, entries, *rq.Loc.Autoindex.ExactSize, *rq.Loc.Autoindex.Localtime), "text/html"
-	}
-	hd := rq.Header()
-	hd["Content-Type"] = []string{ct}
-	rq.WriteHeader(200)
-	if rq.R.Method != "HEAD" {
-		rq.Write(body)
-	}
+	return entries, 0
 }
 
 // kind is the entry's type in the json and xml formats.

@@ -57,11 +57,12 @@ type Cache struct {
 	// Hits and Misses count lookups, for metrics.
 	Hits, Misses atomic.Int64
 	watch        *watcher // nil without inotify
+	listings     map[string]*listing
 }
 
 // NewCache makes a cache of at most max entries.
 func NewCache(max int) *Cache {
-	c := &Cache{entries: map[string]*fileInfo{}, max: max}
+	c := &Cache{entries: map[string]*fileInfo{}, listings: map[string]*listing{}, max: max}
 	c.watch = newWatcher(c.drop)
 	return c
 }
@@ -161,6 +162,11 @@ func (c *Cache) drop(p string, exact bool) {
 	for k := range c.entries {
 		if strings.HasPrefix(k, p) {
 			delete(c.entries, k)
+		}
+	}
+	for k := range c.listings {
+		if strings.HasPrefix(k+"/", p) {
+			delete(c.listings, k)
 		}
 	}
 }
