@@ -116,6 +116,10 @@ type UpstreamInfo struct {
 	Header         http.Header
 	ProxyHost      string
 	ProxyPort      string
+	// Group is the upstream's name and Elapsed the time until the
+	// response head, for metrics.
+	Group   string
+	Elapsed time.Duration
 	// one backs each list's first element, so a request with a single
 	// try appends without allocating.
 	one [8][1]string

@@ -8,6 +8,7 @@ package metrics
 import (
 	"net/http"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,8 +36,8 @@ var (
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"upstream"})
 	bytesIn = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "goproxy_http_request_bytes_total",
-		Help: "Bytes received in requests (head and body, $request_length).",
+		Name: "goproxy_http_request_body_bytes_total",
+		Help: "Request body bytes received.",
 	}, []string{"server"})
 	bytesOut = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "goproxy_http_response_bytes_total",
@@ -50,26 +51,20 @@ var (
 		Name: "goproxy_http_connections_accepted_total",
 		Help: "Client connections accepted.",
 	})
-	peerUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "goproxy_upstream_peer_up",
-		Help: "1 when the upstream peer is usable, 0 when marked down or failed (max_fails within fail_timeout).",
-	}, []string{"upstream", "peer"})
-	peerFails = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "goproxy_upstream_peer_failures_total",
-		Help: "Failed attempts to an upstream peer (errors, timeouts, next_upstream statuses).",
-	}, []string{"upstream", "peer"})
-	peerActive = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "goproxy_upstream_peer_active_connections",
-		Help: "Requests in progress to an upstream peer.",
-	}, []string{"upstream", "peer"})
-	peerSelected = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "goproxy_upstream_peer_selected_total",
-		Help: "Times the balancer chose an upstream peer.",
-	}, []string{"upstream", "peer"})
-	fileCache = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "goproxy_open_file_cache_lookups_total",
-		Help: "Open-file cache lookups, by result: hit or miss.",
-	}, []string{"result"})
+	// Upstream peer and open-file cache series are read at scrape time
+	// from the proxy and static handlers (see Collect below).
+	PeerUp = prometheus.NewDesc("goproxy_upstream_peer_up",
+		"1 when the upstream peer is usable, 0 when marked down or failed (max_fails within fail_timeout).",
+		[]string{"upstream", "peer"}, nil)
+	PeerFails = prometheus.NewDesc("goproxy_upstream_peer_failures_total",
+		"Failed attempts to an upstream peer (errors, timeouts, next_upstream statuses).",
+		[]string{"upstream", "peer"}, nil)
+	PeerActive = prometheus.NewDesc("goproxy_upstream_peer_active_connections",
+		"Requests in progress to an upstream peer.", []string{"upstream", "peer"}, nil)
+	PeerSelected = prometheus.NewDesc("goproxy_upstream_peer_selected_total",
+		"Times the balancer chose an upstream peer.", []string{"upstream", "peer"}, nil)
+	FileCache = prometheus.NewDesc("goproxy_open_file_cache_lookups_total",
+		"Open-file cache lookups, by result: hit or miss.", []string{"result"}, nil)
 	reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "goproxy_config_reloads_total",
 		Help: "Configuration reloads, by result: success or failure.",
@@ -87,7 +82,7 @@ var (
 // Init registers the metrics; version is goproxy's.
 func Init(version string) {
 	Registry.MustRegister(requests, duration, upstreamTime, bytesIn, bytesOut, connections, accepted,
-		peerUp, peerFails, peerActive, peerSelected, fileCache, reloads, lastReload, buildInfo,
+		reloads, lastReload, buildInfo, sources,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
 }
@@ -140,27 +135,45 @@ func ConnState(from, to string) {
 	}
 }
 
-// Peer reports an upstream peer's state.
-func Peer(upstream, peer string, up bool, active int64) {
-	v := 0.0
-	if up {
-		v = 1
-	}
-	peerUp.WithLabelValues(upstream, peer).Set(v)
-	peerActive.WithLabelValues(upstream, peer).Set(float64(active))
+// sources are collectors that read live state at scrape time (the
+// proxy's peers, the open-file cache). One registered collector speaks
+// for them, so that a process can replace its sources (a test may start
+// several processes in one binary).
+var sources = &sourceSet{m: map[prometheus.Collector]bool{}}
+
+type sourceSet struct {
+	mu sync.Mutex
+	m  map[prometheus.Collector]bool
 }
 
-// PeerFailed counts a failed attempt; PeerSelected a balancer choice.
-func PeerFailed(upstream, peer string)   { peerFails.WithLabelValues(upstream, peer).Inc() }
-func PeerSelected(upstream, peer string) { peerSelected.WithLabelValues(upstream, peer).Inc() }
+func (s *sourceSet) Describe(ch chan<- *prometheus.Desc) {
+	ch <- PeerUp
+	ch <- PeerFails
+	ch <- PeerActive
+	ch <- PeerSelected
+	ch <- FileCache
+}
 
-// FileCache counts open-file cache lookups.
-func FileCache(hit bool) {
-	if hit {
-		fileCache.WithLabelValues("hit").Inc()
-		return
+func (s *sourceSet) Collect(ch chan<- prometheus.Metric) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.m {
+		c.Collect(ch)
 	}
-	fileCache.WithLabelValues("miss").Inc()
+}
+
+// Register adds a live-state collector; Unregister removes it.
+func Register(c prometheus.Collector) {
+	sources.mu.Lock()
+	sources.m[c] = true
+	sources.mu.Unlock()
+}
+
+// Unregister removes a collector added by Register.
+func Unregister(c prometheus.Collector) {
+	sources.mu.Lock()
+	delete(sources.m, c)
+	sources.mu.Unlock()
 }
 
 // Reload records a configuration load.

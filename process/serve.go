@@ -161,6 +161,8 @@ func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
 	p := &Process{opts: lo, lns: map[string]net.Listener{}}
 	p.static = staticfs.New(errLogger{p})
 	p.proxy = proxy.NewManager()
+	metrics.Register(p.static.Cache)
+	metrics.Register(p.proxy)
 	p.zones = limitreq.NewZones()
 	rt, el, err := p.build(cfg)
 	if err != nil {
@@ -412,6 +414,7 @@ func (p *Process) signals(ch chan os.Signal) int {
 // Quit stops gracefully: no new connections, requests in flight finish
 // (within worker_shutdown_timeout, if set).
 func (p *Process) Quit() {
+	defer p.unregister()
 	p.errlog.Load().Log(confparse.LevelNotice, "gracefully shutting down")
 	p.closeListeners()
 	ctx := context.Background()
@@ -427,11 +430,18 @@ func (p *Process) Quit() {
 
 // Stop stops at once, closing every connection.
 func (p *Process) Stop() {
+	defer p.unregister()
 	p.errlog.Load().Log(confparse.LevelNotice, "exiting")
 	p.closeListeners()
 	p.srv.Close()
 	logging.Flush()
 	p.errlog.Load().Log(confparse.LevelNotice, "exit")
+}
+
+// unregister takes the process' live state out of the metrics.
+func (p *Process) unregister() {
+	metrics.Unregister(p.static.Cache)
+	metrics.Unregister(p.proxy)
 }
 
 func (p *Process) closeListeners() {

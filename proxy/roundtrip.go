@@ -38,6 +38,8 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		deadline = time.Now().Add(t)
 	}
 	tried := map[*peer]bool{}
+	began := time.Now()
+	rq.Upstream.Group = g.name
 	hashKey := ""
 	switch g.conf.Balance {
 	case "ip_hash":
@@ -124,6 +126,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 			st.hop = hopHeaders(resp.Header)
 		}
 		g.succeeded(p)
+		rq.Upstream.Elapsed = time.Since(began)
 		return resp, nil
 	}
 }

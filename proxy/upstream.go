@@ -66,6 +66,9 @@ type peer struct {
 	down        bool
 	maxConns    int
 	conns       atomic.Int64
+	// selected and failures count for metrics.
+	selected atomic.Int64
+	failures atomic.Int64
 }
 
 func newGroup(name string, conf *confparse.Upstream, res *resolver) *group {
@@ -250,6 +253,7 @@ func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
 		}
 		if p != nil {
 			g.selected.Add(1)
+			p.selected.Add(1)
 			return p
 		}
 	}
@@ -300,6 +304,7 @@ func leastConn(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
 // reports whether the peer is now disabled for fail_timeout. A group's
 // only peer keeps no count.
 func (g *group) failed(p *peer) bool {
+	p.failures.Add(1)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.single() != nil {

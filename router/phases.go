@@ -8,6 +8,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
+	"goproxy/metrics"
 )
 
 // process runs the phases from server rewrite (named == nil) or from a
@@ -171,6 +172,10 @@ func methodAllowed(ms []string, m string) bool {
 
 // content is the content phase.
 func (rt *Router) content(rq *httpcore.Request) {
+	if rq.Loc.Goproxy.Metrics {
+		metrics.Handler().ServeHTTP(rq, rq.R)
+		return
+	}
 	if h := rt.handlerFor(rq.Loc); h != nil {
 		h.ServeHTTP(rq, rq.R)
 		return

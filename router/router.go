@@ -43,6 +43,7 @@ type Router struct {
 	errlog  ErrorLogger
 	zones   map[string]*limitreq.Zone
 	handler map[*confparse.Loc]http.Handler
+	stats   statsTable
 	pool    sync.Pool
 }
 
@@ -267,6 +268,7 @@ func (rt *Router) end(rq *httpcore.Request) {
 	if rt.log != nil {
 		rt.log.Log(rq)
 	}
+	rt.measure(rq)
 	*rq = httpcore.Request{}
 	rt.pool.Put(rq)
 }

@@ -13,6 +13,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"goproxy/metrics"
 )
 
 // fileInfo is what the cache keeps of a path: nginx's open_file_cache
@@ -182,4 +186,13 @@ func (fi *fileInfo) Body() ([]byte, error) {
 		fi.body, fi.bodyErr = b, err
 	})
 	return fi.body, fi.bodyErr
+}
+
+// Describe implements prometheus.Collector for the cache's counters.
+func (c *Cache) Describe(ch chan<- *prometheus.Desc) { ch <- metrics.FileCache }
+
+// Collect implements prometheus.Collector.
+func (c *Cache) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(metrics.FileCache, prometheus.CounterValue, float64(c.Hits.Load()), "hit")
+	ch <- prometheus.MustNewConstMetric(metrics.FileCache, prometheus.CounterValue, float64(c.Misses.Load()), "miss")
 }

@@ -1,0 +1,176 @@
+package process_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"goproxy/internal/nginxtest"
+)
+
+func conf(port, port2 int, version string, second bool) string {
+	extra := ""
+	if second {
+		extra = fmt.Sprintf("server { listen 127.0.0.1:%d; location / { return 200 \"second\"; } }", port2)
+	}
+	return fmt.Sprintf(`events {}
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:%d;
+        location /v { return 200 "%s"; }
+    }
+    %s
+}
+`, port, version, extra)
+}
+
+// TestReloadUnderLoad keeps keep-alive clients busy through ten reloads
+// (a location changing, a listener added and removed): no request may
+// fail and no connection may be reset, and the clients' connections see
+// the new configuration without reconnecting.
+func TestReloadUnderLoad(t *testing.T) {
+	port, port2 := nginxtest.FreePort(t), nginxtest.FreePort(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(path, []byte(conf(port, port2, "v0", false)), 0644)
+	p := start(t, dir, path)
+
+	var ok, failed, conns atomic.Int64
+	var seen sync.Map
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr := &http.Transport{MaxIdleConnsPerHost: 1, DialContext: func(ctx netContext, n, a string) (net.Conn, error) {
+				conns.Add(1)
+				return (&net.Dialer{}).DialContext(ctx, n, a)
+			}}
+			c := &http.Client{Transport: tr}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/v", port))
+				if err != nil {
+					failed.Add(1)
+					t.Logf("request failed: %v", err)
+					continue
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+					continue
+				}
+				seen.Store(string(b), true)
+				ok.Add(1)
+			}
+		}()
+	}
+	for i := 1; i <= 10; i++ {
+		time.Sleep(60 * time.Millisecond)
+		os.WriteFile(path, []byte(conf(port, port2, fmt.Sprintf("v%d", i), i%2 == 1)), 0644)
+		if err := p.Reload(); err != nil {
+			t.Fatalf("reload %d: %v", i, err)
+		}
+		// The second listener comes and goes with the reloads.
+		_, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port2), time.Second)
+		if (err == nil) != (i%2 == 1) {
+			t.Errorf("reload %d: second listener open=%v", i, err == nil)
+		}
+	}
+	time.Sleep(60 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed across reloads", failed.Load(), failed.Load()+ok.Load())
+	}
+	if _, ok := seen.Load("v10"); !ok {
+		t.Error("the last configuration was never served")
+	}
+	if conns.Load() != 16 {
+		t.Errorf("clients opened %d connections, want 16: reloads closed keep-alive connections", conns.Load())
+	}
+	t.Logf("%d requests, 0 failed, %d connections", ok.Load(), conns.Load())
+}
+
+// TestBadReloadKeepsServing refuses a broken configuration and keeps the
+// running one.
+func TestBadReloadKeepsServing(t *testing.T) {
+	port := nginxtest.FreePort(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(path, []byte(conf(port, 0, "good", false)), 0644)
+	p := start(t, dir, path)
+	os.WriteFile(path, []byte("events {}\nhttp { server { listen 127.0.0.1:1; bogus; } }\n"), 0644)
+	err := p.Reload()
+	if err == nil || !strings.Contains(err.Error(), `unknown directive "bogus"`) {
+		t.Fatalf("reload error = %v", err)
+	}
+	r := nginxtest.Do(t, fmt.Sprintf("127.0.0.1:%d", port), nginxtest.Get("/v"))
+	if r.Status != 200 || string(r.Body) != "good" {
+		t.Fatalf("after a bad reload: %d %q", r.Status, r.Body)
+	}
+}
+
+// TestGracefulQuit lets a slow request finish when the process is told
+// to quit, and refuses new connections.
+func TestGracefulQuit(t *testing.T) {
+	slow, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	go func() {
+		for {
+			c, err := slow.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				c.Read(buf)
+				time.Sleep(400 * time.Millisecond)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow")
+			}()
+		}
+	}()
+	port := nginxtest.FreePort(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(path, []byte(fmt.Sprintf(`events {}
+http { access_log off; server { listen 127.0.0.1:%d; location / { proxy_pass http://%s; } } }
+`, port, slow.Addr())), 0644)
+	p := start(t, dir, path)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	done := make(chan *nginxtest.Response)
+	go func() { done <- nginxtest.Do(t, addr, nginxtest.Get("/")) }()
+	time.Sleep(100 * time.Millisecond)
+	quit := make(chan struct{})
+	go func() { p.Quit(); close(quit) }()
+	time.Sleep(50 * time.Millisecond)
+	if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+		c.Close()
+		t.Error("a new connection was accepted while quitting")
+	}
+	r := <-done
+	if r.Status != 200 || string(r.Body) != "slow" {
+		t.Errorf("the request in flight got %d %q", r.Status, r.Body)
+	}
+	<-quit
+}
