@@ -1,0 +1,160 @@
+package proxy_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"goproxy/internal/nginxtest"
+)
+
+// dnsServer answers A queries from a table the test changes.
+type dnsServer struct {
+	mu    sync.Mutex
+	addrs map[string][4]byte
+	conn  net.PacketConn
+}
+
+func newDNS(t *testing.T) *dnsServer {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dnsServer{addrs: map[string][4]byte{}, conn: pc}
+	t.Cleanup(func() { pc.Close() })
+	go d.serve()
+	return d
+}
+
+func (d *dnsServer) set(name string, ip net.IP) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ip == nil {
+		delete(d.addrs, name)
+		return
+	}
+	var a [4]byte
+	copy(a[:], ip.To4())
+	d.addrs[name] = a
+}
+
+func (d *dnsServer) serve() {
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := d.conn.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		var p dnsmessage.Parser
+		h, err := p.Start(buf[:n])
+		if err != nil {
+			continue
+		}
+		q, err := p.Question()
+		if err != nil {
+			continue
+		}
+		name := strings.TrimSuffix(q.Name.String(), ".")
+		d.mu.Lock()
+		ip, ok := d.addrs[name]
+		d.mu.Unlock()
+		rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true}
+		if !ok && q.Type == dnsmessage.TypeA {
+			rh.RCode = dnsmessage.RCodeNameError
+		}
+		b := dnsmessage.NewBuilder(nil, rh)
+		b.EnableCompression()
+		b.StartQuestions()
+		b.Question(q)
+		b.StartAnswers()
+		if ok && q.Type == dnsmessage.TypeA {
+			b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 1},
+				dnsmessage.AResource{A: ip})
+		}
+		msg, err := b.Finish()
+		if err == nil {
+			d.conn.WriteTo(msg, from)
+		}
+	}
+}
+
+// backend answers every request with its name, on ip:port.
+func backend(t *testing.T, ip string, port int, name string) net.Listener {
+	l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", ip, port))
+	if err != nil {
+		t.Skipf("cannot listen on %s (loopback aliases): %v", ip, err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				c.Read(buf)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: "+fmt.Sprint(len(name))+"\r\n\r\n"+name)
+			}()
+		}
+	}()
+	return l
+}
+
+// waitBody polls until the proxy answers with want (the resolver's
+// answers are cached for "valid", so this takes up to a few seconds).
+func waitBody(t *testing.T, addr, want string) {
+	t.Helper()
+	deadline := time.Now().Add(8 * time.Second)
+	var last *nginxtest.Response
+	for time.Now().Before(deadline) {
+		last = nginxtest.Do(t, addr, nginxtest.Get("/"))
+		if last.Status == 200 && string(last.Body) == want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("never got %q; last: %d %q", want, last.Status, last.Body)
+}
+
+// TestBackendStartsLaterAndMoves is the Compose start-up race and a
+// container restarted with a new address: goproxy starts although the
+// upstream's name does not resolve (nginx would refuse to start),
+// answers 502 until it does, then follows the name to a new address
+// without a reload.
+func TestBackendStartsLaterAndMoves(t *testing.T) {
+	dns := newDNS(t)
+	port := nginxtest.FreePort(t)
+	conf := fmt.Sprintf(`events {}
+http {
+    access_log off;
+    resolver %s valid=1s;
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { proxy_pass http://app.test:%d; }
+    }
+}
+`, dns.conn.LocalAddr(), port)
+	p := nginxtest.Start(t, conf, nginxtest.Options{GoOnly: true})
+	addr := p.Go.Addr()
+	if r := nginxtest.Do(t, addr, nginxtest.Get("/")); r.Status != 502 {
+		t.Fatalf("before the backend exists: %d %q", r.Status, r.Body)
+	}
+	a := backend(t, "127.0.0.2", port, "first")
+	dns.set("app.test", net.IPv4(127, 0, 0, 2))
+	waitBody(t, addr, "first")
+	b := backend(t, "127.0.0.3", port, "second")
+	defer b.Close()
+	dns.set("app.test", net.IPv4(127, 0, 0, 3))
+	a.Close()
+	waitBody(t, addr, "second")
+	if !strings.Contains(p.Go.ErrorLog(), "app.test") {
+		t.Errorf("the unresolved name was not logged:\n%s", p.Go.ErrorLog())
+	}
+}
