@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
 # Benchmarks goproxy against nginx in one run, on the same configuration
-# and files: each server is pinned to CPU 0 (nginx with one worker,
-# goproxy with GOMAXPROCS=1), wrk and the test upstream to CPU 1. Prints
-# req/s and p99 latency for each workload and the goproxy/nginx ratios,
-# and saves them as JSON (bench/results/<time>.json) so runs compare.
+# and files. Each server is pinned to CPU 0 (nginx with one worker,
+# goproxy with GOMAXPROCS=1); wrk and the test upstream run on CPU 1.
+# Each workload runs ROUNDS times, nginx and goproxy alternately, and the
+# medians are kept: this machine's speed drifts, alternation keeps the
+# ratio fair. Besides req/s and p99 it reports CPU microseconds per
+# request of each server (from /proc), which drifts much less.
+# Then the footprint: idle RSS, RSS with 10,000 idle keep-alive
+# connections, -t and reload time of a 1000-location configuration, and
+# time from start to listening.
 #
-#   bench/run.sh [seconds-per-workload]      (needs nginx, wrk, taskset)
+#   bench/run.sh [seconds-per-run]     (needs nginx, wrk, taskset; run as root)
+# Results: a table on stdout and bench/results/<time>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DUR=${1:-10}
+DUR=${1:-5}
+ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-32}
+IDLE=${IDLE:-10000}
 for c in nginx wrk taskset; do
 	command -v $c >/dev/null || [ -x /usr/sbin/$c ] || { echo "bench: $c is needed" >&2; exit 1; }
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+ulimit -n 65536 2>/dev/null || true
 work=$(mktemp -d /tmp/goproxy-bench.XXXXXX)
 chmod 755 "$work"
-trap 'kill $(jobs -p) 2>/dev/null; sleep 0.3; rm -rf "$work"' EXIT
+cleanup() { kill $(jobs -p) 2>/dev/null || true; sleep 0.3; rm -rf "$work"; }
+trap cleanup EXIT
 go build -o "$work/goproxy" ./cmd/goproxy
+go build -o "$work/tool" ./bench/tool
 
 # Document tree: a 1 KiB file, a 1 MiB file, a 1000-entry directory,
 # a 100 KiB text file for gzip.
-mkdir -p "$work/root/dir1000"
+mkdir -p "$work/root/dir1000" "$work/root/static"
 head -c 768 /dev/urandom | base64 -w 0 > "$work/root/1k.txt"
+cp "$work/root/1k.txt" "$work/root/static/page.txt"
 head -c 1048576 /dev/urandom > "$work/root/1m.bin"
 for i in $(seq 1 1000); do echo "$i" > "$work/root/dir1000/file-$i.txt"; done
 { yes "goproxy benchmark text line, compressible." || true; } | head -c 102400 > "$work/root/100k.txt"
@@ -31,27 +43,40 @@ UP=19100
 cat > "$work/upstream.conf" <<CONF
 worker_processes 1; daemon off; pid $work/up.pid; error_log $work/up.err;
 events { worker_connections 4096; }
-http { access_log off; server { listen 127.0.0.1:$UP; keepalive_requests 100000;
+http { access_log off; server { listen 127.0.0.1:$UP; keepalive_requests 1000000;
   location /1m { root $work/root; try_files /1m.bin =404; }
   location / { return 200 "hello from the upstream, a short proxied response body\n"; } } }
 CONF
 taskset -c 1 "$NGINX" -c "$work/upstream.conf" -p "$work/" &
+# The same server without main-level directives, for the footprint runs
+# (which give daemon, pid and error_log with -g), on port $1.
+bare() { sed -e '1s/.*/worker_processes 1;/' -e "s/127.0.0.1:$UP/127.0.0.1:$1/" "$work/upstream.conf" > "$work/bare-$1.conf"; echo "$work/bare-$1.conf"; }
 
 conf() { # $1 = port, $2 = pid file
 cat <<CONF
-worker_processes 1; daemon off; pid $2; error_log $work/err-$1.log;
-events { worker_connections 4096; }
+worker_processes 1; worker_rlimit_nofile 40000; daemon off; pid $2; error_log $work/err-$1.log;
+events { worker_connections 30000; }
 http {
     access_log off;
     types { text/plain txt; application/octet-stream bin; }
-    keepalive_requests 100000;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
     upstream up { server 127.0.0.1:$UP; keepalive 64; }
+    limit_req_zone \$binary_remote_addr zone=bench:10m rate=1000000r/s;
+    map \$http_user_agent \$agent { default other; ~*wrk bench; ~*curl curl; }
     server {
         listen 127.0.0.1:$1;
         root $work/root;
         location /dir1000/ { autoindex on; }
         location /gz/ { alias $work/root/; gzip on; gzip_types text/plain; }
         location /proxy/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }
+        location /heavy/ {
+            limit_req zone=bench burst=1000 nodelay;
+            set \$kind "\$agent-\$request_method";
+            if (\$kind = "never") { return 403; }
+            add_header X-Kind \$kind;
+            rewrite ^/heavy/(.*)\$ /static/\$1 last;
+        }
     }
 }
 CONF
@@ -61,36 +86,105 @@ conf 19102 "$work/gp.pid" > "$work/goproxy.conf"
 taskset -c 0 "$NGINX" -c "$work/nginx.conf" -p "$work/" &
 GOMAXPROCS=1 taskset -c 0 "$work/goproxy" -c "$work/goproxy.conf" -p "$work/" &
 sleep 1
+NGW=$(pgrep -P "$(cat "$work/ng.pid")" | head -1)
+GPP=$(cat "$work/gp.pid")
 
-# run PORT PATH [header] -> "rps p99ms"
+# run PORT PATH HEADER PID -> "rps p99ms cpu_us_per_request"
 run() {
-	local out hdr=()
-	[ -n "${3:-}" ] && hdr=(-H "$3")
+	local hdr=() out t0 t1
+	[ -n "$3" ] && hdr=(-H "$3")
+	t0=$(awk '{print $14+$15}' /proc/$4/stat)
 	out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${hdr[@]}" "http://127.0.0.1:$1$2")
-	local rps p99
-	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-	p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
-	echo "$rps ${p99:-0}"
+	t1=$(awk '{print $14+$15}' /proc/$4/stat)
+	awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" '
+		/Requests\/sec/ { rps = $2 }
+		/requests in/ { n = $1 }
+		$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p99 = v }
+		END { printf "%s %s %.2f\n", rps, p99 + 0, (n > 0 ? (t1 - t0) / hz * 1e6 / n : 0) }' <<<"$out"
 }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p bench/results
 json="bench/results/$stamp.json"
-printf '{"time":"%s","go":"%s","nginx":"%s","cpu":"%s","workloads":[' "$stamp" "$(go version | awk '{print $3}')" \
-	"$("$NGINX" -v 2>&1 | awk -F/ '{print $2}')" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" > "$json"
-printf '%-22s %12s %12s %7s %10s %10s\n' workload nginx_rps goproxy_rps ratio nginx_p99 goproxy_p99
+printf '{"time":"%s","go":"%s","nginx":"%s","cpu":"%s","seconds":%s,"rounds":%s,"workloads":[' "$stamp" \
+	"$(go version | awk '{print $3}')" "$("$NGINX" -v 2>&1 | awk -F/ '{print $2}')" \
+	"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$DUR" "$ROUNDS" > "$json"
+printf '%-20s %10s %10s %6s %9s %9s %8s %8s\n' workload nginx_rps goproxy_rps ratio ng_p99ms gp_p99ms ng_cpu_us gp_cpu_us
 first=1
 for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "autoindex 1000|/dir1000/|" \
-	"gzip 100 KiB|/gz/100k.txt|Accept-Encoding: gzip" "proxy keepalive|/proxy/x|" "proxy 1 MiB|/proxy/1m|"; do
+	"gzip 100 KiB|/gz/100k.txt|Accept-Encoding: gzip" "proxy keepalive|/proxy/x|" "proxy 1 MiB|/proxy/1m|" \
+	"limit_req+map+rewrite|/heavy/page.txt|" ${EXTRA_WORKLOADS:-}; do
 	IFS='|' read -r name path hdr <<<"$w"
-	read -r nr np <<<"$(run 19101 "$path" "$hdr")"
-	read -r gr gp <<<"$(run 19102 "$path" "$hdr")"
+	: > "$work/ng.runs"; : > "$work/gp.runs"
+	for r in $(seq "$ROUNDS"); do
+		run 19101 "$path" "$hdr" "$NGW" >> "$work/ng.runs"
+		run 19102 "$path" "$hdr" "$GPP" >> "$work/gp.runs"
+	done
+	nr=$(cut -d' ' -f1 "$work/ng.runs" | median); np=$(cut -d' ' -f2 "$work/ng.runs" | median); nc=$(cut -d' ' -f3 "$work/ng.runs" | median)
+	gr=$(cut -d' ' -f1 "$work/gp.runs" | median); gp=$(cut -d' ' -f2 "$work/gp.runs" | median); gc=$(cut -d' ' -f3 "$work/gp.runs" | median)
 	ratio=$(awk -v a="$gr" -v b="$nr" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-	printf '%-22s %12s %12s %7s %9sms %9sms\n' "$name" "$nr" "$gr" "$ratio" "$np" "$gp"
+	printf '%-20s %10.0f %10.0f %6s %9s %9s %8s %8s\n' "$name" "$nr" "$gr" "$ratio" "$np" "$gp" "$nc" "$gc"
 	[ $first = 1 ] || printf ',' >> "$json"
 	first=0
-	printf '{"name":"%s","nginx_rps":%s,"goproxy_rps":%s,"ratio":%s,"nginx_p99_ms":%s,"goproxy_p99_ms":%s}' \
-		"$name" "$nr" "$gr" "$ratio" "$np" "$gp" >> "$json"
+	printf '{"name":"%s","nginx_rps":%s,"goproxy_rps":%s,"ratio":%s,"nginx_p99_ms":%s,"goproxy_p99_ms":%s,"nginx_cpu_us":%s,"goproxy_cpu_us":%s}' \
+		"$name" "$nr" "$gr" "$ratio" "$np" "$gp" "$nc" "$gc" >> "$json"
 done
-echo "]}" >> "$json"
+printf '],' >> "$json"
+
+# Footprint.
+rss_of() { # pids... -> KiB
+	local t=0
+	for p in "$@"; do t=$((t + $("$work/tool" rss "$p"))); done
+	echo $t
+}
+echo
+echo "footprint                  nginx    goproxy"
+ng_idle=$(rss_of "$(cat "$work/ng.pid")" "$NGW")
+gp_idle=$(rss_of "$GPP")
+# A fresh goproxy for the idle figure: the one above has served load.
+GOMAXPROCS=1 "$work/goproxy" -p "$work/" -g "daemon off; pid $work/fresh.pid; error_log $work/fresh.log;" \
+	-c "$(bare 19212)" 2>/dev/null &
+sleep 0.5
+fresh=$(rss_of "$(cat "$work/fresh.pid")"); kill "$(cat "$work/fresh.pid")"
+printf '%-22s %8s %10s KiB (goproxy fresh: %s KiB)\n' "RSS idle after load" "$ng_idle" "$gp_idle" "$fresh"
+for s in "19101 ng" "19102 gp"; do
+	set -- $s
+	mkfifo "$work/hold.$2"
+	"$work/tool" idle "$IDLE" "127.0.0.1:$1" < "$work/hold.$2" > "$work/idle.$2" &
+	exec {fd}>"$work/hold.$2"
+	for _ in $(seq 200); do [ -s "$work/idle.$2" ] && break; sleep 0.1; done
+	if [ "$2" = ng ]; then ng_conn=$(rss_of "$(cat "$work/ng.pid")" "$NGW"); ng_open=$(cat "$work/idle.ng"); else gp_conn=$(rss_of "$GPP"); gp_open=$(cat "$work/idle.gp"); fi
+	exec {fd}>&-
+	wait $! 2>/dev/null || true
+done
+printf '%-22s %8s %10s KiB (%s / %s connections)\n' "RSS $IDLE idle conns" "$ng_conn" "$gp_conn" "$ng_open" "$gp_open"
+
+# A configuration of 100 servers with 10 locations each (1000 locations).
+big="$work/big.conf"
+{
+	echo "daemon off; pid $work/big.pid; error_log $work/big.log notice; events {} http { access_log off;"
+	for s in $(seq 1 100); do
+		echo "server { listen 127.0.0.1:19200; server_name s$s.example; root $work/root;"
+		for l in $(seq 1 10); do echo "location /app$l/ { try_files \$uri =404; }"; done
+		echo "}"
+	done
+	echo "}"
+} > "$big"
+ms() { local a b; a=$(date +%s%N); "$@" >/dev/null 2>&1 || true; b=$(date +%s%N); echo $(((b - a) / 1000000)); }
+ng_t=$(ms "$NGINX" -t -q -c "$big" -p "$work/")
+gp_t=$(ms "$work/goproxy" -t -q -c "$big" -p "$work/")
+printf '%-22s %8s %10s ms\n' "-t, 1000 locations" "$ng_t" "$gp_t"
+"$work/goproxy" -c "$big" -p "$work/" 2>/dev/null &
+sleep 0.5
+a=$(date +%s%N); kill -HUP "$(cat "$work/big.pid")"
+for _ in $(seq 2000); do grep -q "reconfiguring done" "$work/big.log" 2>/dev/null && break; sleep 0.001; done
+b=$(date +%s%N); kill "$(cat "$work/big.pid")"
+gp_reload=$(((b - a) / 1000000))
+printf '%-22s %8s %10s ms\n' "reload, 1000 locations" "-" "$gp_reload"
+ng_start=$("$work/tool" startup 127.0.0.1:19210 "$NGINX" -p "$work/" -g "daemon off; pid $work/s1.pid; error_log $work/s1.log;" -c "$(bare 19210)" 2>/dev/null || echo -1)
+gp_start=$("$work/tool" startup 127.0.0.1:19211 "$work/goproxy" -p "$work/" -g "daemon off; pid $work/s2.pid; error_log $work/s2.log;" -c "$(bare 19211)" 2>/dev/null || echo -1)
+printf '%-22s %8s %10s ms\n' "start to listening" "$ng_start" "$gp_start"
+printf '"footprint":{"nginx_idle_kib":%s,"goproxy_idle_kib":%s,"goproxy_fresh_kib":%s,"idle_conns":%s,"nginx_conns_kib":%s,"goproxy_conns_kib":%s,"nginx_t_ms":%s,"goproxy_t_ms":%s,"goproxy_reload_ms":%s,"nginx_start_ms":%s,"goproxy_start_ms":%s}}\n' \
+	"$ng_idle" "$gp_idle" "$fresh" "$IDLE" "$ng_conn" "$gp_conn" "$ng_t" "$gp_t" "$gp_reload" "$ng_start" "$gp_start" >> "$json"
 echo "saved $json"

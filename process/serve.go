@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -118,6 +119,12 @@ var Prog = "goproxy"
 // Run loads the configuration and serves it until told to stop; it
 // returns the exit status.
 func Run(lo confparse.Options) int {
+	if os.Getenv("GOGC") == "" {
+		// goproxy's live heap is small (a few MB), so the default GOGC
+		// of 100 collects very often under load; 400 trades a few MB
+		// for fewer collections and steadier tail latency.
+		debug.SetGCPercent(400)
+	}
 	cfg, err := confparse.Load(lo)
 	if err != nil {
 		LogDiag(err)
