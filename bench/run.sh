@@ -8,9 +8,12 @@
 # request of each server (from /proc), which drifts much less.
 # Then the footprint: idle RSS, RSS with 10,000 idle keep-alive
 # connections, -t and reload time of a 1000-location configuration, and
-# time from start to listening.
+# time from start to listening. The HTTPS workloads use a TLS 1.3
+# keep-alive connection per client (wrk, HTTP/1.1) and HTTP/2 by ALPN
+# (h2load, from Debian's nghttp2-client: skipped when missing; h2load
+# reports no percentiles, so its p99 column is its mean).
 #
-#   bench/run.sh [seconds-per-run]     (needs nginx, wrk, taskset; run as root)
+#   bench/run.sh [seconds-per-run]     (needs nginx, wrk, taskset, openssl; run as root)
 # Results: a table on stdout and bench/results/<time>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +21,7 @@ DUR=${1:-5}
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-32}
 IDLE=${IDLE:-10000}
-for c in nginx wrk taskset; do
+for c in nginx wrk taskset openssl; do
 	command -v $c >/dev/null || [ -x /usr/sbin/$c ] || { echo "bench: $c is needed" >&2; exit 1; }
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -38,6 +41,8 @@ cp "$work/root/1k.txt" "$work/root/static/page.txt"
 head -c 1048576 /dev/urandom > "$work/root/1m.bin"
 for i in $(seq 1 1000); do echo "$i" > "$work/root/dir1000/file-$i.txt"; done
 { yes "goproxy benchmark text line, compressible." || true; } | head -c 102400 > "$work/root/100k.txt"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+	-keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
 
 UP=19100
 cat > "$work/upstream.conf" <<CONF
@@ -62,10 +67,14 @@ http {
     keepalive_requests 1000000;
     keepalive_timeout 300s;
     upstream up { server 127.0.0.1:$UP; keepalive 64; }
+    ssl_certificate $work/tls.crt;
+    ssl_certificate_key $work/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
     limit_req_zone \$binary_remote_addr zone=bench:10m rate=1000000r/s;
     map \$http_user_agent \$agent { default other; ~*wrk bench; ~*curl curl; }
     server {
         listen 127.0.0.1:$1;
+        listen 127.0.0.1:$(($1 + 10)) ssl http2;
         root $work/root;
         location /dir1000/ { autoindex on; }
         location /gz/ { alias $work/root/; gzip on; gzip_types text/plain; }
@@ -89,16 +98,23 @@ sleep 1
 NGW=$(pgrep -P "$(cat "$work/ng.pid")" | head -1)
 GPP=$(cat "$work/gp.pid")
 
-# run PORT PATH HEADER PID -> "rps p99ms cpu_us_per_request"
+# run PORT PATH HEADER PID [https|h2] -> "rps p99ms cpu_us_per_request"
 run() {
 	local hdr=() out t0 t1
 	[ -n "$3" ] && hdr=(-H "$3")
 	t0=$(awk '{print $14+$15}' /proc/$4/stat)
-	out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${hdr[@]}" "http://127.0.0.1:$1$2")
+	case "${5:-}" in
+	https) out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${hdr[@]}" "https://127.0.0.1:$(($1 + 10))$2") ;;
+	h2) out=$(taskset -c 1 h2load -t1 -c"$CONNS" -m"${H2STREAMS:-1}" -D"$DUR" "${hdr[@]}" "https://127.0.0.1:$(($1 + 10))$2") ;;
+	*) out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${hdr[@]}" "http://127.0.0.1:$1$2") ;;
+	esac
 	t1=$(awk '{print $14+$15}' /proc/$4/stat)
 	awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" '
 		/Requests\/sec/ { rps = $2 }
 		/requests in/ { n = $1 }
+		/^finished in/ { rps = $4 }
+		/^requests:/ { n = $8 }
+		/^time for request:/ { v = $6; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p99 = v }
 		$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p99 = v }
 		END { printf "%s %s %.2f\n", rps, p99 + 0, (n > 0 ? (t1 - t0) / hz * 1e6 / n : 0) }' <<<"$out"
 }
@@ -114,12 +130,17 @@ printf '%-20s %10s %10s %6s %9s %9s %8s %8s\n' workload nginx_rps goproxy_rps ra
 first=1
 for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "autoindex 1000|/dir1000/|" \
 	"gzip 100 KiB|/gz/100k.txt|Accept-Encoding: gzip" "proxy keepalive|/proxy/x|" "proxy 1 MiB|/proxy/1m|" \
-	"limit_req+map+rewrite|/heavy/page.txt|" ${EXTRA_WORKLOADS:-}; do
-	IFS='|' read -r name path hdr <<<"$w"
+	"limit_req+map+rewrite|/heavy/page.txt|" "HTTPS 1 KiB file|/1k.txt||https" "HTTP/2 1 KiB file|/1k.txt||h2" \
+	"HTTPS proxy keepalive|/proxy/x||https" "HTTP/2 proxy keepalive|/proxy/x||h2" ${EXTRA_WORKLOADS:-}; do
+	IFS='|' read -r name path hdr kind <<<"$w"
+	if [ "$kind" = h2 ] && ! command -v h2load >/dev/null; then
+		echo "$name: skipped (no h2load: apt-get install nghttp2-client)"
+		continue
+	fi
 	: > "$work/ng.runs"; : > "$work/gp.runs"
 	for r in $(seq "$ROUNDS"); do
-		run 19101 "$path" "$hdr" "$NGW" >> "$work/ng.runs"
-		run 19102 "$path" "$hdr" "$GPP" >> "$work/gp.runs"
+		run 19101 "$path" "$hdr" "$NGW" "$kind" >> "$work/ng.runs"
+		run 19102 "$path" "$hdr" "$GPP" "$kind" >> "$work/gp.runs"
 	done
 	nr=$(cut -d' ' -f1 "$work/ng.runs" | median); np=$(cut -d' ' -f2 "$work/ng.runs" | median); nc=$(cut -d' ' -f3 "$work/ng.runs" | median)
 	gr=$(cut -d' ' -f1 "$work/gp.runs" | median); gp=$(cut -d' ' -f2 "$work/gp.runs" | median); gc=$(cut -d' ' -f3 "$work/gp.runs" | median)

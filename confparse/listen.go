@@ -13,15 +13,15 @@ import (
 // listenParams are the listen flags goproxy accepts and what it does
 // with each; a flag missing here is refused as not supported.
 var listenParams = map[string]string{
-	"default_server": "", "default": "", "ssl": "",
+	"default_server": "", "default": "", "ssl": "", "http2": "",
 	"backlog": "=", "rcvbuf": "=", "sndbuf": "=", "deferred": "", "bind": "",
 	"ipv6only": "=", "reuseport": "", "so_keepalive": "=", "fastopen": "=",
-	"setfib": "=", "accept_filter": "=",
+	"setfib": "=", "accept_filter": "=", "proxy_protocol": "",
 }
 
 // unsupportedListenParams are real nginx listen flags whose feature
 // goproxy lacks.
-var unsupportedListenParams = map[string]bool{"http2": true, "proxy_protocol": true, "quic": true}
+var unsupportedListenParams = map[string]bool{"quic": true}
 
 func setListen(b *builder, f *frame, s *Stmt) error {
 	addrs, port, network, err := parseListenAddr(s.Args[0])
@@ -43,6 +43,10 @@ func setListen(b *builder, f *frame, s *Stmt) error {
 			proto.DefaultServer = true
 		case "ssl":
 			proto.SSL = true
+		case "proxy_protocol":
+			proto.ProxyProtocol = true
+		case "http2":
+			proto.HTTP2 = true
 		case "backlog":
 			n, err := strconv.Atoi(val)
 			if err != nil || n == 0 {

@@ -66,6 +66,7 @@ func defaultSrv() *SrvConf {
 			RejectHandshake: ptr(false),
 			On:              ptr(false),
 		},
+		HTTP2: HTTP2Srv{On: ptr(false), MaxConcurrentStreams: ptr(128), PrereadSize: ptr(int64(64 << 10))},
 	}
 }
 
@@ -131,7 +132,12 @@ func defaultLoc(prefix string) *Loc {
 	l.Gzip = GzipLoc{
 		On: ptr(false), Types: []string{"text/html"}, MinLength: ptr(int64(20)), CompLevel: ptr(1),
 		Vary: ptr(false), Proxied: []string{"off"}, HTTPVersion: ptr("1.1"), Static: ptr("off"),
+		Gunzip: ptr(false),
 	}
+	l.Access.Satisfy = ptr("all")
+	l.AuthReq.URI = ptr("")
+	l.RealIP.Header = ptr("X-Real-IP")
+	l.RealIP.Recursive = ptr(false)
 	return l
 }
 
@@ -189,5 +195,8 @@ func inheritBlock(c, parent *Loc) {
 	mergeInto(c, parent)
 	if c.Proxy.Pass == nil {
 		c.Proxy.Pass = parent.Proxy.Pass
+	}
+	if !c.Status.StubStatus {
+		c.Status.StubStatus = parent.Status.StubStatus
 	}
 }

@@ -11,6 +11,9 @@ import (
 type AccessLoc struct {
 	// Rules are checked in order; the first match decides.
 	Rules []*AccessRule `json:",omitempty"`
+	// Satisfy is "all" or "any" (ngx_http_core_module's satisfy): how
+	// allow/deny, auth_basic and auth_request combine.
+	Satisfy *string `json:",omitempty"`
 }
 
 // AccessRule is one allow or deny.

@@ -16,6 +16,7 @@ type GzipLoc struct {
 	DisableMSIE bool      `json:",omitempty"`
 	HTTPVersion *string   `json:",omitempty"`
 	Static      *string   `json:",omitempty"` // on, off, always
+	Gunzip      *bool     `json:",omitempty"` // ngx_http_gunzip_module
 }
 
 func gzipLoc[T any](get func(*GzipLoc) **T) func(*frame) **T {
@@ -79,7 +80,14 @@ func init() {
 		&Directive{Name: "postpone_gzipping", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopGzip, set: validateSize},
 	)
 	register("ngx_http_gzip_static_module",
-		&Directive{Name: "gzip_static", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **string { return &g.Static }), enumArg("off", "on", "always")), Status: Unsupported},
+		&Directive{Name: "gzip_static", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **string { return &g.Static }), enumArg("off", "on", "always"))},
+	)
+	register("ngx_http_gunzip_module",
+		&Directive{Name: "gunzip", Ctx: httpMSL, Args: ArgsFlag, set: slot(gzipLoc(func(g *GzipLoc) **bool { return &g.Gunzip }), flagArg)},
+		&Directive{Name: "gunzip_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopGzip, set: func(b *builder, f *frame, s *Stmt) error {
+			_, err := bufsArg(b, s)
+			return err
+		}},
 	)
 }
 

@@ -61,8 +61,7 @@ func init() {
 		}},
 		&Directive{Name: "if", Ctx: CtxServer | CtxLocation, Args: Args1More, Block: true, set: setIf},
 		&Directive{Name: "rewrite_log", Ctx: httpMSL | CtxIfServer | CtxIfLocation, Args: ArgsFlag, set: slot(rewriteLoc(func(r *RewriteLoc) **bool { return &r.Log }), flagArg)},
-		&Directive{Name: "uninitialized_variable_warn", Ctx: httpMSL | CtxIfServer | CtxIfLocation, Args: ArgsFlag, set: slot(rewriteLoc(func(r *RewriteLoc) **bool { return &r.UninitWarn }), flagArg),
-			Status: NoOp, Note: "goproxy does not log uses of variables that were never set"},
+		&Directive{Name: "uninitialized_variable_warn", Ctx: httpMSL | CtxIfServer | CtxIfLocation, Args: ArgsFlag, set: slot(rewriteLoc(func(r *RewriteLoc) **bool { return &r.UninitWarn }), flagArg)},
 	)
 }
 

@@ -27,6 +27,7 @@ type SSLSrv struct {
 	VerifyClient       *string        `json:",omitempty"` // off, on, optional, optional_no_ca
 	VerifyDepth        *int           `json:",omitempty"`
 	RejectHandshake    *bool          `json:",omitempty"`
+	PasswordFile       *string        `json:",omitempty"`
 	On                 *bool          `json:",omitempty"` // the old "ssl on"
 	File               string         `json:"-"`          // where ssl_certificate is, for errors
 	Line               int            `json:"-"`
@@ -83,7 +84,7 @@ func init() {
 		}},
 		&Directive{Name: "ssl_ciphers", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.Ciphers }), strArg)},
 		&Directive{Name: "ssl_prefer_server_ciphers", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.PreferServer }), flagArg),
-			Status: NoOp, Note: "Go's crypto/tls orders cipher suites itself"},
+			Note: "decides between several certificates (RSA, ECDSA) as OpenSSL does: the client's order when off, the configuration's when on; the TLS 1.2 suite among those of that key is Go's choice"},
 		&Directive{Name: "ssl_session_cache", Ctx: ctx, Args: Args12, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.SessionCache }), sessionCacheArg),
 			Status: NoOp, Note: "resumption uses Go's session tickets (ssl_session_tickets); there is no server-side cache"},
 		&Directive{Name: "ssl_session_timeout", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **time.Duration { return &c.SessionTimeout }), secArg),
@@ -98,6 +99,8 @@ func init() {
 		&Directive{Name: "ssl_trusted_certificate", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.TrustedCertificate }), confFileArg)},
 		&Directive{Name: "ssl_verify_client", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.VerifyClient }), enumArg("off", "on", "optional", "optional_no_ca"))},
 		&Directive{Name: "ssl_verify_depth", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **int { return &c.VerifyDepth }), numArg)},
+		&Directive{Name: "ssl_password_file", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.PasswordFile }), confFileArg),
+			Note: "for keys in encrypted PEM (\"Proc-Type: 4,ENCRYPTED\"); encrypted PKCS#8 keys are refused with a clear error"},
 		&Directive{Name: "ssl_reject_handshake", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.RejectHandshake }), flagArg)},
 		&Directive{Name: "ssl_dhparam", Ctx: ctx, Args: Args1, Status: NoOp, Note: "Go's TLS has no DHE key exchange; ECDHE is used"},
 		&Directive{Name: "ssl_stapling", Ctx: ctx, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "OCSP stapling is not fetched by goproxy"},

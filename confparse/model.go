@@ -58,6 +58,8 @@ type HTTPConf struct {
 	Servers    []*Server
 	Upstreams  []*Upstream           `json:",omitempty"`
 	Maps       []*Map                `json:",omitempty"`
+	Geos       []*Geo                `json:",omitempty"`
+	Splits     []*SplitClients       `json:",omitempty"`
 	LimitZones []*LimitZone          `json:",omitempty"`
 	LogFormats map[string]*LogFormat `json:",omitempty"`
 	// Vars names every variable defined by set, map, geo, regex captures.
@@ -74,6 +76,7 @@ type SrvConf struct {
 	MergeSlashes             *bool          `json:",omitempty"`
 	UnderscoresInHeaders     *bool          `json:",omitempty"`
 	SSL                      SSLSrv
+	HTTP2                    HTTP2Srv
 }
 
 // BufSpec is "number size", as in large_client_header_buffers 4 8k.
@@ -172,4 +175,8 @@ type Loc struct {
 	Access    AccessLoc
 	Limit     LimitLoc
 	Goproxy   GoproxyLoc
+	AuthBasic AuthBasicLoc
+	AuthReq   AuthRequestLoc
+	RealIP    RealIPLoc
+	Status    StatusLoc
 }

@@ -34,6 +34,9 @@ var SupportedVariables = []string{
 	"ssl_client_fingerprint", "ssl_client_raw_cert", "ssl_client_cert", "ssl_client_escaped_cert",
 	"ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain",
 	"limit_req_status", "limit_conn_status",
+	"realip_remote_addr", "realip_remote_port", "proxy_protocol_addr", "proxy_protocol_port",
+	"proxy_protocol_server_addr", "proxy_protocol_server_port",
+	"connections_active", "connections_reading", "connections_writing", "connections_waiting",
 }
 
 // SupportedVariablePrefixes are the variable families goproxy evaluates.
@@ -41,14 +44,11 @@ var SupportedVariablePrefixes = []string{"http_", "sent_http_", "cookie_", "arg_
 
 // nginxOnlyVariables are nginx variables goproxy does not evaluate yet.
 var nginxOnlyVariables = []string{
-	"request_body_file", "proxy_protocol_addr", "proxy_protocol_port",
-	"proxy_protocol_server_addr", "proxy_protocol_server_port", "tcpinfo_rtt", "tcpinfo_rttvar",
+	"request_body_file", "tcpinfo_rtt", "tcpinfo_rttvar",
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_cache_status", "upstream_queue_time",
-	"upstream_trailer_", "realip_remote_addr",
-	"realip_remote_port", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
+	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset", "fastcgi_script_name", "fastcgi_path_info", "memcached_key",
-	"date_local", "date_gmt", "connections_active", "connections_reading", "connections_writing",
-	"connections_waiting", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
+	"date_local", "date_gmt", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
 	"ssl_ciphers", "ssl_curves", "ssl_session_id", "ssl_early_data", "ssl_client_s_dn_legacy",
 	"ssl_client_i_dn_legacy", "sent_trailer_",
 }

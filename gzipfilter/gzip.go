@@ -22,6 +22,7 @@ import (
 func init() {
 	httpcore.RegisterHeaderFilter(filter)
 	httpcore.RegisterBodyTransform(willCompress)
+	httpcore.RegisterBodyTransform(willGunzip)
 }
 
 var writers [10]sync.Pool
@@ -75,9 +76,21 @@ func (c *compressor) Close() error {
 }
 
 // filter decides, when the header is about to be sent, whether to
-// compress this response.
+// decompress (gunzip.go) or compress this response; then it adds the
+// one "Vary: Accept-Encoding" any of them (or gzip_static) asked for.
 func filter(rq *httpcore.Request, status int) {
-	if rq.Loc == nil || !*rq.Loc.Gzip.On {
+	if rq.Loc == nil {
+		return
+	}
+	gunzip(rq)
+	compress(rq, status)
+	if rq.GzipVary && *rq.Loc.Gzip.Vary {
+		rq.Header().Add("Vary", "Accept-Encoding")
+	}
+}
+
+func compress(rq *httpcore.Request, status int) {
+	if !*rq.Loc.Gzip.On {
 		return
 	}
 	g := &rq.Loc.Gzip
@@ -88,9 +101,7 @@ func filter(rq *httpcore.Request, status int) {
 	if !eligible(rq, status) {
 		return
 	}
-	if *g.Vary {
-		h.Add("Vary", "Accept-Encoding")
-	}
+	rq.GzipVary = true
 	if !Accepts(rq) {
 		return
 	}

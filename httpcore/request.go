@@ -101,6 +101,15 @@ type Request struct {
 	Aborted bool
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
+	// RealIPFrom is the connection's own address ("ip:port") once the
+	// realip module replaced the client address in R.RemoteAddr, for
+	// $realip_remote_addr; "" when it did not.
+	RealIPFrom string
+	// Parent is the main request of an auth_request subrequest.
+	Parent *Request
+	// GzipVary asks for "Vary: Accept-Encoding" when gzip_vary is on
+	// (nginx's r->gzip_vary): set by gzip, gzip_static and gunzip.
+	GzipVary bool
 }
 
 // UpstreamInfo is what the proxy records for $upstream_* variables.

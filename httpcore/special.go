@@ -187,10 +187,11 @@ func isRedirect(code int) bool {
 }
 
 // clearHeaders drops what a content handler had set, as nginx does
-// before a special response (ngx_http_clean_header).
+// before a special response (ngx_http_clean_header). WWW-Authenticate
+// stays: auth_basic and auth_request set it for their 401.
 func clearHeaders(h http.Header) {
 	for k := range h {
-		if k != "Server" {
+		if k != "Server" && k != "Www-Authenticate" {
 			delete(h, k)
 		}
 	}

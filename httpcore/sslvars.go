@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +76,12 @@ func (rq *Request) sslVar(name string) (string, bool) {
 	case "ssl_client_i_dn":
 		return dn(cert.Issuer), true
 	case "ssl_client_serial":
-		return strings.ToUpper(cert.SerialNumber.Text(16)), true
+		// OpenSSL prints whole bytes: "03ED".
+		h := strings.ToUpper(cert.SerialNumber.Text(16))
+		if len(h)%2 == 1 {
+			h = "0" + h
+		}
+		return h, true
 	case "ssl_client_fingerprint":
 		sum := sha1.Sum(cert.Raw)
 		return hex.EncodeToString(sum[:]), true
@@ -87,7 +91,7 @@ func (rq *Request) sslVar(name string) (string, bool) {
 		raw := strings.TrimSuffix(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})), "\n")
 		return strings.ReplaceAll(raw, "\n", "\n\t"), true
 	case "ssl_client_escaped_cert":
-		return url.QueryEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))), true
+		return escapeComponent(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))), true
 	case "ssl_client_v_start":
 		return cert.NotBefore.UTC().Format("Jan _2 15:04:05 2006 GMT"), true
 	case "ssl_client_v_end":
@@ -100,6 +104,24 @@ func (rq *Request) sslVar(name string) (string, bool) {
 		return strconv.Itoa(d), true
 	}
 	return "", false
+}
+
+// escapeComponent is nginx's NGX_ESCAPE_URI_COMPONENT: everything but
+// letters, digits and "-._~" as %XX.
+func escapeComponent(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // dn renders a name as OpenSSL's RFC 2253 form, which nginx uses.

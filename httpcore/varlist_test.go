@@ -14,7 +14,11 @@ import (
 
 // notFoundOK are variables that have no value without a TLS client
 // certificate or an upstream; their evaluation is still checked.
-var notFoundOK = map[string]bool{}
+var notFoundOK = map[string]bool{
+	// Only on a connection that sent a PROXY protocol header.
+	"proxy_protocol_addr": true, "proxy_protocol_port": true,
+	"proxy_protocol_server_addr": true, "proxy_protocol_server_port": true,
+}
 
 // TestSupportedVariablesEvaluate keeps confparse's list of variables
 // goproxy accepts and httpcore's evaluator in agreement: every name the

@@ -13,13 +13,20 @@ import (
 	"strings"
 	"time"
 
+	"goproxy/authbasic"
 	"goproxy/confparse"
 	"goproxy/httpd"
 )
 
-// VarTable holds what the configuration defines: maps.
+// VarTable holds what the configuration defines: maps, and the
+// variables of geo, split_clients and set (modvars.go).
 type VarTable struct {
 	Maps map[string]*confparse.Map
+	// Funcs evaluate geo and split_clients variables.
+	Funcs map[string]func(rq *Request) string
+	// SetVars are the variables only "set" gives a value
+	// (uninitialized_variable_warn).
+	SetVars map[string]bool
 }
 
 // NewVarTable indexes a configuration's maps.
@@ -29,6 +36,7 @@ func NewVarTable(h *confparse.HTTPConf) *VarTable {
 		for _, m := range h.Maps {
 			t.Maps[m.Var] = m
 		}
+		t.addModuleVars(h)
 	}
 	return t
 }
@@ -114,12 +122,21 @@ func (rq *Request) Var(name string) (string, bool) {
 		if m, ok := rq.Vars.Maps[name]; ok {
 			return rq.evalMap(m), true
 		}
+		if f, ok := rq.Vars.Funcs[name]; ok {
+			return f(rq), true
+		}
+		if rq.Vars.SetVars[name] {
+			return rq.uninitialized(name), true
+		}
 	}
 	if v, ok := rq.builtin(name); ok {
 		return v, true
 	}
 	if v, ok := rq.prefixed(name); ok {
 		return v, true
+	}
+	if v, ok, known := rq.moduleVar(name); known {
+		return v, ok
 	}
 	return rq.sslVar(name)
 }
@@ -140,9 +157,9 @@ func (rq *Request) builtin(name string) (string, bool) {
 	case "request_uri":
 		return requestURI(r.RequestURI), true
 	case "request_method":
-		return r.Method, true
+		return rq.mainR().Method, true
 	case "request":
-		return RequestLine(r), true
+		return RequestLine(rq.mainR()), true
 	case "server_protocol":
 		if r.ProtoMajor == 0 {
 			return "", true // nginx leaves it empty for HTTP/0.9
@@ -186,7 +203,7 @@ func (rq *Request) builtin(name string) (string, bool) {
 		}
 		return "", true
 	case "remote_user":
-		u, _, ok := r.BasicAuth()
+		u, _, ok := authbasic.Credentials(r.Header.Get("Authorization"))
 		return u, ok
 	case "content_length":
 		return headerFound(r.Header, "Content-Length")

@@ -179,7 +179,7 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {
-		c.nc.Close()
+		c.raw.Close()
 	}
 	s.mu.Unlock()
 }
@@ -188,7 +188,6 @@ func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
-	s.Stats.Closed()
 	s.wg.Done()
 }
 
@@ -217,6 +216,9 @@ type conn struct {
 
 	// h2 is set while the connection speaks HTTP/2 (h2.go).
 	h2 atomic.Pointer[h2Conn]
+	// raw is the accepted connection, below TLS: other goroutines
+	// (Close, shutdown) use it, as nc changes after the handshake.
+	raw net.Conn
 }
 
 const (
@@ -226,7 +228,7 @@ const (
 )
 
 func newConn(s *Server, nc net.Conn, name string) *conn {
-	c := &conn{srv: s, nc: nc}
+	c := &conn{srv: s, nc: nc, raw: nc}
 	c.info = Conn{ID: connIDs.Add(1), Local: nc.LocalAddr(), Remote: nc.RemoteAddr(), Start: time.Now(), Listener: name, Stats: &s.Stats}
 	c.info.ctx, c.info.cancel = context.WithCancel(context.Background())
 	if tc, ok := nc.(*tls.Conn); ok {
@@ -289,7 +291,7 @@ func (c *conn) shutdown() {
 	}
 	if c.state.Swap(stateStop) == stateIdle {
 		// Waiting for a request: wake the read so it sees the stop.
-		c.nc.SetReadDeadline(time.Now())
+		c.raw.SetReadDeadline(time.Now())
 	}
 }
 
@@ -303,6 +305,7 @@ func (c *conn) serve() {
 	defer c.srv.forget(c)
 	defer c.info.cancel()
 	defer c.nc.Close()
+	defer c.srv.Stats.Closed() // before the close the client sees
 	c.setState(http.StateNew)
 	defer c.setState(http.StateClosed)
 	if !c.proxyProtocol() {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"net"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"goproxy/confparse"
@@ -29,10 +30,11 @@ func newResolver(c *confparse.Resolver, timeout time.Duration) *resolver {
 	}
 	addrs := c.Addrs
 	d := net.Dialer{Timeout: timeout}
-	n := 0
+	// Round-robin over the configured servers, as nginx does; the Go
+	// resolver dials from several goroutines at once (A and AAAA).
+	var n atomic.Uint32
 	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		a := addrs[n%len(addrs)]
-		n++
+		a := addrs[int(n.Add(1)-1)%len(addrs)]
 		return d.DialContext(ctx, network, a)
 	}}
 	valid := c.Valid

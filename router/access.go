@@ -9,9 +9,12 @@ import (
 	"goproxy/httpcore"
 )
 
-func allowed(rules []*confparse.AccessRule, rq *httpcore.Request) bool {
+// accessRules is allow/deny: the first rule that matches the client
+// address decides.
+func (rt *Router) accessRules(rq *httpcore.Request, any bool) int {
+	rules := rq.Loc.Access.Rules
 	if len(rules) == 0 {
-		return true
+		return accessDeclined
 	}
 	addr, _ := rq.RemoteAddrPort()
 	unix := addr == "unix:"
@@ -26,7 +29,13 @@ func allowed(rules []*confparse.AccessRule, rq *httpcore.Request) bool {
 		case ip == nil || !r.Net.Contains(ip):
 			continue
 		}
-		return !r.Deny
+		if !r.Deny {
+			return accessGranted
+		}
+		if !any {
+			rt.logf(rq, confparse.LevelError, "access forbidden by rule")
+		}
+		return 403
 	}
-	return true
+	return accessDeclined
 }

@@ -19,7 +19,18 @@ type ErrorLogger interface {
 // limit reports whether the request may proceed.
 func (rt *Router) limit(rq *httpcore.Request) bool {
 	l := &rq.Loc.Limit
-	for _, lc := range l.Conn {
+	conns, reqs := l.Conn, l.Req
+	if rq.Parent != nil {
+		// A subrequest is limited only if its main request was not
+		// (nginx looks at r->main's limit statuses).
+		if rq.Set["limit_conn_status"] != "" {
+			conns = nil
+		}
+		if rq.Set["limit_req_status"] != "" {
+			reqs = nil
+		}
+	}
+	for _, lc := range conns {
 		z := rt.zones["conn:"+lc.Zone]
 		if z == nil {
 			continue
@@ -41,7 +52,7 @@ func (rt *Router) limit(rq *httpcore.Request) bool {
 		rq.Release = append(rq.Release, func() { z.Release(key) })
 		rq.SetVar("limit_conn_status", "PASSED")
 	}
-	if len(l.Req) == 0 {
+	if len(reqs) == 0 {
 		return true
 	}
 	var delay time.Duration
@@ -49,7 +60,7 @@ func (rt *Router) limit(rq *httpcore.Request) bool {
 	var delayExcess int64
 	dryRejected := false
 	now := time.Now()
-	for _, lr := range l.Req {
+	for _, lr := range reqs {
 		z := rt.zones[lr.Zone]
 		if z == nil {
 			continue

@@ -59,6 +59,7 @@ func (rt *Router) process(rq *httpcore.Request, srv *server, named *loc) {
 			// Post-rewrite: the URI changed, find the location again.
 			rq.Redirects++
 			if rq.Redirects >= 11 {
+				rt.logf(rq, confparse.LevelError, "rewrite or internal redirection cycle while processing \""+rq.URI+"\"")
 				rq.Error(500)
 				return
 			}
@@ -66,6 +67,7 @@ func (rt *Router) process(rq *httpcore.Request, srv *server, named *loc) {
 		}
 		break
 	}
+	rt.realIP(rq) // preaccess, with the location's settings
 	if !rt.limit(rq) || !rt.access(rq) {
 		return
 	}
@@ -117,15 +119,23 @@ func (rt *Router) redirectSlash(rq *httpcore.Request) {
 func (rt *Router) InternalRedirect(rq *httpcore.Request, uri, args string) {
 	rq.Redirects++
 	if rq.Redirects >= 11 {
+		if strings.HasPrefix(uri, "@") {
+			rt.logf(rq, confparse.LevelError, "rewrite or internal redirection cycle while redirect to named location \""+uri+"\"")
+		} else {
+			rt.logf(rq, confparse.LevelError, "rewrite or internal redirection cycle while internally redirecting to \""+uri+"\"")
+		}
 		rq.ErrorPage = true
 		rq.Error(500)
 		return
 	}
 	rq.Internal = true
 	srv := rt.serverOf(rq)
-	// What a content handler set on the response goes with the URI.
+	// What a content handler set on the response goes with the URI;
+	// an auth module's WWW-Authenticate stays for error_page 401.
 	for k := range rq.W.Header() {
-		delete(rq.W.Header(), k)
+		if k != "Www-Authenticate" {
+			delete(rq.W.Header(), k)
+		}
 	}
 	if strings.HasPrefix(uri, "@") {
 		l := srv.named[uri[1:]]
@@ -152,15 +162,6 @@ func (rt *Router) serverOf(rq *httpcore.Request) *server {
 	return rt.servers[0]
 }
 
-// access is the access phase: allow/deny.
-func (rt *Router) access(rq *httpcore.Request) bool {
-	if !allowed(rq.Loc.Access.Rules, rq) {
-		rq.Error(403)
-		return false
-	}
-	return true
-}
-
 func methodAllowed(ms []string, m string) bool {
 	for _, x := range ms {
 		if x == m || (x == "GET" && m == "HEAD") {
@@ -174,6 +175,10 @@ func methodAllowed(ms []string, m string) bool {
 func (rt *Router) content(rq *httpcore.Request) {
 	if rq.Loc.Goproxy.Metrics {
 		metrics.Handler().ServeHTTP(rq, rq.R)
+		return
+	}
+	if rq.Loc.Status.StubStatus {
+		stubStatus(rq)
 		return
 	}
 	if h := rt.handlerFor(rq.Loc); h != nil {

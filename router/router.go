@@ -90,6 +90,7 @@ func New(cfg *confparse.Config, o Options) (*Router, error) {
 			LargeBuffers:         srv.LargeClientHeaderBuffers.Num,
 			IgnoreInvalidHeaders: *srv.IgnoreInvalidHeaders,
 			UnderscoresInHeaders: *srv.UnderscoresInHeaders,
+			ProxyProtocol:        t.proxyProtocol,
 		}
 	}
 	rt.pool.New = func() any { return new(httpcore.Request) }
@@ -200,13 +201,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no server", 500)
 		return
 	}
-	host := r.Host
-	if h, ok := httpd.ValidateHost(host); ok {
-		host = h
-	}
-	rq.Host, rq.HostOK = host, host != ""
-	srv := t.find(host, rq.SetCaptures)
-	rt.enterServer(rq, srv)
+	srv := rt.findServer(rq, t)
 	if !rt.checkClientCert(rq, srv) {
 		return
 	}
@@ -222,11 +217,29 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rq.Host == "" {
 		rq.Host = srv.core.Name
 	}
+	rt.realIP(rq) // post-read, with the server's settings
 	rt.process(rq, srv, nil)
+}
+
+// findServer is the server-rewrite phase's choice of server: by the
+// request's Host (validated as nginx does), among the address' servers.
+func (rt *Router) findServer(rq *httpcore.Request, t *addrTable) *server {
+	host := rq.R.Host
+	if h, ok := httpd.ValidateHost(host); ok {
+		host = h
+	}
+	rq.Host, rq.HostOK = host, host != ""
+	srv := t.find(host, rq.SetCaptures)
+	rt.enterServer(rq, srv)
+	return srv
 }
 
 // ServeError implements httpd.Handler: a request the engine refused.
 func (rt *Router) ServeError(w http.ResponseWriter, r *http.Request, se *httpd.StatusError) {
+	if se.Status == 497 && r.URL != nil {
+		rt.plainOnTLS(w, r)
+		return
+	}
 	rq := rt.begin(w, r)
 	defer rt.end(rq)
 	if t := rt.table(rq.Conn); t != nil && t.def != nil {

@@ -56,6 +56,7 @@ func (rt *Router) runScript(rq *httpcore.Request, ops []*confparse.Op) scriptRes
 // rewrite applies one rewrite statement.
 func (rt *Router) rewrite(rq *httpcore.Request, op *confparse.Op) scriptResult {
 	m := op.Regex.Re.FindStringSubmatchIndex(rq.URI)
+	rt.rewriteLog(rq, op.Regex, rq.URI, m != nil)
 	if m == nil {
 		return scriptNext
 	}
@@ -91,10 +92,16 @@ func (rt *Router) rewrite(rq *httpcore.Request, op *confparse.Op) scriptResult {
 			}
 			target += sep + rq.Args
 		}
+		if *rq.Loc.Rewrite.Log {
+			rt.logf(rq, confparse.LevelNotice, "rewritten redirect: \""+target+"\"")
+		}
 		rq.Return(code, target, true)
 		return scriptDone
 	}
 	rq.URI, rq.Args = newURI, args
+	if *rq.Loc.Rewrite.Log {
+		rt.logf(rq, confparse.LevelNotice, "rewritten data: \""+newURI+"\", args: \""+args+"\"")
+	}
 	// A rewritten request counts as internal: it may enter "internal"
 	// locations, as in nginx.
 	rq.URIChanged, rq.Rewritten, rq.Internal = true, true, true
@@ -163,12 +170,15 @@ func (rt *Router) condition(rq *httpcore.Request, c *confparse.Cond) bool {
 		return left != rq.Eval(c.Right)
 	case "~", "~*":
 		m := c.Regex.Re.FindStringSubmatchIndex(left)
+		rt.rewriteLog(rq, c.Regex, left, m != nil)
 		if m != nil {
 			rq.SetCaptures(c.Regex, left, m)
 		}
 		return m != nil
 	case "!~", "!~*":
-		return !c.Regex.Re.MatchString(left)
+		m := c.Regex.Re.MatchString(left)
+		rt.rewriteLog(rq, c.Regex, left, m)
+		return !m
 	}
 	neg := strings.HasPrefix(c.Op, "!")
 	st, err := os.Stat(left)
@@ -184,4 +194,17 @@ func (rt *Router) condition(rq *httpcore.Request, c *confparse.Cond) bool {
 		ok = err == nil && st.Mode()&0111 != 0
 	}
 	return ok != neg
+}
+
+// rewriteLog is rewrite_log: each regex of the rewrite module, matched
+// or not, at notice level.
+func (rt *Router) rewriteLog(rq *httpcore.Request, re *confparse.Regexp, s string, matched bool) {
+	if !*rq.Loc.Rewrite.Log {
+		return
+	}
+	if matched {
+		rt.logf(rq, confparse.LevelNotice, "\""+re.Source+"\" matches \""+s+"\"")
+	} else {
+		rt.logf(rq, confparse.LevelNotice, "\""+re.Source+"\" does not match \""+s+"\"")
+	}
 }

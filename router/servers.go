@@ -35,10 +35,14 @@ type addrTable struct {
 	addr        string
 	def         *server
 	defExplicit bool
+	h2          bool // a listen on it has "http2"
+	n           int  // servers on it
 	exact       map[string]*server
 	prefix      []wildcard // "*.example.com": name is "example.com"
 	suffix      []wildcard // "www.example.*": name is "www.example"
 	regexes     []regexName
+	// proxyProtocol: some listen of the address has proxy_protocol.
+	proxyProtocol bool
 }
 
 func newAddrTable(addr string) *addrTable {
@@ -48,9 +52,12 @@ func newAddrTable(addr string) *addrTable {
 // add registers a server's names; the first name wins a conflict, as
 // nginx ("conflicting server name ..., ignored").
 func (t *addrTable) add(s *server, l *confparse.Listen) {
+	t.proxyProtocol = t.proxyProtocol || l.ProxyProtocol
 	if t.def == nil || (l.DefaultServer && !t.defExplicit) {
 		t.def, t.defExplicit = s, l.DefaultServer
 	}
+	t.h2 = t.h2 || l.HTTP2
+	t.n++
 	for _, n := range s.conf.Names {
 		switch n.Kind {
 		case confparse.NameExact:

@@ -8,6 +8,7 @@ package router
 import (
 	"crypto/tls"
 	"errors"
+	"net/http"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
@@ -35,21 +36,49 @@ func (rt *Router) buildSSL() error {
 	return nil
 }
 
-// TLSConfig answers a handshake on the listen address addr.
+// TLSConfig answers a handshake on the listen address addr: the server
+// the SNI name selects among those of the connection's address, else the
+// address' default server. HTTP/2 is offered by ALPN when the address
+// has "listen ... http2" or that server "http2 on".
 func (rt *Router) TLSConfig(addr string, hello *tls.ClientHelloInfo) (*tls.Config, error) {
-	t := rt.addrs[addr]
+	c := &httpd.Conn{Listener: addr}
+	if hello.Conn != nil {
+		c.Local = hello.Conn.LocalAddr()
+	}
+	t := rt.table(c)
 	if t == nil {
 		return nil, errNoServer
 	}
-	name, _ := httpd.ValidateHost(hello.ServerName)
+	s := t.sniServer(hello.ServerName)
+	if s.ssl == nil {
+		return nil, errNoServer
+	}
+	return s.ssl.Config(hello, t.h2 || *s.conf.Srv.HTTP2.On)
+}
+
+// matches says whether a name selects a server by its server_name
+// (rather than falling back on the default server). nginx looks names
+// up only on addresses shared by several servers.
+func (t *addrTable) matches(name string) bool {
+	if t.n < 2 {
+		return false
+	}
+	nt := *t
+	nt.def = nil
+	return nt.find(name, func(*confparse.Regexp, string, []int) {}) != nil
+}
+
+// sniServer is the server a TLS server name selects on the address.
+func (t *addrTable) sniServer(sni string) *server {
+	if sni == "" {
+		return t.def
+	}
+	name, _ := httpd.ValidateHost(sni)
 	s := t.find(name, func(*confparse.Regexp, string, []int) {})
 	if s == nil || s.ssl == nil {
 		s = t.def
 	}
-	if s.ssl == nil {
-		return nil, errNoServer
-	}
-	return s.ssl.Config(hello)
+	return s
 }
 
 // checkClientCert applies ssl_verify_client; it reports whether the
@@ -57,6 +86,17 @@ func (rt *Router) TLSConfig(addr string, hello *tls.ClientHelloInfo) (*tls.Confi
 func (rt *Router) checkClientCert(rq *httpcore.Request, s *server) bool {
 	if s.ssl == nil || rq.R.TLS == nil || rq.Conn == nil {
 		return true
+	}
+	if sni := rq.R.TLS.ServerName; sni != "" && rq.HostOK && s.ssl.VerifiesClients() {
+		// A certificate checked for the server the TLS name chose does
+		// not vouch for another name: nginx answers 421 when Host
+		// differs from a TLS name that matched a server_name.
+		if name, _ := httpd.ValidateHost(sni); name != rq.Host {
+			if t := rt.table(rq.Conn); t != nil && t.matches(name) {
+				rq.Error(421)
+				return false
+			}
+		}
 	}
 	if rq.Conn.SSLVerify == "" {
 		rq.Conn.SSLVerify = s.ssl.Verify(rq.R.TLS)
@@ -66,4 +106,27 @@ func (rt *Router) checkClientCert(rq *httpcore.Request, s *server) bool {
 		return false
 	}
 	return true
+}
+
+// plainOnTLS answers a whole plain-HTTP request on a TLS address as
+// nginx does: the server is chosen by Host and its error_page 497 (at
+// server level) applies, e.g. "error_page 497 =301 https://$host...".
+func (rt *Router) plainOnTLS(w http.ResponseWriter, r *http.Request) {
+	rq := rt.begin(w, r)
+	defer rt.end(rq)
+	t := rt.table(rq.Conn)
+	if t == nil {
+		rq.Error(400)
+		return
+	}
+	srv := rt.findServer(rq, t)
+	rq.URI = r.URL.Path
+	if uri, err := httpcore.NormalizeURI(r.URL.Path, *t.def.conf.Srv.MergeSlashes); err == nil {
+		rq.URI = uri
+	}
+	rq.Args = r.URL.RawQuery
+	if rq.Host == "" {
+		rq.Host = srv.core.Name
+	}
+	rq.Error(497)
 }

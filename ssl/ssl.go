@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"goproxy/confparse"
 )
@@ -29,6 +30,11 @@ type Server struct {
 	cache   map[string]*tls.Certificate
 	roots   *x509.CertPool
 	verify  string
+	// h2 is base with "h2" offered by ALPN, for servers that speak
+	// HTTP/2 on the address of the handshake.
+	h2        *tls.Config
+	static    []tls.Certificate // the certificates without variables
+	passwords []string          // ssl_password_file
 }
 
 // New prepares a server's TLS settings, loading its certificates now so
@@ -56,12 +62,19 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 		tc.SetSessionTicketKeys(keys)
 	}
 	tc.NextProtos = []string{"http/1.1"}
+	if c.PasswordFile != nil {
+		pw, err := readPasswords(*c.PasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		s.passwords = pw
+	}
 	for i, ct := range c.Certificates {
 		if !ct.IsConst() || !c.Keys[i].IsConst() {
 			s.dynamic = true
 			continue
 		}
-		cert, err := loadPair(ct.Raw, c.Keys[i].Raw)
+		cert, err := loadPair(ct.Raw, c.Keys[i].Raw, s.passwords)
 		if err != nil {
 			return nil, err
 		}
@@ -78,6 +91,9 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 				return nil, err
 			}
 			s.roots = pool
+			// The CA names go out in the certificate request, as
+			// OpenSSL sends them: clients pick a certificate by them.
+			tc.ClientCAs = pool
 		}
 		if c.TrustedCertificate != nil {
 			pool, err := loadPool(*c.TrustedCertificate)
@@ -87,13 +103,18 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 			if s.roots == nil {
 				s.roots = pool
 			} else {
+				s.roots = s.roots.Clone()
 				for _, cert := range poolCerts(*c.TrustedCertificate) {
 					s.roots.AddCert(cert)
 				}
 			}
 		}
 	}
+	s.static = tc.Certificates
+	usePicker(tc, *c.PreferServer)
 	s.base = tc
+	s.h2 = tc.Clone()
+	s.h2.NextProtos = []string{"h2", "http/1.1"}
 	return s, nil
 }
 
@@ -116,15 +137,21 @@ func ticketKeys(files []string) ([][32]byte, error) {
 	return out, nil
 }
 
-// Config returns the tls.Config for a handshake that chose this server.
-func (s *Server) Config(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+// Config returns the tls.Config for a handshake that chose this server;
+// h2 offers HTTP/2 by ALPN.
+func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool) (*tls.Config, error) {
 	if s.reject {
 		return nil, errors.New("handshake rejected (ssl_reject_handshake)")
 	}
-	if !s.dynamic {
-		return s.base, nil
+	base := s.base
+	if h2 {
+		base = s.h2
 	}
-	tc := s.base.Clone()
+	if !s.dynamic {
+		return base, nil
+	}
+	tc := base.Clone()
+	tc.Certificates, tc.GetCertificate = append([]tls.Certificate(nil), s.static...), nil
 	for i, ct := range s.conf.Certificates {
 		if ct.IsConst() && s.conf.Keys[i].IsConst() {
 			continue
@@ -137,6 +164,7 @@ func (s *Server) Config(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		}
 		tc.Certificates = append(tc.Certificates, *cert)
 	}
+	usePicker(tc, *s.conf.PreferServer)
 	return tc, nil
 }
 
@@ -162,7 +190,7 @@ func (s *Server) cached(cp, kp string) (*tls.Certificate, error) {
 	if c, ok := s.cache[cp+"\x00"+kp]; ok {
 		return c, nil
 	}
-	c, err := loadPair(cp, kp)
+	c, err := loadPair(cp, kp, s.passwords)
 	if err != nil {
 		return nil, err
 	}
@@ -177,13 +205,16 @@ func readPEM(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-func loadPair(certPath, keyPath string) (*tls.Certificate, error) {
+func loadPair(certPath, keyPath string, passwords []string) (*tls.Certificate, error) {
 	cb, err := readPEM(certPath)
 	if err != nil {
 		return nil, fmt.Errorf("cannot load certificate %q: %v", certPath, err)
 	}
 	kb, err := readPEM(keyPath)
 	if err != nil {
+		return nil, fmt.Errorf("cannot load certificate key %q: %v", keyPath, err)
+	}
+	if kb, err = decryptKey(kb, passwords); err != nil {
 		return nil, fmt.Errorf("cannot load certificate key %q: %v", keyPath, err)
 	}
 	c, err := tls.X509KeyPair(cb, kb)
@@ -224,37 +255,24 @@ func loadPool(path string) (*x509.CertPool, error) {
 }
 
 // Verify checks a client certificate as nginx's ssl_verify_client and
-// returns $ssl_client_verify: "NONE", "SUCCESS" or "FAILED:reason".
+// returns $ssl_client_verify: "NONE", "SUCCESS" or "FAILED:reason", the
+// reason in OpenSSL's words.
 func (s *Server) Verify(st *tls.ConnectionState) string {
-	if st == nil || len(st.PeerCertificates) == 0 {
+	if st == nil || len(st.PeerCertificates) == 0 || s.verify == "off" {
 		return "NONE"
 	}
-	if s.verify == "off" {
-		return "NONE"
+	if reason := verifyChain(st.PeerCertificates, s.roots, *s.conf.VerifyDepth, time.Now()); reason != "" {
+		return "FAILED:" + reason
 	}
-	if s.roots == nil {
-		return "FAILED:unable to get local issuer certificate"
-	}
-	inter := x509.NewCertPool()
-	for _, c := range st.PeerCertificates[1:] {
-		inter.AddCert(c)
-	}
-	chains, err := st.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: s.roots, Intermediates: inter,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	if err != nil {
-		return "FAILED:" + err.Error()
-	}
-	depth := *s.conf.VerifyDepth
-	for _, ch := range chains {
-		if len(ch)-1 <= depth {
-			return "SUCCESS"
-		}
-	}
-	return "FAILED:certificate chain too long"
+	return "SUCCESS"
 }
 
+// VerifiesClients says whether ssl_verify_client is on in any form.
+func (s *Server) VerifiesClients() bool { return s.verify != "off" }
+
 // Reject says what nginx answers for a client certificate outcome: 496
-// (none sent but required), 495 (invalid), or 0.
+// (none sent but required), 495 (invalid), or 0. optional_no_ca lets
+// through a certificate whose only fault is an unknown issuer.
 func (s *Server) Reject(verify string) int {
 	switch s.verify {
 	case "on":
@@ -266,6 +284,10 @@ func (s *Server) Reject(verify string) int {
 		}
 	case "optional":
 		if verify != "NONE" && verify != "SUCCESS" {
+			return 495
+		}
+	case "optional_no_ca":
+		if strings.HasPrefix(verify, "FAILED:") && !optionalErrors[verify[7:]] {
 			return 495
 		}
 	}

@@ -31,6 +31,9 @@ func contentTypeSlice(ct string) []string {
 }
 
 func (h *Handler) file(rq *httpcore.Request) {
+	if *rq.Loc.Gzip.Static != "off" && h.gzipStatic(rq) {
+		return
+	}
 	rq.MapURIToPath()
 	path := rq.Filename
 	if path == "" {
@@ -76,7 +79,11 @@ func (h *Handler) file(rq *httpcore.Request) {
 
 // send writes a regular file with nginx's headers, honouring
 // conditional and range requests.
-func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) {
+func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) { h.sendFile(rq, fi, true) }
+
+// sendFile is send; allowRanges false is gzip_static's answer, which
+// nginx sends whole, without Accept-Ranges.
+func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, allowRanges bool) {
 	hd := rq.Header()
 	core := &rq.Loc.Core
 	hd["Content-Type"] = contentTypeSlice(rq.ContentTypeFor(rq.URI))
@@ -87,7 +94,7 @@ func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) {
 	// The not_modified and range filters act on a 200 only: not on a
 	// file sent as an error_page with its error's status.
 	ok := rq.ErrStatus == 0 || rq.ErrStatus == 200
-	ranges := ok && (core.MaxRanges == nil || *core.MaxRanges > 0) && rq.R.ProtoMajor > 0
+	ranges := allowRanges && ok && (core.MaxRanges == nil || *core.MaxRanges > 0) && rq.R.ProtoMajor > 0
 	if ranges {
 		hd["Accept-Ranges"] = acceptRanges
 	}
@@ -98,6 +105,7 @@ func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) {
 		}
 		delete(hd, "Content-Type")
 		delete(hd, "Accept-Ranges")
+		delete(hd, "Content-Encoding") // gzip_static's
 		rq.WriteHeader(304)
 		return
 	}

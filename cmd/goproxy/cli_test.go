@@ -182,6 +182,11 @@ func TestConfigureArguments(t *testing.T) {
 	if r.code != 0 || !strings.HasPrefix(r.stderr, "goproxy version: ") || args == nil {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
+	for _, want := range []string{"\nTLS SNI support enabled\n", " --with-http_ssl_module", " --with-http_v2_module"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("-V lacks %q:\n%s", want, r.stderr)
+		}
+	}
 	t.Run("nginx", func(t *testing.T) {
 		nginxtest.RequireNginx(t)
 		ref := runProg(t, "", nginxtest.NginxPath, "-V").stderr

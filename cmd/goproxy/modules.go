@@ -81,6 +81,12 @@ func moduleSupported(name string) bool {
 func buildInfo() string {
 	var b strings.Builder
 	b.WriteString("built with " + runtime.Version() + "\n")
+	if moduleSupported("ssl_certificate") {
+		// nginx prints this after its OpenSSL line; certbot's nginx
+		// plugin looks for it before it configures several sites on
+		// one address.
+		b.WriteString("TLS SNI support enabled\n")
+	}
 	b.WriteString("configure arguments: --prefix=" + strings.TrimSuffix(confparse.DefaultPrefix, "/") +
 		" --conf-path=" + confparse.DefaultConf + " --http-log-path=" + confparse.DefaultAccessLog +
 		" --error-log-path=stderr --pid-path=" + confparse.DefaultPID)

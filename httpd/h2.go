@@ -1,0 +1,394 @@
+package httpd
+
+// h2.go serves HTTP/2 on a connection the engine accepted: after a TLS
+// handshake that chose "h2" by ALPN, or on a plain connection that opens
+// with the HTTP/2 preface (prior knowledge, "h2c"). The protocol itself is
+// golang.org/x/net/http2; every stream is handed to the same Handler as
+// an HTTP/1.x request, with a ResponseWriter that is a ConnWriter, so the
+// handler sees one engine. nginx's HTTP/2 limits that it applies per
+// request (large_client_header_buffers) are checked here.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// H2Mode says whether a plain-HTTP connection speaks HTTP/2.
+type H2Mode int
+
+const (
+	// H2Off: HTTP/1.x only.
+	H2Off H2Mode = iota
+	// H2Only: HTTP/2 with prior knowledge only, as nginx 1.22 does for
+	// "listen ... http2" without ssl.
+	H2Only
+	// H2Detect: HTTP/2 when the client opens with the connection
+	// preface, HTTP/1.x otherwise ("http2 on", nginx 1.25.1).
+	H2Detect
+)
+
+// H2Settings are the HTTP/2 settings for one connection, chosen by the
+// handler from the configuration in force.
+type H2Settings struct {
+	// Cleartext is the mode of a plain-HTTP connection (ignored for
+	// TLS, where ALPN decided).
+	Cleartext            H2Mode
+	MaxConcurrentStreams uint32        // http2_max_concurrent_streams
+	InitialWindow        int32         // http2_body_preread_size (0: Go's default)
+	IdleTimeout          time.Duration // keepalive_timeout
+	SendTimeout          time.Duration // send_timeout, per write
+}
+
+// H2Handler is a Handler that also serves HTTP/2.
+type H2Handler interface {
+	Handler
+	// HTTP2 returns the settings for connection c, which has done its
+	// TLS handshake if it is a TLS one.
+	HTTP2(c *Conn) H2Settings
+}
+
+// h2Preface is what an HTTP/2 client sends first.
+const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// h2Conn is a connection speaking HTTP/2.
+type h2Conn struct {
+	c       *conn
+	base    Conn // the connection as streams see it
+	h       H2Handler
+	hs      *http.Server // for graceful shutdown of the HTTP/2 side
+	streams atomic.Int64
+	mu      sync.Mutex
+	verify  string // $ssl_client_verify, once known
+}
+
+// noLog swallows the http2 package's own log lines (nginx logs such
+// protocol errors at the info level, which goproxy does not show).
+var noLog = log.New(io.Discard, "", 0)
+
+// serveH2 serves the connection with HTTP/2 if it speaks it; it reports
+// whether it did (the connection is then finished).
+func (c *conn) serveH2() bool {
+	h, ok := c.srv.Handler.(H2Handler)
+	if !ok || c.plainOnTLS {
+		return false
+	}
+	if c.info.TLS != nil {
+		if c.info.TLS.NegotiatedProtocol != "h2" {
+			return false
+		}
+		c.runH2(h, h.HTTP2(&c.info), c.nc)
+		return true
+	}
+	set := h.HTTP2(&c.info)
+	switch set.Cleartext {
+	case H2Only:
+		if !c.sawPreface() {
+			// nginx answers anything else with its SETTINGS and a
+			// GOAWAY (PROTOCOL_ERROR), and closes.
+			fr := http2.NewFramer(c.nc, nil)
+			fr.WriteSettings(http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: set.MaxConcurrentStreams},
+				http2.Setting{ID: http2.SettingInitialWindowSize, Val: uint32(set.InitialWindow)})
+			fr.WriteGoAway(0, http2.ErrCodeProtocol, nil)
+			return true
+		}
+		c.runH2(h, set, &peekedConn{Conn: c.nc, r: c.br})
+		return true
+	case H2Detect:
+		if !c.sawPreface() {
+			return false
+		}
+		c.runH2(h, set, &peekedConn{Conn: c.nc, r: c.br})
+		return true
+	}
+	return false
+}
+
+// sawPreface reads as much of the first bytes as it takes to tell the
+// HTTP/2 preface from an HTTP/1.x request, keeping them buffered for
+// whichever protocol follows.
+func (c *conn) sawPreface() bool {
+	lim := c.srv.Handler.Limits(&c.info)
+	size := max(lim.LargeBufferSize, lim.HeaderBufferSize, 4094) + 2
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(c.nc, size)
+	}
+	if lim.HeaderTimeout > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(lim.HeaderTimeout))
+		defer c.nc.SetReadDeadline(time.Time{})
+	}
+	for {
+		n := min(max(c.br.Buffered(), 1), len(h2Preface))
+		b, err := c.br.Peek(n)
+		if err != nil || !strings.HasPrefix(h2Preface, string(b)) {
+			return false // HTTP/1.x will see the same bytes or error
+		}
+		if n == len(h2Preface) {
+			return true
+		}
+		if _, err := c.br.Peek(n + 1); err != nil {
+			return false
+		}
+	}
+}
+
+func (c *conn) runH2(h H2Handler, set H2Settings, nc net.Conn) {
+	hc := &h2Conn{c: c, h: h, base: c.info}
+	hs := &http.Server{ErrorLog: noLog, MaxHeaderBytes: 1 << 20, HTTP2: &http.HTTP2Config{
+		MaxConcurrentStreams:         int(set.MaxConcurrentStreams),
+		MaxReceiveBufferPerStream:    int(set.InitialWindow),
+		PermitProhibitedCipherSuites: true, // nginx does not refuse them
+		WriteByteTimeout:             set.SendTimeout,
+	}}
+	s2 := &http2.Server{IdleTimeout: set.IdleTimeout}
+	if err := http2.ConfigureServer(hs, s2); err != nil {
+		return
+	}
+	hc.hs = hs
+	c.h2.Store(hc)
+	if c.state.Load() == stateStop {
+		return
+	}
+	c.state.Store(stateBusy)
+	c.setState(http.StateActive)
+	s2.ServeConn(nc, &http2.ServeConnOpts{Context: c.info.ctx, BaseConfig: hs, Handler: hc})
+}
+
+// shutdown asks the client to stop opening streams (GOAWAY); streams in
+// flight finish.
+func (hc *h2Conn) shutdown() {
+	go hc.hs.Shutdown(context.Background())
+}
+
+// ServeHTTP serves one stream.
+func (hc *h2Conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := hc.base // a copy per stream: handlers write to it
+	info.Requests = int(hc.streams.Add(1))
+	hc.mu.Lock()
+	info.SSLVerify = hc.verify
+	hc.mu.Unlock()
+	info.KeepAlive = true
+	hw := &h2Writer{w: w, info: &info, req: r}
+	// The engine's request form: URL.Path raw as sent (the router
+	// decodes and normalises it), Host from :authority.
+	target := r.RequestURI
+	if i := strings.IndexByte(target, '#'); i >= 0 {
+		target = target[:i]
+	}
+	path, query, _ := strings.Cut(target, "?")
+	r.URL = &url.URL{Path: path, RawQuery: query}
+	if r.Header["Host"] == nil && r.Host != "" {
+		// nginx turns :authority into a Host header.
+		r.Header["Host"] = []string{r.Host}
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		hw.body = &countingBody{ReadCloser: r.Body}
+		r.Body = hw.body
+	}
+	if !h2HeaderLimits(r, hc.h.Limits(&info)) {
+		// nginx ends the connection (GOAWAY, ENHANCE_YOUR_CALM): here
+		// the stream is reset and the connection goes away once the
+		// other streams are done.
+		hc.shutdown()
+		panic(http.ErrAbortHandler)
+	}
+	hc.h.ServeHTTP(hw, r)
+	if info.SSLVerify != "" {
+		hc.mu.Lock()
+		hc.verify = info.SSLVerify
+		hc.mu.Unlock()
+	}
+	if hw.aborted {
+		// Reset the stream, as nginx does for 444 or a broken upstream.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// h2HeaderLimits applies large_client_header_buffers to a request's
+// fields as nginx does over HTTP/2: no field longer than one buffer as
+// sent, all of them decoded no longer than all buffers.
+func h2HeaderLimits(r *http.Request, lim Limits) bool {
+	size := lim.LargeBufferSize
+	if size <= 0 {
+		return true
+	}
+	total := size * max(lim.LargeBuffers, 1)
+	n := len(r.RequestURI) + len(r.Host) + len(r.Method)
+	if fieldLen(r.RequestURI) > size || fieldLen(r.Host) > size {
+		return false
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			if fieldLen(v) > size || fieldLen(k) > size {
+				return false
+			}
+			n += len(k) + len(v)
+		}
+	}
+	return n <= total
+}
+
+// fieldLen is a field's length as nginx checks it: as sent, in HPACK,
+// where clients use the Huffman code when it is shorter.
+func fieldLen(s string) int {
+	if len(s) < 64 {
+		return len(s)
+	}
+	return min(len(s), int(hpack.HuffmanEncodeLength(s)))
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+// h2Writer is the ResponseWriter of one HTTP/2 stream: the http2
+// package's, with the engine's ConnWriter methods.
+type h2Writer struct {
+	w           http.ResponseWriter
+	info        *Conn
+	req         *http.Request
+	body        *countingBody
+	status      int
+	wroteHeader bool
+	written     int64
+	headerBytes int64
+	aborted     bool
+}
+
+var _ ConnWriter = (*h2Writer)(nil)
+
+func (w *h2Writer) Header() http.Header { return w.w.Header() }
+func (w *h2Writer) Conn() *Conn         { return w.info }
+func (w *h2Writer) Status() int         { return w.status }
+func (w *h2Writer) BytesWritten() int64 { return w.written }
+func (w *h2Writer) HeaderBytes() int64  { return w.headerBytes }
+func (w *h2Writer) DisableChunking()    {}
+
+// SetStatusLine and Simple concern HTTP/1.x framing only.
+func (w *h2Writer) SetStatusLine(int, string) {}
+func (w *h2Writer) Simple()                   {}
+
+func (w *h2Writer) BodyBytesRead() int64 {
+	if w.body == nil {
+		return 0
+	}
+	return w.body.n
+}
+
+// Abort resets the stream once the handler returns: the client sees the
+// response was cut short.
+func (w *h2Writer) Abort(discard bool) { w.aborted = true }
+
+// h2HopHeaders are HTTP/1.x connection fields HTTP/2 must not carry;
+// nginx's HTTP/2 header filter never sends them.
+var h2HopHeaders = []string{"Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Proxy-Connection"}
+
+func (w *h2Writer) WriteHeader(code int) {
+	if w.wroteHeader || w.aborted {
+		return
+	}
+	h := w.w.Header()
+	if code >= 100 && code < 200 {
+		if code != 101 {
+			w.w.WriteHeader(code) // 103 Early Hints
+		}
+		return
+	}
+	w.wroteHeader = true
+	w.status = code
+	for _, k := range h2HopHeaders {
+		delete(h, k)
+	}
+	if code == 204 || (code == 304 && w.req.Method != "HEAD") {
+		delete(h, "Content-Length")
+	}
+	n := len(":status: 200")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 2
+		}
+	}
+	w.headerBytes = int64(n)
+	w.w.WriteHeader(code)
+}
+
+func (w *h2Writer) Write(p []byte) (int, error) {
+	if w.aborted {
+		return 0, errStreamAborted
+	}
+	if !w.wroteHeader {
+		if w.w.Header()["Content-Type"] == nil && len(p) > 0 {
+			w.w.Header()["Content-Type"] = []string{http.DetectContentType(p)}
+		}
+		w.WriteHeader(200)
+	}
+	n, err := w.w.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+func (w *h2Writer) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+// ReadFrom copies a body (a file) through a pooled buffer.
+func (w *h2Writer) ReadFrom(src io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(200)
+	}
+	buf := copyBufs.get()
+	defer copyBufs.put(buf)
+	return io.CopyBuffer(writerOnly{w}, src, *buf)
+}
+
+func (w *h2Writer) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(200)
+	}
+	if f, ok := w.w.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *h2Writer) FlushError() error {
+	w.Flush()
+	return nil
+}
+
+// Hijack is how handlers drop a connection without an answer (444);
+// over HTTP/2 that resets the stream instead. The connection returned
+// only closes.
+func (w *h2Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.aborted = true
+	return abortedConn{}, bufio.NewReadWriter(bufio.NewReader(bytes.NewReader(nil)), bufio.NewWriter(io.Discard)), nil
+}
+
+var errStreamAborted = errors.New("httpd: HTTP/2 stream reset")
+
+// abortedConn stands for a stream that will be reset.
+type abortedConn struct{ net.Conn }
+
+func (abortedConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (abortedConn) Write([]byte) (int, error)        { return 0, errStreamAborted }
+func (abortedConn) Close() error                     { return nil }
+func (abortedConn) SetDeadline(time.Time) error      { return nil }
+func (abortedConn) SetReadDeadline(time.Time) error  { return nil }
+func (abortedConn) SetWriteDeadline(time.Time) error { return nil }

@@ -1,0 +1,72 @@
+package router
+
+// subrequest.go runs a subrequest, as auth_request needs: the phases of
+// the server for a URI, as a GET with the main request's headers, no
+// body, a response whose body is discarded, and the main request's
+// variables shared (nginx's subrequests share them too). It is not
+// logged and does not change the main request's connection.
+
+import (
+	"io"
+	"net/http"
+
+	"goproxy/httpcore"
+	"goproxy/httpd"
+)
+
+// subrequest processes uri and returns the status it answered with;
+// done sees the finished subrequest before it is recycled.
+func (rt *Router) subrequest(parent *httpcore.Request, uri string, done func(sub *httpcore.Request)) int {
+	srv := rt.serverOf(parent)
+	r := *parent.R
+	r.Method, r.Body, r.ContentLength = "GET", http.NoBody, 0
+	w := &discardWriter{header: make(http.Header, 4)}
+	if parent.Set == nil {
+		parent.Set = map[string]string{}
+	}
+	sub := rt.pool.Get().(*httpcore.Request)
+	*sub = httpcore.Request{W: w, R: &r, Conn: parent.Conn, Cfg: rt.Cfg, Eng: rt, Vars: rt.vars,
+		Start: parent.Start, Host: parent.Host, HostOK: parent.HostOK, Set: parent.Set,
+		URI: uri, Internal: true, Parent: parent, RealIPFrom: parent.RealIPFrom}
+	// The subrequest's location must not change the connection's
+	// settings the main request uses.
+	var saved httpd.Conn
+	if c := parent.Conn; c != nil {
+		saved.KeepAlive, saved.BodyTimeout, saved.SendTimeout = c.KeepAlive, c.BodyTimeout, c.SendTimeout
+		saved.IdleTimeout, saved.KeepAliveHeader = c.IdleTimeout, c.KeepAliveHeader
+	}
+	rt.enterServer(sub, srv)
+	rt.process(sub, srv, nil)
+	status := sub.Status()
+	if !sub.WroteHeader() && !sub.Aborted {
+		status = 500
+	}
+	sub.CloseBody()
+	for _, f := range sub.Release {
+		f()
+	}
+	if done != nil {
+		done(sub)
+	}
+	if c := parent.Conn; c != nil {
+		c.KeepAlive, c.BodyTimeout, c.SendTimeout = saved.KeepAlive, saved.BodyTimeout, saved.SendTimeout
+		c.IdleTimeout, c.KeepAliveHeader = saved.IdleTimeout, saved.KeepAliveHeader
+	}
+	*sub = httpcore.Request{}
+	rt.pool.Put(sub)
+	return status
+}
+
+// discardWriter is a subrequest's response: the header is kept, the
+// body dropped (nginx's header_only subrequest).
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.header }
+func (w *discardWriter) WriteHeader(code int)        { w.status = code }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// ReadFrom drops a file body without reading it.
+func (w *discardWriter) ReadFrom(r io.Reader) (int64, error) { return 0, nil }

@@ -1,0 +1,104 @@
+package ssl
+
+// verify.go checks client certificate chains the way OpenSSL does for
+// nginx, and names the failures with OpenSSL's verify error strings,
+// which nginx puts in $ssl_client_verify ("FAILED:certificate has
+// expired").
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"time"
+)
+
+// OpenSSL's X509_verify_cert_error_string texts (OpenSSL 3).
+const (
+	errSelfSigned        = "self-signed certificate"
+	errSelfSignedInChain = "self-signed certificate in certificate chain"
+	errNoLocalIssuer     = "unable to get local issuer certificate"
+	errFirstCert         = "unable to verify the first certificate"
+	errExpired           = "certificate has expired"
+	errNotYetValid       = "certificate is not yet valid"
+	errPurpose           = "unsupported certificate purpose"
+	errChainTooLong      = "certificate chain too long"
+	errSignature         = "certificate signature failure"
+)
+
+// optionalErrors are the failures ssl_verify_client optional_no_ca lets
+// through (nginx's ngx_ssl_verify_error_optional): only the issuer is
+// unknown.
+var optionalErrors = map[string]bool{
+	errSelfSigned: true, errSelfSignedInChain: true, errNoLocalIssuer: true,
+	"unable to get issuer certificate": true, errFirstCert: true,
+}
+
+// verifyChain verifies peer (the client's certificates, leaf first)
+// against roots, allowing at most depth intermediate certificates as
+// OpenSSL's verify depth does; it returns "" or OpenSSL's reason.
+func verifyChain(peer []*x509.Certificate, roots *x509.CertPool, depth int, now time.Time) string {
+	leaf := peer[0]
+	if roots == nil {
+		roots = x509.NewCertPool()
+	}
+	inter := x509.NewCertPool()
+	for _, c := range peer[1:] {
+		inter.AddCert(c)
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		return reason(err, peer, now)
+	}
+	for _, ch := range chains {
+		// A chain is leaf, intermediates, trust anchor.
+		if len(ch)-2 <= depth {
+			return ""
+		}
+	}
+	return errChainTooLong
+}
+
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
+}
+
+// reason names a verification error as OpenSSL would.
+func reason(err error, peer []*x509.Certificate, now time.Time) string {
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) {
+		switch inv.Reason {
+		case x509.Expired:
+			if inv.Cert != nil && now.Before(inv.Cert.NotBefore) {
+				return errNotYetValid
+			}
+			return errExpired
+		case x509.IncompatibleUsage:
+			return errPurpose
+		case x509.TooManyIntermediates:
+			return errChainTooLong
+		}
+	}
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		// OpenSSL: a lone certificate is "the first" it cannot verify;
+		// with a chain, the local issuer of its last one is missing.
+		if len(peer) == 1 {
+			if selfSigned(peer[0]) {
+				return errSelfSigned
+			}
+			return errFirstCert
+		}
+		for _, c := range peer[1:] {
+			if selfSigned(c) {
+				return errSelfSignedInChain
+			}
+		}
+		return errNoLocalIssuer
+	}
+	var hu x509.HostnameError
+	if errors.As(err, &hu) {
+		return errPurpose
+	}
+	return errSignature
+}
