@@ -13,7 +13,9 @@
 # (h2load, from Debian's nghttp2-client: skipped when missing; h2load
 # reports no percentiles, so its p99 column is its mean).
 #
-#   bench/run.sh [seconds-per-run]     (needs nginx, wrk, taskset, openssl; run as root)
+#   bench/run.sh [seconds-per-run]     (needs nginx, wrk, taskset, openssl; installed
+#   with apt-get when missing and run as root)
+# ONLY=regex runs the workloads whose names match (e.g. ONLY='MiB').
 # Results: a table on stdout and bench/results/<time>.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,18 @@ DUR=${1:-5}
 ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-32}
 IDLE=${IDLE:-10000}
+# The tools, from Debian's packages when they are missing and we can.
+missing=()
+for c in nginx:nginx wrk:wrk taskset:util-linux openssl:openssl h2load:nghttp2-client; do
+	command -v ${c%%:*} >/dev/null || [ -x /usr/sbin/${c%%:*} ] || missing+=("${c#*:}")
+done
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "bench: installing ${missing[*]}" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; } || true
+	# The package starts its own nginx; the benchmark starts its own.
+	service nginx stop >/dev/null 2>&1 || pkill -x nginx || true
+fi
 for c in nginx wrk taskset openssl; do
 	command -v $c >/dev/null || [ -x /usr/sbin/$c ] || { echo "bench: $c is needed" >&2; exit 1; }
 done
@@ -78,6 +92,7 @@ http {
         root $work/root;
         location /dir1000/ { autoindex on; }
         location /gz/ { alias $work/root/; gzip on; gzip_types text/plain; }
+        location /sendfile/ { alias $work/root/; sendfile on; }
         location /proxy/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }
         location /heavy/ {
             limit_req zone=bench burst=1000 nodelay;
@@ -128,11 +143,12 @@ printf '{"time":"%s","go":"%s","nginx":"%s","cpu":"%s","seconds":%s,"rounds":%s,
 	"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$DUR" "$ROUNDS" > "$json"
 printf '%-20s %10s %10s %6s %9s %9s %8s %8s\n' workload nginx_rps goproxy_rps ratio ng_p99ms gp_p99ms ng_cpu_us gp_cpu_us
 first=1
-for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "autoindex 1000|/dir1000/|" \
+for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "1 MiB, sendfile on|/sendfile/1m.bin|" "autoindex 1000|/dir1000/|" \
 	"gzip 100 KiB|/gz/100k.txt|Accept-Encoding: gzip" "proxy keepalive|/proxy/x|" "proxy 1 MiB|/proxy/1m|" \
 	"limit_req+map+rewrite|/heavy/page.txt|" "HTTPS 1 KiB file|/1k.txt||https" "HTTP/2 1 KiB file|/1k.txt||h2" \
 	"HTTPS proxy keepalive|/proxy/x||https" "HTTP/2 proxy keepalive|/proxy/x||h2" ${EXTRA_WORKLOADS:-}; do
 	IFS='|' read -r name path hdr kind <<<"$w"
+	[ -z "${ONLY:-}" ] || [[ $name =~ $ONLY ]] || continue
 	if [ "$kind" = h2 ] && ! command -v h2load >/dev/null; then
 		echo "$name: skipped (no h2load: apt-get install nghttp2-client)"
 		continue

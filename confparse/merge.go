@@ -94,6 +94,7 @@ func defaultLoc(prefix string) *Loc {
 		PortInRedirect:          ptr(true),
 		ServerNameInRedirect:    ptr(false),
 		LogNotFound:             ptr(true),
+		Sendfile:                ptr(false),
 		RecursiveErrorPages:     ptr(false),
 		ChunkedTransferEncoding: ptr(true),
 		DisableSymlinks:         ptr("off"),

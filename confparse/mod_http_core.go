@@ -21,22 +21,26 @@ type CoreLoc struct {
 	Internal    bool              `json:",omitempty"` // not inherited
 	LimitExcept *LimitExcept      `json:",omitempty" merge:"-"`
 
-	KeepaliveTimeout        *time.Duration `json:",omitempty"`
-	KeepaliveHeader         *time.Duration `json:",omitempty"`
-	KeepaliveRequests       *int           `json:",omitempty"`
-	KeepaliveTime           *time.Duration `json:",omitempty"`
-	SendTimeout             *time.Duration `json:",omitempty"`
-	ClientMaxBodySize       *int64         `json:",omitempty"`
-	ClientBodyTimeout       *time.Duration `json:",omitempty"`
-	ClientBodyBufferSize    *int64         `json:",omitempty"`
-	Etag                    *bool          `json:",omitempty"`
-	IfModifiedSince         *string        `json:",omitempty"`
-	ServerTokens            *string        `json:",omitempty"`
-	AbsoluteRedirect        *bool          `json:",omitempty"`
-	PortInRedirect          *bool          `json:",omitempty"`
-	ServerNameInRedirect    *bool          `json:",omitempty"`
-	MaxRanges               *int           `json:",omitempty"`
-	LogNotFound             *bool          `json:",omitempty"`
+	KeepaliveTimeout     *time.Duration `json:",omitempty"`
+	KeepaliveHeader      *time.Duration `json:",omitempty"`
+	KeepaliveRequests    *int           `json:",omitempty"`
+	KeepaliveTime        *time.Duration `json:",omitempty"`
+	SendTimeout          *time.Duration `json:",omitempty"`
+	ClientMaxBodySize    *int64         `json:",omitempty"`
+	ClientBodyTimeout    *time.Duration `json:",omitempty"`
+	ClientBodyBufferSize *int64         `json:",omitempty"`
+	Etag                 *bool          `json:",omitempty"`
+	IfModifiedSince      *string        `json:",omitempty"`
+	ServerTokens         *string        `json:",omitempty"`
+	AbsoluteRedirect     *bool          `json:",omitempty"`
+	PortInRedirect       *bool          `json:",omitempty"`
+	ServerNameInRedirect *bool          `json:",omitempty"`
+	MaxRanges            *int           `json:",omitempty"`
+	LogNotFound          *bool          `json:",omitempty"`
+	// Sendfile: the kernel copies file bodies to the socket; off (nginx's
+	// default) reads them through a buffer, which file systems with
+	// unreliable sendfile (VirtualBox and some network mounts) need.
+	Sendfile                *bool          `json:",omitempty"`
 	RecursiveErrorPages     *bool          `json:",omitempty"`
 	ChunkedTransferEncoding *bool          `json:",omitempty"`
 	DisableSymlinks         *string        `json:",omitempty"`
@@ -154,7 +158,7 @@ func init() {
 		&Directive{Name: "underscores_in_headers", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.UnderscoresInHeaders }), flagArg)},
 
 		// Tuning that has no meaning for a Go server.
-		&Directive{Name: "sendfile", Ctx: httpMSL | CtxIfLocation, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "goproxy always lets the kernel send files (sendfile) when it can"},
+		&Directive{Name: "sendfile", Ctx: httpMSL | CtxIfLocation, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.Sendfile }), flagArg)},
 		&Directive{Name: "sendfile_max_chunk", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
 		&Directive{Name: "tcp_nopush", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
 		&Directive{Name: "tcp_nodelay", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "Go sets TCP_NODELAY on every connection"},

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"goproxy/authbasic"
@@ -55,18 +56,27 @@ func (rq *Request) Eval(t *confparse.Template) string {
 			return p.Lit
 		}
 	}
-	var b strings.Builder
+	// The values first, then one allocation of the right size.
+	var stack [16]string
+	vals, n := stack[:0], 0
 	for i := range t.Parts {
 		p := &t.Parts[i]
+		var v string
 		switch {
 		case p.IsCap:
-			b.WriteString(rq.Capture(p.Capture))
+			v = rq.Capture(p.Capture)
 		case p.Var != "":
-			v, _ := rq.Var(p.Var)
-			b.WriteString(v)
+			v, _ = rq.Var(p.Var)
 		default:
-			b.WriteString(p.Lit)
+			v = p.Lit
 		}
+		vals = append(vals, v)
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, v := range vals {
+		b.WriteString(v)
 	}
 	return b.String()
 }
@@ -387,15 +397,31 @@ func headerVarFound(h http.Header, name string) (string, bool) {
 	if v != "" {
 		return v, true
 	}
-	_, ok := h[http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))]
+	_, ok := h[headerKey(name)]
 	return "", ok
+}
+
+// headerKeys caches headerKey: the names come from the configuration's
+// templates, so the cache is bounded, and the conversion then costs no
+// allocation per request.
+var headerKeys sync.Map
+
+// headerKey is the header a $http_name variable reads: "_" stands
+// for "-", in net/http's canonical form.
+func headerKey(name string) string {
+	if k, ok := headerKeys.Load(name); ok {
+		return k.(string)
+	}
+	k := http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))
+	headerKeys.Store(name, k)
+	return k
 }
 
 // HeaderVar is $http_name: "_" stands for "-"; several Cookie headers
 // join with "; ", several X-Forwarded-For with ", "; other headers give
 // their first value (nginx 1.22).
 func HeaderVar(h http.Header, name string) string {
-	key := http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))
+	key := headerKey(name)
 	vs := h[key]
 	switch len(vs) {
 	case 0:

@@ -394,24 +394,41 @@ type writerOnly struct{ io.Writer }
 // sendFile copies a file to the connection with the kernel's sendfile,
 // in slices so that send_timeout bounds each one rather than the whole
 // transfer.
+//
+// The slice must wrap the *os.File itself: net.TCPConn uses sendfile
+// only for a file or a LimitedReader directly around one, and copies
+// through a user-space buffer otherwise.
 func (w *response) sendFile(src io.Reader) (int64, error) {
 	const slice = 4 << 20
+	left := int64(-1) // what src allows, -1 for no limit
+	if l, ok := src.(*io.LimitedReader); ok {
+		src, left = l.R, l.N
+		defer func() { l.N = left }()
+	}
 	var total int64
-	for {
+	for left != 0 {
 		w.sendDeadline()
+		want := int64(slice)
+		if left >= 0 {
+			want = min(want, left)
+		}
 		var n int64
 		var err error
-		lr := &io.LimitedReader{R: src, N: slice}
+		lr := &io.LimitedReader{R: src, N: want}
 		if rf, ok := w.c.nc.(io.ReaderFrom); ok {
 			n, err = rf.ReadFrom(lr)
 		} else {
 			n, err = io.Copy(w.c.nc, lr)
 		}
 		total += n
-		if err != nil || n < slice {
+		if left >= 0 {
+			left -= n
+		}
+		if err != nil || n < want {
 			return total, err
 		}
 	}
+	return total, nil
 }
 
 func isFile(r io.Reader) bool {
