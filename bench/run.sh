@@ -16,7 +16,8 @@
 #   bench/run.sh [seconds-per-run]     (needs nginx, wrk, taskset, openssl; installed
 #   with apt-get when missing and run as root)
 # ONLY=regex runs the workloads whose names match (e.g. ONLY='MiB').
-# Results: a table on stdout and bench/results/<time>.json.
+# Results: a table on stdout and bench/results/<time>.json; compare two
+# runs with: go run ./bench/tool compare OLD.json NEW.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-5}
@@ -138,7 +139,9 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] :
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p bench/results
 json="bench/results/$stamp.json"
-printf '{"time":"%s","go":"%s","nginx":"%s","cpu":"%s","seconds":%s,"rounds":%s,"workloads":[' "$stamp" \
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
+printf '{"time":"%s","commit":"%s","go":"%s","nginx":"%s","cpu":"%s","seconds":%s,"rounds":%s,"workloads":[' "$stamp" "$commit" \
 	"$(go version | awk '{print $3}')" "$("$NGINX" -v 2>&1 | awk -F/ '{print $2}')" \
 	"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$DUR" "$ROUNDS" > "$json"
 printf '%-20s %10s %10s %6s %9s %9s %8s %8s\n' workload nginx_rps goproxy_rps ratio ng_p99ms gp_p99ms ng_cpu_us gp_cpu_us

@@ -5,6 +5,7 @@
 //	                       hold them until stdin closes
 //	tool startup ADDR CMD  run CMD, print milliseconds until ADDR accepts
 //	tool rss PID           print the resident set of PID in KiB
+//	tool compare OLD NEW   compare two bench/results/*.json runs
 package main
 
 import (
@@ -21,7 +22,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: tool idle N ADDR | startup ADDR CMD... | rss PID")
+		fmt.Fprintln(os.Stderr, "usage: tool idle N ADDR | startup ADDR CMD... | rss PID | compare OLD.json NEW.json")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -32,6 +33,15 @@ func main() {
 		startup(os.Args[2], os.Args[3:])
 	case "rss":
 		fmt.Println(rss(os.Args[2]))
+	case "compare":
+		if len(os.Args) != 4 {
+			fmt.Fprintln(os.Stderr, "usage: tool compare OLD.json NEW.json")
+			os.Exit(2)
+		}
+		if err := compare(os.Stdout, os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 }
 
