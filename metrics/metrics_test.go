@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 // scrape returns the metrics page as series -> value.
@@ -37,33 +38,10 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 }
 
 func upstream(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					if line == "\r\n" {
-						fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
+	addr := testupstream.Start(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // TestMetricsAfterKnownTraffic scrapes before and after a known set of

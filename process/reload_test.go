@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 func conf(port, port2 int, version string, second bool) string {
@@ -135,21 +136,12 @@ func TestGracefulQuit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer slow.Close()
-	go func() {
-		for {
-			c, err := slow.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				c.Read(buf)
-				time.Sleep(400 * time.Millisecond)
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow")
-			}()
-		}
-	}()
+	testupstream.Serve(slow, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		c.Read(buf)
+		time.Sleep(400 * time.Millisecond)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow")
+	})
 	port := nginxtest.FreePort(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "nginx.conf")

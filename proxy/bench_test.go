@@ -1,55 +1,15 @@
 package proxy_test
 
 import (
-	"bufio"
-	"net"
 	"testing"
 
 	"goproxy/httpd"
 	"goproxy/internal/benchkit"
+	"goproxy/internal/testupstream"
 	"goproxy/proxy"
 	"goproxy/router"
 	"goproxy/staticfs"
 )
-
-// fastUpstream answers every request on a keep-alive connection with a
-// fixed short response.
-func fastUpstream(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n")
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					// Read one request head.
-					for {
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(line) <= 2 {
-							break
-						}
-					}
-					if _, err := c.Write(resp); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
 
 // BenchmarkProxyKeepalive is one proxied request over a pooled upstream
 // connection (the client side in memory, the upstream on loopback).
@@ -85,9 +45,9 @@ func BenchmarkProxyHeaders(b *testing.B) {
 }
 
 // benchProxy serves req b.N times through a location made of loc that
-// proxies to the upstream "up", a fastUpstream.
+// proxies to the upstream "up", answering "hello" to every request.
 func benchProxy(b *testing.B, loc, req string) {
-	up := fastUpstream(b)
+	up := testupstream.Start(b, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n")
 	cfg := benchkit.Load(b, `events {}
 http {
     access_log off;

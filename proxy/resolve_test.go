@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 // dnsServer answers A queries from a table the test changes.
@@ -90,20 +91,11 @@ func backend(t *testing.T, ip string, port int, name string) net.Listener {
 	if err != nil {
 		t.Skipf("cannot listen on %s (loopback aliases): %v", ip, err)
 	}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				c.Read(buf)
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: "+fmt.Sprint(len(name))+"\r\n\r\n"+name)
-			}()
-		}
-	}()
+	testupstream.Serve(l, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		c.Read(buf)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: "+fmt.Sprint(len(name))+"\r\n\r\n"+name)
+	})
 	return l
 }
 
