@@ -18,6 +18,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/logging"
+	"goproxy/ssl"
 )
 
 // Manager is the proxy state that outlives a configuration: connection
@@ -144,7 +145,7 @@ func (c *Config) Handler(l *confparse.Loc) http.Handler {
 // tlsConfig builds the client TLS settings of proxy_ssl_*.
 func tlsConfig(p *confparse.ProxyLoc) (*tls.Config, error) {
 	tc := &tls.Config{InsecureSkipVerify: !*p.SSLVerify}
-	tc.MinVersion, tc.MaxVersion = tlsVersions(p.SSLProtocols)
+	tc.MinVersion, tc.MaxVersion = ssl.Versions(p.SSLProtocols)
 	if p.SSLTrusted != nil {
 		pem, err := os.ReadFile(*p.SSLTrusted)
 		if err != nil {
@@ -167,20 +168,4 @@ func tlsConfig(p *confparse.ProxyLoc) (*tls.Config, error) {
 		tc.ClientSessionCache = tls.NewLRUClientSessionCache(64)
 	}
 	return tc, nil
-}
-
-func tlsVersions(ps []string) (uint16, uint16) {
-	v := map[string]uint16{"TLSv1": tls.VersionTLS10, "TLSv1.1": tls.VersionTLS11, "TLSv1.2": tls.VersionTLS12, "TLSv1.3": tls.VersionTLS13}
-	var lo, hi uint16
-	for _, p := range ps {
-		if x, ok := v[p]; ok {
-			if lo == 0 || x < lo {
-				lo = x
-			}
-			if x > hi {
-				hi = x
-			}
-		}
-	}
-	return lo, hi
 }

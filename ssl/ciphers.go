@@ -10,11 +10,10 @@ import (
 	"strings"
 )
 
-// versions maps ssl_protocols to crypto/tls bounds. TLS 1.0 and 1.1 are
-// accepted in the configuration but never negotiated: OpenSSL 3, which
-// nginx is built with, refuses them at its default security level too,
-// and so does Go's TLS server by default.
-func versions(ps []string) (uint16, uint16) {
+// Versions maps ssl_protocols (or proxy_ssl_protocols) to the lowest and
+// highest crypto/tls version they name; unknown names are skipped (the
+// configuration has already refused them).
+func Versions(ps []string) (uint16, uint16) {
 	v := map[string]uint16{"TLSv1": tls.VersionTLS10, "TLSv1.1": tls.VersionTLS11,
 		"TLSv1.2": tls.VersionTLS12, "TLSv1.3": tls.VersionTLS13}
 	var lo, hi uint16
@@ -28,6 +27,15 @@ func versions(ps []string) (uint16, uint16) {
 			}
 		}
 	}
+	return lo, hi
+}
+
+// serverVersions is Versions for the server side. TLS 1.0 and 1.1 are
+// accepted in the configuration but never negotiated: OpenSSL 3, which
+// nginx is built with, refuses them at its default security level too,
+// and so does Go's TLS server by default.
+func serverVersions(ps []string) (uint16, uint16) {
+	lo, hi := Versions(ps)
 	if lo < tls.VersionTLS12 {
 		lo = tls.VersionTLS12
 	}

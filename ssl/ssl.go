@@ -42,7 +42,7 @@ type Server struct {
 func New(c *confparse.SSLSrv) (*Server, error) {
 	s := &Server{conf: c, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
 	tc := &tls.Config{}
-	tc.MinVersion, tc.MaxVersion = versions(c.Protocols)
+	tc.MinVersion, tc.MaxVersion = serverVersions(c.Protocols)
 	suites, err := cipherSuites(*c.Ciphers)
 	if err != nil {
 		return nil, err
