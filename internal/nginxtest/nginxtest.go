@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -64,18 +65,38 @@ func RequireNginx(t testing.TB) {
 	t.Skip("reference nginx not installed")
 }
 
-// FreePort returns a TCP port free on 127.0.0.1 right now.
+// FreePort returns a loopback TCP port nothing listens on, for a server
+// the test starts next. It is taken below the kernel's ephemeral range
+// (ip_local_port_range, 32768 and up by default): a port that came from
+// "listen on :0" is one the kernel also hands out as the source port of
+// outgoing connections, and a client dialling from it in another test
+// (packages run in parallel) made the server's bind fail now and then.
+// Ports already handed out by this process are not handed out again.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	for try := 0; try < 1000; try++ {
+		port := 10000 + rand.IntN(22000) // 10000-31999
+		if portsUsed[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsUsed[port] = true
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
-var portMu sync.Mutex
+var (
+	portMu    sync.Mutex
+	portsUsed = map[int]bool{}
+)
 
 // Server is one of the two servers under test.
 type Server struct {
