@@ -4,6 +4,9 @@
 #   docker build -t goproxy .
 #   docker run -p 8080:80 goproxy
 #
+# As in nginx:latest, the process starts as root and serves requests as
+# "user nginx;" (uid 101, in /etc/passwd); reloads keep working.
+#
 # /docker-entrypoint.sh and the stock /docker-entrypoint.d/ scripts are
 # goproxy itself under those names (package entrypoint): templates and
 # the NGINX_ENTRYPOINT_* variables work as in the official image.
@@ -25,6 +28,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/usr/sbin/nginx ./c
  && mkdir -p /out/etc/nginx/conf.d /out/usr/share/nginx/html /out/var/log/nginx /out/var/run \
              /out/tmp /out/etc/ssl/certs /out/usr/share \
  && cp conf/nginx.conf conf/mime.types /out/etc/nginx/ \
+ && cp conf/passwd conf/group /out/etc/ \
  && cp conf/conf.d/default.conf /out/etc/nginx/conf.d/ \
  && cp conf/html/*.html /out/usr/share/nginx/html/ \
  && ln -s /dev/stdout /out/var/log/nginx/access.log \

@@ -34,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/nu
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
 		{ apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; } || true
 	# The package starts its own nginx; the benchmark starts its own.
-	service nginx stop >/dev/null 2>&1 || pkill -x nginx || true
+	service nginx stop >/dev/null 2>&1 || true
 fi
 for c in nginx wrk taskset openssl; do
 	command -v $c >/dev/null || [ -x /usr/sbin/$c ] || { echo "bench: $c is needed" >&2; exit 1; }
@@ -198,7 +198,9 @@ for s in "19101 ng" "19102 gp"; do
 	exec {fd}>&-
 	wait $! 2>/dev/null || true
 done
-printf '%-22s %8s %10s KiB (%s / %s connections)\n' "RSS $IDLE idle conns" "$ng_conn" "$gp_conn" "$ng_open" "$gp_open"
+per_conn() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (n > 0 ? (a - b) / n : 0) }'; }
+printf '%-22s %8s %10s KiB (%s / %s connections; KiB each: nginx %s, goproxy %s)\n' "RSS $IDLE idle conns" "$ng_conn" "$gp_conn" \
+	"$ng_open" "$gp_open" "$(per_conn "$ng_conn" "$ng_idle" "$ng_open")" "$(per_conn "$gp_conn" "$gp_idle" "$gp_open")"
 
 # A configuration of 100 servers with 10 locations each (1000 locations).
 big="$work/big.conf"

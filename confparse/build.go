@@ -277,6 +277,9 @@ func (b *builder) finish() error {
 			return err
 		}
 	}
+	if err := b.defaultUser(); err != nil {
+		return err
+	}
 	return b.checkConnections()
 }
 

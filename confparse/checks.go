@@ -128,7 +128,7 @@ func (b *builder) checkLocation(l *Location) {
 // unless set). A wildcard address takes in the specific addresses of
 // its port, as when goproxy binds.
 func (b *builder) checkConnections() error {
-	wc := 512
+	wc := DefaultWorkerConnections
 	if e := b.cfg.Main.Events; e != nil && e.WorkerConnections != nil {
 		wc = *e.WorkerConnections
 	}

@@ -53,6 +53,7 @@ func defaultSrv() *SrvConf {
 		IgnoreInvalidHeaders:     ptr(true),
 		MergeSlashes:             ptr(true),
 		UnderscoresInHeaders:     ptr(false),
+		MaxHeaders:               ptr(1000),
 		SSL: SSLSrv{
 			Protocols:       []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"},
 			Ciphers:         ptr("HIGH:!aNULL:!MD5"),
@@ -97,7 +98,7 @@ func defaultLoc(prefix string) *Loc {
 		Sendfile:                ptr(false),
 		RecursiveErrorPages:     ptr(false),
 		ChunkedTransferEncoding: ptr(true),
-		DisableSymlinks:         ptr("off"),
+		DisableSymlinks:         &DisableSymlinks{Mode: "off"},
 		ResolverTimeout:         ptr(30 * time.Second),
 		OpenFileCacheValid:      ptr(60 * time.Second),
 		OpenFileCacheMinUses:    ptr(1),

@@ -2,12 +2,14 @@ package confparse
 
 // mod_core.go: the top level and the events block (ngx_core_module,
 // ngx_events_module, ngx_errlog_module). goproxy is one process with
-// goroutines, so the directives that shape nginx's workers are no-ops.
+// goroutines, so the directives that shape nginx's workers are no-ops,
+// but for the connection cap: worker_connections × worker_processes.
 
 import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const noopWorkers = "goproxy is one process; the Go runtime schedules connections over all CPUs"
@@ -33,11 +35,19 @@ func init() {
 			f.main.WorkerShutdownTimeout = &d
 			return nil
 		}},
-		&Directive{Name: "user", Ctx: CtxMain, Args: Args12, Status: NoOp, Note: "run goproxy as the user you want (docker --user, systemd User=)"},
-		&Directive{Name: "worker_processes", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: func(b *builder, f *frame, s *Stmt) error {
-			if _, ok := parseDecimal(s.Args[0]); !ok && s.Args[0] != "auto" {
+		&Directive{Name: "worker_processes", Ctx: CtxMain, Args: Args1, Note: "goproxy is one process; the number multiplies worker_connections into its cap on open connections", set: func(b *builder, f *frame, s *Stmt) error {
+			if f.main.WorkerProcesses != nil {
+				return dupErr(s)
+			}
+			n, ok := parseDecimal(s.Args[0])
+			if s.Args[0] == "auto" {
+				n, ok = WorkerProcessesAuto, true
+			}
+			if !ok || n > 1<<20 {
 				return invalidValue(s)
 			}
+			w := int(n)
+			f.main.WorkerProcesses = &w
 			return nil
 		}},
 		&Directive{Name: "worker_rlimit_nofile", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateNum},
@@ -62,7 +72,7 @@ func init() {
 		&Directive{Name: "error_log", Ctx: CtxMain | httpMSL, Args: Args1More, set: setErrorLog},
 	)
 	register("ngx_events_module",
-		&Directive{Name: "worker_connections", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: "connections are goroutines; there is no per-worker table", set: func(b *builder, f *frame, s *Stmt) error {
+		&Directive{Name: "worker_connections", Ctx: CtxEvents, Args: Args1, Note: "times worker_processes, less the listening sockets: the cap on open client connections (upstream connections are not counted)", set: func(b *builder, f *frame, s *Stmt) error {
 			if f.events.WorkerConnections != nil {
 				return dupErr(s)
 			}
@@ -85,10 +95,28 @@ func init() {
 		}},
 		&Directive{Name: "multi_accept", Ctx: CtxEvents, Args: ArgsFlag, Status: NoOp, Note: noopWorkers, set: validateFlag},
 		&Directive{Name: "accept_mutex", Ctx: CtxEvents, Args: ArgsFlag, Status: NoOp, Note: noopWorkers, set: validateFlag},
-		&Directive{Name: "accept_mutex_delay", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateMsec},
+		&Directive{Name: "accept_mutex_delay", Ctx: CtxEvents, Args: Args1, Note: "the pause after accept() fails for want of descriptors, as nginx without accept_mutex", set: func(b *builder, f *frame, s *Stmt) error {
+			if f.events.AcceptMutexDelay != nil {
+				return dupErr(s)
+			}
+			d, err := msecArg(b, s)
+			if err != nil {
+				return err
+			}
+			f.events.AcceptMutexDelay = &d
+			return nil
+		}},
 		&Directive{Name: "epoll_events", Ctx: CtxEvents, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateNum},
 	)
 }
+
+// DefaultWorkerConnections and DefaultAcceptMutexDelay are nginx's;
+// WorkerProcessesAuto is "worker_processes auto" (one per CPU).
+const (
+	WorkerProcessesAuto      = -1
+	DefaultWorkerConnections = 512
+	DefaultAcceptMutexDelay  = 500 * time.Millisecond
+)
 
 // eventMethod is the one "use" value nginx accepts on this system.
 var eventMethod = map[string]string{"linux": "epoll", "darwin": "kqueue", "freebsd": "kqueue",

@@ -36,20 +36,62 @@ type CoreLoc struct {
 	PortInRedirect       *bool          `json:",omitempty"`
 	ServerNameInRedirect *bool          `json:",omitempty"`
 	MaxRanges            *int           `json:",omitempty"`
-	LogNotFound          *bool          `json:",omitempty"`
+	// LimitRate and LimitRateAfter are sizes, with variables (nginx
+	// 1.17.0 and 1.19.0); evaluated when the response starts.
+	LimitRate      *Template `json:",omitempty"`
+	LimitRateAfter *Template `json:",omitempty"`
+	LogNotFound    *bool     `json:",omitempty"`
 	// Sendfile: the kernel copies file bodies to the socket; off (nginx's
 	// default) reads them through a buffer, which file systems with
 	// unreliable sendfile (VirtualBox and some network mounts) need.
-	Sendfile                *bool          `json:",omitempty"`
-	RecursiveErrorPages     *bool          `json:",omitempty"`
-	ChunkedTransferEncoding *bool          `json:",omitempty"`
-	DisableSymlinks         *string        `json:",omitempty"`
-	Resolver                *Resolver      `json:",omitempty"`
-	ResolverTimeout         *time.Duration `json:",omitempty"`
-	OpenFileCache           *OpenFileCache `json:",omitempty"`
-	OpenFileCacheValid      *time.Duration `json:",omitempty"`
-	OpenFileCacheMinUses    *int           `json:",omitempty"`
-	OpenFileCacheErrors     *bool          `json:",omitempty"`
+	Sendfile                *bool            `json:",omitempty"`
+	RecursiveErrorPages     *bool            `json:",omitempty"`
+	ChunkedTransferEncoding *bool            `json:",omitempty"`
+	DisableSymlinks         *DisableSymlinks `json:",omitempty"`
+	Resolver                *Resolver        `json:",omitempty"`
+	ResolverTimeout         *time.Duration   `json:",omitempty"`
+	OpenFileCache           *OpenFileCache   `json:",omitempty"`
+	OpenFileCacheValid      *time.Duration   `json:",omitempty"`
+	OpenFileCacheMinUses    *int             `json:",omitempty"`
+	OpenFileCacheErrors     *bool            `json:",omitempty"`
+}
+
+// DisableSymlinks is disable_symlinks: Mode is "off", "on" (no path
+// component may be a symbolic link) or "if_not_owner" (a link must have
+// its target's owner); From, when set, is the leading part of a path
+// that is opened following links, as nginx's "from=".
+type DisableSymlinks struct {
+	Mode string
+	From *Template `json:",omitempty"`
+}
+
+// disableSymlinksArg reads "off|on|if_not_owner [from=part]", in either
+// order, with nginx's errors.
+func disableSymlinksArg(b *builder, s *Stmt) (DisableSymlinks, error) {
+	var d DisableSymlinks
+	for _, a := range s.Args {
+		switch {
+		case a == "off", a == "on", a == "if_not_owner":
+			d.Mode = a
+		case strings.HasPrefix(a, "from="):
+			t, err := b.tmpl(s, a[len("from="):])
+			if err != nil {
+				return d, err
+			}
+			d.From = t
+		default:
+			return d, errf(s, "invalid parameter %q", a)
+		}
+	}
+	switch {
+	case d.Mode == "":
+		return d, errf(s, `%q must have "off", "on" or "if_not_owner" parameter`, s.Name)
+	case len(s.Args) == 2 && d.From == nil:
+		return d, errf(s, "duplicate parameters %q", s.Args[0]+" "+s.Args[1])
+	case d.From != nil && d.Mode == "off":
+		return d, errf(s, `"from=" cannot be used with "off" parameter`)
+	}
+	return d, nil
 }
 
 // DocRoot is root or alias.
@@ -89,7 +131,7 @@ type OpenFileCache struct {
 	Inactive time.Duration `json:",omitempty"`
 }
 
-const noopFileCache = "goproxy always caches open-file metadata and small files, and revalidates them (mtime, size, inode) on every request, so changes are seen at once"
+const noopFileCache = "goproxy always caches open-file metadata and small files, and revalidates them (mtime, size, inode, mode, owner) on every request, so changes are seen at once"
 
 const noopIO = "I/O tuning of nginx's event loop; Go's runtime and sendfile path decide this"
 
@@ -131,16 +173,13 @@ func init() {
 		&Directive{Name: "absolute_redirect", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.AbsoluteRedirect }), flagArg)},
 		&Directive{Name: "port_in_redirect", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.PortInRedirect }), flagArg)},
 		&Directive{Name: "server_name_in_redirect", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.ServerNameInRedirect }), flagArg)},
+		&Directive{Name: "limit_rate", Ctx: httpMSL | CtxIfLocation, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **Template { return &c.LimitRate }), sizeTmplArg)},
+		&Directive{Name: "limit_rate_after", Ctx: httpMSL | CtxIfLocation, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **Template { return &c.LimitRateAfter }), sizeTmplArg)},
 		&Directive{Name: "max_ranges", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int { return &c.MaxRanges }), numArg)},
 		&Directive{Name: "log_not_found", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.LogNotFound }), flagArg)},
 		&Directive{Name: "recursive_error_pages", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.RecursiveErrorPages }), flagArg)},
 		&Directive{Name: "chunked_transfer_encoding", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.ChunkedTransferEncoding }), flagArg)},
-		&Directive{Name: "disable_symlinks", Ctx: httpMSL, Args: Args12, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.DisableSymlinks }), func(b *builder, s *Stmt) (string, error) {
-			if len(s.Args) == 1 && s.Args[0] == "off" {
-				return "off", nil
-			}
-			return "", errf(s, "%q other than \"off\" is not supported by goproxy", s.Name)
-		}), Note: "only \"off\", nginx's default, is supported"},
+		&Directive{Name: "disable_symlinks", Ctx: httpMSL, Args: Args12, set: slot(coreLoc(func(c *CoreLoc) **DisableSymlinks { return &c.DisableSymlinks }), disableSymlinksArg)},
 		&Directive{Name: "resolver", Ctx: httpMSL, Args: Args1More, set: setResolver},
 		&Directive{Name: "resolver_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.ResolverTimeout }), msecArg)},
 		&Directive{Name: "open_file_cache", Ctx: httpMSL, Args: Args12, set: setOpenFileCache, Status: NoOp, Note: noopFileCache},
@@ -155,6 +194,7 @@ func init() {
 		&Directive{Name: "large_client_header_buffers", Ctx: CtxHTTP | CtxServer, Args: Args2, set: slot(srv(func(c *SrvConf) **BufSpec { return &c.LargeClientHeaderBuffers }), bufsArg)},
 		&Directive{Name: "ignore_invalid_headers", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.IgnoreInvalidHeaders }), flagArg)},
 		&Directive{Name: "merge_slashes", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.MergeSlashes }), flagArg)},
+		&Directive{Name: "max_headers", Ctx: CtxHTTP | CtxServer, Args: Args1, set: slot(srv(func(c *SrvConf) **int { return &c.MaxHeaders }), numArg)},
 		&Directive{Name: "underscores_in_headers", Ctx: CtxHTTP | CtxServer, Args: ArgsFlag, set: slot(srv(func(c *SrvConf) **bool { return &c.UnderscoresInHeaders }), flagArg)},
 
 		// Tuning that has no meaning for a Go server.

@@ -3,6 +3,7 @@ package confparse
 // mod_http_headers.go: ngx_http_headers_module — add_header and expires.
 
 import (
+	"net/http"
 	"strings"
 	"time"
 )
@@ -17,7 +18,9 @@ type HeadersLoc struct {
 
 // AddHeader is one add_header.
 type AddHeader struct {
-	Name   string
+	Name string
+	// Key is Name as an http.Header key; Name is how it is sent.
+	Key    string `json:"-"`
 	Value  *Template
 	Always bool `json:",omitempty"`
 }
@@ -41,7 +44,7 @@ func init() {
 }
 
 func setAddHeader(b *builder, f *frame, s *Stmt) error {
-	h := &AddHeader{Name: s.Args[0]}
+	h := &AddHeader{Name: s.Args[0], Key: http.CanonicalHeaderKey(s.Args[0])}
 	v, err := b.tmpl(s, s.Args[1])
 	if err != nil {
 		return err

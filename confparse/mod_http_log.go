@@ -13,6 +13,18 @@ type LogLoc struct {
 	// Access is the level's access_log list; empty, not nil, means "off".
 	Access    []*AccessLog `json:",omitempty"`
 	ErrorLogs []*ErrorLog  `json:",omitempty"`
+	// FileCache is open_log_file_cache; Max 0 is "off" (the default:
+	// a log path with variables is opened for each line).
+	FileCache *LogFileCache `json:",omitempty"`
+}
+
+// LogFileCache is open_log_file_cache: the descriptors of log files
+// whose names have variables, kept open by the level that wrote it.
+type LogFileCache struct {
+	Max      int
+	Inactive time.Duration
+	MinUses  int
+	Valid    time.Duration
 }
 
 // LogFormat is a log_format.
@@ -42,8 +54,7 @@ func init() {
 	register("ngx_http_log_module",
 		&Directive{Name: "log_format", Ctx: CtxHTTP, Args: Args2More, set: setLogFormat},
 		&Directive{Name: "access_log", Ctx: httpMSL | CtxIfLocation | CtxLimitExcept, Args: Args1More, set: setAccessLog},
-		&Directive{Name: "open_log_file_cache", Ctx: httpMSL, Args: Args1234, Status: NoOp,
-			Note: "goproxy keeps log files open and reopens them on USR1", set: validateLogFileCache},
+		&Directive{Name: "open_log_file_cache", Ctx: httpMSL, Args: Args1234, set: setLogFileCache},
 	)
 }
 
@@ -128,6 +139,9 @@ func setAccessLog(b *builder, f *frame, s *Stmt) error {
 			return errf(s, "invalid parameter %q", a)
 		}
 	}
+	if al.Buffer != 0 && !al.Path.IsConst() {
+		return errf(s, "buffered logs cannot have variables in name")
+	}
 	if al.Flush != 0 && al.Buffer == 0 {
 		return errf(s, "no buffer is defined for access_log %q", s.Args[0])
 	}
@@ -137,12 +151,17 @@ func setAccessLog(b *builder, f *frame, s *Stmt) error {
 	return nil
 }
 
-// validateLogFileCache checks open_log_file_cache as nginx does.
-func validateLogFileCache(b *builder, f *frame, s *Stmt) error {
+// setLogFileCache reads open_log_file_cache as nginx does (defaults
+// inactive=10s, min_uses=1, valid=60s).
+func setLogFileCache(b *builder, f *frame, s *Stmt) error {
+	if f.loc.Log.FileCache != nil {
+		return dupErr(s)
+	}
+	c := &LogFileCache{Inactive: 10 * time.Second, MinUses: 1, Valid: 60 * time.Second}
 	if len(s.Args) == 1 && s.Args[0] == "off" {
+		f.loc.Log.FileCache = &LogFileCache{}
 		return nil
 	}
-	hasMax := false
 	for _, a := range s.Args {
 		k, v, _ := strings.Cut(a, "=")
 		ok := false
@@ -150,16 +169,27 @@ func validateLogFileCache(b *builder, f *frame, s *Stmt) error {
 		case "max", "min_uses":
 			n, good := parseDecimal(v)
 			ok = good && (k != "max" || n > 0)
-			hasMax = hasMax || k == "max"
+			if k == "max" {
+				c.Max = int(n)
+			} else {
+				c.MinUses = int(n)
+			}
 		case "inactive", "valid":
-			_, ok = ParseTime(v, false)
+			var d time.Duration
+			d, ok = ParseTime(v, false)
+			if k == "inactive" {
+				c.Inactive = d
+			} else {
+				c.Valid = d
+			}
 		}
 		if !ok {
 			return errf(s, "invalid %q parameter %q", s.Name, a)
 		}
 	}
-	if !hasMax {
+	if c.Max == 0 {
 		return errf(s, "%q must have \"max\" parameter", s.Name)
 	}
+	f.loc.Log.FileCache = c
 	return nil
 }

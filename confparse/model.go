@@ -35,14 +35,21 @@ type MainConf struct {
 	WorkerShutdownTimeout *time.Duration `json:",omitempty"`
 	Env                   []string       `json:",omitempty"`
 	LogJSON               bool           `json:",omitempty"` // goproxy_log_format json
-	Events                *EventsConf
+	// User is who serves requests when started as root (user.go).
+	User *User `json:"-"` // depends on who loads it, so not in the dump
+	// WorkerProcesses is worker_processes (WorkerProcessesAuto for
+	// "auto"); nil means 1. It only scales the connection cap.
+	WorkerProcesses *int `json:",omitempty"`
+	Events          *EventsConf
 }
 
-// EventsConf holds the events block; its settings are no-ops in goproxy
-// but are validated and kept for the dump.
+// EventsConf holds the events block: worker_connections and
+// accept_mutex_delay are honoured (by package process), the rest
+// validated and kept for the dump.
 type EventsConf struct {
-	WorkerConnections *int   `json:",omitempty"`
-	Use               string `json:",omitempty"`
+	WorkerConnections *int           `json:",omitempty"`
+	AcceptMutexDelay  *time.Duration `json:",omitempty"`
+	Use               string         `json:",omitempty"`
 }
 
 // ErrorLog is one error_log target.
@@ -75,6 +82,7 @@ type SrvConf struct {
 	IgnoreInvalidHeaders     *bool          `json:",omitempty"`
 	MergeSlashes             *bool          `json:",omitempty"`
 	UnderscoresInHeaders     *bool          `json:",omitempty"`
+	MaxHeaders               *int           `json:",omitempty"`
 	SSL                      SSLSrv
 	HTTP2                    HTTP2Srv
 }

@@ -42,6 +42,22 @@ func sizeArg(b *builder, s *Stmt) (int64, error) {
 	return n, nil
 }
 
+// sizeTmplArg is a size that may hold variables
+// (ngx_http_set_complex_value_size_slot): without variables it must be a
+// size now.
+func sizeTmplArg(b *builder, s *Stmt) (Template, error) {
+	t, err := tmplArg(b, s)
+	if err != nil {
+		return t, err
+	}
+	if t.IsConst() {
+		if _, ok := ParseSize(s.Args[0]); !ok {
+			return t, invalidValue(s)
+		}
+	}
+	return t, nil
+}
+
 // msecArg is a time nginx keeps in milliseconds (ngx_conf_set_msec_slot).
 func msecArg(b *builder, s *Stmt) (time.Duration, error) {
 	d, ok := ParseTime(s.Args[0], true)

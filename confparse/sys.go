@@ -16,6 +16,9 @@ func errnoText(err error) string {
 	return err.Error()
 }
 
+// ErrnoText is errnoText for the packages that log at run time.
+func ErrnoText(err error) string { return errnoText(err) }
+
 // errnoMessage is strerror(3) wording; Go's messages are lower-case.
 func errnoMessage(no syscall.Errno) string {
 	s := no.Error()

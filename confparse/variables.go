@@ -33,6 +33,7 @@ var SupportedVariables = []string{
 	"ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial",
 	"ssl_client_fingerprint", "ssl_client_raw_cert", "ssl_client_cert", "ssl_client_escaped_cert",
 	"ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain",
+	"ssl_ciphers", "ssl_curves", "ssl_early_data", "ssl_client_s_dn_legacy", "ssl_client_i_dn_legacy",
 	"limit_req_status", "limit_conn_status",
 	"realip_remote_addr", "realip_remote_port", "proxy_protocol_addr", "proxy_protocol_port",
 	"proxy_protocol_server_addr", "proxy_protocol_server_port",
@@ -49,8 +50,7 @@ var nginxOnlyVariables = []string{
 	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset", "fastcgi_script_name", "fastcgi_path_info", "memcached_key",
 	"date_local", "date_gmt", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
-	"ssl_ciphers", "ssl_curves", "ssl_session_id", "ssl_early_data", "ssl_client_s_dn_legacy",
-	"ssl_client_i_dn_legacy", "sent_trailer_",
+	"ssl_session_id", "sent_trailer_",
 }
 
 var supportedVarSet = func() map[string]bool {
@@ -78,7 +78,7 @@ func knownVariable(name string, h *HTTPConf) varKind {
 		return varBuiltin
 	}
 	for _, p := range SupportedVariablePrefixes {
-		if strings.HasPrefix(name, p) && len(name) > len(p) {
+		if strings.HasPrefix(name, p) {
 			return varBuiltin
 		}
 	}

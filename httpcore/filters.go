@@ -39,6 +39,7 @@ func headersApply(code int) bool {
 }
 
 func (rq *Request) headerFilter(code int) {
+	rq.startRateLimit()
 	h := rq.W.Header()
 	if _, ok := h["Server"]; !ok {
 		tokens := "on"
@@ -77,18 +78,17 @@ func (rq *Request) headerFilter(code int) {
 		if v == "" {
 			continue
 		}
-		switch http.CanonicalHeaderKey(a.Name) {
-		case "Cache-Control":
-			h.Add("Cache-Control", v)
+		switch a.Key {
 		case "Last-Modified":
 			// nginx replaces these rather than adding a second one.
-			h.Set(a.Name, v)
+			h[a.Key] = []string{v}
 		case "Etag":
 			// The static handler's key is spelt "ETag".
 			delete(h, "Etag")
 			h["ETag"] = []string{v}
 		default:
-			h.Add(a.Name, v)
+			h[a.Key] = append(h[a.Key], v)
+			rq.NoteHeader(a.Key, a.Name)
 		}
 	}
 }
@@ -112,10 +112,12 @@ func (rq *Request) setExpires(h http.Header, e *confparse.Expires) {
 	case e.Off:
 		return
 	case e.Epoch:
+		rq.noteExpires()
 		h.Set("Expires", expiresEpoch)
 		h.Set("Cache-Control", "no-cache")
 		return
 	case e.Max:
+		rq.noteExpires()
 		h.Set("Expires", expiresMax)
 		h.Set("Cache-Control", "max-age=315360000")
 		return
@@ -137,6 +139,7 @@ func (rq *Request) setExpires(h http.Header, e *confparse.Expires) {
 	} else {
 		at = base.Add(e.Dur)
 	}
+	rq.noteExpires()
 	h.Set("Expires", at.UTC().Format(http.TimeFormat))
 	maxAge := int64(at.Sub(now) / time.Second)
 	if e.Dur < 0 || maxAge < 0 {
@@ -144,6 +147,21 @@ func (rq *Request) setExpires(h http.Header, e *confparse.Expires) {
 		return
 	}
 	h.Set("Cache-Control", "max-age="+strconv.FormatInt(maxAge, 10))
+}
+
+// noteExpires places expires' two headers where nginx puts them: after
+// the handler's, before add_header's.
+func (rq *Request) noteExpires() {
+	rq.NoteHeader("Expires", "Expires")
+	rq.NoteHeader("Cache-Control", "Cache-Control")
+}
+
+// NoteHeader asks the engine to send the header at key (canonical) as
+// name, in the order noted; writers without the notion ignore it.
+func (rq *Request) NoteHeader(key, name string) {
+	if n, ok := rq.W.(interface{ NoteHeader(key, name string) }); ok {
+		n.NoteHeader(key, name)
+	}
 }
 
 // AbsoluteURL makes a redirect target that starts with "/" absolute, as

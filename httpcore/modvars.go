@@ -93,7 +93,7 @@ func authSetVars(h *confparse.HTTPConf) []string {
 
 func isPrefixed(name string) bool {
 	for _, p := range confparse.SupportedVariablePrefixes {
-		if len(name) > len(p) && name[:len(p)] == p {
+		if len(name) >= len(p) && name[:len(p)] == p {
 			return true
 		}
 	}

@@ -63,6 +63,10 @@ type Request struct {
 	KeepLocation bool
 	Redirects    int // internal redirects so far (nginx stops at 10)
 	Start        time.Time
+	// LimitRate is $limit_rate; limitRateSet says "set $limit_rate"
+	// chose it, so limit_rate is not evaluated (ratelimit.go).
+	LimitRate    int64
+	limitRateSet bool
 	Host         string // $host: validated Host, or the server name
 	// HostOK says the Host header is valid (ngx_http_validate_host).
 	HostOK bool

@@ -61,6 +61,19 @@ func (rq *Request) sslVar(name string) (string, bool) {
 			return "r", true
 		}
 		return ".", true
+	case "ssl_ciphers":
+		if rq.Conn == nil {
+			return "", true
+		}
+		return opensslList(rq.Conn.ClientCiphers, opensslCipherNames), true
+	case "ssl_curves":
+		if rq.Conn == nil {
+			return "", true
+		}
+		return opensslList(rq.Conn.ClientCurves, opensslCurveNames), true
+	case "ssl_early_data":
+		// crypto/tls never accepts 0-RTT data, so no request is early.
+		return "", true
 	case "ssl_client_verify":
 		if rq.Conn != nil && rq.Conn.SSLVerify != "" {
 			return rq.Conn.SSLVerify, true
@@ -75,6 +88,10 @@ func (rq *Request) sslVar(name string) (string, bool) {
 		return dn(cert.Subject), true
 	case "ssl_client_i_dn":
 		return dn(cert.Issuer), true
+	case "ssl_client_s_dn_legacy":
+		return legacyDN(cert.Subject), true
+	case "ssl_client_i_dn_legacy":
+		return legacyDN(cert.Issuer), true
 	case "ssl_client_serial":
 		// OpenSSL prints whole bytes: "03ED".
 		h := strings.ToUpper(cert.SerialNumber.Text(16))
@@ -126,3 +143,57 @@ func escapeComponent(s string) string {
 
 // dn renders a name as OpenSSL's RFC 2253 form, which nginx uses.
 func dn(n pkix.Name) string { return n.String() }
+
+// opensslList is $ssl_ciphers and $ssl_curves: the client's offered
+// suites or groups in its order, OpenSSL's names joined by ":", an
+// unknown one as "0x" and its hex (as nginx prints what OpenSSL does
+// not know).
+func opensslList[T ~uint16](ids []T, names map[T]string) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		if n, ok := names[id]; ok {
+			b.WriteString(n)
+		} else {
+			b.WriteString(hexID(uint16(id)))
+		}
+	}
+	return b.String()
+}
+
+var opensslCurveNames = map[tls.CurveID]string{tls.X25519: "X25519", tls.CurveP256: "prime256v1",
+	tls.CurveP384: "secp384r1", tls.CurveP521: "secp521r1"}
+
+func hexID(id uint16) string {
+	const h = "0123456789abcdef"
+	return string([]byte{'0', 'x', h[id>>12], h[id>>8&15], h[id>>4&15], h[id&15]})
+}
+
+// legacyDNNames are OpenSSL's short names for the attributes of its
+// one-line form; others print as their dotted OID.
+var legacyDNNames = map[string]string{"2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L",
+	"2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.5": "serialNumber",
+	"1.2.840.113549.1.9.1": "emailAddress", "0.9.2342.19200300.100.1.25": "DC"}
+
+// legacyDN is the *_dn_legacy form (X509_NAME_oneline): "/" before
+// each attribute, in the certificate's order, not RFC 2253's reverse.
+func legacyDN(n pkix.Name) string {
+	var b strings.Builder
+	for _, rdn := range n.ToRDNSequence() {
+		for _, a := range rdn {
+			k, ok := legacyDNNames[a.Type.String()]
+			if !ok {
+				k = a.Type.String()
+			}
+			b.WriteByte('/')
+			b.WriteString(k)
+			b.WriteByte('=')
+			if v, ok := a.Value.(string); ok {
+				b.WriteString(v)
+			}
+		}
+	}
+	return b.String()
+}

@@ -116,6 +116,9 @@ func (rq *Request) SetVar(name, value string) {
 	case "args":
 		rq.Args = value
 		return
+	case "limit_rate":
+		rq.setLimitRate(value)
+		return
 	}
 	rq.Set[name] = value
 }
@@ -299,7 +302,7 @@ func (rq *Request) builtin(name string) (string, bool) {
 	case "request_body":
 		return "", true
 	case "limit_rate":
-		return "0", true
+		return strconv.FormatInt(rq.LimitRate, 10), true
 	case "gzip_ratio", "limit_req_status", "limit_conn_status":
 		// Set by the modules that compute them; empty otherwise.
 		return rq.Set[name], true
@@ -467,6 +470,9 @@ func setCookieVar(headers []string, name string) string {
 
 // ArgVar finds a query argument (not decoded), case-insensitively.
 func ArgVar(args, name string) string {
+	if name == "" {
+		return "" // $arg_ names no argument in nginx, not "?=v"'s
+	}
 	for args != "" {
 		var part string
 		part, args, _ = strings.Cut(args, "&")

@@ -1,8 +1,9 @@
 package httpd
 
 import (
+	"errors"
 	"io"
-	"net/http/httputil"
+	"strconv"
 	"time"
 )
 
@@ -13,7 +14,7 @@ type body struct {
 	c         *conn
 	remaining int64 // Content-Length bytes left
 	chunked   bool
-	cr        io.Reader // chunked decoder
+	dec       Chunked
 	expect    bool
 	sawEOF    bool
 	err       error
@@ -45,27 +46,11 @@ func (b *body) Read(p []byte) (int, error) {
 	var n int
 	var err error
 	if b.chunked {
-		if b.cr == nil {
-			b.cr = httputil.NewChunkedReader(b.c.br)
-		}
-		n, err = b.cr.Read(p)
+		n, err = b.dec.Decode(b.c.br, p)
 		if err == io.EOF {
 			b.sawEOF = true
-			// The chunked reader stops after the last chunk; the trailer
-			// section ends with an empty line.
-			for {
-				line, lerr := readLine(b.c.br, 8192)
-				if lerr != nil {
-					err = lerr
-					break
-				}
-				if len(line) == 0 {
-					break
-				}
-			}
-			if err == io.EOF || err == nil {
-				err = io.EOF
-			}
+		} else if err != nil {
+			err = chunkedStatus(err)
 		}
 	} else {
 		if b.remaining <= 0 {
@@ -94,6 +79,25 @@ func (b *body) Read(p []byte) (int, error) {
 }
 
 func (b *body) Close() error { return nil }
+
+// SetMaxSize is client_max_body_size for a chunked body, set by the
+// handler from the location that reads it: a chunk that would take the
+// body past it is refused (413) when its size arrives, before its data,
+// as nginx does. A Content-Length body is judged by its header instead.
+func (b *body) SetMaxSize(n int64) { b.dec.Max = n }
+
+// chunkedStatus turns the decoder's refusals into nginx's answers.
+func chunkedStatus(err error) error {
+	var big *ChunkTooLarge
+	switch {
+	case errors.Is(err, ErrChunked):
+		return errBadChunked
+	case errors.As(err, &big):
+		return &StatusError{413, "client intended to send too large chunked body: " +
+			strconv.FormatInt(big.Read, 10) + "+" + strconv.FormatInt(big.Size, 10) + " bytes"}
+	}
+	return err
+}
 
 // drain reads and drops what is left of the body, up to max bytes; it
 // reports whether the connection is still usable.

@@ -12,14 +12,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"goproxy/confparse"
 )
 
 // Limits are the parsing and keep-alive limits for one request, chosen by
@@ -32,6 +33,7 @@ type Limits struct {
 	LargeBuffers         int           // large_client_header_buffers number
 	IgnoreInvalidHeaders bool
 	UnderscoresInHeaders bool
+	MaxHeaders           int // max_headers: header lines kept, at most
 	// ProxyProtocol: the connection starts with a PROXY protocol header
 	// (listen ... proxy_protocol).
 	ProxyProtocol bool
@@ -76,6 +78,11 @@ type Conn struct {
 	// SSLVerify is $ssl_client_verify, set by the handler once per
 	// connection ("" until checked).
 	SSLVerify string
+	// ClientCiphers and ClientCurves are what the client offered in its
+	// hello ($ssl_ciphers, $ssl_curves): the connection state keeps only
+	// what was chosen.
+	ClientCiphers []uint16
+	ClientCurves  []tls.CurveID
 	// Cancel ends the connection's context: set by the engine.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -105,6 +112,14 @@ type Server struct {
 	ConnState func(c *Conn, state http.ConnState)
 	// Stats counts connections and requests for stub_status.
 	Stats Stats
+	// ErrorLog receives the engine's own error-log lines (accept
+	// failures, panics, the connection cap); nil writes them to
+	// standard error.
+	ErrorLog func(level confparse.Level, msg string)
+	limits   atomic.Pointer[ConnLimits]
+	// reuseWarned is the second the last "reusing connections"
+	// warning was logged in: nginx logs it once a second at most.
+	reuseWarned atomic.Int64
 }
 
 // Serve accepts on l until it is closed. name is the configured address.
@@ -119,9 +134,7 @@ func (s *Server) ServeTLS(l net.Listener, name string, cfg *tls.Config) error {
 	for {
 		nc, err := l.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
+			if s.acceptFailed(err) {
 				continue
 			}
 			return err
@@ -145,10 +158,21 @@ func (s *Server) serveConn(nc net.Conn, name string, cfg *tls.Config) {
 	if s.conns == nil {
 		s.conns = map[*conn]struct{}{}
 	}
+	reused, full := s.checkCap()
+	if full {
+		s.mu.Unlock()
+		s.Stats.Refused()
+		nc.Close()
+		s.capReached(reused, true)
+		return
+	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.Stats.Accepted()
 	s.mu.Unlock()
+	if reused != nil {
+		s.capReached(reused, false)
+	}
 	go c.serve()
 }
 
@@ -179,7 +203,9 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {
-		c.raw.Close()
+		if !c.closeParked() {
+			c.raw.Close()
+		}
 	}
 	s.mu.Unlock()
 }
@@ -202,23 +228,34 @@ type conn struct {
 	bw         *bufio.Writer
 	state      atomic.Int32 // 0 idle, 1 busy, 2 shutting down
 	rdl, wdl   Deadline     // read and write deadlines
-	rl         requestLine  // the request line being parsed
-	scratch    []byte       // header values being read
-	vals       []string     // header value slices of the current request
 	remote     string
-	// per-request objects reused across requests on this connection
-	tmpl   *http.Request
-	req    http.Request
-	url    url.URL
-	header http.Header
-	resp   response
-	body   body
+	// The request objects, reused across requests while the connection
+	// is busy, given back while it is parked (idle.go).
+	*reqState
 
 	// h2 is set while the connection speaks HTTP/2 (h2.go).
 	h2 atomic.Pointer[h2Conn]
 	// raw is the accepted connection, below TLS: other goroutines
 	// (Close, shutdown) use it, as nc changes after the handshake.
 	raw net.Conn
+
+	// idleSince (UnixNano) orders idle connections for reuse when the
+	// connection cap is near; inRequest says a request is being served
+	// (a panic then answers it); closed makes close run once.
+	idleSince atomic.Int64
+	inRequest bool
+	closed    atomic.Bool
+	// The idle wait without a goroutine and the client watch (idle.go).
+	parked     atomic.Int32 // parkActive, parkParked, ... (idle.go)
+	idleTimer  *time.Timer
+	idleUntil  time.Time
+	readerSize int             // the read buffer's size, while it is pooled
+	parkKind   int8            // parkPlain, ... (idle.go)
+	rc         syscall.RawConn // raw's, for the poller
+	polled     atomic.Bool     // registered with the idle poller
+	peerClosed atomic.Bool     // the poller saw the client hang up
+	watchMu    sync.Mutex
+	watcher    ClientWatcher
 }
 
 const (
@@ -231,6 +268,7 @@ func newConn(s *Server, nc net.Conn, name string) *conn {
 	c := &conn{srv: s, nc: nc, raw: nc}
 	c.info = Conn{ID: connIDs.Add(1), Local: nc.LocalAddr(), Remote: nc.RemoteAddr(), Start: time.Now(), Listener: name, Stats: &s.Stats}
 	c.info.ctx, c.info.cancel = context.WithCancel(context.Background())
+	c.idleSince.Store(c.info.Start.UnixNano())
 	if tc, ok := nc.(*tls.Conn); ok {
 		st := tc.ConnectionState()
 		c.info.TLS = &st
@@ -255,7 +293,7 @@ func (c *conn) startTLS() bool {
 		c.br = br
 		return true
 	}
-	tc := tls.Server(pc, c.tlsConfig)
+	tc := tls.Server(pc, c.helloRecorder())
 	if err := tc.Handshake(); err != nil {
 		return false
 	}
@@ -264,6 +302,22 @@ func (c *conn) startTLS() bool {
 	st := tc.ConnectionState()
 	c.info.TLS = &st
 	return true
+}
+
+// helloRecorder wraps the listener's TLS configuration so that the
+// client's offered ciphers and curves are kept on the connection.
+func (c *conn) helloRecorder() *tls.Config {
+	base := c.tlsConfig
+	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		c.info.ClientCiphers = h.CipherSuites
+		c.info.ClientCurves = h.SupportedCurves
+		if base.GetConfigForClient != nil {
+			if cfg, err := base.GetConfigForClient(h); cfg != nil || err != nil {
+				return cfg, err
+			}
+		}
+		return base, nil
+	}}
 }
 
 // peekedConn reads first what a bufio.Reader already took from the
@@ -290,8 +344,11 @@ func (c *conn) shutdown() {
 		return
 	}
 	if c.state.Swap(stateStop) == stateIdle {
-		// Waiting for a request: wake the read so it sees the stop.
-		c.raw.SetReadDeadline(time.Now())
+		// Waiting for a request: close it if it waits without a
+		// goroutine, or wake the read so it sees the stop.
+		if !c.closeParked() {
+			c.raw.SetReadDeadline(time.Now())
+		}
 	}
 }
 
@@ -302,44 +359,57 @@ func (c *conn) setState(st http.ConnState) {
 }
 
 func (c *conn) serve() {
-	defer c.srv.forget(c)
-	defer c.info.cancel()
-	defer c.nc.Close()
-	defer c.srv.Stats.Closed() // before the close the client sees
+	defer c.recoverPanic()
 	c.setState(http.StateNew)
-	defer c.setState(http.StateClosed)
-	if !c.proxyProtocol() {
+	if !c.proxyProtocol() || (c.tlsConfig != nil && !c.startTLS()) || c.serveH2() {
+		c.close()
 		return
 	}
-	if c.tlsConfig != nil && !c.startTLS() {
-		return
-	}
-	if c.serveH2() {
-		return
-	}
-	c.header = make(http.Header, 16)
-	c.tmpl = (&http.Request{}).WithContext(c.info.ctx)
+	c.takeReqState()
 	c.remote = c.info.Remote.String()
-	idle := time.Duration(0)
+	c.run(c.srv.Handler.Limits(&c.info).HeaderTimeout)
+}
+
+// close ends the connection, once: from its goroutine, or from the idle
+// poller's timer or a shutdown while it waits without one.
+func (c *conn) close() {
+	if c.closed.Swap(true) {
+		return
+	}
+	c.setState(http.StateClosed)
+	c.srv.Stats.Closed() // before the close the client sees
+	c.nc.Close()
+	c.info.cancel()
+	c.unpoll()
+	c.srv.forget(c)
+}
+
+// run serves requests until the connection closes or parks. wait bounds
+// the wait for the next request's first byte: client_header_timeout for
+// the first request, keepalive_timeout after.
+func (c *conn) run(wait time.Duration) {
+	defer c.recoverPanic()
 	for {
 		lim := c.srv.Handler.Limits(&c.info)
 		size := max(lim.LargeBufferSize, lim.HeaderBufferSize, 4094) + 2
-		if c.br == nil || c.br.Size() < size {
+		if c.br == nil {
+			c.br = getReader(c.nc, size)
+		} else if c.br.Size() < size {
 			c.br = bufio.NewReaderSize(c.nc, size)
 		}
-		// Wait for the first byte of the next request.
-		if c.info.Requests > 0 {
-			c.rdl.Set(c.nc.SetReadDeadline, time.Now(), idle)
-		} else {
-			c.rdl.Set(c.nc.SetReadDeadline, time.Now(), lim.HeaderTimeout)
-		}
 		if c.state.Load() == stateStop {
+			c.close()
 			return
 		}
-		if _, err := c.br.Peek(1); err != nil {
+		switch c.awaitRequest(wait) {
+		case awaitParked:
+			return
+		case awaitClosed:
+			c.close()
 			return
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateBusy) {
+			c.close()
 			return
 		}
 		c.setState(http.StateActive)
@@ -354,7 +424,9 @@ func (c *conn) serve() {
 		// would otherwise hold 80 MB of them).
 		c.bw = writers.Get().(*bufio.Writer)
 		c.bw.Reset(c.nc)
+		c.inRequest = true
 		keep := c.serveOne(lim)
+		c.inRequest = false
 		c.srv.Stats.RequestDone()
 		if !c.resp.hijacked {
 			c.bw.Reset(nil)
@@ -362,11 +434,13 @@ func (c *conn) serve() {
 		}
 		c.bw = nil
 		if !keep || !c.state.CompareAndSwap(stateBusy, stateIdle) {
+			c.close()
 			return
 		}
 		c.setState(http.StateIdle)
-		idle = c.info.IdleTimeout
-		if idle <= 0 {
+		wait = c.info.IdleTimeout
+		if wait <= 0 {
+			c.close()
 			return
 		}
 	}

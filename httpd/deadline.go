@@ -5,7 +5,8 @@ package httpd
 // can wake the network poller), which at tens of thousands of requests a
 // second is a measurable part of a small response. A deadline is moved
 // only when the wanted one differs by more than a sixteenth of the
-// timeout (at most a second), so timeouts fire within that margin.
+// timeout (at most a second), so timeouts fire within that margin; a
+// loose one (the idle grace) only when it would fire too soon.
 
 import "time"
 
@@ -19,6 +20,20 @@ const maxSlack = time.Second
 // Set arms the deadline timeout from now through set (a net.Conn's
 // SetReadDeadline or SetWriteDeadline); timeout <= 0 clears it.
 func (d *Deadline) Set(set func(time.Time) error, now time.Time, timeout time.Duration) {
+	d.within(set, now, timeout, min(timeout/16, maxSlack))
+}
+
+// Loose arms a deadline that may fire up to one timeout late (between
+// timeout and twice it): for a wait whose end only needs to come, not
+// come on time, it moves a tenth as often as Set's.
+func (d *Deadline) Loose(set func(time.Time) error, now time.Time, timeout time.Duration) {
+	if left := d.cur.Sub(now); !d.cur.IsZero() && left >= timeout && left <= 2*timeout {
+		return
+	}
+	d.within(set, now, 2*timeout, 0)
+}
+
+func (d *Deadline) within(set func(time.Time) error, now time.Time, timeout, slack time.Duration) {
 	if timeout <= 0 {
 		if !d.cur.IsZero() {
 			set(time.Time{})
@@ -28,10 +43,6 @@ func (d *Deadline) Set(set func(time.Time) error, now time.Time, timeout time.Du
 	}
 	t := now.Add(timeout)
 	if !d.cur.IsZero() {
-		slack := timeout / 16
-		if slack > maxSlack {
-			slack = maxSlack
-		}
 		if diff := t.Sub(d.cur); diff < slack && diff > -slack {
 			return
 		}

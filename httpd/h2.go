@@ -205,6 +205,7 @@ func (hc *h2Conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hc.shutdown()
 		panic(http.ErrAbortHandler)
 	}
+	defer hc.recoverPanic(hw, r)
 	hc.h.ServeHTTP(hw, r)
 	if info.SSLVerify != "" {
 		hc.mu.Lock()
@@ -215,6 +216,48 @@ func (hc *h2Conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Reset the stream, as nginx does for 444 or a broken upstream.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// recoverPanic is the stream's side of panic.go: the 500 page if nothing
+// was answered, the stream reset if the answer is not whole.
+func (hc *h2Conn) recoverPanic(w *h2Writer, r *http.Request) {
+	e := recover()
+	if e == nil {
+		return
+	}
+	if e == http.ErrAbortHandler {
+		panic(e)
+	}
+	hc.c.srv.logPanic(w.info, r, e)
+	if !w.wroteHeader && !w.aborted {
+		func() {
+			defer func() {
+				if recover() != nil {
+					w.aborted = true
+				}
+			}()
+			hc.h.ServeError(w, r, errPanic)
+		}()
+	}
+	if !w.complete() {
+		panic(http.ErrAbortHandler) // x/net/http2 resets the stream
+	}
+}
+
+// complete says whether the response was written to its end.
+func (w *h2Writer) complete() bool {
+	if !w.wroteHeader || w.aborted {
+		return false
+	}
+	cl := w.w.Header()["Content-Length"]
+	if w.status == 204 || w.status == 304 || w.req.Method == "HEAD" {
+		return true
+	}
+	if len(cl) == 0 {
+		return false
+	}
+	n, ok := parseLength(cl[0])
+	return ok && n == w.written
 }
 
 // h2HeaderLimits applies large_client_header_buffers to a request's
@@ -273,6 +316,7 @@ type h2Writer struct {
 	written     int64
 	headerBytes int64
 	aborted     bool
+	unwatch     func() bool
 }
 
 var _ ConnWriter = (*h2Writer)(nil)
@@ -283,6 +327,7 @@ func (w *h2Writer) Status() int         { return w.status }
 func (w *h2Writer) BytesWritten() int64 { return w.written }
 func (w *h2Writer) HeaderBytes() int64  { return w.headerBytes }
 func (w *h2Writer) DisableChunking()    {}
+func (w *h2Writer) Sent() bool          { return w.wroteHeader }
 
 // SetStatusLine and Simple concern HTTP/1.x framing only.
 func (w *h2Writer) SetStatusLine(int, string) {}
@@ -298,6 +343,20 @@ func (w *h2Writer) BodyBytesRead() int64 {
 // Abort resets the stream once the handler returns: the client sees the
 // response was cut short.
 func (w *h2Writer) Abort(discard bool) { w.aborted = true }
+
+// WatchClient: the stream's context ends when the client resets the
+// stream (RST_STREAM) or the connection goes.
+func (w *h2Writer) WatchClient(cw ClientWatcher) bool {
+	w.unwatch = context.AfterFunc(w.req.Context(), func() { cw.ClientClosed(nil) })
+	return true
+}
+
+func (w *h2Writer) UnwatchClient() {
+	if w.unwatch != nil {
+		w.unwatch()
+		w.unwatch = nil
+	}
+}
 
 // h2HopHeaders are HTTP/1.x connection fields HTTP/2 must not carry;
 // nginx's HTTP/2 header filter never sends them.

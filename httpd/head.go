@@ -2,8 +2,8 @@ package httpd
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,6 +56,11 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 	if perr != nil {
 		return r, rl, perr
 	}
+	if rl.absHost != "" {
+		if _, ok := ValidateHost(rl.absHost); !ok {
+			return r, rl, errBadLineHost
+		}
+	}
 	if rl.simple {
 		return r, rl, nil
 	}
@@ -63,8 +68,7 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 	// are substrings of a single allocation; the connection's scratch
 	// buffers hold the work in progress.
 	block := c.scratch[:0]
-	type span struct{ k, v0, v1 int }
-	var spans [32]span
+	var spans [32]headerSpan
 	hs := spans[:0]
 	var keys [32]string
 	ks := keys[:0]
@@ -82,27 +86,59 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 		if len(hl) == 0 {
 			break
 		}
-		if bytes.IndexByte(hl, 0) >= 0 {
-			return r, rl, errBadHeader
-		}
-		colon := bytes.IndexByte(hl, ':')
-		if colon <= 0 || !validHeaderName(hl[:colon], lim.UnderscoresInHeaders) {
-			if lim.IgnoreInvalidHeaders {
-				continue
+		h := scanHeaderLine(hl, lim.UnderscoresInHeaders)
+		if h.bad >= 0 {
+			// nginx handles each line as it comes: an error in an
+			// earlier one (a duplicate Host) is the one it reports.
+			c.scratch = block
+			if err := c.setHeaders(block, hs, ks); err != nil {
+				return r, rl, err
 			}
-			if colon <= 0 || hasBadNameChar(hl[:colon]) {
-				return r, rl, errBadHeader
-			}
+			return r, rl, badHeaderLine(hl, h.bad)
 		}
-		key := canonicalKey(hl[:colon])
-		v := bytes.TrimLeft(hl[colon+1:], " \t")
-		v = bytes.TrimRight(v, " \t")
+		if h.invalid && lim.IgnoreInvalidHeaders {
+			continue
+		}
+		if lim.MaxHeaders > 0 && len(hs) >= lim.MaxHeaders {
+			c.scratch = block
+			if err := c.setHeaders(block, hs, ks); err != nil {
+				return r, rl, err
+			}
+			return r, rl, errTooManyHeaders
+		}
+		key := canonicalKey(hl[:h.nameEnd])
 		start := len(block)
-		block = append(block, v...)
-		hs = append(hs, span{len(ks), start, len(block)})
+		if (key == "Host" || uniqueHeader(key)) && string(hl[:h.nameEnd]) != key {
+			// Kept as sent when it differs, for the error log of a
+			// duplicate.
+			block = append(block, hl[:h.nameEnd]...)
+		}
+		nameEnd := len(block)
+		block = append(block, hl[h.v0:h.v1]...)
+		hs = append(hs, headerSpan{len(ks), start, nameEnd, len(block)})
 		ks = append(ks, key)
 	}
 	c.scratch = block
+	if err := c.setHeaders(block, hs, ks); err != nil {
+		return r, rl, err
+	}
+	return r, rl, c.checkRequest(r, rl)
+}
+
+// headerSpan is one header line in the block: the value is
+// block[v0:v1]; k indexes its canonical key; block[n0:v0] is the name as
+// sent, for the headers whose duplicates are refused, when it is not the
+// canonical one.
+type headerSpan struct{ k, n0, v0, v1 int }
+
+// setHeaders fills the request's header map from the lines read, in
+// their order, with the checks nginx makes on each line as it arrives:
+// a valid and single Host, and single lines for the headers nginx keeps
+// one of. The first failing line is the error.
+func (c *conn) setHeaders(block []byte, hs []headerSpan, ks []string) error {
+	if len(hs) == 0 {
+		return nil
+	}
 	all := string(block)
 	if cap(c.vals) < len(hs) {
 		c.vals = make([]string, len(hs))
@@ -113,30 +149,56 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 	for i, s := range hs {
 		vals[i] = all[s.v0:s.v1]
 		k := ks[s.k]
-		if old, ok := c.header[k]; ok {
-			switch k {
-			case "Host":
-				return r, rl, errDupHost
-			case "Content-Length":
-				return r, rl, errDupLength
+		old, dup := c.header[k]
+		switch {
+		case k == "Host":
+			if dup {
+				p := previous(hs, ks, i)
+				return &StatusError{400, `client sent duplicate host header: "` + asSent(all, s, k) + ": " +
+					all[s.v0:s.v1] + `", previous value: "` + asSent(all, p, k) + ": " + all[p.v0:p.v1] + `"` + inHeaders}
 			}
+			if _, ok := ValidateHost(vals[i]); !ok {
+				return errBadHost
+			}
+		case dup && uniqueHeader(k):
+			p := previous(hs, ks, i)
+			return &StatusError{400, `client sent duplicate header line: "` + asSent(all, s, k) + ": " +
+				all[s.v0:s.v1] + `", previous value: "` + asSent(all, p, k) + ": " + all[p.v0:p.v1] + `"` + inHeaders}
+		}
+		if dup {
 			c.header[k] = append(old, vals[i])
 			continue
 		}
 		c.header[k] = vals[i : i+1 : i+1]
 	}
-	return r, rl, c.checkRequest(r, rl)
+	return nil
 }
 
-// hasBadNameChar reports characters nginx refuses in a header name even
-// when invalid headers are not ignored (they end the header line state).
-func hasBadNameChar(name []byte) bool {
-	for _, c := range name {
-		if c <= ' ' || c == 0x7f || c == '"' || c == '(' || c == ')' || c == ',' || c == '/' ||
-			c == ';' || c == '<' || c == '=' || c == '>' || c == '?' || c == '@' || c == '[' ||
-			c == '\\' || c == ']' || c == '{' || c == '}' {
-			return true
-		}
+// asSent is the name of a line as the client wrote it.
+func asSent(all string, s headerSpan, key string) string {
+	if s.n0 == s.v0 {
+		return key
+	}
+	return all[s.n0:s.v0]
+}
+
+// previous is the line before hs[i] with the same name.
+func previous(hs []headerSpan, ks []string, i int) headerSpan {
+	j := i - 1
+	for j > 0 && ks[hs[j].k] != ks[hs[i].k] {
+		j--
+	}
+	return hs[j]
+}
+
+// uniqueHeader names the headers nginx stores once and refuses twice
+// (ngx_http_process_unique_header_line): two Content-Length or
+// Transfer-Encoding lines are how requests are smuggled.
+func uniqueHeader(k string) bool {
+	switch k {
+	case "Content-Length", "Transfer-Encoding", "If-Modified-Since", "If-Unmodified-Since",
+		"If-Match", "If-None-Match", "Content-Range", "If-Range", "Expect", "Authorization":
+		return true
 	}
 	return false
 }
@@ -164,31 +226,38 @@ func (c *conn) setURL(r *http.Request, target string) {
 	r.URL = &c.url
 }
 
-// checkRequest applies nginx's header checks: Host, Content-Length,
-// Transfer-Encoding, Connection.
+// checkRequest applies nginx's checks on the whole head
+// (ngx_http_process_request_header), in its order: Host, Content-Length,
+// Transfer-Encoding; then Expect and Connection.
 func (c *conn) checkRequest(r *http.Request, rl *requestLine) error {
-	host := rl.absHost
-	if host == "" {
-		host = r.Header.Get("Host")
-		if _, ok := r.Header["Host"]; !ok && r.ProtoMinor >= 1 {
-			return errNoHost
-		}
+	_, hasHost := r.Header["Host"]
+	if !hasHost && r.ProtoMinor >= 1 {
+		// Also in absolute form: the host in the request line does not
+		// make up for the header HTTP/1.1 requires.
+		return errNoHost
 	}
-	if host != "" || r.Header["Host"] != nil {
-		h, ok := ValidateHost(host)
-		if !ok {
-			return errBadHost
-		}
-		_ = h
+	r.Host = rl.absHost
+	if r.Host == "" {
+		r.Host = r.Header.Get("Host")
 	}
-	r.Host = host
 	te := r.Header["Transfer-Encoding"]
 	cl := r.Header["Content-Length"]
 	c.body.reset(c)
+	length := int64(-1)
+	if cl != nil {
+		n, ok := parseLength(cl[0])
+		if !ok {
+			return errBadLength
+		}
+		length = n
+	}
 	switch {
 	case te != nil:
-		if len(te) > 1 || !strings.EqualFold(te[0], "chunked") {
-			return errBadTE
+		if r.ProtoMinor == 0 {
+			return errTE10
+		}
+		if !asciiEqualFold(te[0], "chunked") {
+			return &StatusError{501, `client sent unknown "Transfer-Encoding": "` + te[0] + `"` + inHeaders}
 		}
 		if cl != nil {
 			return errTEAndLength
@@ -198,13 +267,9 @@ func (c *conn) checkRequest(r *http.Request, rl *requestLine) error {
 		c.body.chunked = true
 		r.Body = &c.body
 	case cl != nil:
-		n, ok := parseLength(cl[0])
-		if !ok {
-			return errBadLength
-		}
-		r.ContentLength = n
-		if n > 0 {
-			c.body.remaining = n
+		r.ContentLength = length
+		if length > 0 {
+			c.body.remaining = length
 			r.Body = &c.body
 		}
 	}
@@ -222,6 +287,25 @@ func (c *conn) checkRequest(r *http.Request, rl *requestLine) error {
 	return nil
 }
 
+// asciiEqualFold compares a with b (lower case) ignoring ASCII case only,
+// as nginx's ngx_strncasecmp: strings.EqualFold would take the Kelvin
+// sign for a "k".
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // hasToken reports whether a comma-separated header has token.
 func hasToken(vals []string, token string) bool {
 	for _, v := range vals {
@@ -236,31 +320,30 @@ func hasToken(vals []string, token string) bool {
 	return false
 }
 
+// parseLength reads a Content-Length as nginx's ngx_atoof: decimal
+// digits only, any number of leading zeros, at most 2^63-1.
 func parseLength(s string) (int64, bool) {
-	if s == "" || len(s) > 18 {
+	if s == "" {
 		return 0, false
 	}
+	const cutoff, cutlim = math.MaxInt64 / 10, math.MaxInt64 % 10
 	var n int64
 	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+		d := int64(s[i]) - '0'
+		if d < 0 || d > 9 || n > cutoff || n == cutoff && d > cutlim {
 			return 0, false
 		}
-		n = n*10 + int64(s[i]-'0')
+		n = n*10 + d
 	}
 	return n, true
 }
 
 var errLineTooLong = errors.New("line too long")
 
-// readLine reads one CRLF- or LF-terminated line of at most max bytes,
-// its line end included. The slice is valid until the next read.
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	line, _, err := readLineN(br, max)
-	return line, err
-}
-
-// readLineN is readLine that also returns the line's length on the
-// wire, its line end included.
+// readLineN reads one CRLF- or LF-terminated line of at most max bytes,
+// its line end included, and returns it without the LF and one CR before
+// it, with its length on the wire. The slice is valid until the next
+// read.
 func readLineN(br *bufio.Reader, max int) ([]byte, int, error) {
 	line, err := br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull || len(line) > max {

@@ -1,9 +1,9 @@
 package httpd
 
-// parse.go reads an HTTP/1.x request head with nginx's strictness
-// (ngx_http_parse_request_line / ngx_http_parse_header_line): the same
-// requests are refused, with the same status, so that goproxy and nginx
-// agree on what is a bad request.
+// parse.go reads an HTTP/1.x request line with nginx's strictness
+// (ngx_http_parse_request_line; header lines are in headerline.go): the
+// same requests are refused, with the same status and error-log line, so
+// that goproxy and nginx agree on what is a bad request.
 
 import (
 	"bytes"
@@ -15,28 +15,37 @@ import (
 // StatusError is a request nginx would refuse before any handler runs.
 type StatusError struct {
 	Status int
-	Msg    string // for the error log, in nginx's words
+	// Msg is the error log's line, in nginx's words, with the phase
+	// nginx names ("while reading client request headers").
+	Msg string
 }
 
 func (e *StatusError) Error() string { return e.Msg }
 
+// The phases of the head, as nginx's error log names them.
+const (
+	inLine    = " while reading client request line"
+	inHeaders = " while reading client request headers"
+)
+
 var (
-	errBadRequest     = &StatusError{400, "client sent invalid request"}
-	errBadMethod      = &StatusError{400, "client sent invalid method"}
-	errBadVersion     = &StatusError{400, "client sent invalid version"}
-	errVersion        = &StatusError{505, "client sent unsupported HTTP version"}
-	errURITooLong     = &StatusError{414, "client sent too long URI"}
-	errHeaderTooLarge = &StatusError{494, "client sent too large request"}
-	errBadHeader      = &StatusError{400, "client sent invalid header line"}
-	errNoHost         = &StatusError{400, "client sent HTTP/1.1 request without \"Host\" header"}
-	errBadHost        = &StatusError{400, "client sent invalid host header"}
-	errBadLength      = &StatusError{400, "client sent invalid \"Content-Length\" header"}
-	errBadTE          = &StatusError{501, "client sent unknown \"Transfer-Encoding\""}
-	errTEAndLength    = &StatusError{400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time"}
-	errDupHost        = &StatusError{400, "client sent duplicate host header"}
-	errDupLength      = &StatusError{400, "client sent duplicate header line: \"Content-Length\""}
-	errIncomplete     = errors.New("incomplete request head")
-	errPlainHTTP      = &StatusError{497, "client sent plain HTTP request to HTTPS port"}
+	errBadRequest     = &StatusError{400, "client sent invalid request" + inLine}
+	errBadMethod      = &StatusError{400, "client sent invalid method" + inLine}
+	errBadMethod09    = &StatusError{400, "client sent invalid method in HTTP/0.9 request" + inLine}
+	errVersion        = &StatusError{505, "client sent invalid version" + inLine}
+	errURITooLong     = &StatusError{414, "client sent too long URI" + inLine}
+	errBadLineHost    = &StatusError{400, "client sent invalid host in request line" + inLine}
+	errHeaderTooLarge = &StatusError{494, "client sent too large request" + inHeaders}
+	errTooManyHeaders = &StatusError{400, "client sent too many header lines" + inHeaders}
+	errNoHost         = &StatusError{400, "client sent HTTP/1.1 request without \"Host\" header" + inHeaders}
+	errBadHost        = &StatusError{400, "client sent invalid host header" + inHeaders}
+	errBadLength      = &StatusError{400, "client sent invalid \"Content-Length\" header" + inHeaders}
+	errTE10           = &StatusError{400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header" + inHeaders}
+	errTEAndLength    = &StatusError{400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time" + inHeaders}
+	errPlainHTTP      = &StatusError{497, "client sent plain HTTP request to HTTPS port" + inHeaders}
+	// A body's errors are logged by what reads it, without a phase.
+	errBadChunked = &StatusError{400, "client sent invalid chunked body"}
+	errIncomplete = errors.New("incomplete request head")
 )
 
 // requestLine is the parsed first line.
@@ -100,32 +109,61 @@ func parseRequestLine(line []byte, rl *requestLine) (*requestLine, error) {
 		rl.simple, rl.major, rl.minor = true, 0, 9
 		if rl.method != "GET" {
 			// Refused, and answered in HTTP/0.9 (a bare body).
-			return rl, errBadRequest
+			return rl, errBadMethod09
 		}
 		return rl, nil
 	}
-	if len(version) < 8 || string(version[:5]) != "HTTP/" {
-		return nil, errBadRequest
-	}
-	v := version[5:]
-	dot := bytes.IndexByte(v, '.')
-	if dot <= 0 || dot == len(v)-1 {
-		return nil, errBadVersion
-	}
-	// The major version starts with 1-9, and neither exceeds 99.
-	major, ok1 := atoiSmall(v[:dot])
-	minor, ok2 := atoiSmall(bytes.TrimLeft(v[dot+1:], "0"))
-	if !ok1 || !ok2 || v[0] == '0' || major > 99 || minor > 99 {
-		return nil, errBadVersion
-	}
+	major, minor, err := parseVersion(version)
 	rl.major, rl.minor = major, minor
-	if major > 1 {
-		return rl, errVersion
+	if err == errVersion {
+		return rl, err
 	}
-	if major < 1 {
-		return nil, errBadVersion
+	if err != nil {
+		return nil, err
 	}
 	return rl, nil
+}
+
+// parseVersion reads "HTTP/major.minor" (spaces after it are gone) as
+// nginx's request line parser does: the major version starts with 1-9,
+// and one above 1 is answered 505 however the rest goes on; the minor
+// version is at most three digits' worth of value (leading zeros are
+// fine); anything else, a CR included, is an invalid request. For 505
+// the numbers are what could be read, for the logs.
+func parseVersion(v []byte) (major, minor int, err error) {
+	if len(v) < 6 || string(v[:5]) != "HTTP/" || v[5] < '1' || v[5] > '9' {
+		return 0, 0, errBadRequest
+	}
+	v = v[5:]
+	if v[0] > '1' || len(v) > 1 && isDigit(v[1]) {
+		major, rest := leadingNumber(v)
+		if len(rest) > 1 && rest[0] == '.' {
+			minor, _ = leadingNumber(rest[1:])
+		}
+		return major, minor, errVersion
+	}
+	if len(v) < 3 || v[1] != '.' {
+		return 0, 0, errBadRequest
+	}
+	for _, c := range v[2:] {
+		if !isDigit(c) || minor > 99 {
+			return 0, 0, errBadRequest
+		}
+		minor = minor*10 + int(c-'0')
+	}
+	return 1, minor, nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// leadingNumber reads the digits at the start of b (at most 1000).
+func leadingNumber(b []byte) (int, []byte) {
+	n := 0
+	for len(b) > 0 && isDigit(b[0]) {
+		n = min(n*10+int(b[0]-'0'), 1000)
+		b = b[1:]
+	}
+	return n, b
 }
 
 // splitAbsolute splits an absolute-form target ("http://host:port/p?q")
@@ -186,20 +224,6 @@ func splitAbsolute(t []byte) (host []byte, path string, ok bool) {
 
 func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
-func atoiSmall(b []byte) (int, bool) {
-	if len(b) > 3 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
 var methods = map[string]string{}
 
 func init() {
@@ -254,22 +278,4 @@ func CanonicalKey(name []byte) string {
 		}
 	}
 	return http.CanonicalHeaderKey(string(name))
-}
-
-// validHeaderName applies nginx's rule for header names: letters,
-// digits, "-", and "_" when allowed. Others make the line invalid
-// (ignored when ignore_invalid_headers is on).
-func validHeaderName(name []byte, underscores bool) bool {
-	if len(name) == 0 {
-		return false
-	}
-	for _, c := range name {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
-		case c == '_' && underscores:
-		default:
-			return false
-		}
-	}
-	return true
 }

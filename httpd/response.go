@@ -37,6 +37,34 @@ type response struct {
 	// Chunked says whether chunked_transfer_encoding allows chunking;
 	// set by the handler through SetChunking.
 	noChunking bool
+	// names are headers noted by the handler (NoteHeader), sent in
+	// that order and spelt so; the others follow by name.
+	names []HeaderName
+	rl    rateLimit // limit_rate (ratelimit.go)
+}
+
+// HeaderName is a header as nginx sends it: add_header's names and an
+// upstream's are passed on as written, in the order they came, where
+// net/http would canonicalise and reorder them.
+type HeaderName struct {
+	Key  string // the http.Header key (canonical)
+	Name string // as written
+}
+
+// NoteHeader records that the header at key (canonical) is to be sent
+// as name, after the headers noted before it.
+func (w *response) NoteHeader(key, name string) {
+	w.names = append(w.names, HeaderName{key, name})
+}
+
+// noted reports whether names holds key.
+func noted(names []HeaderName, key string) bool {
+	for _, hn := range names {
+		if hn.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *response) reset(c *conn, r *http.Request, rl *requestLine) {
@@ -46,7 +74,7 @@ func (w *response) reset(c *conn, r *http.Request, rl *requestLine) {
 	} else {
 		clear(h)
 	}
-	*w = response{c: c, req: r, header: h, length: -1}
+	*w = response{c: c, req: r, header: h, length: -1, names: w.names[:0]}
 	if rl != nil && rl.simple {
 		w.simple, w.closeAfter = true, true
 	}
@@ -75,6 +103,16 @@ func (w *response) BodyBytesRead() int64 { return w.c.body.n }
 // dropped as well, as nginx drops its output on an invalid upstream body.
 func (w *response) Abort(discard bool) {
 	w.aborted, w.discard, w.closeAfter = true, discard, true
+}
+
+// Sent says whether any of the response has gone to the client (nginx's
+// c->sent > 0, which decides whether a request the client left ends
+// with 499): what the handler wrote is more than what is still buffered.
+func (w *response) Sent() bool {
+	if !w.wroteHeader {
+		return false
+	}
+	return w.c.bw == nil || int64(w.c.bw.Buffered()) < w.headerBytes+w.written
 }
 
 // SetStatusLine sends line ("403.1 Forbidden") after "HTTP/1.1 " instead
@@ -253,7 +291,8 @@ func (w *response) writeHead(keepAlive bool) {
 	h := w.header
 	// One pass over the map sorts headers into nginx's order: the
 	// header filter's own fields first, then ETag, Accept-Ranges and
-	// Content-Range, then the rest by name.
+	// Content-Range, then those noted (add_header, the upstream's) in
+	// their order, then the rest by name.
 	var slot [slots][]string
 	var rest [32]string
 	keys := rest[:0]
@@ -297,10 +336,21 @@ func (w *response) writeHead(keepAlive bool) {
 			}
 		}
 	}
+	for i, hn := range w.names {
+		if slotOf(hn.Key) >= 0 || noted(w.names[:i], hn.Key) {
+			continue
+		}
+		for _, v := range h[hn.Key] {
+			n += writeField(bw, hn.Name, v)
+		}
+	}
 	if len(keys) > 1 {
 		sort.Strings(keys)
 	}
 	for _, k := range keys {
+		if len(w.names) > 0 && noted(w.names, k) {
+			continue
+		}
 		for _, v := range h[k] {
 			n += writeField(bw, k, v)
 		}
@@ -342,6 +392,31 @@ func (w *response) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if w.rl.rate > 0 {
+		return w.writePaced(p)
+	}
+	return w.write(p)
+}
+
+// writePaced writes p in the pieces limit_rate allows.
+func (w *response) writePaced(p []byte) (int, error) {
+	total := 0
+	for len(p) > 0 {
+		k, err := w.allow(int64(len(p)))
+		if err != nil {
+			return total, err
+		}
+		n, err := w.write(p[:k])
+		total += n
+		if err != nil {
+			return total, err
+		}
+		p = p[k:]
+	}
+	return total, nil
+}
+
+func (w *response) write(p []byte) (int, error) {
 	w.sendDeadline()
 	bw := w.c.bw
 	if w.chunked {
@@ -378,7 +453,6 @@ func (w *response) ReadFrom(src io.Reader) (int64, error) {
 			return 0, err
 		}
 		n, err := w.sendFile(src)
-		w.written += n
 		if err != nil {
 			w.closeAfter = true
 		}
@@ -412,8 +486,11 @@ func (w *response) sendFile(src io.Reader) (int64, error) {
 		if left >= 0 {
 			want = min(want, left)
 		}
+		want, err := w.allow(want)
+		if err != nil {
+			return total, err
+		}
 		var n int64
-		var err error
 		lr := &io.LimitedReader{R: src, N: want}
 		if rf, ok := w.c.nc.(io.ReaderFrom); ok {
 			n, err = rf.ReadFrom(lr)
@@ -421,6 +498,7 @@ func (w *response) sendFile(src io.Reader) (int64, error) {
 			n, err = io.Copy(w.c.nc, lr)
 		}
 		total += n
+		w.written += n
 		if left >= 0 {
 			left -= n
 		}

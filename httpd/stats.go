@@ -37,6 +37,10 @@ func (s *Stats) Accepted() {
 	s.active.Add(1)
 }
 
+// Refused counts a connection accepted and closed at once for want of a
+// slot (worker_connections): accepted, not handled, as in nginx.
+func (s *Stats) Refused() { s.accepts.Add(1) }
+
 // Closed counts a connection gone.
 func (s *Stats) Closed() { s.active.Add(-1) }
 

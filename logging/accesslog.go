@@ -17,11 +17,15 @@ import (
 	"goproxy/httpcore"
 )
 
-// AccessLog writes the access logs of whatever location served a request.
+// AccessLog writes the access logs of whatever location served a
+// request, for one configuration: it holds that configuration's sinks and
+// open_log_file_caches, and Close gives them back.
 type AccessLog struct {
 	formats map[string]*confparse.LogFormat
 	errs    *ErrorLog
 	json    bool
+	sinks   map[*confparse.AccessLog]*sink // the constant paths
+	caches  map[*confparse.LogFileCache]*fileCache
 }
 
 var combined = func() *confparse.LogFormat {
@@ -32,7 +36,8 @@ var combined = func() *confparse.LogFormat {
 // NewAccessLog prepares the formats of a configuration and opens every
 // constant log path, so that a bad path fails the load, as in nginx.
 func NewAccessLog(cfg *confparse.Config, errs *ErrorLog) (*AccessLog, error) {
-	a := &AccessLog{formats: map[string]*confparse.LogFormat{"combined": combined}, errs: errs, json: cfg.Main.LogJSON}
+	a := &AccessLog{formats: map[string]*confparse.LogFormat{"combined": combined}, errs: errs, json: cfg.Main.LogJSON,
+		sinks: map[*confparse.AccessLog]*sink{}, caches: map[*confparse.LogFileCache]*fileCache{}}
 	if cfg.HTTP == nil {
 		return a, nil
 	}
@@ -41,13 +46,35 @@ func NewAccessLog(cfg *confparse.Config, errs *ErrorLog) (*AccessLog, error) {
 	}
 	var err error
 	walkLocs(cfg, func(l *confparse.Loc) {
+		if c := l.Log.FileCache; c != nil && c.Max > 0 && a.caches[c] == nil {
+			a.caches[c] = newFileCache(c)
+		}
 		for _, al := range l.Log.Access {
-			if al.Path.IsConst() && err == nil {
-				_, err = openFile(al.Path.Raw)
+			if al.Path.IsConst() && err == nil && a.sinks[al] == nil {
+				var s *sink
+				if s, err = sinkFor(al.Path.Raw, al, a.json); err == nil {
+					a.sinks[al] = s
+				}
 			}
 		}
 	})
-	return a, err
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close gives back the sinks (their buffers written out) and closes the
+// cached descriptors.
+func (a *AccessLog) Close() {
+	for _, s := range a.sinks {
+		s.release()
+	}
+	a.sinks = nil
+	for _, c := range a.caches {
+		c.closeAll()
+	}
 }
 
 // walkLocs visits every Loc of a configuration.
@@ -78,16 +105,20 @@ func walkLocs(cfg *confparse.Config, visit func(*confparse.Loc)) {
 	}
 }
 
-// sinks are the zap loggers of access-log targets, one per path and
-// buffering, shared by every configuration that names them.
+// sinks are the zap loggers of constant access-log paths, one per path
+// and buffering, shared by every configuration that names them (a
+// buffer outlives a reload) and ended with the last one.
 var sinks = struct {
 	sync.Mutex
 	m map[string]*sink
 }{m: map[string]*sink{}}
 
 type sink struct {
-	log *zap.Logger
-	buf *zapcore.BufferedWriteSyncer
+	key  string
+	log  *zap.Logger
+	buf  *zapcore.BufferedWriteSyncer
+	file *logFile
+	refs int // guarded by sinks
 }
 
 func sinkFor(path string, al *confparse.AccessLog, json bool) (*sink, error) {
@@ -95,6 +126,7 @@ func sinkFor(path string, al *confparse.AccessLog, json bool) (*sink, error) {
 	sinks.Lock()
 	defer sinks.Unlock()
 	if s, ok := sinks.m[key]; ok {
+		s.refs++
 		return s, nil
 	}
 	f, err := openFile(path)
@@ -102,7 +134,7 @@ func sinkFor(path string, al *confparse.AccessLog, json bool) (*sink, error) {
 		return nil, err
 	}
 	var ws zapcore.WriteSyncer = f
-	s := &sink{}
+	s := &sink{key: key, file: f, refs: 1}
 	if al.Buffer > 0 {
 		flush := al.Flush
 		if flush == 0 {
@@ -111,13 +143,33 @@ func sinkFor(path string, al *confparse.AccessLog, json bool) (*sink, error) {
 		s.buf = &zapcore.BufferedWriteSyncer{WS: f, Size: int(al.Buffer), FlushInterval: flush}
 		ws = s.buf
 	}
-	var enc zapcore.Encoder = lineEncoder{zapcore.NewJSONEncoder(zapcore.EncoderConfig{})}
-	if json {
-		enc = jsonEncoder()
-	}
-	s.log = zap.New(zapcore.NewCore(enc, ws, zapcore.DebugLevel))
+	s.log = zap.New(zapcore.NewCore(accessEncoder(json), ws, zapcore.DebugLevel))
 	sinks.m[key] = s
 	return s, nil
+}
+
+// accessEncoder renders an access-log entry: the formatted line as it
+// is, or in JSON mode an object of typed fields.
+func accessEncoder(json bool) zapcore.Encoder {
+	if json {
+		return jsonEncoder()
+	}
+	return lineEncoder{zapcore.NewJSONEncoder(zapcore.EncoderConfig{})}
+}
+
+// release gives back a reference from sinkFor; the last one writes out
+// the buffer and closes the file.
+func (s *sink) release() {
+	sinks.Lock()
+	defer sinks.Unlock()
+	if s.refs--; s.refs > 0 {
+		return
+	}
+	delete(sinks.m, s.key)
+	if s.buf != nil {
+		s.buf.Stop()
+	}
+	s.file.release()
 }
 
 // Flush writes out buffered access logs (before exit).
@@ -142,24 +194,46 @@ func (a *AccessLog) Log(rq *httpcore.Request) {
 				continue
 			}
 		}
-		path := al.Path.Raw
-		if !al.Path.IsConst() {
-			path = rq.Eval(al.Path)
+		if s := a.sinks[al]; s != nil {
+			if a.json {
+				s.log.Info("access", jsonFields(rq)...)
+			} else if f := a.formats[al.Format]; f != nil {
+				s.log.Info(string(FormatLine(rq, f)))
+			}
+			continue
 		}
-		s, err := sinkFor(path, al, a.json)
+		if al.Path.IsConst() {
+			continue // a level of another configuration
+		}
+		a.logVar(rq, al)
+	}
+}
+
+// varEncoder renders the lines of paths with variables in JSON mode.
+var varEncoder = jsonEncoder()
+
+// logVar writes a line to a path with variables.
+func (a *AccessLog) logVar(rq *httpcore.Request, al *confparse.AccessLog) {
+	var line []byte
+	if a.json {
+		b, err := varEncoder.EncodeEntry(zapcore.Entry{Level: zapcore.InfoLevel, Time: time.Now(), Message: "access"}, jsonFields(rq))
 		if err != nil {
-			a.errs.Request(rq, confparse.LevelCrit, "open() \""+path+"\" failed ("+err.Error()+")")
-			continue
+			return
 		}
-		if a.json {
-			s.log.Info("access", jsonFields(rq)...)
-			continue
-		}
-		f := a.formats[al.Format]
-		if f == nil {
-			continue
-		}
-		s.log.Info(string(FormatLine(rq, f)))
+		line = append([]byte(nil), b.Bytes()...)
+		b.Free()
+	} else if f := a.formats[al.Format]; f != nil {
+		line = append(FormatLine(rq, f), '\n')
+	} else {
+		return
+	}
+	path := rq.Eval(al.Path)
+	var cache *fileCache
+	if c := rq.Loc.Log.FileCache; c != nil {
+		cache = a.caches[c]
+	}
+	if err := writeVarLog(cache, path, line); err != nil {
+		a.errs.Request(rq, confparse.LevelCrit, "open() \""+path+"\" failed ("+confparse.ErrnoText(err)+")")
 	}
 }
 

@@ -6,7 +6,8 @@ package logging
 
 import (
 	"fmt"
-	"sync"
+	"strconv"
+	"strings"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -21,6 +22,13 @@ type ErrorLog struct {
 	min     confparse.Level // the most verbose level any target takes
 	targets []*logFile
 	json    bool
+	// locs are the error logs of the configuration's levels that have
+	// their own error_log lines, by those lines; built with the
+	// configuration and closed with it.
+	locs map[string]*ErrorLog
+	// byFirst finds them without building the key, for this
+	// configuration's own levels.
+	byFirst map[*confparse.ErrorLog]*ErrorLog
 }
 
 // NewErrorLog opens the targets.
@@ -30,6 +38,7 @@ func NewErrorLog(logs []*confparse.ErrorLog, json bool) (*ErrorLog, error) {
 	for _, l := range logs {
 		f, err := openFile(l.Path)
 		if err != nil {
+			el.Close()
 			return nil, fmt.Errorf("open() %q failed (%v)", l.Path, err)
 		}
 		cores = append(cores, zapcore.NewCore(newEncoder(json), f, zapLevel(l.Level)))
@@ -76,24 +85,69 @@ func (el *ErrorLog) Logf(level confparse.Level, format string, a ...any) {
 	}
 }
 
+// Close gives back the log files (those of its locations too).
+func (el *ErrorLog) Close() {
+	for _, t := range el.targets {
+		t.release()
+	}
+	el.targets = nil
+	for _, o := range el.locs {
+		o.Close()
+	}
+	el.locs, el.byFirst = nil, nil
+}
+
+// OpenLocations opens the error_log lines written at http, server or
+// location level, so that a bad one fails the load as in nginx; levels
+// with the same lines share one log.
+func (el *ErrorLog) OpenLocations(cfg *confparse.Config) error {
+	if cfg.HTTP == nil {
+		return nil
+	}
+	var err error
+	walkLocs(cfg, func(l *confparse.Loc) {
+		if len(l.Log.ErrorLogs) == 0 || err != nil {
+			return
+		}
+		k := locKey(l.Log.ErrorLogs)
+		o, ok := el.locs[k]
+		if !ok {
+			if o, err = NewErrorLog(l.Log.ErrorLogs, el.json); err != nil {
+				return
+			}
+			if el.locs == nil {
+				el.locs, el.byFirst = map[string]*ErrorLog{}, map[*confparse.ErrorLog]*ErrorLog{}
+			}
+			el.locs[k] = o
+		}
+		el.byFirst[l.Log.ErrorLogs[0]] = o
+	})
+	return err
+}
+
+func locKey(logs []*confparse.ErrorLog) string {
+	var b strings.Builder
+	for _, l := range logs {
+		b.WriteString(l.Path + "\x00" + strconv.Itoa(int(l.Level)) + "\x00")
+	}
+	return b.String()
+}
+
 // forLoc is the error log of a location: its own error_log lines (written
 // at http, server or location level), else the main one.
 func (el *ErrorLog) forLoc(l *confparse.Loc) *ErrorLog {
-	if l == nil || len(l.Log.ErrorLogs) == 0 {
+	if l == nil || len(l.Log.ErrorLogs) == 0 || el.locs == nil {
 		return el
 	}
-	key := l.Log.ErrorLogs
-	locLogsMu.Lock()
-	defer locLogsMu.Unlock()
-	if o, ok := locLogs[key[0]]; ok {
+	if o, ok := el.byFirst[l.Log.ErrorLogs[0]]; ok {
 		return o
 	}
-	o, err := NewErrorLog(key, el.json)
-	if err != nil {
-		return el
+	// A level of another configuration (a request that began before a
+	// reload, logged through the static handler's log in force).
+	if o, ok := el.locs[locKey(l.Log.ErrorLogs)]; ok {
+		return o
 	}
-	locLogs[key[0]] = o
-	return o
+	return el
 }
 
 // Request logs msg with nginx's request context: "*5 msg, client: ...,
@@ -138,9 +192,3 @@ func (el *ErrorLog) FileError(rq *httpcore.Request, level, msg string) {
 	lv, _ := confparse.ParseLevel(level)
 	el.Request(rq, lv, msg)
 }
-
-// locLogs caches the error logs of locations with their own error_log.
-var (
-	locLogsMu sync.Mutex
-	locLogs   = map[*confparse.ErrorLog]*ErrorLog{}
-)

@@ -12,6 +12,20 @@ import (
 
 var commonMethods = [...]string{"GET", "HEAD", "POST"}
 
+// knownMethods are the methods nginx knows; any other is counted as
+// "other", so that a client cannot add series by inventing methods.
+var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true,
+	"MKCOL": true, "COPY": true, "MOVE": true, "OPTIONS": true, "PROPFIND": true, "PROPPATCH": true,
+	"LOCK": true, "UNLOCK": true, "PATCH": true, "TRACE": true, "CONNECT": true}
+
+// MethodLabel is a request method as the metrics name it.
+func MethodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}
+
 // LocStats are the series of one (server, location).
 type LocStats struct {
 	server, location string
@@ -50,7 +64,7 @@ func (s *LocStats) Observe(method string, status int, d time.Duration, in, out i
 	if m >= 0 {
 		s.byMethod[m][c].Inc()
 	} else {
-		requests.WithLabelValues(s.server, s.location, method, classes[c]).Inc()
+		requests.WithLabelValues(s.server, s.location, MethodLabel(method), classes[c]).Inc()
 	}
 	s.duration.Observe(d.Seconds())
 	s.in.Add(float64(in))

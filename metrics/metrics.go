@@ -23,7 +23,7 @@ var Registry = prometheus.NewRegistry()
 var (
 	requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "goproxy_http_requests_total",
-		Help: "HTTP requests served, by server name, location, method and status class (2xx, 4xx, ...).",
+		Help: "HTTP requests served, by server name, location, method (nginx's known ones, else \"other\") and status class (2xx, 4xx, ...).",
 	}, []string{"server", "location", "method", "code"})
 	duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "goproxy_http_request_duration_seconds",
@@ -104,7 +104,7 @@ func class(status int) string {
 
 // Request records one finished request.
 func Request(server, location, method string, status int, d time.Duration, in, out int64) {
-	requests.WithLabelValues(server, location, method, class(status)).Inc()
+	requests.WithLabelValues(server, location, MethodLabel(method), class(status)).Inc()
 	duration.WithLabelValues(server, location).Observe(d.Seconds())
 	bytesIn.WithLabelValues(server).Add(float64(in))
 	bytesOut.WithLabelValues(server).Add(float64(out))

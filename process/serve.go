@@ -38,7 +38,10 @@ import (
 
 // Process is the long-lived state that survives reloads.
 type Process struct {
-	opts    confparse.Options
+	opts confparse.Options
+	// live is the runtime in force; current is its router (for what
+	// needs no runtime: TLS and connection settings).
+	live    atomic.Pointer[runtime]
 	current atomic.Pointer[router.Router]
 	errlog  atomic.Pointer[logging.ErrorLog]
 	srv     *httpd.Server
@@ -47,7 +50,9 @@ type Process struct {
 	zones   *limitreq.Zones
 	mu      sync.Mutex
 	lns     map[string]net.Listener // by bind address
-	pidPath string
+	// reloading makes reloads one at a time.
+	reloading sync.Mutex
+	pidPath   string
 }
 
 // dispatch hands each request to the configuration in force.
@@ -55,10 +60,14 @@ type dispatch struct{ p *Process }
 
 func (d dispatch) Limits(c *httpd.Conn) httpd.Limits { return d.p.current.Load().Limits(c) }
 func (d dispatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d.p.current.Load().ServeHTTP(w, r)
+	rt := d.p.enter()
+	defer rt.exit()
+	rt.router.ServeHTTP(w, r)
 }
 func (d dispatch) ServeError(w http.ResponseWriter, r *http.Request, e *httpd.StatusError) {
-	d.p.current.Load().ServeError(w, r, e)
+	rt := d.p.enter()
+	defer rt.exit()
+	rt.router.ServeError(w, r, e)
 }
 
 // errLogger forwards to the error log in force.
@@ -79,13 +88,17 @@ func LogDiag(err error) {
 }
 
 // CheckRuntime does what "nginx -t" checks beyond syntax: the log files
-// can be opened.
+// can be opened and the certificates loaded. What it opened is closed.
 func CheckRuntime(cfg *confparse.Config) error {
-	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs, cfg.Main.LogJSON)
-	if err != nil {
-		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+	r := &runtime{}
+	defer r.release()
+	var err error
+	if r.errs, err = logging.NewErrorLog(cfg.Main.ErrorLogs, cfg.Main.LogJSON); err == nil {
+		if err = r.errs.OpenLocations(cfg); err == nil {
+			r.access, err = logging.NewAccessLog(cfg, r.errs)
+		}
 	}
-	if _, err := logging.NewAccessLog(cfg, el); err != nil {
+	if err != nil {
 		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 	}
 	// Compiling the router loads certificates, as nginx -t does.
@@ -95,22 +108,15 @@ func CheckRuntime(cfg *confparse.Config) error {
 	return nil
 }
 
-// build compiles a configuration into a router.
-func (p *Process) build(cfg *confparse.Config) (*router.Router, *logging.ErrorLog, error) {
-	el, err := logging.NewErrorLog(cfg.Main.ErrorLogs, cfg.Main.LogJSON)
-	if err != nil {
-		return nil, nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+// swap puts a built runtime in force and retires the previous one.
+func (p *Process) swap(r *runtime) {
+	r.proxy.Activate()
+	old := p.live.Swap(r)
+	p.current.Store(r.router)
+	p.errlog.Store(r.errs)
+	if old != nil {
+		old.retire()
 	}
-	al, err := logging.NewAccessLog(cfg, el)
-	if err != nil {
-		return nil, nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
-	}
-	rt, err := router.New(cfg, router.Options{Static: p.static, Proxy: p.proxy.Configure(cfg, el), Log: al,
-		Errors: el, Zones: p.zones.Configure(cfg)})
-	if err != nil {
-		return nil, nil, err
-	}
-	return rt, el, nil
 }
 
 // Prog is the name the binary was started as ("goproxy" or "nginx").
@@ -150,7 +156,12 @@ func Run(lo confparse.Options) int {
 		daemonReady(err)
 		return 1
 	}
-	defer os.Remove(p.pidPath)
+	if err := dropPrivileges(cfg.Main.User); err != nil {
+		p.errlog.Load().Log(confparse.LevelEmerg, err.Error())
+		daemonReady(err)
+		return 1
+	}
+	defer asRoot(func() error { return os.Remove(p.pidPath) })
 	daemonReady(nil)
 	// GOPROXY_CPUPROFILE=file profiles the whole run, for bench/ work.
 	if f := os.Getenv("GOPROXY_CPUPROFILE"); f != "" {
@@ -171,18 +182,20 @@ func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
 	metrics.Register(p.static.Cache)
 	metrics.Register(p.proxy)
 	p.zones = limitreq.NewZones()
-	rt, el, err := p.build(cfg)
+	r, err := p.build(cfg)
 	if err != nil {
+		p.unregister()
 		return nil, err
 	}
-	p.current.Store(rt)
-	p.errlog.Store(el)
-	p.srv = &httpd.Server{Handler: dispatch{p}, ConnState: connState}
+	p.swap(r)
+	p.srv = &httpd.Server{Handler: dispatch{p}, ConnState: connState, ErrorLog: p.engineLog}
+	p.applyEvents(cfg, r.router)
 	metrics.Reload(true)
-	if err := p.listen(rt); err != nil {
-		if !el.IsStderr() {
-			el.Log(confparse.LevelEmerg, err.Error())
+	if err := p.listen(r.router); err != nil {
+		if !r.errs.IsStderr() {
+			r.errs.Log(confparse.LevelEmerg, err.Error())
 		}
+		p.unregister()
 		return nil, err
 	}
 	p.pidPath = cfg.Main.PID
@@ -359,12 +372,14 @@ func writePID(path string) error {
 func (p *Process) Reload() error {
 	el := p.errlog.Load()
 	el.Log(confparse.LevelNotice, "signal 1 (SIGHUP) received, reconfiguring")
-	err := p.reload(el)
+	err := asRoot(func() error { return p.reload(el) })
 	metrics.Reload(err == nil)
 	return err
 }
 
 func (p *Process) reload(el *logging.ErrorLog) error {
+	p.reloading.Lock()
+	defer p.reloading.Unlock()
 	cfg, err := confparse.Load(p.opts)
 	if err != nil {
 		el.Log(confparse.LevelEmerg, err.Error())
@@ -373,17 +388,19 @@ func (p *Process) reload(el *logging.ErrorLog) error {
 	for _, w := range cfg.Warnings {
 		el.Log(w.Level, w.Error())
 	}
-	rt, nel, err := p.build(cfg)
+	r, err := p.build(cfg)
 	if err != nil {
 		el.Log(confparse.LevelEmerg, err.Error())
 		return err
 	}
-	if err := p.listen(rt); err != nil {
+	if err := p.listen(r.router); err != nil {
 		el.Log(confparse.LevelEmerg, err.Error())
+		r.release()
 		return err
 	}
-	p.current.Store(rt)
-	p.errlog.Store(nel)
+	p.swap(r)
+	p.applyEvents(cfg, r.router)
+	nel := r.errs
 	if cfg.Main.PID != p.pidPath {
 		if err := writePID(cfg.Main.PID); err == nil {
 			os.Remove(p.pidPath)
@@ -402,7 +419,7 @@ func (p *Process) signals(ch chan os.Signal) int {
 			p.Reload()
 		case syscall.SIGUSR1:
 			p.errlog.Load().Log(confparse.LevelNotice, "reopening logs")
-			if err := logging.Reopen(); err != nil {
+			if err := asRoot(logging.Reopen); err != nil {
 				p.errlog.Load().Log(confparse.LevelAlert, err.Error())
 			}
 		case syscall.SIGWINCH:
@@ -423,7 +440,7 @@ func (p *Process) signals(ch chan os.Signal) int {
 func (p *Process) Quit() {
 	defer p.unregister()
 	p.errlog.Load().Log(confparse.LevelNotice, "gracefully shutting down")
-	p.closeListeners()
+	asRoot(p.closeListeners)
 	ctx := context.Background()
 	if t := p.current.Load().Cfg.Main.WorkerShutdownTimeout; t != nil {
 		var cancel context.CancelFunc
@@ -439,25 +456,33 @@ func (p *Process) Quit() {
 func (p *Process) Stop() {
 	defer p.unregister()
 	p.errlog.Load().Log(confparse.LevelNotice, "exiting")
-	p.closeListeners()
+	asRoot(p.closeListeners)
 	p.srv.Close()
 	logging.Flush()
 	p.errlog.Load().Log(confparse.LevelNotice, "exit")
 }
 
-// unregister takes the process' live state out of the metrics.
+// unregister takes the process' live state out of the metrics and
+// releases the runtime in force (buffered logs written, files closed).
 func (p *Process) unregister() {
 	metrics.Unregister(p.static.Cache)
 	metrics.Unregister(p.proxy)
+	if r := p.live.Load(); r != nil {
+		r.retire()
+	}
+	p.proxy.Close()
 }
 
-func (p *Process) closeListeners() {
+// closeListeners closes every listener (removing unix sockets, which
+// may take root: see asRoot).
+func (p *Process) closeListeners() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for addr, ln := range p.lns {
 		ln.Close()
 		delete(p.lns, addr)
 	}
+	return nil
 }
 
 // Signal is "-s stop|quit|reopen|reload": the signal goes to the

@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"goproxy/httpcore"
+	"goproxy/httpd"
 )
 
 type bufferedBody struct {
@@ -95,7 +96,10 @@ func readBody(rq *httpcore.Request, r *http.Request, buffer bool) (*bufferedBody
 }
 
 func bodyErrStatus(err error) int {
+	var se *httpd.StatusError
 	switch {
+	case errors.As(err, &se): // a chunked body refused by the engine
+		return se.Status
 	case errors.Is(err, errTooLarge):
 		return 413
 	case isTimeout(err):

@@ -16,6 +16,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
+	"goproxy/httpd"
 )
 
 // handler is the content handler of one location with proxy_pass.
@@ -128,12 +129,40 @@ type state struct {
 	body      *bufferedBody
 	upstreams []string
 	received  int64
-	http09    bool        // the upstream's answer had no status line
-	hop       http.Header // hop-by-hop headers nginx passes on
+	http09    bool               // the upstream's answer had no status line
+	hop       http.Header        // hop-by-hop headers nginx passes on
+	names     []httpd.HeaderName // the upstream's header names as sent
 	// noUA says the request has no User-Agent for the upstream;
 	// ReverseProxy adds an empty one after rewrite that must not go out.
-	noUA bool
+	noUA  bool
+	abort clientAbort // abort.go
+	// stream says the response goes out as it comes (proxy_buffering
+	// off, or X-Accel-Buffering: no); held is the client's writer.
+	stream bool
+	held   heldWriter
 }
+
+// heldWriter is what ReverseProxy writes to. ReverseProxy flushes each
+// write of a body of unknown length; nginx does that only when it does
+// not buffer. A buffered response goes out as its buffers fill, so its
+// head waits for the body: an upstream body that breaks before its first
+// byte (an invalid chunk size) leaves the client with no answer at all,
+// as from nginx, not a head and a cut.
+type heldWriter struct {
+	http.ResponseWriter
+	st *state
+}
+
+// FlushError flushes only a streamed response (http.ResponseController
+// finds it before Unwrap).
+func (w *heldWriter) FlushError() error {
+	if !w.st.stream {
+		return nil
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *heldWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type stateKey struct{}
 
@@ -148,7 +177,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "proxy needs a goproxy request", 500)
 		return
 	}
-	st := &state{rq: rq, group: h.group, scheme: h.pass.Scheme, declared: -1}
+	st := &state{rq: rq, group: h.group, scheme: h.pass.Scheme, declared: -1, stream: !*h.loc.Proxy.Buffering}
+	st.held = heldWriter{w, st}
 	rq.NewUpstream()
 	if h.pass.Vars {
 		if !h.resolveVars(st) {
@@ -187,8 +217,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.declared = b.length
 		b.close()
 	}
+	if unwatch := h.watchClient(st); unwatch != nil {
+		defer unwatch()
+	}
 	ctx := context.WithValue(r.Context(), stateKey{}, st)
-	h.rp.ServeHTTP(w, r.WithContext(ctx))
+	h.rp.ServeHTTP(&st.held, r.WithContext(ctx))
 	if st.body != nil {
 		st.body.close()
 	}

@@ -15,7 +15,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,30 +39,32 @@ var (
 const defaultBufferSize = 4096
 
 // readResponse reads a response head of at most max bytes from br and
-// frames its body. On errHTTP09 nothing has been consumed.
-func readResponse(br *bufio.Reader, max int, req *http.Request) (*http.Response, error) {
+// frames its body. names lists the header names as the upstream spelt
+// them, in the order they first came (nginx passes both on). On
+// errHTTP09 nothing has been consumed.
+func readResponse(br *bufio.Reader, max int, req *http.Request) (resp *http.Response, names []httpd.HeaderName, err error) {
 	const prefix = "HTTP/"
 	for i := 0; i < len(prefix); i++ {
 		b, err := br.Peek(i + 1)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if b[i] != prefix[i] {
-			return nil, errHTTP09
+			return nil, nil, errHTTP09
 		}
 	}
 	line, err := peekLine(br, 0, max)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	resp := &http.Response{Request: req, ContentLength: -1}
+	resp = &http.Response{Request: req, ContentLength: -1}
 	if !parseStatusLine(line, resp) {
-		return nil, errHTTP09
+		return nil, nil, errHTTP09
 	}
 	// Find the whole head first; then one string holds it, and the
 	// status and header values are substrings of that one allocation.
 	off := len(line)
-	type field struct{ k, v0, v1 int }
+	type field struct{ k, v0, v1, n0, n1 int }
 	var fieldBuf [32]field
 	fields := fieldBuf[:0]
 	var keyBuf [32]string
@@ -71,19 +72,19 @@ func readResponse(br *bufio.Reader, max int, req *http.Request) (*http.Response,
 	for {
 		line, err := peekLine(br, off, max)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		start := off
 		off += len(line)
 		name, v0, v1, end, err := parseHeaderLine(line)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if end {
 			break
 		}
 		if name != nil {
-			fields = append(fields, field{len(keys), start + v0, start + v1})
+			fields = append(fields, field{len(keys), start + v0, start + v1, start, start + len(name)})
 			keys = append(keys, httpd.CanonicalKey(name))
 		}
 	}
@@ -93,6 +94,7 @@ func readResponse(br *bufio.Reader, max int, req *http.Request) (*http.Response,
 	resp.Status = statusText(head[:len(line)])
 	resp.Header = make(http.Header, len(fields))
 	vals := make([]string, len(fields))
+	names = make([]httpd.HeaderName, 0, len(fields))
 	for i, f := range fields {
 		vals[i] = head[f.v0:f.v1]
 		k := keys[f.k]
@@ -101,9 +103,10 @@ func readResponse(br *bufio.Reader, max int, req *http.Request) (*http.Response,
 			continue
 		}
 		resp.Header[k] = vals[i : i+1 : i+1]
+		names = append(names, httpd.HeaderName{Key: k, Name: head[f.n0:f.n1]})
 	}
 	frame(resp, br, req.Method)
-	return resp, nil
+	return resp, names, nil
 }
 
 // statusText is the status line after "HTTP/x.y ", as nginx passes it on.
@@ -270,7 +273,7 @@ func frame(resp *http.Response, br *bufio.Reader, method string) {
 			resp.ContentLength = length
 		}
 	case chunked:
-		resp.Body = io.NopCloser(&chunkedBody{br: br, r: httputil.NewChunkedReader(br)})
+		resp.Body = io.NopCloser(&chunkedBody{br: br})
 		resp.TransferEncoding = []string{"chunked"}
 	case length >= 0:
 		resp.Body = &lengthBody{r: br, n: length}
@@ -287,32 +290,18 @@ func frame(resp *http.Response, br *bufio.Reader, method string) {
 // errInvalidChunked is a broken chunked body.
 var errInvalidChunked = errors.New("upstream sent invalid chunked response")
 
-// chunkedBody decodes a chunked body and consumes its trailer section.
+// chunkedBody decodes a chunked body, its trailer section included, by
+// the same rules as a client's (httpd.Chunked).
 type chunkedBody struct {
-	br   *bufio.Reader
-	r    io.Reader
-	done bool
+	br  *bufio.Reader
+	dec httpd.Chunked
 }
 
 func (c *chunkedBody) Read(p []byte) (int, error) {
-	if c.done {
-		return 0, io.EOF
-	}
-	n, err := c.r.Read(p)
+	n, err := c.dec.Decode(c.br, p)
 	switch {
-	case err == io.EOF:
-		for {
-			line, lerr := c.br.ReadSlice('\n')
-			if lerr != nil {
-				return n, io.ErrUnexpectedEOF
-			}
-			if len(bytes.TrimRight(line, "\r\n")) == 0 {
-				break
-			}
-		}
-		c.done = true
-	case err == io.ErrUnexpectedEOF || isTimeout(err):
-	case err != nil && !isNetErr(err):
+	case err == nil || err == io.EOF || err == io.ErrUnexpectedEOF || isTimeout(err):
+	case errors.Is(err, httpd.ErrChunked) || !isNetErr(err):
 		err = errInvalidChunked
 	}
 	return n, err

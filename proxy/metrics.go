@@ -4,6 +4,7 @@ package proxy
 // time, so the request path pays nothing for it.
 
 import (
+	"sort"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,14 +20,25 @@ func (m *Manager) Describe(ch chan<- *prometheus.Desc) {
 	ch <- metrics.PeerSelected
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. While a previous
+// configuration finishes its requests, an upstream may have a group in
+// each: the newest one speaks for it.
 func (m *Manager) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
-	gs := make([]*group, 0, len(m.groups))
-	for _, g := range m.groups {
-		gs = append(gs, g)
+	var gs []*group
+	seenGroup := map[*group]bool{}
+	for c := range m.live {
+		c.mu.RLock()
+		for _, g := range c.groups {
+			if !seenGroup[g] {
+				seenGroup[g] = true
+				gs = append(gs, g)
+			}
+		}
+		c.mu.RUnlock()
 	}
 	m.mu.Unlock()
+	sort.Slice(gs, func(i, j int) bool { return gs[i].gen > gs[j].gen })
 	now := time.Now()
 	seen := map[[2]string]bool{}
 	for _, g := range gs {
@@ -34,7 +46,7 @@ func (m *Manager) Collect(ch chan<- prometheus.Metric) {
 			for _, p := range g.allPeers(backup) {
 				k := [2]string{g.name, p.addr}
 				if seen[k] {
-					continue // the same upstream in two configurations
+					continue
 				}
 				seen[k] = true
 				g.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"goproxy/confparse"
@@ -65,8 +66,16 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 	for k, v := range st.hop {
 		resp.Header[k] = v
 	}
+	for _, hn := range st.names {
+		rq.NoteHeader(hn.Key, hn.Name)
+	}
 	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
 		s.SetStatusLine(resp.StatusCode, resp.Status)
+	}
+	if v := resp.Header.Get("X-Accel-Limit-Rate"); v != "" && !ignored(pl.IgnoreHeaders, "X-Accel-Limit-Rate") {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			rq.SetLimitRate(n)
+		}
 	}
 	if x := resp.Header.Get("X-Accel-Redirect"); x != "" && !ignored(pl.IgnoreHeaders, "X-Accel-Redirect") {
 		resp.Body.Close()
@@ -83,6 +92,7 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 		// ReverseProxy flushes each write of a body of unknown length
 		// (the Content-Length header itself is kept).
 		resp.ContentLength = -1
+		st.stream = true
 	}
 	h.hideHeaders(resp)
 	for i, v := range resp.Header["Location"] {

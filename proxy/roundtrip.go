@@ -39,7 +39,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 	}
 	tried := map[*peer]bool{}
 	began := time.Now()
-	rq.Upstream.Group = g.name
+	rq.Upstream.Group = g.label
 	hashKey := ""
 	switch g.conf.Balance {
 	case "ip_hash":
@@ -61,13 +61,15 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 			if err := g.lookupErr(); err != nil && first {
 				h.c.errs.Request(rq, confparse.LevelError, g.name+" could not be resolved ("+err.Error()+")")
 				g.refresh(out.Context(), true)
+				// nginx fails before it connects: no upstream state, so
+				// $upstream_addr and $upstream_status stay empty.
 			} else {
 				h.c.errs.RequestUpstream(rq, confparse.LevelError, "no live upstreams while connecting to upstream",
 					st.scheme+"://"+g.name+st.uri)
+				st.upstreams = append(st.upstreams, g.name)
+				rq.Upstream.Addr = append(rq.Upstream.Addr, g.name)
+				rq.Upstream.Status = append(rq.Upstream.Status, "502")
 			}
-			st.upstreams = append(st.upstreams, g.name)
-			rq.Upstream.Addr = append(rq.Upstream.Addr, g.name)
-			rq.Upstream.Status = append(rq.Upstream.Status, "502")
 			st.status = 502
 			return nil, errNoLive
 		}
@@ -75,11 +77,22 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		left--
 		a := h.newAttempt(out, st, proto)
 		start := time.Now()
+		a.start = start
 		resp, err := h.try(out.Context(), p, a, st)
 		u := rq.Upstream
 		u.Addr = append(u.Addr, p.addr)
 		u.ConnectTime = append(u.ConnectTime, secs(a.connectTime, a.connectTime > 0 || err == nil))
 		upstream := st.scheme + "://" + p.addr + st.uri
+		if err != nil && st.clientGone() {
+			// Not the peer's failure: no next upstream, no fail count.
+			h.clientAborted(st, abortPhase(a), upstream)
+			u.Status = append(u.Status, "-")
+			u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
+			u.HeaderTime = append(u.HeaderTime, "-")
+			recordBytes(u, a)
+			st.status = 499
+			return nil, errClientClosed
+		}
 		if err != nil {
 			status, reason := h.classify(err, a)
 			while := reason[strings.LastIndex(reason, " while "):]
@@ -125,6 +138,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			st.hop = hopHeaders(resp.Header)
 		}
+		st.names = a.names
 		g.succeeded(p)
 		rq.Upstream.Elapsed = time.Since(began)
 		return resp, nil
@@ -224,7 +238,9 @@ func (h *handler) dialTLS(ctx context.Context, nc net.Conn, serverName string) (
 	tc := h.tls.Clone()
 	tc.ServerName = serverName
 	if serverName == "" && !tc.InsecureSkipVerify {
-		tc.ServerName = strings.Trim(h.pass.Host, "[]")
+		// nginx verifies the host of proxy_pass, without its port.
+		host, _, _ := splitPort(h.pass.Host)
+		tc.ServerName = strings.Trim(host, "[]")
 	}
 	c := tls.Client(nc, tc)
 	if err := c.HandshakeContext(ctx); err != nil {
@@ -237,7 +253,7 @@ func (h *handler) dialTLS(ctx context.Context, nc net.Conn, serverName string) (
 // one is pooled (and retrying once on a fresh connection if the pooled
 // one turns out closed).
 func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*http.Response, error) {
-	pool := h.c.m.pool
+	pool := st.group.pool
 	p.conns.Add(1)
 	for reused := true; ; reused = false {
 		var c *upConn
@@ -246,13 +262,19 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 		}
 		if c == nil {
 			reused = false
+			dctx, done := st.dialContext(ctx)
 			var err error
-			c, err = pool.dial(ctx, p, a)
+			c, err = pool.dial(dctx, p, a)
+			done()
 			if err != nil {
 				p.conns.Add(-1)
 				a.dialFailed = true
 				return nil, err
 			}
+		}
+		if !st.use(c) {
+			p.conns.Add(-1)
+			return nil, errClientClosed
 		}
 		c.requests++
 		if a.stream != nil && st.body != nil {
@@ -263,7 +285,7 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 		if err != nil {
 			c.close()
 			replayable := a.body != nil || a.stream == nil || (st.body != nil && st.body.file != nil)
-			if reused && !isTimeout(err) && replayable {
+			if reused && !isTimeout(err) && replayable && !st.clientGone() {
 				a.sentRequest, a.sendFailed, a.invalidHead = false, false, false
 				continue // the pooled connection was stale
 			}
@@ -284,9 +306,29 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 
 // The attempt follows its response body (bodyObserver); the upstream's
 // URL for the log is only built when something is logged.
-func (a *attempt) bodyFailed(err error) { a.h.bodyFailed(a.st.rq, err, a.upstreamURL()) }
-func (a *attempt) bodyExtra()           { a.h.bodyExtra(a.st.rq, a.upstreamURL()) }
-func (a *attempt) bodyEnd(int64)        { recordBytes(a.st.rq.Upstream, a) }
+func (a *attempt) bodyFailed(err error) {
+	if a.st.clientGone() {
+		a.h.clientAborted(a.st, a.h.bodyPhase(), a.upstreamURL())
+		abortResponse(a.st.rq)
+		return
+	}
+	a.h.bodyFailed(a.st.rq, err, a.upstreamURL())
+	a.responseDone()
+}
+func (a *attempt) keep(c *upConn) bool { return a.st.release(c) }
+func (a *attempt) bodyExtra()          { a.h.bodyExtra(a.st.rq, a.upstreamURL()) }
+func (a *attempt) bodyEnd(int64) {
+	recordBytes(a.st.rq.Upstream, a)
+	a.responseDone()
+}
+
+// responseDone makes $upstream_response_time span the whole response, as
+// in nginx, not only its head.
+func (a *attempt) responseDone() {
+	if t := a.st.rq.Upstream.ResponseTime; len(t) > 0 {
+		t[len(t)-1] = secs(time.Since(a.start), true)
+	}
+}
 
 func (a *attempt) upstreamURL() string { return a.st.scheme + "://" + a.peer.addr + a.st.uri }
 

@@ -26,6 +26,7 @@ import (
 // upConn is one connection to a peer.
 type upConn struct {
 	nc       net.Conn
+	raw      net.Conn // below TLS: closing it ends a read or write at once
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	peer     *peer
@@ -47,8 +48,9 @@ func (r connReader) Read(p []byte) (int, error) {
 
 // pool keeps idle upstream connections per peer address.
 type pool struct {
-	mu   sync.Mutex
-	idle map[string][]*upConn
+	mu     sync.Mutex
+	idle   map[string][]*upConn
+	closed bool // its group is released: connections are not kept
 }
 
 func newPool() *pool { return &pool{idle: map[string][]*upConn{}} }
@@ -75,7 +77,7 @@ func (p *pool) put(c *upConn, max int) {
 	c.idleAt = time.Now()
 	p.mu.Lock()
 	list := p.idle[c.peer.addr]
-	if len(list) >= max {
+	if len(list) >= max || p.closed {
 		p.mu.Unlock()
 		c.nc.Close()
 		return
@@ -84,9 +86,23 @@ func (p *pool) put(c *upConn, max int) {
 	p.mu.Unlock()
 }
 
+// close closes the idle connections and those put back later.
+func (p *pool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for addr, list := range p.idle {
+		for _, c := range list {
+			c.nc.Close()
+		}
+		delete(p.idle, addr)
+	}
+}
+
 // attempt describes one try of one request against one peer.
 type attempt struct {
 	h           *handler
+	start       time.Time // for $upstream_response_time at the body's end
 	st          *state
 	peer        *peer
 	req         *http.Request
@@ -109,9 +125,10 @@ type attempt struct {
 	dialFailed  bool
 	timedOut    bool
 	invalidHead bool
-	sendFailed  bool // writing the request failed
-	http09      bool // the response had no status line
-	maxHead     int  // proxy_buffer_size: the response head's limit
+	sendFailed  bool               // writing the request failed
+	http09      bool               // the response had no status line
+	names       []httpd.HeaderName // the response's header names as sent
+	maxHead     int                // proxy_buffer_size: the response head's limit
 	conn        *upConn
 	read0       int64 // conn.nread when the attempt began
 	bodyStart   int64 // conn.nread less what was buffered, after the head
@@ -132,6 +149,7 @@ func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) 
 	if err != nil {
 		return nil, err
 	}
+	raw := nc
 	if a.tls != nil {
 		nc.SetDeadline(time.Now().Add(a.connectTO))
 		tc, err := a.tls(ctx, nc, a.serverName)
@@ -143,7 +161,7 @@ func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) 
 		nc = tc
 	}
 	a.connectTime = time.Since(start)
-	c := &upConn{nc: nc, peer: pe, born: start}
+	c := &upConn{nc: nc, raw: raw, peer: pe, born: start}
 	c.br = bufReaders.Get().(*bufio.Reader)
 	c.br.Reset(connReader{c})
 	c.bw = bufWriters.Get().(*bufio.Writer)
@@ -228,7 +246,7 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 	}
 	for {
 		c.rdl.Set(c.nc.SetReadDeadline, time.Now(), a.readTO)
-		resp, err := readResponse(c.br, max, r)
+		resp, names, err := readResponse(c.br, max, r)
 		if err == errHTTP09 {
 			// nginx passes it on as an HTTP/0.9 body, all of it.
 			a.http09 = true
@@ -243,6 +261,7 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 			return nil, err
 		}
 		a.bodyStart = c.nread - int64(c.br.Buffered())
+		a.names = names
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
 			// Interim responses are not passed on. (nginx 1.22 takes
 			// them for the final one and sends the rest as its body.)
@@ -314,6 +333,8 @@ type bodyObserver interface {
 	bodyFailed(err error)
 	bodyExtra()
 	bodyEnd(n int64)
+	// keep says whether the connection may go back to the pool.
+	keep(c *upConn) bool
 }
 
 func (b *respBody) Read(p []byte) (int, error) {
@@ -353,7 +374,7 @@ func (b *respBody) finish(eof bool) {
 		b.obs.bodyEnd(b.n)
 	}
 	b.c.peer.conns.Add(-1)
-	if eof && b.reuse && b.c.br.Buffered() == 0 {
+	if eof && b.reuse && b.c.br.Buffered() == 0 && (b.obs == nil || b.obs.keep(b.c)) {
 		b.p.put(b.c, b.max)
 		return
 	}

@@ -21,16 +21,28 @@ import (
 )
 
 // group is an upstream block, or the implicit one-server group of a
-// proxy_pass to host:port.
+// proxy_pass to host:port. Its definition never changes after newGroup:
+// a configuration with another definition gets another group.
 type group struct {
-	name    string
-	key     string // identity across reloads
+	name string
+	key  string // the whole definition, identity across reloads
+	// label names the group in the metrics: its name, or for a host
+	// from variables the proxy_pass URL as written.
+	label   string
 	conf    *confparse.Upstream
 	servers []*serverEntry
 	mu      sync.Mutex
 	// rr state lives on peers; mu guards it.
 	keepalive int
+	pool      *pool
 	resolver  *resolver
+	// request says the group lives for one request (a host from
+	// variables): its names are looked up through the resolver's cache.
+	request bool
+	// refs counts the configurations holding the group and gen orders
+	// groups by creation; the Manager's mutex guards both.
+	refs int
+	gen  int64
 	// tries counts selections, for metrics.
 	selected atomic.Int64
 }
@@ -72,7 +84,10 @@ type peer struct {
 }
 
 func newGroup(name string, conf *confparse.Upstream, res *resolver) *group {
-	g := &group{name: name, conf: conf, resolver: res, keepalive: conf.Keepalive}
+	g := &group{name: name, label: name, conf: conf, resolver: res, keepalive: conf.Keepalive, pool: unpooled}
+	if conf.Keepalive > 0 {
+		g.pool = newPool()
+	}
 	for _, s := range conf.Servers {
 		e := &serverEntry{conf: s}
 		if strings.HasPrefix(s.Addr, "unix:") {
@@ -93,13 +108,52 @@ func newGroup(name string, conf *confparse.Upstream, res *resolver) *group {
 	return g
 }
 
+// unpooled is the pool of groups without "keepalive": nothing is ever
+// put in it.
+var unpooled = newPool()
+
+// newRequestGroup is nginx's implicit upstream for a proxy_pass host
+// that comes from variables: one server, no keep-alive, failures counted
+// for this request only. It is held by no configuration.
+func newRequestGroup(host string, defaultPort int, res *resolver, label string) *group {
+	g := newGroup(host, implicitUpstream(host, defaultPort), res)
+	g.label, g.request = label, true
+	return g
+}
+
+// close ends a group no configuration holds any more: its idle
+// keep-alive connections are closed, and so are those that requests
+// still running give back.
+func (g *group) close() {
+	if g.pool != unpooled {
+		g.pool.close()
+	}
+}
+
+// groupKey is a group's whole definition: two configurations share a
+// group, with its peers' state and connections, only when every setting
+// that a request reads is the same.
 func groupKey(name string, c *confparse.Upstream) string {
 	var b strings.Builder
 	b.WriteString(name)
-	b.WriteString("|" + c.Balance + "|" + strconv.Itoa(c.Keepalive))
+	b.WriteString("|" + c.Balance + "|" + strconv.FormatBool(c.Consistent) + "|" + strconv.FormatBool(c.RandomTwo))
+	if c.HashKey != nil {
+		b.WriteString("|hash=" + c.HashKey.Raw)
+	}
+	b.WriteString("|ka=" + strconv.Itoa(c.Keepalive))
+	if c.KeepaliveRequests != nil {
+		b.WriteString(",req=" + strconv.Itoa(*c.KeepaliveRequests))
+	}
+	if c.KeepaliveTimeout != nil {
+		b.WriteString(",timeout=" + c.KeepaliveTimeout.String())
+	}
+	if c.KeepaliveTime != nil {
+		b.WriteString(",time=" + c.KeepaliveTime.String())
+	}
 	for _, s := range c.Servers {
 		b.WriteString("|" + s.Addr + "," + strconv.Itoa(s.Weight) + "," + strconv.Itoa(s.MaxFails) + "," +
-			s.FailTimeout.String() + "," + strconv.FormatBool(s.Backup) + "," + strconv.FormatBool(s.Down))
+			s.FailTimeout.String() + "," + strconv.Itoa(s.MaxConns) + "," + strconv.FormatBool(s.Backup) + "," +
+			strconv.FormatBool(s.Down))
 	}
 	return b.String()
 }
@@ -114,6 +168,12 @@ func (e *serverEntry) newPeer(network, addr string) *peer {
 // validity, keeping the previous peers (and their state) when the answer
 // is unchanged.
 func (g *group) refresh(ctx context.Context, force bool) {
+	lookup := g.resolver.lookup
+	if g.request {
+		// nginx looks a variable's host up through its resolver cache,
+		// once per request.
+		lookup, force = g.resolver.cached, false
+	}
 	for _, e := range g.servers {
 		if e.isIP {
 			continue
@@ -124,7 +184,7 @@ func (g *group) refresh(ctx context.Context, force bool) {
 		if !stale {
 			continue
 		}
-		ips, err := g.resolver.lookup(ctx, e.host)
+		ips, err := lookup(ctx, e.host)
 		e.mu.Lock()
 		e.resolved = time.Now()
 		e.err = err
@@ -233,6 +293,8 @@ func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
 		if tried[p] || p.down || (p.maxConns > 0 && p.conns.Load() >= int64(p.maxConns)) {
 			return nil
 		}
+		g.selected.Add(1)
+		p.selected.Add(1)
 		return p
 	}
 	for _, backup := range []bool{false, true} {

@@ -103,6 +103,10 @@ func TestUpstreamResponses(t *testing.T) {
 		"HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\nok",
 		"hello",
 		"HTT",
+		// Chunked bodies by nginx's rules (httpd.Chunked).
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\n0\n\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;" + strings.Repeat("e", 5000) + "\r\nok\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8000000000000000\r\nok\r\n0\r\n\r\n",
 	}
 	var ups []*upstream
 	var locs strings.Builder

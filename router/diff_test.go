@@ -226,7 +226,7 @@ func TestLocations(t *testing.T) {
 }
 
 // echo answers with what nginx made of the request target.
-const echo = `location / { return 200 "$uri|$request_uri|$args|$is_args|$arg_a|$document_uri\n"; }`
+const echo = `location / { return 200 "$uri|$request_uri|$args|$is_args|$arg_a|$arg_|$http_|$document_uri\n"; }`
 
 const uriConf = `events {}
 http {
@@ -249,7 +249,7 @@ func TestURINormalisation(t *testing.T) {
 	uris := []string{
 		"/", "/a/b", "/a//b", "///a", "/a/./b", "/a/../b", "/a/b/..", "/a/b/.", "/..", "/a/../..", "/./..",
 		"/%2e%2e/x", "/a/%2E%2e/b", "/a/%2e/b", "/a%2Fb", "/a%2f..%2fb", "/%25", "/%2541", "/%41%42",
-		"/a?b=1&a=2", "/a?", "/?a=%20", "/a%3Fb?c", "/a%23b", "/a#frag", "/a?b#c", "/a%00b", "/%0a", "/%",
+		"/a?b=1&a=2", "/a?=7&a=1", "/a?", "/?a=%20", "/a%3Fb?c", "/a%23b", "/a#frag", "/a?b#c", "/a%00b", "/%0a", "/%",
 		"/%4", "/%G0", "/a%zz?x", "/%C3%A9", "/é", "/a+b", "/a;b", "/a..b", "/a/..b/", "/a/.b", "/...", "/a/...",
 		"//..", "/a//../b", "/a/.//b", "/a/b//..", "/a%2F%2Fb", "/.%2e/x", "/a\\b", "/a\\..\\b",
 		"/files/a%20b.txt", "/files/%2541.txt", "/files/x.txt/", "/files/sub", "/files/sub/", "/files//x.txt", "/files/./x.txt",

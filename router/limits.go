@@ -39,13 +39,19 @@ func (rt *Router) limit(rq *httpcore.Request) bool {
 		if key == "" {
 			continue
 		}
-		if !z.Acquire(key, lc.Max) {
+		switch a := z.Acquire(key, lc.Max); a {
+		case limitreq.KeyTooLong:
+			rt.logf(rq, confparse.LevelError, "the value of the \""+z.Conf().Key.Raw+"\" key is more than 255 bytes: \""+key+"\"")
+			continue
+		case limitreq.Limited, limitreq.NoMemory:
 			if *l.ConnDryRun {
 				rq.SetVar("limit_conn_status", "REJECTED_DRY_RUN")
 				continue
 			}
 			rq.SetVar("limit_conn_status", "REJECTED")
-			rt.logf(rq, *l.ConnLogLevel, "limiting connections by zone \""+lc.Zone+"\"")
+			if a == limitreq.Limited {
+				rt.logf(rq, *l.ConnLogLevel, "limiting connections by zone \""+lc.Zone+"\"")
+			}
 			rq.Error(*l.ConnStatus)
 			return false
 		}
@@ -76,7 +82,9 @@ func (rt *Router) limit(rq *httpcore.Request) bool {
 				continue
 			}
 			rq.SetVar("limit_req_status", "REJECTED")
-			rt.logf(rq, *l.ReqLogLevel, "limiting requests, excess: "+limitreq.FormatExcess(o.Excess)+" by zone \""+lr.Zone+"\"")
+			if !o.NoNode {
+				rt.logf(rq, *l.ReqLogLevel, "limiting requests, excess: "+limitreq.FormatExcess(o.Excess)+" by zone \""+lr.Zone+"\"")
+			}
 			rq.Error(*l.ReqStatus)
 			return false
 		}

@@ -91,6 +91,10 @@ func (rt *Router) enterLocation(rq *httpcore.Request, l *loc) {
 	if rq.Conn != nil {
 		rq.Conn.BodyTimeout = *rq.Loc.Core.ClientBodyTimeout
 	}
+	// A chunked body is held to client_max_body_size as its sizes arrive.
+	if b, ok := rq.R.Body.(interface{ SetMaxSize(int64) }); ok {
+		b.SetMaxSize(*rq.Loc.Core.ClientMaxBodySize)
+	}
 }
 
 // tooLarge applies client_max_body_size to a declared length (413).

@@ -90,6 +90,7 @@ func New(cfg *confparse.Config, o Options) (*Router, error) {
 			LargeBuffers:         srv.LargeClientHeaderBuffers.Num,
 			IgnoreInvalidHeaders: *srv.IgnoreInvalidHeaders,
 			UnderscoresInHeaders: *srv.UnderscoresInHeaders,
+			MaxHeaders:           *srv.MaxHeaders,
 			ProxyProtocol:        t.proxyProtocol,
 		}
 	}
@@ -249,6 +250,7 @@ func (rt *Router) ServeError(w http.ResponseWriter, r *http.Request, se *httpd.S
 	if r.URL != nil {
 		rq.URI = r.URL.Path
 	}
+	rt.logf(rq, confparse.LevelInfo, se.Msg)
 	rq.Error(se.Status)
 }
 

@@ -47,8 +47,7 @@ func (rt *Router) tryFiles(rq *httpcore.Request, srv *server) bool {
 		if path == "" {
 			continue
 		}
-		st, err := os.Stat(path)
-		if err != nil || dir != st.IsDir() {
+		if !rt.testFile(rq, path, dir) {
 			continue
 		}
 		// Found: the entry becomes the URI, served right here.
@@ -57,4 +56,18 @@ func (rt *Router) tryFiles(rq *httpcore.Request, srv *server) bool {
 		return false
 	}
 	return false
+}
+
+// FileTester is the static handler's test of a try_files entry, which
+// knows how disable_symlinks opens paths and logs failures as nginx.
+type FileTester interface {
+	TestFile(rq *httpcore.Request, path string, dir bool) bool
+}
+
+func (rt *Router) testFile(rq *httpcore.Request, path string, dir bool) bool {
+	if ft, ok := rt.static.(FileTester); ok {
+		return ft.TestFile(rq, path, dir)
+	}
+	st, err := os.Stat(path)
+	return err == nil && dir == st.IsDir()
 }

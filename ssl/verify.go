@@ -50,14 +50,26 @@ func verifyChain(peer []*x509.Certificate, roots *x509.CertPool, depth int, now 
 	if err != nil {
 		return reason(err, peer, now)
 	}
+	if !DepthOK(chains, depth) {
+		return errChainTooLong
+	}
+	return ""
+}
+
+// DepthOK reports whether one of the verified chains (leaf first, trust
+// anchor last) has at most depth intermediate certificates: OpenSSL's
+// verify depth, for ssl_verify_depth and proxy_ssl_verify_depth.
+func DepthOK(chains [][]*x509.Certificate, depth int) bool {
 	for _, ch := range chains {
-		// A chain is leaf, intermediates, trust anchor.
 		if len(ch)-2 <= depth {
-			return ""
+			return true
 		}
 	}
-	return errChainTooLong
+	return false
 }
+
+// ErrChainTooLong is OpenSSL's reason when no chain is within the depth.
+var ErrChainTooLong = errors.New(errChainTooLong)
 
 func selfSigned(c *x509.Certificate) bool {
 	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil

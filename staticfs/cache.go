@@ -29,6 +29,10 @@ type fileInfo struct {
 	mtime   time.Time
 	mtimeNs int64
 	ino     uint64
+	// mode, uid and gid are compared too: a chmod or chown decides
+	// whether the file can still be read.
+	mode     uint32
+	uid, gid uint32
 	// Precomputed header values, and the same as one-element header
 	// slices (cap == len, so a filter that appends copies them first)
 	// that every response for the file shares.
@@ -85,7 +89,17 @@ func statPath(path string) (*fileInfo, error) {
 	if err := syscall.Stat(path, &st); err != nil {
 		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	fi := &fileInfo{path: path, size: st.Size, ino: st.Ino}
+	return newInfo(path, &st), nil
+}
+
+// same reports whether st still describes the file fi was made from.
+func (fi *fileInfo) same(st *syscall.Stat_t) bool {
+	return st.Mtim.Nano() == fi.mtimeNs && st.Size == fi.size && st.Ino == fi.ino &&
+		st.Mode == fi.mode && st.Uid == fi.uid && st.Gid == fi.gid
+}
+
+func newInfo(path string, st *syscall.Stat_t) *fileInfo {
+	fi := &fileInfo{path: path, size: st.Size, ino: st.Ino, mode: st.Mode, uid: st.Uid, gid: st.Gid}
 	fi.mtimeNs = st.Mtim.Nano()
 	fi.mtime = time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
 	mode := st.Mode & syscall.S_IFMT
@@ -96,7 +110,7 @@ func statPath(path string) (*fileInfo, error) {
 	fi.hLastMod = []string{fi.lastModified}
 	fi.hETag = []string{fi.etag}
 	fi.hLength = []string{strconv.FormatInt(st.Size, 10)}
-	return fi, nil
+	return fi
 }
 
 // recheck is how long a watched entry is trusted without a stat().
@@ -114,8 +128,7 @@ func (c *Cache) Lookup(path string) (*fileInfo, error) {
 			return fi, nil
 		}
 		var st syscall.Stat_t
-		if err := syscall.Stat(path, &st); err == nil && st.Mtim.Nano() == fi.mtimeNs &&
-			st.Size == fi.size && st.Ino == fi.ino {
+		if err := syscall.Stat(path, &st); err == nil && fi.same(&st) {
 			fi.verified.Store(now)
 			c.Hits.Add(1)
 			return fi, nil
@@ -138,6 +151,15 @@ func (c *Cache) Lookup(path string) (*fileInfo, error) {
 		}
 		return nil, err
 	}
+	c.store(path, nfi)
+	if watched && c.watch.generation(dir) == gen {
+		nfi.verified.Store(time.Now().UnixNano())
+		nfi.watched.Store(true)
+	}
+	return nfi, nil
+}
+
+func (c *Cache) store(path string, fi *fileInfo) {
 	c.mu.Lock()
 	if len(c.entries) >= c.max {
 		// Drop an arbitrary entry; nginx drops the least recently used.
@@ -146,13 +168,25 @@ func (c *Cache) Lookup(path string) (*fileInfo, error) {
 			break
 		}
 	}
-	c.entries[path] = nfi
+	c.entries[path] = fi
 	c.mu.Unlock()
-	if watched && c.watch.generation(dir) == gen {
-		nfi.verified.Store(time.Now().UnixNano())
-		nfi.watched.Store(true)
+}
+
+// remember returns the entry for path as st (an fstat of a descriptor
+// opened by the caller) describes it: the cached one while it is the
+// same file, else a new one.
+func (c *Cache) remember(path string, st *syscall.Stat_t) *fileInfo {
+	c.mu.RLock()
+	fi := c.entries[path]
+	c.mu.RUnlock()
+	if fi != nil && fi.same(st) {
+		c.Hits.Add(1)
+		return fi
 	}
-	return nfi, nil
+	c.Misses.Add(1)
+	fi = newInfo(path, st)
+	c.store(path, fi)
+	return fi
 }
 
 // drop forgets a path (exact) or every path under a directory prefix.
@@ -180,12 +214,29 @@ func (c *Cache) drop(p string, exact bool) {
 func (fi *fileInfo) Body() ([]byte, error) {
 	fi.bodyOnce.Do(func() {
 		b, err := os.ReadFile(fi.path)
-		if err == nil && int64(len(b)) != fi.size {
-			err = errors.New("file changed while reading")
-		}
-		fi.body, fi.bodyErr = b, err
+		fi.setBody(b, err)
 	})
 	return fi.body, fi.bodyErr
+}
+
+// loadBody reads the body of a small file from fd, a descriptor of the
+// file fi describes, unless it is known already.
+func (fi *fileInfo) loadBody(fd int) {
+	fi.bodyOnce.Do(func() {
+		b := make([]byte, fi.size)
+		n, err := syscall.Pread(fd, b, 0)
+		if err != nil {
+			err = &os.PathError{Op: "pread", Path: fi.path, Err: err}
+		}
+		fi.setBody(b[:max(n, 0)], err)
+	})
+}
+
+func (fi *fileInfo) setBody(b []byte, err error) {
+	if err == nil && int64(len(b)) != fi.size {
+		err = errors.New("file changed while reading")
+	}
+	fi.body, fi.bodyErr = b, err
 }
 
 // Describe implements prometheus.Collector for the cache's counters.

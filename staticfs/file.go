@@ -43,18 +43,13 @@ func (h *Handler) file(rq *httpcore.Request) {
 		rq.Error(404)
 		return
 	}
-	fi, err := h.Cache.Lookup(path)
+	fi, f, err := h.openFor(rq, path, true)
 	if err != nil {
-		status := errStatus(err)
-		if status != 404 || *rq.Loc.Core.LogNotFound {
-			level := "error"
-			if status == 500 {
-				level = "crit"
-			}
-			h.logErr(rq, level, `open() "`+path+`" failed (`+errnoText(err)+`)`)
-		}
-		rq.Error(status)
+		h.openFailed(rq, path, err)
 		return
+	}
+	if f != nil {
+		defer f.Close()
 	}
 	if fi.isDir {
 		// nginx redirects a directory without its trailing slash.
@@ -75,16 +70,54 @@ func (h *Handler) file(rq *httpcore.Request) {
 		rq.Error(405)
 		return
 	}
-	h.send(rq, fi)
+	src, err := h.source(fi, f)
+	if err != nil {
+		h.openFailed(rq, path, err)
+		return
+	}
+	if src != f {
+		defer src.Close()
+	}
+	h.sendFile(rq, fi, src, true)
 }
 
-// send writes a regular file with nginx's headers, honouring
-// conditional and range requests.
-func (h *Handler) send(rq *httpcore.Request, fi *fileInfo) { h.sendFile(rq, fi, true) }
+// openFailed answers a file that could not be opened with nginx's
+// status and error-log line: 404 for a missing one (logged unless
+// log_not_found is off), 403 for a forbidden one, else 500.
+func (h *Handler) openFailed(rq *httpcore.Request, path string, err error) {
+	status := errStatus(err)
+	if status != 404 || *rq.Loc.Core.LogNotFound {
+		level := "error"
+		if status == 500 {
+			level = "crit"
+		}
+		h.logErr(rq, level, openOp(err)+` "`+path+`" failed (`+errnoText(err)+`)`)
+	}
+	rq.Error(status)
+}
 
-// sendFile is send; allowRanges false is gzip_static's answer, which
-// nginx sends whole, without Accept-Ranges.
-func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, allowRanges bool) {
+// source makes sure a regular file can be read before anything is
+// sent, as nginx opens it first: a small file's body is in memory (read
+// once per cache entry), a larger one is read from f, or from the file
+// opened now when f is nil (the caller closes what it gets back).
+func (h *Handler) source(fi *fileInfo, f *os.File) (*os.File, error) {
+	if fi.size <= smallFile {
+		if _, err := fi.Body(); err != nil && errnoOf(err) != 0 {
+			return nil, err
+		}
+		return f, nil // a file that changed while read is opened by body
+	}
+	if f != nil {
+		return f, nil
+	}
+	return openFile(fi.path)
+}
+
+// sendFile writes a regular file with nginx's headers, honouring
+// conditional and range requests; its body comes from memory or f.
+// allowRanges false is gzip_static's answer, which nginx sends whole,
+// without Accept-Ranges.
+func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, f *os.File, allowRanges bool) {
 	hd := rq.Header()
 	core := &rq.Loc.Core
 	hd["Content-Type"] = contentTypeSlice(rq.ContentTypeFor(rq.URI))
@@ -115,7 +148,7 @@ func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, allowRanges bool)
 	hd["Content-Length"] = fi.hLength
 	if ranges && !rq.WillTransform(200) {
 		if rr := rq.R.Header.Get("Range"); rr != "" && ifRangeOK(rq, fi) {
-			if h.sendRanges(rq, fi, rr) {
+			if h.sendRanges(rq, fi, f, rr) {
 				return
 			}
 		}
@@ -124,28 +157,31 @@ func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, allowRanges bool)
 	if rq.R.Method == "HEAD" || fi.size == 0 {
 		return
 	}
-	h.body(rq, fi, 0, fi.size)
+	h.body(rq, fi, f, 0, fi.size)
 }
 
 // body sends bytes [off, off+n) of the file: from memory for small
-// files, otherwise with sendfile or through a buffer, as "sendfile" says.
-func (h *Handler) body(rq *httpcore.Request, fi *fileInfo, off, n int64) {
+// files, otherwise from f with sendfile or through a buffer, as
+// "sendfile" says.
+func (h *Handler) body(rq *httpcore.Request, fi *fileInfo, f *os.File, off, n int64) {
 	if fi.size <= smallFile {
 		if b, err := fi.Body(); err == nil {
 			rq.Write(b[off : off+n])
 			return
 		}
 	}
-	f, err := openFile(fi.path)
-	if err != nil {
-		h.logErr(rq, "crit", `open() "`+fi.path+`" failed (`+errnoText(err)+`)`)
-		return
-	}
-	defer f.Close()
-	if off > 0 {
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
+	if f == nil {
+		// A small file that changed while it was read.
+		var err error
+		if f, err = openFile(fi.path); err != nil {
+			h.logErr(rq, "crit", `open() "`+fi.path+`" failed (`+errnoText(err)+`)`)
 			return
 		}
+		defer f.Close()
+	}
+	// f may have been read before (the parts of a multipart range).
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return
 	}
 	if *rq.Loc.Core.Sendfile {
 		rq.ReadFrom(&io.LimitedReader{R: f, N: n})

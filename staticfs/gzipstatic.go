@@ -31,16 +31,24 @@ func (h *Handler) gzipStatic(rq *httpcore.Request) bool {
 		return false
 	}
 	path := rq.Filename + ".gz"
-	fi, err := h.Cache.Lookup(path)
+	fi, f, err := h.openFor(rq, path, true)
 	if err != nil {
-		switch errnoOf(err) {
-		case syscall.ENOENT, syscall.ENOTDIR, syscall.ENAMETOOLONG:
-		case syscall.EACCES, syscall.EMLINK, syscall.ELOOP:
-			h.logErr(rq, "error", `open() "`+path+`" failed (`+errnoText(err)+`)`)
-		default:
-			h.logErr(rq, "crit", `open() "`+path+`" failed (`+errnoText(err)+`)`)
-		}
+		h.gzipFailed(rq, path, err)
 		return false
+	}
+	if f != nil {
+		defer f.Close()
+	}
+	src := f
+	if fi.regular {
+		// nginx opens the file: one it cannot read is not there.
+		if src, err = h.source(fi, f); err != nil {
+			h.gzipFailed(rq, path, err)
+			return false
+		}
+		if src != f {
+			defer src.Close()
+		}
 	}
 	if mode == "on" {
 		rq.GzipVary = true
@@ -54,8 +62,20 @@ func (h *Handler) gzipStatic(rq *httpcore.Request) bool {
 		return true
 	}
 	rq.Header()["Content-Encoding"] = gzipEncoding
-	h.sendFile(rq, fi, false)
+	h.sendFile(rq, fi, src, false)
 	return true
+}
+
+// gzipFailed logs a .gz file that exists but cannot be opened; the
+// request goes on with the file itself.
+func (h *Handler) gzipFailed(rq *httpcore.Request, path string, err error) {
+	switch errnoOf(err) {
+	case syscall.ENOENT, syscall.ENOTDIR, syscall.ENAMETOOLONG:
+	case syscall.EACCES, syscall.EMLINK, syscall.ELOOP:
+		h.logErr(rq, "error", openOp(err)+` "`+path+`" failed (`+errnoText(err)+`)`)
+	default:
+		h.logErr(rq, "crit", openOp(err)+` "`+path+`" failed (`+errnoText(err)+`)`)
+	}
 }
 
 var gzipEncoding = []string{"gzip"}

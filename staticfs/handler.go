@@ -64,24 +64,29 @@ func (h *Handler) directory(rq *httpcore.Request) {
 			rq.Eng.InternalRedirect(rq, name, rq.Args)
 			return
 		}
-		if _, err := h.Cache.Lookup(dir + name); err == nil {
+		if _, _, err := h.openFor(rq, dir+name, false); err == nil {
 			rq.Eng.InternalRedirect(rq, rq.URI+name, rq.Args)
 			return
 		} else if no := errnoOf(err); no == syscall.ENOTDIR || no == syscall.ENAMETOOLONG || no == syscall.EACCES {
 			h.indexError(rq, dir+name, err)
 			return
+		} else if no == syscall.ELOOP || no == syscall.EMLINK {
+			// A link disable_symlinks refuses (or a loop): forbidden,
+			// and nginx logs nothing.
+			rq.Error(403)
+			return
 		} else if !dirTested {
-			if !h.testDir(rq, dir) {
+			if !h.testDir(rq, dir, dir+name) {
 				return
 			}
 			dirTested = true
 			if no != syscall.ENOENT {
-				h.logErr(rq, "error", `open() "`+dir+name+`" failed (`+errnoText(err)+`)`)
+				h.logErr(rq, "error", openOp(err)+` "`+dir+name+`" failed (`+errnoText(err)+`)`)
 				rq.Error(500)
 				return
 			}
 		} else if no != syscall.ENOENT {
-			h.logErr(rq, "error", `open() "`+dir+name+`" failed (`+errnoText(err)+`)`)
+			h.logErr(rq, "error", openOp(err)+` "`+dir+name+`" failed (`+errnoText(err)+`)`)
 			rq.Error(500)
 			return
 		}
@@ -95,23 +100,43 @@ func (h *Handler) directory(rq *httpcore.Request) {
 }
 
 // testDir is the index module's check that the directory exists once
-// an index file was not found: false when it answered.
-func (h *Handler) testDir(rq *httpcore.Request, dir string) bool {
-	fi, err := h.Cache.Lookup(strings.TrimSuffix(dir, "/"))
-	switch {
+// index, its first index file, was not found: false when it answered.
+// As nginx's, its messages name the index file, not the directory.
+func (h *Handler) testDir(rq *httpcore.Request, dir, index string) bool {
+	fi, _, err := h.openFor(rq, strings.TrimSuffix(dir, "/"), false)
+	switch no := errnoOf(err); {
 	case err == nil && fi.isDir:
 		return true
 	case err == nil:
-		h.logErr(rq, "alert", `"`+dir+`" is not a directory`)
-	case errnoOf(err) == syscall.ENOENT || errnoOf(err) == syscall.ENOTDIR || errnoOf(err) == syscall.ENAMETOOLONG:
-		h.indexError(rq, dir, err)
+		h.logErr(rq, "alert", `"`+index+`" is not a directory`)
+	case no == syscall.ELOOP || no == syscall.EMLINK:
+		rq.Error(403)
 		return false
-	case errnoOf(err) == syscall.EACCES:
-		return true
+	case no == syscall.ENOENT:
+		h.indexError(rq, index, err)
+		return false
+	case no == syscall.EACCES:
+		return true // searching the directory was allowed
 	default:
-		h.logErr(rq, "crit", `open() "`+dir+`" failed (`+errnoText(err)+`)`)
+		h.logErr(rq, "crit", statOp(err)+` "`+strings.TrimSuffix(dir, "/")+`" failed (`+errnoText(err)+`)`)
 	}
 	rq.Error(500)
+	return false
+}
+
+// TestFile is try_files' test of one entry: whether path is a file (or,
+// with dir, a directory) as disable_symlinks lets the request see it.
+// Failures other than a missing file are logged as nginx does, at crit.
+func (h *Handler) TestFile(rq *httpcore.Request, path string, dir bool) bool {
+	fi, _, err := h.openFor(rq, path, false)
+	if err == nil {
+		return fi.isDir == dir
+	}
+	switch errnoOf(err) {
+	case syscall.ENOENT, syscall.ENOTDIR, syscall.ENAMETOOLONG:
+	default:
+		h.logErr(rq, "crit", statOp(err)+` "`+path+`" failed (`+errnoText(err)+`)`)
+	}
 	return false
 }
 
@@ -140,7 +165,7 @@ func errStatus(err error) int {
 	switch errnoOf(err) {
 	case syscall.ENOENT, syscall.ENOTDIR, syscall.ENAMETOOLONG:
 		return 404
-	case syscall.EACCES, syscall.EPERM:
+	case syscall.EACCES, syscall.EPERM, syscall.ELOOP, syscall.EMLINK:
 		return 403
 	}
 	return 500

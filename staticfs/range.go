@@ -5,6 +5,7 @@ package staticfs
 // fits a 416.
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -108,7 +109,7 @@ func digits(s string) (int64, string, bool) {
 var boundaryCounter atomic.Uint64
 
 // sendRanges answers a Range request; false means "send the whole file".
-func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, header string) bool {
+func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, f *os.File, header string) bool {
 	max := -1
 	if m := rq.Loc.Core.MaxRanges; m != nil {
 		max = *m
@@ -133,7 +134,7 @@ func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, header string) 
 		hd["Content-Length"] = []string{itoa(r.end - r.start)}
 		rq.WriteHeader(206)
 		if rq.R.Method != "HEAD" {
-			h.body(rq, fi, r.start, r.end-r.start)
+			h.body(rq, fi, f, r.start, r.end-r.start)
 		}
 		return true
 	}
@@ -163,7 +164,7 @@ func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, header string) 
 	}
 	for i, r := range rs {
 		rq.Write([]byte(parts[i]))
-		h.body(rq, fi, r.start, r.end-r.start)
+		h.body(rq, fi, f, r.start, r.end-r.start)
 	}
 	rq.Write([]byte(tail))
 	return true

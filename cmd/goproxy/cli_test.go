@@ -303,7 +303,10 @@ func serveOnce(t *testing.T, prog string, foreground bool) {
 	pid := filepath.Join(dir, "run.pid")
 	os.MkdirAll(filepath.Join(dir, "html"), 0o755)
 	os.WriteFile(filepath.Join(dir, "html", "index.html"), []byte("<h1>Welcome</h1>\n"), 0o644)
-	conf := fmt.Sprintf(`pid %[1]s/run.pid;
+	// As root, nginx and goproxy serve as nobody without "user": the
+	// test's directory is root's own.
+	conf := fmt.Sprintf(`user root;
+pid %[1]s/run.pid;
 error_log %[1]s/error.log info;
 events { worker_connections 64; }
 http {
