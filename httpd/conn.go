@@ -131,6 +131,9 @@ func (s *Server) Serve(l net.Listener, name string) error {
 // with a TLS handshake using cfg (whose GetConfigForClient picks the
 // server by SNI). A client speaking plain HTTP gets nginx's 497 answer.
 func (s *Server) ServeTLS(l net.Listener, name string, cfg *tls.Config) error {
+	if cfg != nil {
+		cfg = helloRecorder(cfg)
+	}
 	for {
 		nc, err := l.Accept()
 		if err != nil {
@@ -162,8 +165,8 @@ func (s *Server) serveConn(nc net.Conn, name string, cfg *tls.Config) {
 	if full {
 		s.mu.Unlock()
 		s.Stats.Refused()
+		s.capReached(reused, true) // logged before the client sees the close
 		nc.Close()
-		s.capReached(reused, true)
 		return
 	}
 	s.conns[c] = struct{}{}
@@ -286,14 +289,14 @@ func (c *conn) startTLS() bool {
 	if err != nil {
 		return false
 	}
-	pc := &peekedConn{Conn: c.nc, r: br}
+	pc := &peekedConn{Conn: c.nc, r: br, info: &c.info}
 	if first[0] != 0x16 {
 		c.plainOnTLS = true
 		c.nc = pc
 		c.br = br
 		return true
 	}
-	tc := tls.Server(pc, c.helloRecorder())
+	tc := tls.Server(pc, c.tlsConfig)
 	if err := tc.Handshake(); err != nil {
 		return false
 	}
@@ -304,13 +307,17 @@ func (c *conn) startTLS() bool {
 	return true
 }
 
-// helloRecorder wraps the listener's TLS configuration so that the
-// client's offered ciphers and curves are kept on the connection.
-func (c *conn) helloRecorder() *tls.Config {
-	base := c.tlsConfig
+// helloRecorder wraps a listener's TLS configuration so that the
+// client's offered ciphers and curves are kept on the connection. It is
+// made once per listener, not per connection: crypto/tls takes its
+// automatic session ticket keys from this outer configuration, and a
+// fresh one per connection would make every ticket unusable.
+func helloRecorder(base *tls.Config) *tls.Config {
 	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-		c.info.ClientCiphers = h.CipherSuites
-		c.info.ClientCurves = h.SupportedCurves
+		if pc, ok := h.Conn.(*peekedConn); ok && pc.info != nil {
+			pc.info.ClientCiphers = h.CipherSuites
+			pc.info.ClientCurves = h.SupportedCurves
+		}
 		if base.GetConfigForClient != nil {
 			if cfg, err := base.GetConfigForClient(h); cfg != nil || err != nil {
 				return cfg, err
@@ -324,7 +331,8 @@ func (c *conn) helloRecorder() *tls.Config {
 // connection.
 type peekedConn struct {
 	net.Conn
-	r *bufio.Reader
+	r    *bufio.Reader
+	info *Conn // the connection's, for helloRecorder
 }
 
 func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
