@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	goldenfiles "goproxy/internal/golden"
+
 	"goproxy/confparse"
 	"goproxy/internal/nginxtest"
 )
@@ -37,7 +39,7 @@ func brokenCases(t *testing.T) []brokenCase {
 		c := brokenCase{name: strings.TrimSuffix(filepath.Base(conf), ".conf"), conf: conf,
 			errFile: strings.TrimSuffix(conf, ".conf") + ".err"}
 		b, err := os.ReadFile(c.errFile)
-		if err != nil && !*update {
+		if err != nil && !*goldenfiles.Update {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
@@ -68,7 +70,7 @@ func TestBroken(t *testing.T) {
 			if !errors.As(err, &d) || d.Level != confparse.LevelEmerg {
 				t.Errorf("error is not an [emerg] diagnostic: %#v", err)
 			}
-			if *update {
+			if *goldenfiles.Update {
 				rewriteFirstLine(t, c.errFile, strings.NewReplacer(c.conf, "{{FILE}}", dir, "{{DIR}}").Replace(err.Error()))
 				return
 			}

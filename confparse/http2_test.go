@@ -51,7 +51,7 @@ http {
 	want := []string{}
 	for i, d := range []string{"http2_idle_timeout", "http2_recv_timeout", "http2_max_requests", "http2_max_field_size", "http2_max_header_size"} {
 		instead := []string{"keepalive_timeout", "client_header_timeout", "keepalive_requests", "large_client_header_buffers", "large_client_header_buffers"}[i]
-		want = append(want, `the "`+d+`" directive is obsolete, use the "`+instead+`" directive instead in `+conf+":"+itoa(i+4))
+		want = append(want, `the "`+d+`" directive is obsolete, use the "`+instead+`" directive instead in `+conf+":"+strconv.Itoa(i+4))
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -83,5 +83,3 @@ http {
 		t.Errorf("http2 on/off not inherited as a server setting")
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

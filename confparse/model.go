@@ -188,3 +188,37 @@ type Loc struct {
 	RealIP    RealIPLoc
 	Status    StatusLoc
 }
+
+// EachLoc visits every Loc of the http block, the one walker of the
+// tree for the packages that build run-time state per location: the
+// http and server levels, every location at any depth, and the blocks
+// nginx gives their own configuration inside one (if, limit_except).
+func (c *Config) EachLoc(visit func(*Loc)) {
+	if c.HTTP == nil {
+		return
+	}
+	var inLoc func(l *Loc)
+	inLoc = func(l *Loc) {
+		visit(l)
+		for _, op := range l.Rewrite.Script {
+			if op.Kind == "if" {
+				inLoc(op.Conf)
+			}
+		}
+		if le := l.Core.LimitExcept; le != nil {
+			inLoc(le.Conf)
+		}
+	}
+	var walk func(ls []*Location)
+	walk = func(ls []*Location) {
+		for _, l := range ls {
+			inLoc(l.Conf)
+			walk(l.Locations)
+		}
+	}
+	inLoc(c.HTTP.Loc)
+	for _, s := range c.HTTP.Servers {
+		inLoc(s.Loc)
+		walk(s.Locations)
+	}
+}

@@ -39,7 +39,7 @@ type SourceFile struct {
 func readFile(path string) ([]*Stmt, []byte, *Diag) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("open() \"%s\" failed (%s)", path, errnoText(err))}
+		return nil, nil, &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("open() \"%s\" failed (%s)", path, ErrnoText(err))}
 	}
 	stmts, d := parseText(text, path, false)
 	return stmts, text, d

@@ -208,15 +208,3 @@ func dupErr(s *Stmt) error { return errf(s, "%q directive is duplicate", s.Name)
 
 // invalidValue is nginx's `"client_max_body_size" directive invalid value`.
 func invalidValue(s *Stmt) error { return errf(s, "%q directive invalid value", s.Name) }
-
-// invalidArg is nginx's `invalid value "x" in "name" directive`.
-func invalidArg(s *Stmt, v string) error {
-	return errf(s, "invalid value %q in %q directive", v, s.Name)
-}
-
-func mustNotDup(s *Stmt, set bool) error {
-	if set {
-		return dupErr(s)
-	}
-	return nil
-}

@@ -8,7 +8,6 @@ package confparse_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"os/user"
@@ -19,10 +18,9 @@ import (
 	"testing"
 
 	"goproxy/confparse"
+	goldenfiles "goproxy/internal/golden"
 	"goproxy/internal/nginxtest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files instead of comparing")
 
 // testdataDir is the repository's testdata directory, absolute.
 func testdataDir(t *testing.T) string {
@@ -42,7 +40,7 @@ func portable(b []byte, testdata string) []byte {
 // golden compares got with the file, or rewrites it under -update.
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
+	if *goldenfiles.Update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

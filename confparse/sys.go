@@ -6,18 +6,17 @@ import (
 	"syscall"
 )
 
-// errnoText renders an OS error the way nginx does: "2: No such file or
-// directory".
-func errnoText(err error) string {
+// ErrnoText renders an OS error the way nginx does, "2: No such file or
+// directory" (strerror(3) wording after the number); an error without an
+// errno is its own text. It is the one place every package writes
+// nginx's "(errno: message)".
+func ErrnoText(err error) string {
 	var no syscall.Errno
-	if errors.As(err, &no) {
+	if errors.As(err, &no) && no != 0 {
 		return fmt.Sprintf("%d: %s", int(no), errnoMessage(no))
 	}
 	return err.Error()
 }
-
-// ErrnoText is errnoText for the packages that log at run time.
-func ErrnoText(err error) string { return errnoText(err) }
 
 // errnoMessage is strerror(3) wording; Go's messages are lower-case.
 func errnoMessage(no syscall.Errno) string {

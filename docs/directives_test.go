@@ -3,17 +3,16 @@
 package docs
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
 	"testing"
 
+	"goproxy/internal/golden"
+
 	"goproxy/confparse"
 )
-
-var update = flag.Bool("update", false, "rewrite generated files")
 
 // directivesDoc renders the directive registry: what goproxy supports,
 // accepts as a no-op, and refuses.
@@ -63,7 +62,7 @@ func directivesDoc() string {
 
 func TestDirectivesDoc(t *testing.T) {
 	want := directivesDoc()
-	if *update {
+	if *golden.Update {
 		if err := os.WriteFile("directives.md", []byte(want), 0644); err != nil {
 			t.Fatal(err)
 		}

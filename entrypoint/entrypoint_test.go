@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	_ "goproxy/internal/golden" // accepts go test ./... -update
 )
 
 // scriptDir makes a /docker-entrypoint.d like the image's: the stock

@@ -133,8 +133,3 @@ func TestGzipStaticGunzipLikeNginx(t *testing.T) {
 		}
 	}
 }
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\r\n")
-	return l
-}

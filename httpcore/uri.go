@@ -281,3 +281,33 @@ func withinDir(path, dir string) bool {
 	}
 	return strings.HasPrefix(p, d+"/")
 }
+
+// AppendJSONEscaped is ngx_escape_json, the one JSON escaper for the
+// access log's escape=json and autoindex's JSON listing: quote,
+// backslash and control bytes, the latter as \u00XX in upper-case hex
+// as nginx prints them; other bytes (UTF-8 included) pass as they are.
+func AppendJSONEscaped(b []byte, s string) []byte {
+	const hexd = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}

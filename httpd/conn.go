@@ -14,7 +14,6 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -491,5 +490,3 @@ func (c *conn) serveOne(lim Limits) bool {
 	}
 	return true
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

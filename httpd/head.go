@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -212,7 +213,7 @@ func protoString(major, minor int) string {
 	case major == 0:
 		return "HTTP/0.9"
 	}
-	return "HTTP/" + itoa(int64(major)) + "." + itoa(int64(minor))
+	return "HTTP/" + strconv.Itoa(int(major)) + "." + strconv.Itoa(int(minor))
 }
 
 // setURL splits the target into path and query; a fragment ("#...")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -125,7 +126,7 @@ func TestHeadErrors(t *testing.T) {
 		_, err := parseHead([]byte(tc.raw), testLimits)
 		got := ""
 		if se, ok := err.(*StatusError); ok {
-			got = itoa(int64(se.Status)) + " " + se.Msg
+			got = strconv.Itoa(int(se.Status)) + " " + se.Msg
 		} else if err != nil {
 			got = err.Error()
 		}

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -114,9 +115,9 @@ func TestParseVersion(t *testing.T) {
 		"HTTP/10.x": "505", "HTTP/1000.0": "505", "HTTP/99.1": "505",
 	} {
 		major, minor, err := parseVersion([]byte(v))
-		got := itoa(int64(major)) + "." + itoa(int64(minor))
+		got := strconv.Itoa(int(major)) + "." + strconv.Itoa(int(minor))
 		if err != nil {
-			got = itoa(int64(err.(*StatusError).Status))
+			got = strconv.Itoa(int(err.(*StatusError).Status))
 		}
 		if got != want {
 			t.Errorf("%q: %s, want %s", v, got, want)

@@ -7,7 +7,6 @@ package httpd
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"strings"
 )
@@ -45,7 +44,6 @@ var (
 	errPlainHTTP      = &StatusError{497, "client sent plain HTTP request to HTTPS port" + inHeaders}
 	// A body's errors are logged by what reads it, without a phase.
 	errBadChunked = &StatusError{400, "client sent invalid chunked body"}
-	errIncomplete = errors.New("incomplete request head")
 )
 
 // requestLine is the parsed first line.

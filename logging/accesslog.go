@@ -45,7 +45,7 @@ func NewAccessLog(cfg *confparse.Config, errs *ErrorLog) (*AccessLog, error) {
 		a.formats[n] = f
 	}
 	var err error
-	walkLocs(cfg, func(l *confparse.Loc) {
+	cfg.EachLoc(func(l *confparse.Loc) {
 		if c := l.Log.FileCache; c != nil && c.Max > 0 && a.caches[c] == nil {
 			a.caches[c] = newFileCache(c)
 		}
@@ -74,34 +74,6 @@ func (a *AccessLog) Close() {
 	a.sinks = nil
 	for _, c := range a.caches {
 		c.closeAll()
-	}
-}
-
-// walkLocs visits every Loc of a configuration.
-func walkLocs(cfg *confparse.Config, visit func(*confparse.Loc)) {
-	var inLoc func(l *confparse.Loc)
-	inLoc = func(l *confparse.Loc) {
-		visit(l)
-		for _, op := range l.Rewrite.Script {
-			if op.Kind == "if" {
-				inLoc(op.Conf)
-			}
-		}
-		if le := l.Core.LimitExcept; le != nil {
-			inLoc(le.Conf)
-		}
-	}
-	var walk func(ls []*confparse.Location)
-	walk = func(ls []*confparse.Location) {
-		for _, l := range ls {
-			inLoc(l.Conf)
-			walk(l.Locations)
-		}
-	}
-	inLoc(cfg.HTTP.Loc)
-	for _, s := range cfg.HTTP.Servers {
-		inLoc(s.Loc)
-		walk(s.Locations)
 	}
 }
 
@@ -320,28 +292,7 @@ func appendEscaped(b []byte, v, mode string) []byte {
 	case "none":
 		return append(b, v...)
 	case "json":
-		for i := 0; i < len(v); i++ {
-			c := v[i]
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c == '\b':
-				b = append(b, '\\', 'b')
-			case c == '\f':
-				b = append(b, '\\', 'f')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
-			default:
-				b = append(b, c)
-			}
-		}
-		return b
+		return httpcore.AppendJSONEscaped(b, v)
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,22 +84,8 @@ func readLog(t *testing.T, path string, port int) []string {
 	}
 	s := stamp.ReplaceAllString(string(b), "[TIME]")
 	s = errSize.ReplaceAllString(s, `" $1 PAGESIZE "`)
-	s = strings.ReplaceAll(s, ":"+itoa(port), ":PORT")
+	s = strings.ReplaceAll(s, ":"+strconv.Itoa(port), ":PORT")
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
-
-func itoa(n int) string { return fmtInt(n) }
-
-func fmtInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
 }
 
 var errLine = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: (\*\d+ )?(.*)$`)
@@ -124,7 +111,7 @@ func TestErrorLogLines(t *testing.T) {
 				continue
 			}
 			l = strings.ReplaceAll(m[1]+" "+m[3], s.Dir, "DIR")
-			out = append(out, strings.ReplaceAll(l, ":"+fmtInt(s.Ports[0]), ":PORT"))
+			out = append(out, strings.ReplaceAll(l, ":"+strconv.Itoa(s.Ports[0]), ":PORT"))
 		}
 		return out
 	}

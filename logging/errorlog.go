@@ -105,7 +105,7 @@ func (el *ErrorLog) OpenLocations(cfg *confparse.Config) error {
 		return nil
 	}
 	var err error
-	walkLocs(cfg, func(l *confparse.Loc) {
+	cfg.EachLoc(func(l *confparse.Loc) {
 		if len(l.Log.ErrorLogs) == 0 || err != nil {
 			return
 		}

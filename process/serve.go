@@ -331,14 +331,9 @@ func openListener(l *confparse.Listen) (net.Listener, error) {
 	}
 	ln, err := lc.Listen(context.Background(), network, addr)
 	if err != nil {
-		var se *os.SyscallError
 		msg := err.Error()
-		if errors.As(err, &se) {
-			var no syscall.Errno
-			if errors.As(se.Err, &no) {
-				s := no.Error()
-				msg = strconv.Itoa(int(no)) + ": " + strings.ToUpper(s[:1]) + s[1:]
-			}
+		if se := (*os.SyscallError)(nil); errors.As(err, &se) {
+			msg = confparse.ErrnoText(se.Err)
 		}
 		name := addr
 		if l.Network == "unix" {
@@ -496,13 +491,7 @@ func Signal(lo confparse.Options, name string) int {
 	path := cfg.Main.PID
 	b, err := os.ReadFile(path)
 	if err != nil {
-		var no syscall.Errno
-		msg := err.Error()
-		if errors.As(err, &no) {
-			s := no.Error()
-			msg = strconv.Itoa(int(no)) + ": " + strings.ToUpper(s[:1]) + s[1:]
-		}
-		os.Stderr.Write(logging.Line(confparse.LevelError, fmt.Sprintf("open() %q failed (%s)", path, msg)))
+		os.Stderr.Write(logging.Line(confparse.LevelError, fmt.Sprintf("open() %q failed (%s)", path, confparse.ErrnoText(err))))
 		return 1
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
@@ -513,9 +502,7 @@ func Signal(lo confparse.Options, name string) int {
 	sig := map[string]syscall.Signal{"stop": syscall.SIGTERM, "quit": syscall.SIGQUIT,
 		"reopen": syscall.SIGUSR1, "reload": syscall.SIGHUP}[name]
 	if err := syscall.Kill(pid, sig); err != nil {
-		no, _ := err.(syscall.Errno)
-		s := no.Error()
-		os.Stderr.Write(logging.Line(confparse.LevelAlert, fmt.Sprintf("kill(%d, %d) failed (%d: %s)", pid, int(sig), int(no), strings.ToUpper(s[:1])+s[1:])))
+		os.Stderr.Write(logging.Line(confparse.LevelAlert, fmt.Sprintf("kill(%d, %d) failed (%s)", pid, int(sig), confparse.ErrnoText(err))))
 		return 1
 	}
 	return 0

@@ -6,7 +6,6 @@ package proxy_test
 import (
 	"io"
 	"net"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -113,9 +112,6 @@ var (
 	levelRe = regexp.MustCompile(`\[(error|warn|crit|alert|emerg)\]`)
 	connRe  = regexp.MustCompile(`^\d+#\d+: (\*\d+ )?`)
 )
-
-// header is a shortcut for a request header line.
-func header(k, v string) string { return http.CanonicalHeaderKey(k) + ": " + v }
 
 // doAsync sends raw while reading the answer, so that a server that
 // answers before the request is complete (413) is heard, and a write

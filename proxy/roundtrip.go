@@ -348,7 +348,7 @@ func (h *handler) bodyFailed(rq *httpcore.Request, err error, upstream string) {
 	case errors.Is(err, errInvalidChunked):
 		msg = "upstream sent invalid chunked response"
 	case errors.As(err, &errno):
-		msg = "recv() failed (" + errnoString(errno, err) + ")"
+		msg = "recv() failed (" + confparse.ErrnoText(err) + ")"
 	}
 	h.c.errs.RequestUpstream(rq, confparse.LevelError, msg+" while reading upstream", upstream)
 	if a, ok := rq.W.(aborter); ok {
@@ -371,7 +371,7 @@ func (h *handler) classify(err error, a *attempt) (int, string) {
 		a.timedOut = true
 		return 504, "upstream timed out (110: Connection timed out) while connecting to upstream"
 	case a.dialFailed:
-		return 502, "connect() failed (" + errnoString(errno, err) + ") while connecting to upstream"
+		return 502, "connect() failed (" + confparse.ErrnoText(err) + ") while connecting to upstream"
 	case isTimeout(err) && (!a.sentRequest || a.sendFailed):
 		a.timedOut = true
 		return 504, "upstream timed out (110: Connection timed out) while sending request to upstream"
@@ -381,21 +381,13 @@ func (h *handler) classify(err error, a *attempt) (int, string) {
 	case a.invalidHead:
 		return 502, err.Error() + " while reading response header from upstream"
 	case a.sendFailed:
-		return 502, "writev() failed (" + errnoString(errno, err) + ") while sending request to upstream"
+		return 502, "writev() failed (" + confparse.ErrnoText(err) + ") while sending request to upstream"
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return 502, "upstream prematurely closed connection while reading response header from upstream"
 	case errno != 0:
-		return 502, "recv() failed (" + errnoString(errno, err) + ") while reading response header from upstream"
+		return 502, "recv() failed (" + confparse.ErrnoText(err) + ") while reading response header from upstream"
 	}
 	return 502, err.Error() + " while reading response header from upstream"
-}
-
-func errnoString(no syscall.Errno, err error) string {
-	if no == 0 {
-		return err.Error()
-	}
-	s := no.Error()
-	return strconv.Itoa(int(no)) + ": " + strings.ToUpper(s[:1]) + s[1:]
 }
 
 // retry decides whether a failed attempt moves to the next peer.

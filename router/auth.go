@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -97,10 +96,10 @@ func (rt *Router) authBasic(rq *httpcore.Request) int {
 	data, err := userFiles.read(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			rt.logf(rq, confparse.LevelError, "open() \""+path+"\" failed ("+errnoText(err)+")")
+			rt.logf(rq, confparse.LevelError, "open() \""+path+"\" failed ("+confparse.ErrnoText(err)+")")
 			return 403
 		}
-		rt.logf(rq, confparse.LevelCrit, "open() \""+path+"\" failed ("+errnoText(err)+")")
+		rt.logf(rq, confparse.LevelCrit, "open() \""+path+"\" failed ("+confparse.ErrnoText(err)+")")
 		return 500
 	}
 	hash, found := authbasic.Lookup(data, user)
@@ -123,19 +122,6 @@ func (rt *Router) authBasic(rq *httpcore.Request) int {
 func askCredentials(rq *httpcore.Request, realm string) int {
 	rq.Header()["Www-Authenticate"] = []string{"Basic realm=\"" + realm + "\""}
 	return 401
-}
-
-// errnoText is "2: No such file or directory", nginx's form.
-func errnoText(err error) string {
-	var no syscall.Errno
-	if !errors.As(err, &no) {
-		return err.Error()
-	}
-	s := no.Error()
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return strconv.Itoa(int(no)) + ": " + s
 }
 
 // fileCache keeps password files read, and re-reads one when its size,

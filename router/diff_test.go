@@ -35,11 +35,6 @@ func short(r *nginxtest.Response) string {
 	return status + "\n" + body
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\r\n")
-	return l
-}
-
 // host builds a GET with the given Host header line (none when h is "-").
 func host(h string) string {
 	if h == "-" {

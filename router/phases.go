@@ -208,33 +208,13 @@ func (rt *Router) buildHandlers() error {
 	if rt.proxy == nil {
 		return nil
 	}
-	var visit func(l *confparse.Loc)
-	visit = func(l *confparse.Loc) {
+	rt.Cfg.EachLoc(func(l *confparse.Loc) {
 		if l.Proxy.Pass != nil {
 			if _, ok := rt.handler[l]; !ok {
 				rt.handler[l] = rt.proxy.Handler(l)
 			}
 		}
-		for _, op := range l.Rewrite.Script {
-			if op.Kind == "if" {
-				visit(op.Conf)
-			}
-		}
-		if le := l.Core.LimitExcept; le != nil {
-			visit(le.Conf)
-		}
-	}
-	var walk func(ls []*confparse.Location)
-	walk = func(ls []*confparse.Location) {
-		for _, l := range ls {
-			visit(l.Conf)
-			walk(l.Locations)
-		}
-	}
-	for _, s := range rt.Cfg.HTTP.Servers {
-		visit(s.Loc)
-		walk(s.Locations)
-	}
+	})
 	return nil
 }
 

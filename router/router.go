@@ -8,6 +8,7 @@ package router
 import (
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -147,7 +148,7 @@ func (rt *Router) Addresses() []*confparse.Listen {
 	}
 	kept := out[:0]
 	for _, l := range out {
-		if l.Network == "tcp" && strings.HasPrefix(l.Addr, "[") && !isWildcard(l.Addr) && seen["[::]:"+itoa(l.Port)] {
+		if l.Network == "tcp" && strings.HasPrefix(l.Addr, "[") && !isWildcard(l.Addr) && seen["[::]:"+strconv.Itoa(l.Port)] {
 			continue
 		}
 		kept = append(kept, l)
@@ -166,7 +167,7 @@ func (rt *Router) table(c *httpd.Conn) *addrTable {
 			return t
 		}
 		if ta, ok := c.Local.(*net.TCPAddr); ok && ta.IP.To4() != nil {
-			if t, ok := rt.addrs[ta.IP.To4().String()+":"+itoa(ta.Port)]; ok {
+			if t, ok := rt.addrs[ta.IP.To4().String()+":"+strconv.Itoa(ta.Port)]; ok {
 				return t
 			}
 		}
@@ -286,18 +287,4 @@ func (rt *Router) end(rq *httpcore.Request) {
 	rt.measure(rq)
 	*rq = httpcore.Request{}
 	rt.pool.Put(rq)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"goproxy/confparse"
 	"goproxy/httpcore"
 )
 
@@ -81,13 +82,13 @@ func (h *Handler) autoindex(rq *httpcore.Request, dir string) {
 func (h *Handler) readDir(rq *httpcore.Request, dir string) ([]dirEntry, int) {
 	f, err := os.Open(dir)
 	if err != nil {
-		h.logErr(rq, "error", `opendir() "`+dir+`" failed (`+errnoText(err)+`)`)
+		h.logErr(rq, "error", `opendir() "`+dir+`" failed (`+confparse.ErrnoText(err)+`)`)
 		return nil, errStatus(err)
 	}
 	names, err := f.Readdirnames(-1)
 	f.Close()
 	if err != nil {
-		h.logErr(rq, "crit", `readdir() "`+dir+`" failed (`+errnoText(err)+`)`)
+		h.logErr(rq, "crit", `readdir() "`+dir+`" failed (`+confparse.ErrnoText(err)+`)`)
 		return nil, 500
 	}
 	entries := make([]dirEntry, 0, len(names))
@@ -98,12 +99,12 @@ func (h *Handler) readDir(rq *httpcore.Request, dir string) ([]dirEntry, int) {
 		var st syscall.Stat_t
 		if err := syscall.Stat(dir+n, &st); err != nil {
 			if err == syscall.EACCES {
-				h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+errnoText(err)+`)`)
+				h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+confparse.ErrnoText(err)+`)`)
 				continue
 			}
 			// A dangling link (or a loop) is listed as itself.
 			if err != syscall.ENOENT && err != syscall.ELOOP || syscall.Lstat(dir+n, &st) != nil {
-				h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+errnoText(err)+`)`)
+				h.logErr(rq, "crit", `stat() "`+dir+n+`" failed (`+confparse.ErrnoText(err)+`)`)
 				return nil, 500
 			}
 		}
@@ -286,33 +287,6 @@ func appendURIComponent(b []byte, s string) []byte {
 	return b
 }
 
-// escapeJSON is ngx_escape_json: quote, backslash and control bytes.
-func escapeJSON(b []byte, s string) []byte {
-	const hexd = "0123456789abcdef"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c == '\b':
-			b = append(b, '\\', 'b')
-		case c == '\f':
-			b = append(b, '\\', 'f')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return b
-}
-
 func autoindexJSON(entries []dirEntry, callback string) []byte {
 	b := make([]byte, 0, 64+len(entries)*100)
 	if callback != "" {
@@ -326,7 +300,7 @@ func autoindexJSON(entries []dirEntry, callback string) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, "\r\n{ \"name\":\""...)
-		b = escapeJSON(b, e.name)
+		b = httpcore.AppendJSONEscaped(b, e.name)
 		b = append(b, "\", \"type\":\""...)
 		b = append(b, e.kind()...)
 		b = append(b, "\", \"mtime\":\""...)

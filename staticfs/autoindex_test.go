@@ -3,6 +3,7 @@ package staticfs_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ http {
 // oddNames are file names that test escaping and truncation.
 var oddNames = []string{
 	"a b.txt", "ünïcödé.txt", "日本語のファイル名.txt", "&<>\"'.txt", "q?x#y%z.txt", "semi;colon,comma+plus=eq@[x]~.txt",
-	"bad\xff\xfe.txt", "caf\xe9.txt", "tab\there", "back\\slash", "star*pipe|caret^`{}",
+	"bad\xff\xfe.txt", "caf\xe9.txt", "tab\there", "vt\x0bff\x0cus\x1f", "back\\slash", "star*pipe|caret^`{}",
 	strings.Repeat("x", 49), strings.Repeat("y", 50), strings.Repeat("z", 51), strings.Repeat("w", 47) + ".txt",
 	strings.Repeat("l", 120) + ".txt", strings.Repeat("é", 30) + ".txt", strings.Repeat("a", 46) + "日本",
 	strings.Repeat("d", 48) + "é", "UPPER.TXT", "0-leading", "-dash", "~tilde",
@@ -61,7 +62,7 @@ func TestAutoindex(t *testing.T) {
 	nginxtest.WriteTree(t, root, files)
 	for _, n := range sizes {
 		// Sparse: no disk blocks, never read.
-		p := filepath.Join(root, "sizes", "s"+itoa(int(n)))
+		p := filepath.Join(root, "sizes", "s"+strconv.Itoa(int(n)))
 		if err := os.WriteFile(p, nil, 0644); err != nil {
 			t.Fatal(err)
 		}

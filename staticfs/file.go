@@ -7,11 +7,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
+	"goproxy/confparse"
 	"goproxy/httpcore"
 )
 
@@ -91,7 +91,7 @@ func (h *Handler) openFailed(rq *httpcore.Request, path string, err error) {
 		if status == 500 {
 			level = "crit"
 		}
-		h.logErr(rq, level, openOp(err)+` "`+path+`" failed (`+errnoText(err)+`)`)
+		h.logErr(rq, level, openOp(err)+` "`+path+`" failed (`+confparse.ErrnoText(err)+`)`)
 	}
 	rq.Error(status)
 }
@@ -174,7 +174,7 @@ func (h *Handler) body(rq *httpcore.Request, fi *fileInfo, f *os.File, off, n in
 		// A small file that changed while it was read.
 		var err error
 		if f, err = openFile(fi.path); err != nil {
-			h.logErr(rq, "crit", `open() "`+fi.path+`" failed (`+errnoText(err)+`)`)
+			h.logErr(rq, "crit", `open() "`+fi.path+`" failed (`+confparse.ErrnoText(err)+`)`)
 			return
 		}
 		defer f.Close()
@@ -267,8 +267,6 @@ func ifRangeOK(rq *httpcore.Request, fi *fileInfo) bool {
 	t, err := http.ParseTime(v)
 	return err == nil && t.Unix() == fi.mtime.Unix()
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // openFile opens a file to send. os.Open would also try to register the
 // descriptor with the network poller (four fcntl calls and a failing

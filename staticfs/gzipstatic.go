@@ -11,6 +11,7 @@ package staticfs
 import (
 	"syscall"
 
+	"goproxy/confparse"
 	"goproxy/gzipfilter"
 	"goproxy/httpcore"
 )
@@ -72,9 +73,9 @@ func (h *Handler) gzipFailed(rq *httpcore.Request, path string, err error) {
 	switch errnoOf(err) {
 	case syscall.ENOENT, syscall.ENOTDIR, syscall.ENAMETOOLONG:
 	case syscall.EACCES, syscall.EMLINK, syscall.ELOOP:
-		h.logErr(rq, "error", openOp(err)+` "`+path+`" failed (`+errnoText(err)+`)`)
+		h.logErr(rq, "error", openOp(err)+` "`+path+`" failed (`+confparse.ErrnoText(err)+`)`)
 	default:
-		h.logErr(rq, "crit", openOp(err)+` "`+path+`" failed (`+errnoText(err)+`)`)
+		h.logErr(rq, "crit", openOp(err)+` "`+path+`" failed (`+confparse.ErrnoText(err)+`)`)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 
+	"goproxy/confparse"
 	"goproxy/httpcore"
 )
 
@@ -81,12 +82,12 @@ func (h *Handler) directory(rq *httpcore.Request) {
 			}
 			dirTested = true
 			if no != syscall.ENOENT {
-				h.logErr(rq, "error", openOp(err)+` "`+dir+name+`" failed (`+errnoText(err)+`)`)
+				h.logErr(rq, "error", openOp(err)+` "`+dir+name+`" failed (`+confparse.ErrnoText(err)+`)`)
 				rq.Error(500)
 				return
 			}
 		} else if no != syscall.ENOENT {
-			h.logErr(rq, "error", openOp(err)+` "`+dir+name+`" failed (`+errnoText(err)+`)`)
+			h.logErr(rq, "error", openOp(err)+` "`+dir+name+`" failed (`+confparse.ErrnoText(err)+`)`)
 			rq.Error(500)
 			return
 		}
@@ -118,7 +119,7 @@ func (h *Handler) testDir(rq *httpcore.Request, dir, index string) bool {
 	case no == syscall.EACCES:
 		return true // searching the directory was allowed
 	default:
-		h.logErr(rq, "crit", statOp(err)+` "`+strings.TrimSuffix(dir, "/")+`" failed (`+errnoText(err)+`)`)
+		h.logErr(rq, "crit", statOp(err)+` "`+strings.TrimSuffix(dir, "/")+`" failed (`+confparse.ErrnoText(err)+`)`)
 	}
 	rq.Error(500)
 	return false
@@ -135,7 +136,7 @@ func (h *Handler) TestFile(rq *httpcore.Request, path string, dir bool) bool {
 	switch errnoOf(err) {
 	case syscall.ENOENT, syscall.ENOTDIR, syscall.ENAMETOOLONG:
 	default:
-		h.logErr(rq, "crit", statOp(err)+` "`+path+`" failed (`+errnoText(err)+`)`)
+		h.logErr(rq, "crit", statOp(err)+` "`+path+`" failed (`+confparse.ErrnoText(err)+`)`)
 	}
 	return false
 }
@@ -143,12 +144,12 @@ func (h *Handler) TestFile(rq *httpcore.Request, path string, dir bool) bool {
 // indexError answers a missing (404) or forbidden (403) index path.
 func (h *Handler) indexError(rq *httpcore.Request, path string, err error) {
 	if errnoOf(err) == syscall.EACCES {
-		h.logErr(rq, "error", `"`+path+`" is forbidden (`+errnoText(err)+`)`)
+		h.logErr(rq, "error", `"`+path+`" is forbidden (`+confparse.ErrnoText(err)+`)`)
 		rq.Error(403)
 		return
 	}
 	if *rq.Loc.Core.LogNotFound {
-		h.logErr(rq, "error", `"`+path+`" is not found (`+errnoText(err)+`)`)
+		h.logErr(rq, "error", `"`+path+`" is not found (`+confparse.ErrnoText(err)+`)`)
 	}
 	rq.Error(404)
 }
@@ -169,17 +170,4 @@ func errStatus(err error) int {
 		return 403
 	}
 	return 500
-}
-
-// errnoText is nginx's "(2: No such file or directory)" body.
-func errnoText(err error) string {
-	no := errnoOf(err)
-	if no == 0 {
-		return err.Error()
-	}
-	s := no.Error()
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return itoa(int64(no)) + ": " + s
 }

@@ -2,6 +2,7 @@ package staticfs_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -78,8 +79,8 @@ func TestHeaders(t *testing.T) {
 	}
 	for _, u := range []string{"/tokens/a.html", "/tokens/missing", "/tokens-on/a.html", "/tokens-on/missing", "/x"} {
 		raw := nginxtest.Get(u)
-		ng := nginxtest.Do(t, "127.0.0.1:"+itoa(p.Nginx.Ports[1]), raw)
-		gp := nginxtest.Do(t, "127.0.0.1:"+itoa(p.Go.Ports[1]), raw)
+		ng := nginxtest.Do(t, "127.0.0.1:"+strconv.Itoa(p.Nginx.Ports[1]), raw)
+		gp := nginxtest.Do(t, "127.0.0.1:"+strconv.Itoa(p.Go.Ports[1]), raw)
 		if d := p.Diff(ng, gp); d != "" {
 			t.Errorf("%s on port 1: %s", u, d)
 		}

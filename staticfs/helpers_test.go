@@ -1,7 +1,6 @@
 package staticfs_test
 
 import (
-	"strconv"
 	"testing"
 
 	"goproxy/internal/nginxtest"
@@ -14,5 +13,3 @@ func compare(t *testing.T, p *nginxtest.Pair, reqs ...string) {
 		p.Compare(t, r)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -124,14 +124,14 @@ func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, f *os.File, hea
 	case 0:
 		return false
 	case 416:
-		hd["Content-Range"] = []string{"bytes */" + itoa(fi.size)}
+		hd["Content-Range"] = []string{"bytes */" + strconv.FormatInt(fi.size, 10)}
 		rq.Error(416)
 		return true
 	}
 	if len(rs) == 1 {
 		r := rs[0]
-		hd["Content-Range"] = []string{"bytes " + itoa(r.start) + "-" + itoa(r.end-1) + "/" + itoa(fi.size)}
-		hd["Content-Length"] = []string{itoa(r.end - r.start)}
+		hd["Content-Range"] = []string{"bytes " + strconv.FormatInt(r.start, 10) + "-" + strconv.FormatInt(r.end-1, 10) + "/" + strconv.FormatInt(fi.size, 10)}
+		hd["Content-Length"] = []string{strconv.FormatInt(r.end-r.start, 10)}
 		rq.WriteHeader(206)
 		if rq.R.Method != "HEAD" {
 			h.body(rq, fi, f, r.start, r.end-r.start)
@@ -150,14 +150,14 @@ func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, f *os.File, hea
 		if ct != "" {
 			p += "Content-Type: " + ct + "\r\n"
 		}
-		p += "Content-Range: bytes " + itoa(r.start) + "-" + itoa(r.end-1) + "/" + itoa(fi.size) + "\r\n\r\n"
+		p += "Content-Range: bytes " + strconv.FormatInt(r.start, 10) + "-" + strconv.FormatInt(r.end-1, 10) + "/" + strconv.FormatInt(fi.size, 10) + "\r\n\r\n"
 		parts[i] = p
 		length += int64(len(p)) + r.end - r.start
 	}
 	tail := "\r\n--" + boundary + "--\r\n"
 	length += int64(len(tail))
 	hd["Content-Type"] = []string{"multipart/byteranges; boundary=" + boundary}
-	hd["Content-Length"] = []string{itoa(length)}
+	hd["Content-Length"] = []string{strconv.FormatInt(length, 10)}
 	rq.WriteHeader(206)
 	if rq.R.Method == "HEAD" {
 		return true

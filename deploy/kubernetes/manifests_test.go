@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	_ "goproxy/internal/golden" // accepts go test ./... -update
+
 	"gopkg.in/yaml.v3"
 
 	"goproxy/confparse"

@@ -19,6 +19,7 @@ import (
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
+	_ "goproxy/internal/golden" // -update for the packages benchmarking with it
 )
 
 // memConn is a client connection in memory: it hands out the same

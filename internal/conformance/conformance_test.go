@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	_ "goproxy/internal/golden" // accepts go test ./... -update
 )
 
 func TestParseTAP(t *testing.T) {

@@ -26,6 +26,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
+	_ "goproxy/internal/golden" // -update for every package testing with nginx
 	"goproxy/process"
 )
 

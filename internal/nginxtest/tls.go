@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -77,18 +78,5 @@ func (p *Pair) BothTLS(t testing.TB, port int, cfg *tls.Config, raw string) (ng,
 func (s *Server) AddrN(n int) string { return addrOf(s, n) }
 
 func addrOf(s *Server, n int) string {
-	return "127.0.0.1:" + itoa(s.Ports[n])
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
+	return "127.0.0.1:" + strconv.Itoa(s.Ports[n])
 }
