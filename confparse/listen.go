@@ -170,7 +170,9 @@ func setServerName(b *builder, f *frame, s *Stmt) error {
 		sn := &ServerName{}
 		switch {
 		case strings.HasPrefix(a, "~"):
-			r, err := b.regex(s, a[1:], false)
+			// nginx compiles server name regexes caseless: host names
+			// are case-insensitive ("~^EXAMPLE\.COM$" matches example.com).
+			r, err := b.regex(s, a[1:], true)
 			if err != nil {
 				return err
 			}

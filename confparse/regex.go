@@ -35,16 +35,55 @@ func CompileRegex(src string, caseless bool) (*Regexp, error) {
 	return r, nil
 }
 
-// pcreOnly names a PCRE feature RE2 lacks, or returns "".
+// pcreOnly names a PCRE feature RE2 lacks, or returns "". It reads the
+// pattern's structure (escapes, \Q..\E, \p{..}, classes, quantifiers)
+// so that "\p{N}+" or "[*+]" are not taken for possessive quantifiers.
 func pcreOnly(src string) string {
+	quantEnd := -1 // index just past the last quantifier
+	inClass := false
 	for i := 0; i < len(src); i++ {
-		switch src[i] {
-		case '\\':
-			if i+1 < len(src) && src[i+1] >= '1' && src[i+1] <= '9' {
+		c := src[i]
+		if c == '+' && i == quantEnd && !inClass {
+			return "a possessive quantifier"
+		}
+		switch {
+		case c == '\\':
+			if i+1 >= len(src) {
+				return ""
+			}
+			n := src[i+1]
+			switch {
+			case !inClass && n >= '1' && n <= '9':
 				return "a back-reference"
+			case n == 'Q':
+				end := strings.Index(src[i+2:], `\E`)
+				if end < 0 {
+					return ""
+				}
+				i += 2 + end + 1
+				continue
+			case (n == 'p' || n == 'P' || n == 'x') && i+2 < len(src) && src[i+2] == '{':
+				end := strings.IndexByte(src[i+2:], '}')
+				if end < 0 {
+					return ""
+				}
+				i += 2 + end
+				continue
 			}
 			i++
-		case '(':
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+			// A "]" first in the class is a literal.
+			if strings.HasPrefix(src[i+1:], "^]") {
+				i += 2
+			} else if strings.HasPrefix(src[i+1:], "]") {
+				i++
+			}
+		case c == '(':
 			rest := src[i+1:]
 			switch {
 			case strings.HasPrefix(rest, "?="), strings.HasPrefix(rest, "?!"):
@@ -54,13 +93,42 @@ func pcreOnly(src string) string {
 			case strings.HasPrefix(rest, "?>"):
 				return "an atomic group"
 			}
-		case '+':
-			if i > 0 && strings.ContainsRune("*+?}", rune(src[i-1])) && (i < 2 || src[i-2] != '\\') {
-				return "a possessive quantifier"
+			if strings.HasPrefix(rest, "?") {
+				i++ // a group's "?" is no quantifier
+			}
+		case c == '*' || c == '+' || c == '?':
+			quantEnd = i + 1
+		case c == '{':
+			if n := quantLen(src[i:]); n > 0 {
+				i += n - 1
+				quantEnd = i + 1
 			}
 		}
 	}
 	return ""
+}
+
+// quantLen is the length of a {n}, {n,} or {n,m} quantifier at the start
+// of s, or 0 where the brace is a literal (as PCRE reads it).
+func quantLen(s string) int {
+	digits := func(j int) int {
+		k := j
+		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+			k++
+		}
+		return k
+	}
+	j := digits(1)
+	if j == 1 {
+		return 0
+	}
+	if j < len(s) && s[j] == ',' {
+		j = digits(j + 1)
+	}
+	if j < len(s) && s[j] == '}' {
+		return j + 1
+	}
+	return 0
 }
 
 // translatePCRE rewrites PCRE escapes RE2 spells differently: "\ " and

@@ -63,6 +63,8 @@ http {
              location / { return 200 "$server_name|$host|$1|$n\n"; } }
     server { listen 127.0.0.1:{{PORT}}; server_name ~\.net$ ~^(?<all>.+)\.re2\.test$; ` + probe + ` }
     server { listen 127.0.0.1:{{PORT}}; server_name ~^b ~^bb\.re2\.test$; ` + probe + ` }
+    server { listen 127.0.0.1:{{PORT}}; server_name ~^UPPER\.RE\.TEST$ "~^(?P<d>\\p{N}+)\\.digits\\.test$";
+             location / { return 200 "$server_name|$host|$d\n"; } }
     server { listen 127.0.0.1:{{PORT}}; server_name MiXed.Test example.com; server_name www.example.com; ` + probe + ` }
     server { listen 127.0.0.1:{{PORT}}; server_name "" empty.test; ` + probe + ` }
     server { listen 127.0.0.1:{{PORT}} default_server; server_name _; ` + probe + ` }
@@ -111,7 +113,7 @@ func TestServerSelection(t *testing.T) {
 		"dot.org", "a.dot.org", "A.B.Dot.Org.",
 		"www.example.org", "www.example.com.au", "www.other.net",
 		"www.sub.example.com", "x.net", "bb.re2.test", "mixed.test", "MIXED.TEST",
-		"alice.users.test", "Bob.Users.Test", "42.num.test", "re7.test",
+		"alice.users.test", "Bob.Users.Test", "upper.re.test", "UPPER.re.test", "123.digits.test", "42.num.test", "re7.test",
 		"empty.test", "unknown.test", "", "-",
 		"[::1]", "[::1]:80", "127.0.0.1", "127.0.0.1:99",
 		"bad/host", "bad\\host", "a..b", "..", ".", "..a", "a.", ":80", "[::1", "host with space",
