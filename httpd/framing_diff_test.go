@@ -138,6 +138,11 @@ var framingCases = []framingCase{
 	{name: "bare CR, not ignoring", raw: "GET / HTTP/1.1\r\n" + h11 + "X-A: a\rX-Real-IP: 6.6.6.6\r\n" + cls + "\r\n",
 		status: []int{400}, closed: true, lenient: true},
 	// Item 3.
+	// TRACE is refused after the framing checks, and closes.
+	{name: "TRACE", raw: "TRACE / HTTP/1.1\r\n" + h11 + "\r\nGET / HTTP/1.1\r\n" + h11 + "\r\n",
+		status: []int{405}, closed: true, log: "client sent TRACE method" + inH},
+	{name: "TRACE with a bad Content-Length", raw: "TRACE / HTTP/1.1\r\n" + h11 + "Content-Length: x\r\n\r\n",
+		status: []int{400}, closed: true, log: `client sent invalid "Content-Length" header` + inH},
 	{name: "TE in HTTP/1.0", raw: "POST / HTTP/1.0\r\n" + h11 + te + "\r\n5\r\nhello\r\n0\r\n\r\n",
 		status: []int{400}, closed: true, log: `client sent HTTP/1.0 request with "Transfer-Encoding" header` + inH},
 	{name: "chunk size 2^63", raw: post + te + "\r\n8000000000000000\r\nhello\r\n0\r\n\r\n", status: []int{400}, closed: true},

@@ -229,7 +229,7 @@ func (c *conn) setURL(r *http.Request, target string) {
 
 // checkRequest applies nginx's checks on the whole head
 // (ngx_http_process_request_header), in its order: Host, Content-Length,
-// Transfer-Encoding; then Expect and Connection.
+// Transfer-Encoding, TRACE; then Expect and Connection.
 func (c *conn) checkRequest(r *http.Request, rl *requestLine) error {
 	_, hasHost := r.Header["Host"]
 	if !hasHost && r.ProtoMinor >= 1 {
@@ -273,6 +273,9 @@ func (c *conn) checkRequest(r *http.Request, rl *requestLine) error {
 			c.body.remaining = length
 			r.Body = &c.body
 		}
+	}
+	if rl.method == "TRACE" {
+		return errTrace // nginx refuses TRACE outright, after the framing checks
 	}
 	if e := r.Header["Expect"]; e != nil && strings.EqualFold(e[0], "100-continue") && r.ProtoMinor >= 1 {
 		c.body.expect = true

@@ -42,6 +42,7 @@ var (
 	errTE10           = &StatusError{400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header" + inHeaders}
 	errTEAndLength    = &StatusError{400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time" + inHeaders}
 	errPlainHTTP      = &StatusError{497, "client sent plain HTTP request to HTTPS port" + inHeaders}
+	errTrace          = &StatusError{405, "client sent TRACE method" + inHeaders}
 	// A body's errors are logged by what reads it, without a phase.
 	errBadChunked = &StatusError{400, "client sent invalid chunked body"}
 )
