@@ -75,18 +75,23 @@ func (rq *Request) headerFilter(code int) {
 			continue
 		}
 		v := rq.Eval(a.Value)
-		if v == "" {
-			continue
-		}
 		switch a.Key {
-		case "Last-Modified":
-			// nginx replaces these rather than adding a second one.
-			h[a.Key] = []string{v}
-		case "Etag":
-			// The static handler's key is spelt "ETag".
-			delete(h, "Etag")
-			h["ETag"] = []string{v}
+		case "Last-Modified", "Etag":
+			// nginx replaces these rather than adding a second one,
+			// and an empty value removes the one the response had.
+			key := a.Key
+			if key == "Etag" {
+				key = "ETag" // as the static handler spells it
+				delete(h, "Etag")
+			}
+			delete(h, key)
+			if v != "" {
+				h[key] = []string{v}
+			}
 		default:
+			if v == "" {
+				continue
+			}
 			h[a.Key] = append(h[a.Key], v)
 			rq.NoteHeader(a.Key, a.Name)
 		}

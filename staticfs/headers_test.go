@@ -24,6 +24,7 @@ http {
         location /own/ { add_header X-Own own; add_header X-Own second; add_header X-Empty ""; add_header X-Var "$uri|$status"; }
         location /always/ { add_header X-Plain plain; add_header X-Always always always; }
         location /cc/ { add_header Cache-Control "private"; expires 1h; add_header Last-Modified "Mon, 01 Jan 2001 00:00:00 GMT"; add_header ETag '"mine"'; }
+        location /unset/ { add_header ETag foo always; add_header ETag '' always; add_header Last-Modified ''; }
         location /exp1h/ { expires 1h; }
         location /expneg/ { expires -30s; }
         location /expepoch/ { expires epoch; }
@@ -54,7 +55,7 @@ http {
 
 func TestHeaders(t *testing.T) {
 	files := map[string]string{}
-	for _, d := range []string{"inherit", "own", "always", "cc", "exp1h", "expneg", "expepoch", "expmax", "expoff", "expzero", "expmod", "expvar", "exp404", "tokens", "types", "types2", "if", "etag", "tokens-on"} {
+	for _, d := range []string{"inherit", "own", "always", "cc", "exp1h", "expneg", "expepoch", "expmax", "expoff", "expzero", "expmod", "expvar", "exp404", "tokens", "types", "types2", "if", "etag", "tokens-on", "unset"} {
 		files[d+"/a.html"] = "<p>a</p>"
 	}
 	for _, n := range []string{"a.txt", "a.png", "a.PNG", "a.cst", "a.CST", "a.Cst", "noext", "a.", ".hidden", "a.tar.gz", "dir.html/x"} {
@@ -63,7 +64,7 @@ func TestHeaders(t *testing.T) {
 	}
 	p := nginxtest.Start(t, headersConf, nginxtest.Options{Ports: 2, Files: files})
 	var reqs []string
-	for _, d := range []string{"inherit", "own", "always", "cc", "exp1h", "expneg", "expepoch", "expmax", "expoff", "expzero", "expmod", "exp404", "tokens", "if", "etag"} {
+	for _, d := range []string{"inherit", "own", "always", "cc", "exp1h", "expneg", "expepoch", "expmax", "expoff", "expzero", "expmod", "exp404", "tokens", "if", "etag", "unset"} {
 		reqs = append(reqs, nginxtest.Get("/"+d+"/a.html"), nginxtest.Get("/"+d+"/missing"), nginxtest.Get("/"+d),
 			nginxtest.Get("/"+d+"/a.html", "If-Modified-Since: Sat, 09 Mar 2024 10:11:12 GMT"), nginxtest.Req("PUT", "/"+d+"/a.html"))
 	}
