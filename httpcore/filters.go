@@ -106,8 +106,13 @@ var (
 // setExpires applies the expires directive.
 func (rq *Request) setExpires(h http.Header, e *confparse.Expires) {
 	if e.Var != nil {
-		v := rq.Eval(e.Var)
-		pe, err := confparse.ParseExpires([]string{v})
+		args := []string{rq.Eval(e.Var)}
+		if e.Modified {
+			// "expires modified $v": the value is a time, so "epoch"
+			// or "max" there is invalid and sets nothing (as nginx).
+			args = []string{"modified", args[0]}
+		}
+		pe, err := confparse.ParseExpires(args)
 		if err != nil || pe.Var != nil {
 			return
 		}

@@ -33,6 +33,7 @@ http {
         location /expzero/ { expires 0; }
         location /expmod/ { expires modified 10d; }
         location /expvar/ { expires $arg_e; }
+        location /expvarmod/ { expires modified $arg_e; }
         location /exp404/ { expires 1h; add_header X-Only-2xx yes; }
         location /tokens/ { server_tokens off; }
         location /types/ { types { text/plain txt; } default_type text/x-inner; }
@@ -55,7 +56,7 @@ http {
 
 func TestHeaders(t *testing.T) {
 	files := map[string]string{}
-	for _, d := range []string{"inherit", "own", "always", "cc", "exp1h", "expneg", "expepoch", "expmax", "expoff", "expzero", "expmod", "expvar", "exp404", "tokens", "types", "types2", "if", "etag", "tokens-on", "unset"} {
+	for _, d := range []string{"inherit", "own", "always", "cc", "exp1h", "expneg", "expepoch", "expmax", "expoff", "expzero", "expmod", "expvar", "exp404", "tokens", "types", "types2", "if", "etag", "tokens-on", "unset", "expvarmod"} {
 		files[d+"/a.html"] = "<p>a</p>"
 	}
 	for _, n := range []string{"a.txt", "a.png", "a.PNG", "a.cst", "a.CST", "a.Cst", "noext", "a.", ".hidden", "a.tar.gz", "dir.html/x"} {
@@ -73,7 +74,9 @@ func TestHeaders(t *testing.T) {
 	}
 	reqs = append(reqs, nginxtest.Get("/if/a.html?x=1"), nginxtest.Get("/ret/"), nginxtest.Get("/ret302/"), nginxtest.Get("/ret404/"),
 		nginxtest.Get("/ret500/"), nginxtest.Get("/ret/x.png"), nginxtest.Get("/expvar/a.html?e=1h"), nginxtest.Get("/expvar/a.html?e=epoch"),
-		nginxtest.Get("/expvar/a.html?e=bogus"), nginxtest.Get("/expvar/a.html?e=off"), nginxtest.Get("/expvar/a.html?e=max"))
+		nginxtest.Get("/expvar/a.html?e=bogus"), nginxtest.Get("/expvar/a.html?e=off"), nginxtest.Get("/expvar/a.html?e=max"),
+		nginxtest.Get("/expvarmod/a.html?e=epoch"), nginxtest.Get("/expvarmod/a.html?e=max"), nginxtest.Get("/expvarmod/a.html?e=2048"),
+		nginxtest.Get("/expvarmod/a.html?e=-1d"), nginxtest.Get("/expvarmod/a.html?e=bad"))
 	for _, r := range reqs {
 		ng, gp := p.Compare(t, r)
 		sameExpires(t, r, ng, gp)
