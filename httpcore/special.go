@@ -209,8 +209,10 @@ func (rq *Request) Return(code int, text string, hasText bool) {
 		rq.Abort(444)
 	case code >= 400 && !hasText:
 		rq.Error(code)
-	case code == 204:
+	case code == 204 && rq.ErrStatus == 0:
 		rq.WriteHeader(204)
+	// Under error_page the status sent is the error's, so nginx's empty
+	// body goes out as an ordinary response (type and length 0).
 	default:
 		rq.sendText(code, text)
 	}

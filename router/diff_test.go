@@ -192,6 +192,11 @@ http {
         location /tox { try_files /nope @x; }
         location /err418 { error_page 418 = @x; return 418; }
         location /errint { error_page 404 /int/y; return 404; }
+        location /ret204 { return 204; }
+        location /ret200t { return 200 "text"; }
+        location /err405to204 { error_page 405 /ret204; return 405; }
+        location /err302to200 { error_page 302 /ret200t; return 302 "text"; }
+        location /err301to204 { error_page 301 /ret204; return 301 /elsewhere; }
         location /b/ { proxy_pass http://127.0.0.1:1; }
         location /caps/ { return 200 "caps [$1] [$first]\n"; }
         location /p/ {
@@ -215,6 +220,7 @@ func TestLocations(t *testing.T) {
 		"/nostop/", "/nostop/a.php", "/nostop/a.PHP",
 		"/rx/", "/rx/in/", "/rx/in/a.gif", "/rx/a.gif", "/rx/in/a.php",
 		"/@x", "/@notfound", "@x", "/int/", "/int/x", "/toint", "/tox", "/err418", "/errint",
+		"/ret204", "/err405to204", "/err302to200", "/err301to204",
 		"/b", "/b?q=1", "/b/..", "/caps/", "/caps/?x",
 		"/p/", "/p/q/x.txt", "/p/q/x.gif", "/p/e.txt", "/p/x.txt", "/p/x.gif", "/p/q", "/P/x.txt",
 	} {

@@ -135,9 +135,11 @@ func (rt *Router) InternalRedirect(rq *httpcore.Request, uri, args string) {
 	rq.Internal = true
 	srv := rt.serverOf(rq)
 	// What a content handler set on the response goes with the URI;
-	// an auth module's WWW-Authenticate stays for error_page 401.
+	// an auth module's WWW-Authenticate stays for error_page 401, and
+	// the Location of a redirect for error_page 301/302 (nginx keeps
+	// headers_out.location across the internal redirect).
 	for k := range rq.W.Header() {
-		if k != "Www-Authenticate" {
+		if k != "Www-Authenticate" && k != "Location" {
 			delete(rq.W.Header(), k)
 		}
 	}
