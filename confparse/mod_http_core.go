@@ -98,8 +98,14 @@ func disableSymlinksArg(b *builder, s *Stmt) (DisableSymlinks, error) {
 type DocRoot struct {
 	Path  *Template
 	Alias bool `json:",omitempty"`
-	File  string
-	Line  int
+	// AliasPrefix is what an alias replaces: the prefix of the location
+	// it is written in; AliasRegex says it is written in a regex
+	// location, where the alias is the whole path. Nested locations
+	// inherit both with the alias, as nginx inherits its alias length.
+	AliasPrefix string `json:",omitempty"`
+	AliasRegex  bool   `json:",omitempty"`
+	File        string
+	Line        int
 }
 
 // ErrorPage is one error_page directive.
@@ -354,7 +360,11 @@ func setRoot(b *builder, f *frame, s *Stmt) error {
 		}
 		t = &Template{Raw: v, Parts: []Part{{Lit: v}}}
 	}
-	f.loc.Core.Root = &DocRoot{Path: t, Alias: alias, File: s.File, Line: s.Line}
+	r := &DocRoot{Path: t, Alias: alias, File: s.File, Line: s.Line}
+	if alias && f.location != nil {
+		r.AliasPrefix, r.AliasRegex = f.location.Pattern, f.location.Regex != nil
+	}
+	f.loc.Core.Root = r
 	return nil
 }
 

@@ -61,8 +61,11 @@ type Request struct {
 	// KeepLocation keeps a relative Location header relative: an
 	// upstream's own redirect that no proxy_redirect rule changed.
 	KeepLocation bool
-	Redirects    int // internal redirects so far (nginx stops at 10)
-	Start        time.Time
+	// AddURIToAlias says try_files found the URI under a regex
+	// location's alias: the file is then the alias and the URI.
+	AddURIToAlias bool
+	Redirects     int // internal redirects so far (nginx stops at 10)
+	Start         time.Time
 	// LimitRate is $limit_rate; limitRateSet says "set $limit_rate"
 	// chose it, so limit_rate is not evaluated (ratelimit.go).
 	LimitRate    int64

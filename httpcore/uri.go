@@ -8,6 +8,8 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+
+	"goproxy/confparse"
 )
 
 // ErrBadURI is a URI nginx answers with 400.
@@ -238,35 +240,79 @@ func (rq *Request) MapURIToPath() {
 		rq.DocRoot, rq.Filename = "", ""
 		return
 	}
-	root := rq.Eval(r.Path)
-	if !r.Path.IsConst() && !strings.HasPrefix(root, "/") {
-		root = rq.Cfg.Prefix + root
-	}
+	root := rq.rootPath(r)
 	rq.DocRoot = root
 	if !r.Alias {
 		rq.Filename = root + rq.URI
 		return
 	}
-	var path string
-	l := rq.Location
+	rq.Filename = rq.aliasPath(root, rq.URI)
+}
+
+// aliasPath maps a URI under an alias as nginx does: the location's
+// prefix is replaced by the alias, and in a regex location the alias is
+// the whole path. A path that leaves the alias directory is refused
+// (""), goproxy's guard against nginx's off-by-slash traversal.
+func (rq *Request) aliasPath(root, uri string) string {
+	r := rq.Loc.Core.Root
 	switch {
-	case l == nil:
-		path = root + rq.URI
-	case l.Regex != nil:
-		// In a regex location the alias is the whole path.
-		path = root
-	default:
-		prefix := l.Pattern
-		if len(rq.URI) < len(prefix) {
-			path = root
-		} else {
-			path = root + rq.URI[len(prefix):]
+	case rq.Location == nil:
+		return root + uri
+	case r.AliasRegex && rq.AddURIToAlias:
+		return root + uri
+	case r.AliasRegex:
+		return root
+	}
+	path := root
+	if len(uri) >= len(r.AliasPrefix) {
+		path = root + uri[len(r.AliasPrefix):]
+	}
+	if !withinDir(path, root) {
+		return ""
+	}
+	return path
+}
+
+// rootPath is root's or alias' path for this request: a path with
+// variables is evaluated, and a relative one is under the prefix.
+func (rq *Request) rootPath(r *confparse.DocRoot) string {
+	root := rq.Eval(r.Path)
+	if !r.Path.IsConst() && !strings.HasPrefix(root, "/") {
+		root = rq.Cfg.Prefix + root
+	}
+	return root
+}
+
+// TryFilesPath is the file a try_files entry names, and the URI the
+// request takes if it exists (ngx_http_try_files_handler): under root,
+// root and the entry; under an alias, the alias and what follows the
+// alias' prefix when the entry starts with the URI's prefix, else the
+// alias and the whole entry (the URI is then the prefix and the entry,
+// so that the static handler maps it back to the same file); in a regex
+// location, the alias and the whole entry. "" is a path refused (see
+// aliasPath).
+func (rq *Request) TryFilesPath(name string) (path, uri string) {
+	r := rq.Loc.Core.Root
+	if r == nil || !r.Alias || rq.Location == nil {
+		saved := rq.URI
+		rq.URI = name
+		rq.MapURIToPath()
+		rq.URI = saved
+		return rq.Filename, name
+	}
+	root := rq.rootPath(r)
+	if r.AliasRegex {
+		return root + name, name
+	}
+	n := len(r.AliasPrefix)
+	if len(name) < n || len(rq.URI) < n || name[:n] != rq.URI[:n] {
+		path := root + name
+		if !withinDir(path, root) {
+			return "", name
 		}
+		return path, r.AliasPrefix + name
 	}
-	rq.Filename = path
-	if l != nil && l.Regex == nil && !withinDir(path, root) {
-		rq.Filename = ""
-	}
+	return rq.aliasPath(root, name), name
 }
 
 // withinDir reports whether path, once cleaned, is dir itself or below it.

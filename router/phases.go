@@ -153,7 +153,7 @@ func (rt *Router) InternalRedirect(rq *httpcore.Request, uri, args string) {
 		return
 	}
 	rq.URI, rq.Args = uri, args
-	rq.URIChanged = true
+	rq.URIChanged, rq.AddURIToAlias = true, false
 	rq.Filename, rq.DocRoot = "", ""
 	rt.enterServer(rq, srv)
 	rt.process(rq, srv, nil)

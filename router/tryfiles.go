@@ -20,7 +20,6 @@ import (
 // splits off arguments, and a URI fallback without "?" drops them.
 func (rt *Router) tryFiles(rq *httpcore.Request, srv *server) bool {
 	entries := rq.Loc.Core.TryFiles
-	origURI := rq.URI
 	for i, t := range entries {
 		v := rq.Eval(t)
 		if i == len(entries)-1 {
@@ -40,10 +39,8 @@ func (rt *Router) tryFiles(rq *httpcore.Request, srv *server) bool {
 		if dir {
 			v = v[:len(v)-1]
 		}
-		rq.URI = v
-		rq.MapURIToPath()
-		path := rq.Filename
-		rq.URI = origURI
+		path, uri := rq.TryFilesPath(v)
+		rq.Filename = path
 		if path == "" {
 			continue
 		}
@@ -51,7 +48,10 @@ func (rt *Router) tryFiles(rq *httpcore.Request, srv *server) bool {
 			continue
 		}
 		// Found: the entry becomes the URI, served right here.
-		rq.URI = v
+		rq.URI = uri
+		if r := rq.Loc.Core.Root; r != nil && r.AliasRegex && !dir {
+			rq.AddURIToAlias = true
+		}
 		rq.Filename, rq.DocRoot = "", ""
 		return false
 	}

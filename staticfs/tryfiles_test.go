@@ -26,6 +26,12 @@ http {
         location = /missing-uri-fallback { return 200 "fb $uri|$args\n"; }
         location /t9/ { alias {{ROOT}}/www/t1/; try_files $uri $uri/ /t9/$uri?q=1 =404; }
         location /t10/ { alias {{ROOT}}/www/t1/; try_files $uri $uri/ /missing-uri-fallback; }
+        location ~ ^/re-alias/.*\.txt$ { alias {{ROOT}}/www/t1; try_files $uri =404; }
+        location /nested-alias/ {
+            alias {{ROOT}}/www/t1/;
+            location ~ \.txt$ { try_files $uri =404; }
+            location /nested-alias/dir2/ { try_files /t2/a.txt $uri/ =404; }
+        }
         location /t7/ { try_files $uri =500; error_page 500 @err; }
         location = /t8 { try_files /www-nope /t1/a.txt; }
         location /idx/ { index none.html second.html /idx/abs.txt; }
@@ -64,7 +70,7 @@ http {
 
 func TestTryFilesIndexErrorPage(t *testing.T) {
 	p := nginxtest.Start(t, tryConf, nginxtest.Options{Files: map[string]string{
-		"www/t1/a.txt": "a", "www/t1/dir/": "", "www/t1/dir2/index.html": "dir2 index",
+		"www/t1/a.txt": "a", "www/t1/re-alias/a.txt": "re a", "www/t1/t2/a.txt": "t1/t2/a", "www/t1/dir/": "", "www/t1/dir2/index.html": "dir2 index",
 		"www/t2/a.txt":  "a2",
 		"www/t3/b.html": "b html", "www/t3/default.html": "default",
 		"www/t5/sub/idx.txt": "idx", "www/t5/found.txt": "found", "www/t5/file": "file",
@@ -75,6 +81,9 @@ func TestTryFilesIndexErrorPage(t *testing.T) {
 		"www/ep2/": "", "www/ep3/": "",
 	}})
 	compare(t, p,
+		nginxtest.Get("/re-alias/a.txt"), nginxtest.Get("/re-alias/nope.txt"), nginxtest.Get("/re-alias/../t1/a.txt"),
+		nginxtest.Get("/nested-alias/a.txt"), nginxtest.Get("/nested-alias/nope.txt"), nginxtest.Get("/nested-alias/dir2/"),
+		nginxtest.Get("/nested-alias/dir2/x"),
 		nginxtest.Get("/t1/a.txt"), nginxtest.Get("/t1/dir"), nginxtest.Get("/t1/dir/"), nginxtest.Get("/t1/dir2"),
 		nginxtest.Get("/t1/dir2/"), nginxtest.Get("/t1/nope"), nginxtest.Get("/t1/nope?x=1"),
 		nginxtest.Get("/t2/a.txt"), nginxtest.Get("/t2/nope?x=1"), nginxtest.Get("/t2/"),
