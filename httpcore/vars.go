@@ -275,6 +275,9 @@ func (rq *Request) builtin(name string) (string, bool) {
 		}
 		return "1", true
 	case "pipe":
+		if rq.Conn != nil && rq.Conn.Pipelined {
+			return "p", true
+		}
 		return ".", true
 	case "msec":
 		now := time.Now()
@@ -543,8 +546,16 @@ func splitAddr(a string) (string, string) {
 	return h, p
 }
 
-// RequestLength is $request_length: the request head and body read.
+// RequestLength is $request_length: the request head and body read. The
+// head is counted as it came (bare LF line ends, ignored lines); where
+// there is no head text (HTTP/2) it is rebuilt from the parsed lines.
 func (rq *Request) RequestLength() int64 {
+	cw, ok := rq.W.(httpd.ConnWriter)
+	if ok {
+		if n := cw.HeadBytesRead(); n >= 0 {
+			return n + cw.BodyBytesRead()
+		}
+	}
 	n := int64(len(RequestLine(rq.R)) + 2)
 	for k, vs := range rq.R.Header {
 		for _, v := range vs {
@@ -552,7 +563,7 @@ func (rq *Request) RequestLength() int64 {
 		}
 	}
 	n += 2
-	if cw, ok := rq.W.(httpd.ConnWriter); ok {
+	if ok {
 		n += cw.BodyBytesRead()
 	}
 	return n

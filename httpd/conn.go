@@ -61,6 +61,9 @@ type Conn struct {
 	// Listener names the listen address the connection came in on, as
 	// written in the configuration ("0.0.0.0:80").
 	Listener string
+	// Pipelined says the current request had arrived before the one
+	// before it was answered ($pipe).
+	Pipelined bool
 	// KeepAlive lets the handler end the connection after the response
 	// (keepalive_requests, keepalive_timeout 0, lingering errors).
 	KeepAlive bool
@@ -220,6 +223,9 @@ func (s *Server) forget(c *conn) {
 }
 
 type conn struct {
+	// headBytes is the current request head as read, line ends and
+	// ignored lines included ($request_length counts what was sent).
+	headBytes int64
 	srv       *Server
 	nc        net.Conn
 	tlsConfig *tls.Config
@@ -408,6 +414,7 @@ func (c *conn) run(wait time.Duration) {
 			c.close()
 			return
 		}
+		c.info.Pipelined = c.info.Requests > 0 && c.br.Buffered() > 0
 		switch c.awaitRequest(wait) {
 		case awaitParked:
 			return

@@ -321,13 +321,14 @@ type h2Writer struct {
 
 var _ ConnWriter = (*h2Writer)(nil)
 
-func (w *h2Writer) Header() http.Header { return w.w.Header() }
-func (w *h2Writer) Conn() *Conn         { return w.info }
-func (w *h2Writer) Status() int         { return w.status }
-func (w *h2Writer) BytesWritten() int64 { return w.written }
-func (w *h2Writer) HeaderBytes() int64  { return w.headerBytes }
-func (w *h2Writer) DisableChunking()    {}
-func (w *h2Writer) Sent() bool          { return w.wroteHeader }
+func (w *h2Writer) Header() http.Header  { return w.w.Header() }
+func (w *h2Writer) Conn() *Conn          { return w.info }
+func (w *h2Writer) Status() int          { return w.status }
+func (w *h2Writer) BytesWritten() int64  { return w.written }
+func (w *h2Writer) HeaderBytes() int64   { return w.headerBytes }
+func (w *h2Writer) DisableChunking()     {}
+func (w *h2Writer) HeadBytesRead() int64 { return -1 }
+func (w *h2Writer) Sent() bool           { return w.wroteHeader }
 
 // SetStatusLine and Simple concern HTTP/1.x framing only.
 func (w *h2Writer) SetStatusLine(int, string) {}

@@ -43,6 +43,7 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 			return r, nil, err
 		}
 		if len(line) > 0 {
+			c.headBytes = int64(n) // empty lines before it are not counted
 			break
 		}
 	}
@@ -84,6 +85,7 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 			}
 			return r, rl, err
 		}
+		c.headBytes += int64(n)
 		if len(hl) == 0 {
 			break
 		}

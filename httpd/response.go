@@ -94,8 +94,11 @@ func (w *response) BytesWritten() int64 { return w.written }
 // HeaderBytes is the size of the status line and headers sent.
 func (w *response) HeaderBytes() int64 { return w.headerBytes }
 
-// RequestLength is the size of the request body read so far.
+// BodyBytesRead is the size of the request body read so far.
 func (w *response) BodyBytesRead() int64 { return w.c.body.n }
+
+// HeadBytesRead is the size of the request head as it was read.
+func (w *response) HeadBytesRead() int64 { return w.c.headBytes }
 
 // Abort ends a response that cannot be completed (an upstream broke off
 // mid-body): no chunked terminator is sent and the connection closes, so
@@ -144,6 +147,9 @@ type ConnWriter interface {
 	BytesWritten() int64
 	HeaderBytes() int64
 	BodyBytesRead() int64
+	// HeadBytesRead is the request head's size on the wire, or -1
+	// where there is no such text (HTTP/2's compressed headers).
+	HeadBytesRead() int64
 	DisableChunking()
 }
 

@@ -19,7 +19,7 @@ http {
     log_format esc escape=json '{"uri":"$uri","args":"$args","ua":"$http_user_agent","status":$status}';
     log_format raw escape=none '$request|$http_user_agent|$arg_q';
     log_format vars '$request_method $scheme $server_protocol $server_name $host $uri $is_args$args '
-                    '$document_uri $request_uri $content_length $status $request_length';
+                    '$document_uri $request_uri $content_length $status $request_length $pipe';
     server {
         listen 127.0.0.1:{{PORT}};
         server_name example.org;
@@ -55,6 +55,11 @@ func TestAccessLogLines(t *testing.T) {
 		nginxtest.Get("/cond"),
 		nginxtest.Get("/cond?log=1"),
 		"GET /a.txt HTTP/1.0\r\n\r\n",
+		// Bare LF line ends, an empty line first and an ignored header
+		// line: $request_length counts the head as it came.
+		"\r\nGET /a.txt HTTP/1.0\nHost: localhost\nX_Under: ignored\n\n",
+		// Pipelined: the second and third arrive with the first ($pipe).
+		"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\nGET /missing HTTP/1.1\r\nHost: localhost\r\n\r\n" + nginxtest.Get("/a.txt"),
 	}
 	for _, r := range reqs {
 		p.Both(t, r)
