@@ -10,7 +10,6 @@ package confparse
 
 import (
 	"fmt"
-	"os"
 )
 
 // Stmt is one directive as written: its unquoted words, where it is, and
@@ -37,8 +36,8 @@ type SourceFile struct {
 // readFile reads and parses one file. The only error returned is the
 // failure to open it (a Diag without a position); a syntax error is part
 // of the tree.
-func readFile(path string) ([]*Stmt, []byte, *Diag) {
-	text, err := os.ReadFile(path)
+func readFile(path string, read func(string) ([]byte, error)) ([]*Stmt, []byte, *Diag) {
+	text, err := read(path)
 	if err != nil {
 		return nil, nil, &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("open() \"%s\" failed (%s)", path, errnoText(err))}
 	}
