@@ -19,6 +19,13 @@ type Options struct {
 	Prefix     string // -p; "" means the default prefix
 	Directives string // -g text
 	ErrorLog   string // -e; "" means the default
+	// ReadFile reads a configuration file; nil means os.ReadFile. "goproxy
+	// fmt" loads formatted texts through it before writing them.
+	ReadFile func(path string) ([]byte, error)
+	// NoUserLookup leaves the user directive's names unresolved, for a
+	// load that serves nothing ("goproxy fmt"): the account is not in
+	// the model's dump, and need not exist where the file is formatted.
+	NoUserLookup bool
 }
 
 // DefaultPrefix and DefaultConf are those of Debian's nginx build.
@@ -34,6 +41,8 @@ type builder struct {
 	seen     map[string]bool // files already recorded for -T
 	usedVars map[string]*Stmt
 	warnings []*Diag
+	read     func(string) ([]byte, error)
+	noUser   bool // Options.NoUserLookup
 	// limitRefs are zone uses, checked when all zones are known.
 	limitRefs []limitRef
 }
@@ -89,7 +98,10 @@ func Load(o Options) (*Config, error) {
 		ConfPrefix: withSlash(filepath.Dir(abs)),
 		Main:       &MainConf{},
 	}
-	b := &builder{cfg: cfg, seen: map[string]bool{}, usedVars: map[string]*Stmt{}}
+	b := &builder{cfg: cfg, seen: map[string]bool{}, usedVars: map[string]*Stmt{}, read: o.ReadFile, noUser: o.NoUserLookup}
+	if b.read == nil {
+		b.read = os.ReadFile
+	}
 	f := &frame{ctx: CtxMain, main: cfg.Main}
 	if o.Directives != "" {
 		stmts, d := parseText([]byte(o.Directives), "", true)
@@ -103,7 +115,7 @@ func Load(o Options) (*Config, error) {
 			return nil, fixCmdline(err)
 		}
 	}
-	stmts, text, d := readFile(abs)
+	stmts, text, d := readFile(abs, b.read)
 	if d != nil {
 		return nil, d
 	}
@@ -205,7 +217,7 @@ func (b *builder) includeInto(s *Stmt, walk func([]*Stmt) error) error {
 		files = []string{name}
 	}
 	for _, p := range files {
-		stmts, text, d := readFile(p)
+		stmts, text, d := readFile(p, b.read)
 		if d != nil {
 			if d.File == "" { // open() failed: nginx names the include
 				d.File, d.Line = s.File, s.Line

@@ -26,7 +26,13 @@ func (c *Config) WriteFiles(w io.Writer) error {
 
 // Dump returns the model as indented JSON.
 func (c *Config) Dump() ([]byte, error) {
-	return json.MarshalIndent(plain(reflect.ValueOf(c)), "", "  ")
+	return json.MarshalIndent(plain(reflect.ValueOf(c), false), "", "  ")
+}
+
+// DumpMeaning is Dump without the line numbers recorded for messages:
+// what "goproxy fmt" must keep equal while it moves text between lines.
+func (c *Config) DumpMeaning() ([]byte, error) {
+	return json.MarshalIndent(plain(reflect.ValueOf(c), true), "", "  ")
 }
 
 var (
@@ -35,14 +41,14 @@ var (
 )
 
 // plain converts a model value to maps, slices and scalars, honouring the
-// json tags' names, "-" and omitempty.
-func plain(v reflect.Value) any {
+// json tags' names, "-" and omitempty; noLines leaves out "Line" fields.
+func plain(v reflect.Value, noLines bool) any {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return nil
 		}
-		return plain(v.Elem())
+		return plain(v.Elem(), noLines)
 	}
 	switch v.Type() {
 	case durationType:
@@ -57,7 +63,7 @@ func plain(v reflect.Value) any {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if !f.IsExported() {
+			if !f.IsExported() || noLines && f.Name == "Line" && f.Type.Kind() == reflect.Int {
 				continue
 			}
 			name, omit := f.Name, false
@@ -79,7 +85,7 @@ func plain(v reflect.Value) any {
 			if (fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Map) && fv.IsNil() {
 				continue
 			}
-			out[name] = plain(fv)
+			out[name] = plain(fv, noLines)
 		}
 		return out
 	case reflect.Slice:
@@ -88,13 +94,13 @@ func plain(v reflect.Value) any {
 		}
 		out := make([]any, v.Len())
 		for i := range out {
-			out[i] = plain(v.Index(i))
+			out[i] = plain(v.Index(i), noLines)
 		}
 		return out
 	case reflect.Map:
 		out := map[string]any{}
 		for _, k := range v.MapKeys() {
-			out[k.String()] = plain(v.MapIndex(k))
+			out[k.String()] = plain(v.MapIndex(k), noLines)
 		}
 		return out
 	}

@@ -1,15 +1,15 @@
 package confparse
 
-// read.go turns configuration text into a tree of statements: gonginx
-// parses it (gonginx.go), checked word for word against the scanner
-// (scan.go), which reads words, quotes, escapes and lines as nginx's
-// tokenizer does. "include" is not expanded here: nginx expands
-// it where it stands, in the context of the block around it, so the
-// builder does that (see build.go).
+// read.go turns configuration text into a tree of statements with the
+// scanner (scan.go), which reads words, quotes, escapes and lines as
+// nginx's tokenizer does; each file is parsed once. (gonginx, the
+// project's chosen nginx-config library, formats files for "goproxy fmt";
+// see package conffmt.) "include" is not expanded here: nginx expands it
+// where it stands, in the context of the block around it, so the builder
+// does that (see build.go).
 
 import (
 	"fmt"
-	"os"
 )
 
 // Stmt is one directive as written: its unquoted words, where it is, and
@@ -36,8 +36,8 @@ type SourceFile struct {
 // readFile reads and parses one file. The only error returned is the
 // failure to open it (a Diag without a position); a syntax error is part
 // of the tree.
-func readFile(path string) ([]*Stmt, []byte, *Diag) {
-	text, err := os.ReadFile(path)
+func readFile(path string, read func(string) ([]byte, error)) ([]*Stmt, []byte, *Diag) {
+	text, err := read(path)
 	if err != nil {
 		return nil, nil, &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("open() \"%s\" failed (%s)", path, ErrnoText(err))}
 	}
@@ -53,15 +53,8 @@ func parseText(text []byte, file string, param bool) ([]*Stmt, *Diag) {
 	if serr != nil && param {
 		return nil, &Diag{Level: LevelEmerg, Msg: serr.msg + " in command line"}
 	}
-	tree := sc.tree
-	if serr == nil {
-		// The tree gonginx builds, where it agrees with nginx's reading.
-		if g := gonginxTree(text, sc.tree); g != nil {
-			tree = g
-		}
-	}
-	setFile(tree, file)
-	return tree, nil
+	setFile(sc.tree, file)
+	return sc.tree, nil
 }
 
 // setFile names the file of a tree the scanner built.

@@ -46,6 +46,15 @@ type scanner struct {
 	pos   int
 	line  int
 	param bool
+	// lex, when set, collects the text as written, for formatting (lex.go).
+	lex *[]Lexeme
+}
+
+// emit records a lexeme when the scanner collects them.
+func (s *scanner) emit(kind LexKind, text []byte, line int, glued bool) {
+	if s.lex != nil {
+		*s.lex = append(*s.lex, Lexeme{Kind: kind, Text: string(text), Line: line, Glued: glued})
+	}
 }
 
 const (
@@ -74,13 +83,16 @@ func (s *scanner) block(dst *[]*Stmt, inBlock bool) *syntaxError {
 			}
 			return nil
 		case tokBlockDone:
+			s.emit(LexClose, []byte("}"), s.line, false)
 			if !inBlock {
 				return fail(&syntaxError{`unexpected "}"`, s.line})
 			}
 			return nil
 		case tokStmt:
+			s.emit(LexSemi, []byte(";"), s.line, false)
 			*dst = append(*dst, &Stmt{Name: words[0], Args: words[1:], Line: s.line})
 		case tokBlockStart:
+			s.emit(LexOpen, []byte("{"), s.line, false)
 			if s.param {
 				return fail(&syntaxError{"block directives are not supported in -g option", s.line})
 			}
@@ -105,9 +117,16 @@ func (s *scanner) token() ([]string, int, *syntaxError) {
 		sQuoted, dQuoted         bool
 		variable                 bool
 		lastSpace                = true
+		// for lex: where a word or comment starts, and a word glued
+		// to the closing quote before it (`"a")`)
+		startLine, sharpAt int
+		glued, quotedWord  bool
 	)
 	for {
 		if s.pos >= len(s.src) {
+			if sharp {
+				s.emit(LexComment, s.src[sharpAt:], s.line, false)
+			}
 			if len(words) > 0 || !lastSpace {
 				if s.param {
 					return nil, 0, &syntaxError{`unexpected end of parameter, expecting ";"`, s.line}
@@ -119,10 +138,11 @@ func (s *scanner) token() ([]string, int, *syntaxError) {
 		ch := s.src[s.pos]
 		s.pos++
 		if ch == '\n' {
-			s.line++
 			if sharp {
 				sharp = false
+				s.emit(LexComment, s.src[sharpAt:s.pos-1], s.line, false)
 			}
+			s.line++
 		}
 		if sharp {
 			continue
@@ -141,14 +161,15 @@ func (s *scanner) token() ([]string, int, *syntaxError) {
 			case ch == '{':
 				return words, tokBlockStart, nil
 			case ch == ')':
-				lastSpace, needSpace = true, false
+				lastSpace, needSpace, glued = true, false, true
 			default:
 				return nil, 0, &syntaxError{fmt.Sprintf("unexpected \"%s\"", []byte{ch}), s.line}
 			}
 		}
 		if lastSpace {
-			start = s.pos - 1
+			start, startLine, quotedWord = s.pos-1, s.line, false
 			if isBlank(ch) {
+				glued = false
 				continue
 			}
 			switch ch {
@@ -166,18 +187,18 @@ func (s *scanner) token() ([]string, int, *syntaxError) {
 				}
 				return nil, tokBlockDone, nil
 			case '#':
-				sharp = true
+				sharp, sharpAt = true, s.pos-1
 				continue
 			case '\\':
 				quoted, lastSpace = true, false
 				continue
 			case '"':
 				start++
-				dQuoted, lastSpace = true, false
+				dQuoted, lastSpace, quotedWord = true, false, true
 				continue
 			case '\'':
 				start++
-				sQuoted, lastSpace = true, false
+				sQuoted, lastSpace, quotedWord = true, false, true
 				continue
 			case '$':
 				variable, lastSpace = true, false
@@ -214,6 +235,12 @@ func (s *scanner) token() ([]string, int, *syntaxError) {
 		}
 		if found {
 			words = append(words, unescapeWord(s.src[start:s.pos-1]))
+			if quotedWord {
+				s.emit(LexWord, s.src[start-1:s.pos], startLine, glued)
+			} else {
+				s.emit(LexWord, s.src[start:s.pos-1], startLine, glued)
+			}
+			glued = false
 			if ch == ';' {
 				return words, tokStmt, nil
 			}

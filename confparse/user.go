@@ -39,6 +39,9 @@ func setUser(b *builder, f *frame, s *Stmt) error {
 	if f.main.User != nil {
 		return dupErr(s)
 	}
+	if b.noUser {
+		return nil
+	}
 	if os.Geteuid() != 0 {
 		b.warn(s, `the "user" directive makes sense only if the master process runs with super-user privileges, ignored`)
 		return nil
@@ -57,7 +60,7 @@ func setUser(b *builder, f *frame, s *Stmt) error {
 
 // defaultUser is nginx's choice for root without a user directive.
 func (b *builder) defaultUser() error {
-	if b.cfg.Main.User != nil || os.Geteuid() != 0 {
+	if b.cfg.Main.User != nil || b.noUser || os.Geteuid() != 0 {
 		return nil
 	}
 	u, err := lookupUser(DefaultUser, DefaultGroup)

@@ -36,6 +36,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "health" {
 		os.Exit(health(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "fmt" {
+		os.Exit(fmtMain(os.Args[2:]))
+	}
 	o, err := parseArgs(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %s\n", prog, err)
