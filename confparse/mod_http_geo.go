@@ -78,7 +78,7 @@ func varName(s *Stmt, v string) (string, error) {
 		return "", errf(s, "invalid variable name %q", v)
 	}
 	name := lower(v[1:])
-	if supportedVarSet[name] && name != "args" && name != "limit_rate" {
+	if !changeable(name) {
 		return "", errf(s, "the duplicate %q variable", name)
 	}
 	return name, nil

@@ -52,7 +52,7 @@ func setMap(b *builder, f *frame, s *Stmt) error {
 		return errf(s, "invalid variable name %q", name)
 	}
 	m := &Map{Source: src, Var: lower(name[1:]), Exact: map[string]*Template{}}
-	if supportedVarSet[m.Var] && m.Var != "args" && m.Var != "limit_rate" {
+	if !changeable(m.Var) {
 		// like "set", map may only define variables nginx lets change.
 		return errf(s, "the duplicate %q variable", m.Var)
 	}

@@ -125,7 +125,7 @@ func setSet(b *builder, f *frame, s *Stmt) error {
 		return errf(s, "invalid variable name %q", name)
 	}
 	name = lower(name[1:]) // nginx takes any name here, "$a-b" too
-	if supportedVarSet[name] && name != "args" && name != "limit_rate" {
+	if !changeable(name) {
 		// nginx lets "set" change only its changeable variables.
 		return errf(s, "the duplicate %q variable", name)
 	}

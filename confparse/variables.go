@@ -15,33 +15,42 @@ const (
 	varDefined                    // defined by the configuration (set, map, captures)
 )
 
-// Variables goproxy evaluates (package httpcore implements each; a test
-// there checks that this list and the implementation agree).
-var SupportedVariables = []string{
-	"args", "binary_remote_addr", "body_bytes_sent", "bytes_sent", "connection",
-	"connection_requests", "content_length", "content_type", "document_root", "document_uri",
-	"host", "hostname", "https", "is_args", "limit_rate", "msec", "nginx_version", "pid",
-	"query_string", "realpath_root", "remote_addr", "remote_port", "remote_user", "request",
-	"request_body", "request_completion", "request_filename", "request_id", "request_length",
-	"request_method", "request_time", "request_uri", "scheme", "server_addr", "server_name",
-	"server_port", "server_protocol", "status", "time_iso8601", "time_local", "uri",
-	"proxy_host", "proxy_port", "proxy_add_x_forwarded_for",
-	"upstream_addr", "upstream_status", "upstream_response_time", "upstream_connect_time",
-	"upstream_header_time", "upstream_bytes_received", "upstream_bytes_sent",
-	"upstream_response_length", "gzip_ratio", "connection_time", "pipe",
-	"ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_alpn_protocol", "ssl_session_reused",
-	"ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial",
-	"ssl_client_fingerprint", "ssl_client_raw_cert", "ssl_client_cert", "ssl_client_escaped_cert",
-	"ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain",
-	"ssl_ciphers", "ssl_curves", "ssl_early_data", "ssl_client_s_dn_legacy", "ssl_client_i_dn_legacy",
-	"limit_req_status", "limit_conn_status",
-	"realip_remote_addr", "realip_remote_port", "proxy_protocol_addr", "proxy_protocol_port",
-	"proxy_protocol_server_addr", "proxy_protocol_server_port",
-	"connections_active", "connections_reading", "connections_writing", "connections_waiting",
+// declaredVars and declaredPrefixes are the variables goproxy evaluates
+// (a name ending in "_" is a family: $http_*). Each runtime module
+// declares its own from its variable table (httpcore.RegisterVariables),
+// at init, so this package holds no list of them: a program that loads
+// configurations links the runtime that evaluates them.
+var (
+	declaredVars     = map[string]bool{}
+	declaredPrefixes []string
+)
+
+// DeclareVariable records that a runtime module evaluates the variable
+// name, or the family when name ends in "_". Only init functions call it.
+func DeclareVariable(name string) {
+	if strings.HasSuffix(name, "_") {
+		declaredPrefixes = append(declaredPrefixes, name)
+		return
+	}
+	declaredVars[name] = true
 }
 
-// SupportedVariablePrefixes are the variable families goproxy evaluates.
-var SupportedVariablePrefixes = []string{"http_", "sent_http_", "cookie_", "arg_", "upstream_http_", "upstream_cookie_"}
+// DeclaredVariables lists the declared names and families (for tests
+// that check every one evaluates).
+func DeclaredVariables() []string {
+	out := make([]string, 0, len(declaredVars)+len(declaredPrefixes))
+	for n := range declaredVars {
+		out = append(out, n)
+	}
+	return append(out, declaredPrefixes...)
+}
+
+// changeable reports whether a configuration may define the variable
+// name (set, map, geo): any name no module evaluates, and the two module
+// variables nginx marks changeable. Others are "the duplicate variable".
+func changeable(name string) bool {
+	return !declaredVars[name] || name == "args" || name == "limit_rate"
+}
 
 // nginxOnlyVariables are nginx variables goproxy does not evaluate yet.
 var nginxOnlyVariables = []string{
@@ -52,14 +61,6 @@ var nginxOnlyVariables = []string{
 	"date_local", "date_gmt", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
 	"ssl_session_id", "sent_trailer_",
 }
-
-var supportedVarSet = func() map[string]bool {
-	m := map[string]bool{}
-	for _, v := range SupportedVariables {
-		m[v] = true
-	}
-	return m
-}()
 
 var nginxOnlyVarSet = func() map[string]bool {
 	m := map[string]bool{}
@@ -74,10 +75,10 @@ func knownVariable(name string, h *HTTPConf) varKind {
 	if h != nil && h.Vars[name] {
 		return varDefined
 	}
-	if supportedVarSet[name] {
+	if declaredVars[name] {
 		return varBuiltin
 	}
-	for _, p := range SupportedVariablePrefixes {
+	for _, p := range declaredPrefixes {
 		if strings.HasPrefix(name, p) {
 			return varBuiltin
 		}

@@ -37,6 +37,11 @@ func getWriter(level int, w io.Writer) *kgzip.Writer {
 	return gw
 }
 
+// $gzip_ratio is set by the compressor when it finishes.
+func init() {
+	httpcore.RegisterVariables([]httpcore.Variable{{Name: "gzip_ratio", Get: httpcore.SetByModule}})
+}
+
 // compressor counts bytes for $gzip_ratio and returns its writer to the
 // pool when closed.
 type compressor struct {

@@ -23,7 +23,7 @@ type Peer struct {
 
 // PeerOf reads a RemoteAddr-style "ip:port" (or a unix socket name).
 func PeerOf(remote string) Peer {
-	ip, port := splitAddr(remote)
+	ip, port := SplitAddr(remote)
 	if ip == "unix:" {
 		return Peer{Unix: true}
 	}

@@ -1,7 +1,7 @@
 package httpcore
 
-// modvars.go evaluates the variables of the geo, split_clients, realip,
-// stub_status and PROXY protocol modules, and the warning for a "set"
+// modvars.go evaluates the variables of the geo and split_clients
+// modules, and the warning for a "set"
 // variable used before any value was set (uninitialized_variable_warn).
 // geo and split_clients are compiled here once per configuration.
 
@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"sort"
-	"strconv"
 
 	"goproxy/confparse"
 )
@@ -91,15 +90,6 @@ func authSetVars(h *confparse.HTTPConf) []string {
 	return out
 }
 
-func isPrefixed(name string) bool {
-	for _, p := range confparse.SupportedVariablePrefixes {
-		if len(name) >= len(p) && name[:len(p)] == p {
-			return true
-		}
-	}
-	return false
-}
-
 // RequestLogger is implemented by the engine to write request-scoped
 // lines to the error log.
 type RequestLogger interface {
@@ -128,54 +118,6 @@ func (rq *Request) mainR() *http.Request {
 		return rq.Parent.R
 	}
 	return rq.R
-}
-
-// moduleVar evaluates the realip, PROXY protocol and stub_status
-// variables; known is false for any other name.
-func (rq *Request) moduleVar(name string) (v string, ok, known bool) {
-	switch name {
-	case "realip_remote_addr", "realip_remote_port":
-		addr := rq.RealIPFrom
-		if addr == "" {
-			addr = rq.R.RemoteAddr
-		}
-		ip, port := splitAddr(addr)
-		if name == "realip_remote_addr" {
-			return ip, true, true
-		}
-		return port, true, true
-	case "proxy_protocol_addr", "proxy_protocol_port", "proxy_protocol_server_addr", "proxy_protocol_server_port":
-		if rq.Conn == nil || rq.Conn.ProxyProtocol == nil {
-			return "", false, true
-		}
-		pp := rq.Conn.ProxyProtocol
-		switch name {
-		case "proxy_protocol_addr":
-			return pp.SrcAddr, true, true
-		case "proxy_protocol_port":
-			return pp.SrcPort, true, true
-		case "proxy_protocol_server_addr":
-			return pp.DstAddr, true, true
-		}
-		return pp.DstPort, true, true
-	case "connections_active", "connections_reading", "connections_writing", "connections_waiting":
-		var n int64
-		if rq.Conn != nil && rq.Conn.Stats != nil {
-			st := rq.Conn.Stats.Snapshot()
-			switch name {
-			case "connections_active":
-				n = st.Active
-			case "connections_reading":
-				n = st.Reading
-			case "connections_writing":
-				n = st.Writing
-			default:
-				n = st.Waiting
-			}
-		}
-		return strconv.FormatInt(n, 10), true, true
-	}
-	return "", false, false
 }
 
 // geoLookup is a compiled geo block.

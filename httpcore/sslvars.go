@@ -32,95 +32,123 @@ var opensslCipherNames = map[uint16]string{
 	tls.TLS_CHACHA20_POLY1305_SHA256:                  "TLS_CHACHA20_POLY1305_SHA256",
 }
 
-func (rq *Request) sslVar(name string) (string, bool) {
-	if !strings.HasPrefix(name, "ssl_") {
-		return "", false
-	}
-	st := rq.R.TLS
-	if st == nil {
-		return "", true
-	}
-	var cert *x509.Certificate
-	if len(st.PeerCertificates) > 0 {
-		cert = st.PeerCertificates[0]
-	}
-	switch name {
-	case "ssl_protocol":
+// sslVariables are ngx_http_ssl_module's, read from the connection's TLS
+// state: empty on a plain connection, and the client certificate's
+// empty without one.
+var sslVariables = []Variable{
+	{"ssl_protocol", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		return tlsVersionNames[st.Version], true
-	case "ssl_cipher":
+	})},
+	{"ssl_cipher", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		if n, ok := opensslCipherNames[st.CipherSuite]; ok {
 			return n, true
 		}
 		return tls.CipherSuiteName(st.CipherSuite), true
-	case "ssl_server_name":
+	})},
+	{"ssl_server_name", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		return st.ServerName, true
-	case "ssl_alpn_protocol":
+	})},
+	{"ssl_alpn_protocol", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		return st.NegotiatedProtocol, true
-	case "ssl_session_reused":
+	})},
+	{"ssl_session_reused", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		if st.DidResume {
 			return "r", true
 		}
 		return ".", true
-	case "ssl_ciphers":
+	})},
+	{"ssl_ciphers", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		if rq.Conn == nil {
 			return "", true
 		}
 		return opensslList(rq.Conn.ClientCiphers, opensslCipherNames), true
-	case "ssl_curves":
+	})},
+	{"ssl_curves", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		if rq.Conn == nil {
 			return "", true
 		}
 		return opensslList(rq.Conn.ClientCurves, opensslCurveNames), true
-	case "ssl_early_data":
+	})},
+	{"ssl_early_data", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		// crypto/tls never accepts 0-RTT data, so no request is early.
 		return "", true
-	case "ssl_client_verify":
+	})},
+	{"ssl_client_verify", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		if rq.Conn != nil && rq.Conn.SSLVerify != "" {
 			return rq.Conn.SSLVerify, true
 		}
 		return "NONE", true
-	}
-	if cert == nil {
-		return "", true
-	}
-	switch name {
-	case "ssl_client_s_dn":
+	})},
+	{"ssl_client_s_dn", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return dn(cert.Subject), true
-	case "ssl_client_i_dn":
+	})},
+	{"ssl_client_i_dn", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return dn(cert.Issuer), true
-	case "ssl_client_s_dn_legacy":
+	})},
+	{"ssl_client_s_dn_legacy", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return legacyDN(cert.Subject), true
-	case "ssl_client_i_dn_legacy":
+	})},
+	{"ssl_client_i_dn_legacy", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return legacyDN(cert.Issuer), true
-	case "ssl_client_serial":
+	})},
+	{"ssl_client_serial", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		// OpenSSL prints whole bytes: "03ED".
 		h := strings.ToUpper(cert.SerialNumber.Text(16))
 		if len(h)%2 == 1 {
 			h = "0" + h
 		}
 		return h, true
-	case "ssl_client_fingerprint":
+	})},
+	{"ssl_client_fingerprint", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		sum := sha1.Sum(cert.Raw)
 		return hex.EncodeToString(sum[:]), true
-	case "ssl_client_raw_cert":
+	})},
+	{"ssl_client_raw_cert", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})), true
-	case "ssl_client_cert":
+	})},
+	{"ssl_client_cert", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		raw := strings.TrimSuffix(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})), "\n")
 		return strings.ReplaceAll(raw, "\n", "\n\t"), true
-	case "ssl_client_escaped_cert":
+	})},
+	{"ssl_client_escaped_cert", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return escapeComponent(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))), true
-	case "ssl_client_v_start":
+	})},
+	{"ssl_client_v_start", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return cert.NotBefore.UTC().Format("Jan _2 15:04:05 2006 GMT"), true
-	case "ssl_client_v_end":
+	})},
+	{"ssl_client_v_end", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return cert.NotAfter.UTC().Format("Jan _2 15:04:05 2006 GMT"), true
-	case "ssl_client_v_remain":
+	})},
+	{"ssl_client_v_remain", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		d := int(time.Until(cert.NotAfter).Hours() / 24)
 		if d < 0 {
 			d = 0
 		}
 		return strconv.Itoa(d), true
+	})},
+}
+
+func init() { RegisterVariables(sslVariables) }
+
+// tlsVar is a getter that needs the TLS state.
+func tlsVar(f func(rq *Request, st *tls.ConnectionState) (string, bool)) Getter {
+	return func(rq *Request, _ string) (string, bool) {
+		if rq.R.TLS == nil {
+			return "", true
+		}
+		return f(rq, rq.R.TLS)
 	}
-	return "", false
+}
+
+// clientCertVar is a getter that reads the client's certificate.
+func clientCertVar(f func(cert *x509.Certificate) (string, bool)) Getter {
+	return func(rq *Request, _ string) (string, bool) {
+		st := rq.R.TLS
+		if st == nil || len(st.PeerCertificates) == 0 {
+			return "", true
+		}
+		return f(st.PeerCertificates[0])
+	}
 }
 
 // escapeComponent is nginx's NGX_ESCAPE_URI_COMPONENT: everything but

@@ -142,60 +142,80 @@ func (rq *Request) Var(name string) (string, bool) {
 			return rq.uninitialized(name), true
 		}
 	}
-	if v, ok := rq.builtin(name); ok {
-		return v, true
+	if g, ok := lookupVariable(name); ok {
+		return g(rq, name)
 	}
-	if v, ok := rq.prefixed(name); ok {
-		return v, true
-	}
-	if v, ok, known := rq.moduleVar(name); known {
-		return v, ok
-	}
-	return rq.sslVar(name)
+	return "", false
 }
 
-func (rq *Request) builtin(name string) (string, bool) {
-	r := rq.R
-	switch name {
-	case "uri", "document_uri":
+// SetByModule is the getter of a variable a module's handler sets
+// ($gzip_ratio, $limit_req_status): its value once set, empty before.
+func SetByModule(rq *Request, name string) (string, bool) { return rq.Set[name], true }
+
+// coreVariables are ngx_http_core_module's variables.
+var coreVariables = []Variable{
+	{"uri", func(rq *Request, _ string) (string, bool) {
 		return rq.URI, true
-	case "args", "query_string":
+	}},
+	{"document_uri", func(rq *Request, _ string) (string, bool) {
+		return rq.URI, true
+	}},
+	{"args", func(rq *Request, _ string) (string, bool) {
 		// Without arguments nginx has no value ("-" in logs).
 		return rq.Args, rq.Args != ""
-	case "is_args":
+	}},
+	{"query_string", func(rq *Request, _ string) (string, bool) {
+		// Without arguments nginx has no value ("-" in logs).
+		return rq.Args, rq.Args != ""
+	}},
+	{"is_args", func(rq *Request, _ string) (string, bool) {
 		if rq.Args != "" {
 			return "?", true
 		}
 		return "", true
-	case "request_uri":
+	}},
+	{"request_uri", func(rq *Request, _ string) (string, bool) {
+		r := rq.R
 		return requestURI(r.RequestURI), true
-	case "request_method":
+	}},
+	{"request_method", func(rq *Request, _ string) (string, bool) {
 		return rq.mainR().Method, true
-	case "request":
+	}},
+	{"request", func(rq *Request, _ string) (string, bool) {
 		return RequestLine(rq.mainR()), true
-	case "server_protocol":
+	}},
+	{"server_protocol", func(rq *Request, _ string) (string, bool) {
+		r := rq.R
 		if r.ProtoMajor == 0 {
 			return "", true // nginx leaves it empty for HTTP/0.9
 		}
 		return r.Proto, true
-	case "scheme":
+	}},
+	{"scheme", func(rq *Request, _ string) (string, bool) {
 		return rq.Scheme(), true
-	case "https":
+	}},
+	{"https", func(rq *Request, _ string) (string, bool) {
+		r := rq.R
 		if r.TLS != nil {
 			return "on", true
 		}
 		return "", true
-	case "host":
+	}},
+	{"host", func(rq *Request, _ string) (string, bool) {
 		return rq.Host, true
-	case "hostname":
+	}},
+	{"hostname", func(rq *Request, name string) (string, bool) {
 		return hostname, true
-	case "remote_addr":
+	}},
+	{"remote_addr", func(rq *Request, _ string) (string, bool) {
 		ip, _ := rq.RemoteAddrPort()
 		return ip, true
-	case "remote_port":
+	}},
+	{"remote_port", func(rq *Request, _ string) (string, bool) {
 		_, p := rq.RemoteAddrPort()
 		return p, true
-	case "binary_remote_addr":
+	}},
+	{"binary_remote_addr", func(rq *Request, _ string) (string, bool) {
 		ip, _ := rq.RemoteAddrPort()
 		if a := net.ParseIP(ip); a != nil {
 			if a4 := a.To4(); a4 != nil {
@@ -204,38 +224,52 @@ func (rq *Request) builtin(name string) (string, bool) {
 			return string(a), true
 		}
 		return "", true
-	case "server_addr":
+	}},
+	{"server_addr", func(rq *Request, _ string) (string, bool) {
 		ip, _ := rq.LocalAddrPort()
 		return ip, true
-	case "server_port":
+	}},
+	{"server_port", func(rq *Request, _ string) (string, bool) {
 		_, p := rq.LocalAddrPort()
 		return p, true
-	case "server_name":
+	}},
+	{"server_name", func(rq *Request, _ string) (string, bool) {
 		if rq.Server != nil {
 			return rq.Server.Name, true
 		}
 		return "", true
-	case "remote_user":
+	}},
+	{"remote_user", func(rq *Request, _ string) (string, bool) {
+		r := rq.R
 		u, _, ok := authbasic.Credentials(r.Header.Get("Authorization"))
 		return u, ok
-	case "content_length":
+	}},
+	{"content_length", func(rq *Request, _ string) (string, bool) {
+		r := rq.R
 		return headerFound(r.Header, "Content-Length")
-	case "content_type":
+	}},
+	{"content_type", func(rq *Request, _ string) (string, bool) {
+		r := rq.R
 		return headerFound(r.Header, "Content-Type")
-	case "document_root":
+	}},
+	{"document_root", func(rq *Request, _ string) (string, bool) {
 		rq.MapURIToPath()
 		return rq.DocRoot, true
-	case "realpath_root":
+	}},
+	{"realpath_root", func(rq *Request, _ string) (string, bool) {
 		rq.MapURIToPath()
 		p, err := filepath.EvalSymlinks(rq.DocRoot)
 		if err != nil {
 			return "", true
 		}
 		return p, true
-	case "request_filename":
+	}},
+	{"request_filename", func(rq *Request, name string) (string, bool) {
 		rq.MapURIToPath()
 		return rq.Filename, true
-	case "status":
+	}},
+	{"status", func(rq *Request, _ string) (string, bool) {
+		r := rq.R
 		// nginx's order: the error_page status, the status set so far,
 		// "009" for HTTP/0.9, "000".
 		switch {
@@ -247,145 +281,116 @@ func (rq *Request) builtin(name string) (string, bool) {
 			return "009", true
 		}
 		return "000", true
-	case "body_bytes_sent":
+	}},
+	{"body_bytes_sent", func(rq *Request, _ string) (string, bool) {
 		return strconv.FormatInt(rq.sent, 10), true
-	case "bytes_sent":
+	}},
+	{"bytes_sent", func(rq *Request, _ string) (string, bool) {
 		var hb int64
 		if cw, ok := rq.W.(httpd.ConnWriter); ok {
 			hb = cw.HeaderBytes()
 		}
 		return strconv.FormatInt(rq.sent+hb, 10), true
-	case "request_length":
+	}},
+	{"request_length", func(rq *Request, _ string) (string, bool) {
 		return strconv.FormatInt(rq.RequestLength(), 10), true
-	case "request_time":
+	}},
+	{"request_time", func(rq *Request, _ string) (string, bool) {
 		return FormatSeconds(time.Since(rq.Start)), true
-	case "connection_time":
+	}},
+	{"connection_time", func(rq *Request, _ string) (string, bool) {
 		if rq.Conn != nil {
 			return FormatSeconds(time.Since(rq.Conn.Start)), true
 		}
 		return "0.000", true
-	case "connection":
+	}},
+	{"connection", func(rq *Request, _ string) (string, bool) {
 		if rq.Conn != nil {
 			return strconv.FormatUint(rq.Conn.ID, 10), true
 		}
 		return "0", true
-	case "connection_requests":
+	}},
+	{"connection_requests", func(rq *Request, _ string) (string, bool) {
 		if rq.Conn != nil {
 			return strconv.Itoa(rq.Conn.Requests), true
 		}
 		return "1", true
-	case "pipe":
+	}},
+	{"pipe", func(rq *Request, _ string) (string, bool) {
 		if rq.Conn != nil && rq.Conn.Pipelined {
 			return "p", true
 		}
 		return ".", true
-	case "msec":
+	}},
+	{"msec", func(rq *Request, _ string) (string, bool) {
 		now := time.Now()
 		return strconv.FormatInt(now.Unix(), 10) + "." + pad3(now.Nanosecond()/1e6), true
-	case "time_local":
+	}},
+	{"time_local", func(rq *Request, _ string) (string, bool) {
 		return time.Now().Format("02/Jan/2006:15:04:05 -0700"), true
-	case "time_iso8601":
+	}},
+	{"time_iso8601", func(rq *Request, _ string) (string, bool) {
 		return time.Now().Format("2006-01-02T15:04:05-07:00"), true
-	case "nginx_version":
+	}},
+	{"nginx_version", func(rq *Request, _ string) (string, bool) {
 		return Version, true
-	case "pid":
+	}},
+	{"pid", func(rq *Request, _ string) (string, bool) {
 		return pid, true
-	case "request_id":
+	}},
+	{"request_id", func(rq *Request, _ string) (string, bool) {
 		if rq.requestID == "" {
 			var b [16]byte
 			rand.Read(b[:])
 			rq.requestID = hex.EncodeToString(b[:])
 		}
 		return rq.requestID, true
-	case "request_completion":
+	}},
+	{"request_completion", func(rq *Request, _ string) (string, bool) {
 		if rq.wroteHeader {
 			return "OK", true
 		}
 		return "", true
-	case "request_body":
+	}},
+	{"request_body", func(rq *Request, _ string) (string, bool) {
 		return "", true
-	case "limit_rate":
+	}},
+	{"limit_rate", func(rq *Request, _ string) (string, bool) {
 		return strconv.FormatInt(rq.LimitRate, 10), true
-	case "gzip_ratio", "limit_req_status", "limit_conn_status":
-		// Set by the modules that compute them; empty otherwise.
-		return rq.Set[name], true
-	case "proxy_add_x_forwarded_for":
-		ip, _ := rq.RemoteAddrPort()
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			return strings.Join(xff, ", ") + ", " + ip, true
-		}
-		return ip, true
-	case "proxy_host", "proxy_port":
-		if rq.Upstream == nil {
-			return "", true
-		}
-		if name == "proxy_host" {
-			return rq.Upstream.ProxyHost, true
-		}
-		return rq.Upstream.ProxyPort, true
-	case "upstream_addr", "upstream_status", "upstream_response_time", "upstream_connect_time",
-		"upstream_header_time", "upstream_bytes_received", "upstream_bytes_sent", "upstream_response_length":
-		// Without an upstream nginx has no value ("-" in logs).
-		return rq.upstreamVar(name), rq.Upstream != nil
-	}
-	return "", false
+	}},
+
+	// The families: request and response headers, cookies, arguments.
+	{"http_", func(rq *Request, name string) (string, bool) {
+		return headerVarFound(rq.R.Header, name[len("http_"):])
+	}},
+	{"sent_http_", func(rq *Request, name string) (string, bool) {
+		return headerVarFound(rq.W.Header(), name[len("sent_http_"):])
+	}},
+	{"cookie_", func(rq *Request, name string) (string, bool) {
+		v := CookieVar(rq.R.Header.Values("Cookie"), name[len("cookie_"):])
+		return v, v != ""
+	}},
+	{"arg_", func(rq *Request, name string) (string, bool) {
+		v := ArgVar(rq.Args, name[len("arg_"):])
+		return v, v != ""
+	}},
+
+	// What a PROXY protocol header said; not found on other connections.
+	{"proxy_protocol_addr", proxyProtocolVar(func(pp *httpd.ProxyProtocol) string { return pp.SrcAddr })},
+	{"proxy_protocol_port", proxyProtocolVar(func(pp *httpd.ProxyProtocol) string { return pp.SrcPort })},
+	{"proxy_protocol_server_addr", proxyProtocolVar(func(pp *httpd.ProxyProtocol) string { return pp.DstAddr })},
+	{"proxy_protocol_server_port", proxyProtocolVar(func(pp *httpd.ProxyProtocol) string { return pp.DstPort })},
 }
 
-// upstreamVar joins per-attempt values with ", " as nginx does.
-func (rq *Request) upstreamVar(name string) string {
-	u := rq.Upstream
-	if u == nil {
-		return ""
-	}
-	var vals []string
-	switch name {
-	case "upstream_addr":
-		vals = u.Addr
-	case "upstream_status":
-		vals = u.Status
-	case "upstream_response_time":
-		vals = u.ResponseTime
-	case "upstream_connect_time":
-		vals = u.ConnectTime
-	case "upstream_header_time":
-		vals = u.HeaderTime
-	case "upstream_bytes_received":
-		vals = u.BytesReceived
-	case "upstream_bytes_sent":
-		vals = u.BytesSent
-	case "upstream_response_length":
-		vals = u.ResponseLength
-	}
-	return strings.Join(vals, ", ")
-}
+func init() { RegisterVariables(coreVariables) }
 
-// prefixed handles $http_*, $sent_http_*, $cookie_*, $arg_*,
-// $upstream_http_*, $upstream_cookie_*.
-func (rq *Request) prefixed(name string) (string, bool) {
-	switch {
-	case strings.HasPrefix(name, "http_"):
-		return headerVarFound(rq.R.Header, name[5:])
-	case strings.HasPrefix(name, "sent_http_"):
-		return headerVarFound(rq.W.Header(), name[10:])
-	case strings.HasPrefix(name, "upstream_http_"):
-		if rq.Upstream == nil || rq.Upstream.Header == nil {
+func proxyProtocolVar(field func(*httpd.ProxyProtocol) string) Getter {
+	return func(rq *Request, _ string) (string, bool) {
+		if rq.Conn == nil || rq.Conn.ProxyProtocol == nil {
 			return "", false
 		}
-		return headerVarFound(rq.Upstream.Header, name[14:])
-	case strings.HasPrefix(name, "cookie_"):
-		v := CookieVar(rq.R.Header.Values("Cookie"), name[7:])
-		return v, v != ""
-	case strings.HasPrefix(name, "upstream_cookie_"):
-		if rq.Upstream == nil {
-			return "", false
-		}
-		v := setCookieVar(rq.Upstream.Header.Values("Set-Cookie"), name[16:])
-		return v, v != ""
-	case strings.HasPrefix(name, "arg_"):
-		v := ArgVar(rq.Args, name[4:])
-		return v, v != ""
+		return field(rq.Conn.ProxyProtocol), true
 	}
-	return "", false
 }
 
 // headerFound is a header's value and whether it was sent: nginx tells
@@ -521,7 +526,7 @@ func (rq *Request) Scheme() string {
 
 // RemoteAddrPort splits the client address ("unix:" for unix sockets).
 func (rq *Request) RemoteAddrPort() (string, string) {
-	return splitAddr(rq.R.RemoteAddr)
+	return SplitAddr(rq.R.RemoteAddr)
 }
 
 // LocalAddrPort splits the server address of the connection.
@@ -532,10 +537,12 @@ func (rq *Request) LocalAddrPort() (string, string) {
 	if rq.Conn.Local.Network() == "unix" {
 		return "unix:", ""
 	}
-	return splitAddr(rq.Conn.Local.String())
+	return SplitAddr(rq.Conn.Local.String())
 }
 
-func splitAddr(a string) (string, string) {
+// SplitAddr splits an address into host and port; a unix socket's is
+// "unix:" as nginx prints it.
+func SplitAddr(a string) (string, string) {
 	if a == "" || a == "@" || strings.HasPrefix(a, "/") {
 		return "unix:", ""
 	}

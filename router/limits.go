@@ -11,6 +11,14 @@ import (
 	"goproxy/limitreq"
 )
 
+// limitVariables are set by the limit_conn and limit_req handlers below.
+var limitVariables = []httpcore.Variable{
+	{Name: "limit_conn_status", Get: httpcore.SetByModule},
+	{Name: "limit_req_status", Get: httpcore.SetByModule},
+}
+
+func init() { httpcore.RegisterVariables(limitVariables) }
+
 // ErrorLogger writes request-scoped error-log lines.
 type ErrorLogger interface {
 	Request(rq *httpcore.Request, level confparse.Level, msg string)

@@ -75,3 +75,25 @@ func trustFrom(from []*confparse.RealIPFrom) httpcore.Trusted {
 		return false
 	}
 }
+
+// realIPVariables are the module's: the address the connection came
+// from, before set_real_ip_from replaced it.
+var realIPVariables = []httpcore.Variable{
+	{Name: "realip_remote_addr", Get: func(rq *httpcore.Request, _ string) (string, bool) {
+		ip, _ := httpcore.SplitAddr(realIPFrom(rq))
+		return ip, true
+	}},
+	{Name: "realip_remote_port", Get: func(rq *httpcore.Request, _ string) (string, bool) {
+		_, port := httpcore.SplitAddr(realIPFrom(rq))
+		return port, true
+	}},
+}
+
+func init() { httpcore.RegisterVariables(realIPVariables) }
+
+func realIPFrom(rq *httpcore.Request) string {
+	if rq.RealIPFrom != "" {
+		return rq.RealIPFrom
+	}
+	return rq.R.RemoteAddr
+}

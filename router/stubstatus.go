@@ -51,3 +51,23 @@ func stubStatus(rq *httpcore.Request) {
 func (rt *Router) LogRequest(rq *httpcore.Request, level confparse.Level, msg string) {
 	rt.logf(rq, level, msg)
 }
+
+// stubStatusVariables are the module's connection counters.
+var stubStatusVariables = []httpcore.Variable{
+	{Name: "connections_active", Get: connCounter(func(s httpd.StatsSnapshot) int64 { return s.Active })},
+	{Name: "connections_reading", Get: connCounter(func(s httpd.StatsSnapshot) int64 { return s.Reading })},
+	{Name: "connections_writing", Get: connCounter(func(s httpd.StatsSnapshot) int64 { return s.Writing })},
+	{Name: "connections_waiting", Get: connCounter(func(s httpd.StatsSnapshot) int64 { return s.Waiting })},
+}
+
+func init() { httpcore.RegisterVariables(stubStatusVariables) }
+
+func connCounter(field func(httpd.StatsSnapshot) int64) httpcore.Getter {
+	return func(rq *httpcore.Request, _ string) (string, bool) {
+		var n int64
+		if rq.Conn != nil && rq.Conn.Stats != nil {
+			n = field(rq.Conn.Stats.Snapshot())
+		}
+		return strconv.FormatInt(n, 10), true
+	}
+}
