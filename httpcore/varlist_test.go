@@ -55,3 +55,31 @@ func TestSupportedVariablesEvaluate(t *testing.T) {
 		t.Errorf("$arg_x = %q", v)
 	}
 }
+
+// TestSentHeaderVarJoins checks $sent_http_*: nginx 1.22 joins the
+// values of Cache-Control and Link (kept as lists) with ", ", and gives
+// the first value of any other repeated response header.
+func TestSentHeaderVarJoins(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	rq := &httpcore.Request{W: httptest.NewRecorder(), R: r}
+	h := rq.W.Header()
+	h["Cache-Control"] = []string{"max-age=3600", "private", "must-revalidate"}
+	h["Link"] = []string{"<a>", "<b>"}
+	h["X-A"] = []string{"1", "2"}
+	h["Set-Cookie"] = []string{"c1", "c2"}
+	h["X-Empty"] = []string{""}
+	for name, want := range map[string]string{
+		"sent_http_cache_control": "max-age=3600, private, must-revalidate",
+		"sent_http_link":          "<a>, <b>",
+		"sent_http_x_a":           "1",
+		"sent_http_set_cookie":    "c1",
+		"sent_http_x_empty":       "",
+	} {
+		if v, ok := rq.Var(name); !ok || v != want {
+			t.Errorf("$%s = %q, %v; want %q", name, v, ok, want)
+		}
+	}
+	if _, ok := rq.Var("sent_http_x_none"); ok {
+		t.Errorf("$sent_http_x_none found")
+	}
+}

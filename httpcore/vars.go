@@ -366,7 +366,7 @@ func (rq *Request) prefixed(name string) (string, bool) {
 	case strings.HasPrefix(name, "http_"):
 		return headerVarFound(rq.R.Header, name[5:])
 	case strings.HasPrefix(name, "sent_http_"):
-		return headerVarFound(rq.W.Header(), name[10:])
+		return sentHeaderVarFound(rq.W.Header(), name[10:])
 	case strings.HasPrefix(name, "upstream_http_"):
 		if rq.Upstream == nil || rq.Upstream.Header == nil {
 			return "", false
@@ -405,6 +405,23 @@ func headerVarFound(h http.Header, name string) (string, bool) {
 	}
 	_, ok := h[headerKey(name)]
 	return "", ok
+}
+
+// sentHeaderVarFound is $sent_http_name. nginx 1.22 keeps Cache-Control
+// and Link of a response as lists (several add_header lines, or an
+// upstream's repeated headers, make one logical header), so their
+// variables join every value with ", "; any other response header gives
+// its first value.
+func sentHeaderVarFound(h http.Header, name string) (string, bool) {
+	key := headerKey(name)
+	vs, ok := h[key]
+	if len(vs) > 1 && (key == "Cache-Control" || key == "Link") {
+		return strings.Join(vs, ", "), true
+	}
+	if len(vs) == 0 {
+		return "", ok
+	}
+	return vs[0], true
 }
 
 // headerKeys caches headerKey: the names come from the configuration's
