@@ -307,8 +307,11 @@ func (rq *Request) builtin(name string) (string, bool) {
 	case "limit_rate":
 		return strconv.FormatInt(rq.LimitRate, 10), true
 	case "gzip_ratio", "limit_req_status", "limit_conn_status":
-		// Set by the modules that compute them; empty otherwise.
-		return rq.Set[name], true
+		// Set by the modules that compute them; nginx has no value
+		// (logged as "-") for a response that was not gzipped or a
+		// request no limit_conn/limit_req looked at.
+		v := rq.Set[name]
+		return v, v != ""
 	case "proxy_add_x_forwarded_for":
 		ip, _ := rq.RemoteAddrPort()
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
