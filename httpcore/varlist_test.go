@@ -18,6 +18,8 @@ var notFoundOK = map[string]bool{
 	// Only on a connection that sent a PROXY protocol header.
 	"proxy_protocol_addr": true, "proxy_protocol_port": true,
 	"proxy_protocol_server_addr": true, "proxy_protocol_server_port": true,
+	// Only once gzip or limit_conn/limit_req have looked at the request.
+	"gzip_ratio": true, "limit_req_status": true, "limit_conn_status": true,
 }
 
 // TestSupportedVariablesEvaluate keeps confparse's list of variables
