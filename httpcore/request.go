@@ -313,6 +313,11 @@ func (rq *Request) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return nil, nil, http.ErrNotSupported
 }
 
+// CountSent adds n bytes written to the client past the writer (an
+// upgraded connection's tunnel) to $body_bytes_sent, as nginx counts
+// them.
+func (rq *Request) CountSent(n int64) { rq.sent += n }
+
 // BodyBytesSent is $body_bytes_sent.
 func (rq *Request) BodyBytesSent() int64 { return rq.sent }
 
