@@ -20,6 +20,8 @@ var notFoundOK = map[string]bool{
 	"proxy_protocol_server_addr": true, "proxy_protocol_server_port": true,
 	// Only once gzip or limit_conn/limit_req have looked at the request.
 	"gzip_ratio": true, "limit_req_status": true, "limit_conn_status": true,
+	// Only once a module read the body into memory.
+	"request_body": true,
 }
 
 // TestSupportedVariablesEvaluate keeps confparse's list of variables

@@ -239,6 +239,9 @@ type conn struct {
 	// headBytes is the current request head as read, line ends and
 	// ignored lines included ($request_length counts what was sent).
 	headBytes int64
+	// headRoom is what nginx's header buffer had left after the head:
+	// room for body bytes read with it (its preread).
+	headRoom  int
 	srv       *Server
 	nc        net.Conn
 	tlsConfig *tls.Config
