@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"goproxy/confparse"
@@ -108,6 +109,11 @@ type Request struct {
 	Aborted bool
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
+	// requestBody is $request_body: the client's body once a module has
+	// read all of it into memory; nil while it is unread, or when it
+	// went to a temporary file, as in nginx. Atomic: a streamed body is
+	// read by the goroutine sending it upstream.
+	requestBody atomic.Pointer[[]byte]
 	// RealIPFrom is the connection's own address ("ip:port") once the
 	// realip module replaced the client address in R.RemoteAddr, for
 	// $realip_remote_addr; "" when it did not.
@@ -312,6 +318,15 @@ func (rq *Request) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	return nil, nil, http.ErrNotSupported
 }
+
+// CountSent adds n bytes written to the client past the writer (an
+// upgraded connection's tunnel) to $body_bytes_sent, as nginx counts
+// them.
+func (rq *Request) CountSent(n int64) { rq.sent += n }
+
+// SetRequestBody records the client's body, read whole into memory,
+// for $request_body.
+func (rq *Request) SetRequestBody(b []byte) { rq.requestBody.Store(&b) }
 
 // BodyBytesSent is $body_bytes_sent.
 func (rq *Request) BodyBytesSent() int64 { return rq.sent }

@@ -19,6 +19,10 @@ var notFoundOK = map[string]bool{
 	// Only on a connection that sent a PROXY protocol header.
 	"proxy_protocol_addr": true, "proxy_protocol_port": true,
 	"proxy_protocol_server_addr": true, "proxy_protocol_server_port": true,
+	// Only once gzip or limit_conn/limit_req have looked at the request.
+	"gzip_ratio": true, "limit_req_status": true, "limit_conn_status": true,
+	// Only once a module read the body into memory.
+	"request_body": true,
 }
 
 // TestSupportedVariablesEvaluate checks that every variable the
@@ -51,5 +55,33 @@ func TestSupportedVariablesEvaluate(t *testing.T) {
 	}
 	if v, _ := rq.Var("arg_x"); v != "1" {
 		t.Errorf("$arg_x = %q", v)
+	}
+}
+
+// TestSentHeaderVarJoins checks $sent_http_*: nginx 1.22 joins the
+// values of Cache-Control and Link (kept as lists) with ", ", and gives
+// the first value of any other repeated response header.
+func TestSentHeaderVarJoins(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	rq := &httpcore.Request{W: httptest.NewRecorder(), R: r}
+	h := rq.W.Header()
+	h["Cache-Control"] = []string{"max-age=3600", "private", "must-revalidate"}
+	h["Link"] = []string{"<a>", "<b>"}
+	h["X-A"] = []string{"1", "2"}
+	h["Set-Cookie"] = []string{"c1", "c2"}
+	h["X-Empty"] = []string{""}
+	for name, want := range map[string]string{
+		"sent_http_cache_control": "max-age=3600, private, must-revalidate",
+		"sent_http_link":          "<a>, <b>",
+		"sent_http_x_a":           "1",
+		"sent_http_set_cookie":    "c1",
+		"sent_http_x_empty":       "",
+	} {
+		if v, ok := rq.Var(name); !ok || v != want {
+			t.Errorf("$%s = %q, %v; want %q", name, v, ok, want)
+		}
+	}
+	if _, ok := rq.Var("sent_http_x_none"); ok {
+		t.Errorf("$sent_http_x_none found")
 	}
 }

@@ -149,8 +149,12 @@ func (rq *Request) Var(name string) (string, bool) {
 }
 
 // SetByModule is the getter of a variable a module's handler sets
-// ($gzip_ratio, $limit_req_status): its value once set, empty before.
-func SetByModule(rq *Request, name string) (string, bool) { return rq.Set[name], true }
+// ($gzip_ratio, $limit_req_status): its value once set; nginx has no
+// value (logged as "-") where the module did not set it.
+func SetByModule(rq *Request, name string) (string, bool) {
+	v := rq.Set[name]
+	return v, v != ""
+}
 
 // coreVariables are ngx_http_core_module's variables.
 var coreVariables = []Variable{
@@ -353,7 +357,10 @@ var coreVariables = []Variable{
 		return "", true
 	}},
 	{"request_body", func(rq *Request, _ string) (string, bool) {
-		return "", true
+		if b := rq.requestBody.Load(); b != nil {
+			return string(*b), true
+		}
+		return "", false
 	}},
 	{"limit_rate", func(rq *Request, _ string) (string, bool) {
 		return strconv.FormatInt(rq.LimitRate, 10), true
@@ -364,7 +371,7 @@ var coreVariables = []Variable{
 		return headerVarFound(rq.R.Header, name[len("http_"):])
 	}},
 	{"sent_http_", func(rq *Request, name string) (string, bool) {
-		return headerVarFound(rq.W.Header(), name[len("sent_http_"):])
+		return sentHeaderVarFound(rq.W.Header(), name[len("sent_http_"):])
 	}},
 	{"cookie_", func(rq *Request, name string) (string, bool) {
 		v := CookieVar(rq.R.Header.Values("Cookie"), name[len("cookie_"):])
@@ -410,6 +417,23 @@ func headerVarFound(h http.Header, name string) (string, bool) {
 	}
 	_, ok := h[headerKey(name)]
 	return "", ok
+}
+
+// sentHeaderVarFound is $sent_http_name. nginx 1.22 keeps Cache-Control
+// and Link of a response as lists (several add_header lines, or an
+// upstream's repeated headers, make one logical header), so their
+// variables join every value with ", "; any other response header gives
+// its first value.
+func sentHeaderVarFound(h http.Header, name string) (string, bool) {
+	key := headerKey(name)
+	vs, ok := h[key]
+	if len(vs) > 1 && (key == "Cache-Control" || key == "Link") {
+		return strings.Join(vs, ", "), true
+	}
+	if len(vs) == 0 {
+		return "", ok
+	}
+	return vs[0], true
 }
 
 // headerKeys caches headerKey: the names come from the configuration's

@@ -20,6 +20,9 @@ type body struct {
 	err       error
 	// n counts bytes read (for $request_length).
 	n int64
+	// preread is how much of a Content-Length body came with the head
+	// and fit in nginx's header buffer after it.
+	preread int64
 }
 
 func (b *body) reset(c *conn) {
@@ -79,6 +82,22 @@ func (b *body) Read(p []byte) (int, error) {
 }
 
 func (b *body) Close() error { return nil }
+
+// Preread is how much of the body nginx would have read with the head,
+// in the room its header buffer had left: nginx keeps that part in the
+// header buffer, so a body in memory may be that much longer than
+// client_body_buffer_size.
+func (b *body) Preread() int64 { return b.preread }
+
+// Buffered is how much of a Content-Length body can be read now without
+// waiting for the client (what came with the head, or since): a proxy
+// sends that much with the request head, as nginx sends its preread.
+func (b *body) Buffered() int {
+	if b.chunked || b.expect || b.sawEOF || b.err != nil {
+		return 0
+	}
+	return int(min(int64(b.c.br.Buffered()), b.remaining))
+}
 
 // SetMaxSize is client_max_body_size for a chunked body, set by the
 // handler from the location that reads it: a chunk that would take the

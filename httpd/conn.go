@@ -215,6 +215,19 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 }
 
+// CloseAcceptedBefore closes at once, busy or not, every connection
+// accepted before t: what nginx's worker_shutdown_timeout does to the
+// connections an old worker still holds after a reload.
+func (s *Server) CloseAcceptedBefore(t time.Time) {
+	s.mu.Lock()
+	for c := range s.conns {
+		if c.info.Start.Before(t) && !c.closeParked() {
+			c.raw.Close()
+		}
+	}
+	s.mu.Unlock()
+}
+
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
@@ -226,6 +239,9 @@ type conn struct {
 	// headBytes is the current request head as read, line ends and
 	// ignored lines included ($request_length counts what was sent).
 	headBytes int64
+	// headRoom is what nginx's header buffer had left after the head:
+	// room for body bytes read with it (its preread).
+	headRoom  int
 	srv       *Server
 	nc        net.Conn
 	tlsConfig *tls.Config

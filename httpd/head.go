@@ -122,6 +122,7 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 		ks = append(ks, key)
 	}
 	c.scratch = block
+	c.headRoom = bufs.end - bufs.pos
 	if err := c.setHeaders(block, hs, ks); err != nil {
 		return r, rl, err
 	}
@@ -273,6 +274,7 @@ func (c *conn) checkRequest(r *http.Request, rl *requestLine) error {
 		r.ContentLength = length
 		if length > 0 {
 			c.body.remaining = length
+			c.body.preread = min(int64(max(c.headRoom, 0)), int64(c.br.Buffered()), length)
 			r.Body = &c.body
 		}
 	}

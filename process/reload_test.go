@@ -166,3 +166,51 @@ http { access_log off; server { listen 127.0.0.1:%d; location / { proxy_pass htt
 	}
 	<-quit
 }
+
+// TestReloadWorkerShutdownTimeout: connections open before a reload are
+// closed once the old configuration's worker_shutdown_timeout has run
+// out, as nginx's old worker closes what it still holds; one opened
+// after the reload stays.
+func TestReloadWorkerShutdownTimeout(t *testing.T) {
+	port := nginxtest.FreePort(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nginx.conf")
+	write := func(timeout string) {
+		os.WriteFile(path, []byte(fmt.Sprintf(`%s events {}
+http { access_log off; server { listen 127.0.0.1:%d; location / { return 200 ok; } } }
+`, timeout, port)), 0644)
+	}
+	write("worker_shutdown_timeout 50ms;")
+	p := start(t, dir, path)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	old, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	write("")
+	if err := p.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	time.Sleep(50 * time.Millisecond)
+	old.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := old.Read(make([]byte, 1)); err == nil || os.IsTimeout(err) {
+		t.Fatalf("connection from before the reload still open: %d, %v", n, err)
+	}
+	// The new configuration has no timeout: a second reload leaves the
+	// fresh connection alone.
+	if err := p.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	fresh.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
+	b, _ := io.ReadAll(fresh)
+	if !strings.HasSuffix(string(b), "\r\n\r\nok") {
+		t.Fatalf("fresh connection: %q", b)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"goproxy/confparse"
 	_ "goproxy/gzipfilter" // registers its header filter
@@ -393,8 +394,17 @@ func (p *Process) reload(el *logging.ErrorLog) error {
 		r.release()
 		return err
 	}
+	reloaded := time.Now()
+	oldCfg := p.current.Load().Cfg
 	p.swap(r)
 	p.applyEvents(cfg, r.router)
+	if t := oldCfg.Main.WorkerShutdownTimeout; t != nil {
+		// Connections survive a reload here (keep-alive clients see the
+		// new configuration), where nginx leaves them on the old
+		// workers; the old configuration's worker_shutdown_timeout
+		// still bounds how long they live, as it bounds those workers.
+		time.AfterFunc(*t, func() { p.srv.CloseAcceptedBefore(reloaded) })
+	}
 	nel := r.errs
 	if cfg.Main.PID != p.pidPath {
 		if err := writePID(cfg.Main.PID); err == nil {

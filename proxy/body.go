@@ -60,21 +60,72 @@ func (l *limited) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// capture keeps a copy of a streamed body (proxy_request_buffering off)
+// for $request_body: nginx still has it in memory once it has all been
+// read, if it fit in client_body_buffer_size.
+type capture struct {
+	r      io.Reader
+	rq     *httpcore.Request
+	buf    []byte
+	limit  int64
+	length int64 // Content-Length, -1 for a chunked body
+	n      int64
+	done   bool // recorded, or too large to be
+}
+
+func (c *capture) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.done {
+		return n, err
+	}
+	if c.n > c.limit {
+		c.done, c.buf = true, nil
+		return n, err
+	}
+	c.buf = append(c.buf, p[:n]...)
+	if err == io.EOF || (c.length >= 0 && c.n == c.length) {
+		c.done = true
+		c.rq.SetRequestBody(c.buf)
+	}
+	return n, err
+}
+
+// buffered is what the engine's body reader can give without waiting.
+type buffered interface{ Buffered() int }
+
+func bufferedOf(r io.Reader) int {
+	if b, ok := r.(buffered); ok {
+		return b.Buffered()
+	}
+	return 0
+}
+
+func (l *limited) Buffered() int { return bufferedOf(l.r) }
+func (c *capture) Buffered() int { return bufferedOf(c.r) }
+
 // readBody prepares the request body; a non-zero status answers the
 // request instead (413, 400, 408).
 func readBody(rq *httpcore.Request, r *http.Request, buffer bool) (*bufferedBody, int) {
 	max := *rq.Loc.Core.ClientMaxBodySize
 	src := &limited{r: r.Body, max: max}
-	if !buffer {
-		return &bufferedBody{stream: src, length: r.ContentLength}, 0
-	}
 	limit := *rq.Loc.Core.ClientBodyBufferSize
+	if pr, ok := r.Body.(interface{ Preread() int64 }); ok {
+		// What came with the head stays in nginx's header buffer;
+		// client_body_buffer_size is for the rest.
+		limit += pr.Preread()
+	}
+	if !buffer {
+		cp := &capture{r: src, rq: rq, limit: limit, length: r.ContentLength}
+		return &bufferedBody{stream: cp, length: r.ContentLength}, 0
+	}
 	var buf bytes.Buffer
 	n, err := io.CopyN(&buf, src, limit+1)
 	if err != nil && err != io.EOF {
 		return nil, bodyErrStatus(err)
 	}
 	if n <= limit {
+		rq.SetRequestBody(buf.Bytes())
 		return &bufferedBody{mem: buf.Bytes(), length: int64(buf.Len())}, 0
 	}
 	f, ferr := os.CreateTemp("", "goproxy-body-")

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,4 +266,103 @@ func TestUpgrade(t *testing.T) {
 	up.Requests()
 	// Without the Upgrade headers set, the upstream sees a plain request.
 	p.cmp(t, strings.Replace(strings.Replace(hs, "/ws/", "/plain/", 1), "Connection: Upgrade", "Connection: close", 1))
+}
+
+// alwaysSwitch answers 101 to any request, with a line after the head,
+// then echoes lines in upper case until the proxy closes.
+func alwaysSwitch(w *bufio.Writer, c net.Conn, r *upReq) bool {
+	w.WriteString("HTTP/1.1 101 Switching\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\nhandshaked\r\n")
+	w.Flush()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return false
+		}
+		w.WriteString(strings.ToUpper(l))
+		w.Flush()
+	}
+}
+
+// TestUpgradeNotAsked: a 101 to a request without Upgrade is not
+// tunnelled (the head alone, then the connection closes once the
+// upstream is silent for proxy_read_timeout); a tunnel's bytes count in
+// $bytes_sent and $body_bytes_sent; the upstream's status line is kept.
+func TestUpgradeNotAsked(t *testing.T) {
+	up := startUpstream(t, "switch", alwaysSwitch)
+	p := start(t, conf(`
+    log_format sent "$status $bytes_sent $body_bytes_sent";`, `
+        location / {
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "Upgrade";
+            proxy_read_timeout 1s;
+            access_log {{DIR}}/sent.log sent;
+            proxy_pass http://{{UP}};
+        }`), up)
+	for _, s := range []*nginxtest.Server{p.Nginx, p.Go} {
+		var got []string
+		for _, upgrade := range []bool{true, false} {
+			c, err := net.Dial("tcp", s.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			req := "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n\r\n"
+			if upgrade {
+				req = "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n"
+			}
+			sent := time.Now()
+			io.WriteString(c, req)
+			br := bufio.NewReader(c)
+			status, _ := br.ReadString('\n')
+			got = append(got, strings.TrimSpace(status))
+			var head int
+			for {
+				l, err := br.ReadString('\n')
+				head += len(l)
+				if err != nil || l == "\r\n" {
+					break
+				}
+			}
+			if upgrade {
+				io.WriteString(c, "ping\n")
+				l1, _ := br.ReadString('\n')
+				l2, _ := br.ReadString('\n')
+				got = append(got, strings.TrimSpace(l1), strings.TrimSpace(l2))
+				c.Close()
+				continue
+			}
+			// nginx holds the head back until the end.
+			rest, err := io.ReadAll(br)
+			d := time.Since(sent)
+			if err != nil || len(rest) != 0 || d < 800*time.Millisecond || d > 3*time.Second {
+				t.Errorf("%s: not upgraded: after the head %q, %v after %v", s.Name, rest, err, d)
+			}
+			c.Close()
+		}
+		want := []string{"HTTP/1.1 101 Switching", "handshaked", "PING", "HTTP/1.1 101 Switching"}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: got %q, want %q", s.Name, got, want)
+		}
+		var log []byte
+		for i := 0; i < 100; i++ {
+			log, _ = os.ReadFile(filepath.Join(s.Dir, "sent.log"))
+			if strings.Count(string(log), "\n") == 2 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+		var tunnel, plain [3]int64
+		if len(lines) == 2 {
+			fmt.Sscan(lines[0], &tunnel[0], &tunnel[1], &tunnel[2])
+			fmt.Sscan(lines[1], &plain[0], &plain[1], &plain[2])
+		}
+		// "handshaked\r\n" and "PING\n" came through the tunnel.
+		if tunnel[0] != 101 || tunnel[2] != 17 || tunnel[1] < 100+17 || plain[0] != 101 || plain[2] != 0 || plain[1] < 100 {
+			t.Errorf("%s: access log %q", s.Name, log)
+		}
+	}
 }

@@ -55,6 +55,10 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 	pl := &h.loc.Proxy
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		h.hideHeaders(resp)
+		if rq.R.Header["Upgrade"] == nil {
+			// nginx upgrades only a request that asked for it.
+			return h.notUpgraded(st, resp)
+		}
 		return h.tunnel(rq, resp)
 	}
 	if st.http09 {

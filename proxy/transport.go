@@ -215,8 +215,13 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 		n += int64(len(a.body))
 	case a.stream != nil:
 		// The upstream gets the head at once and each piece of the body
-		// as it arrives (proxy_request_buffering off).
-		if err = bw.Flush(); err == nil {
+		// as it arrives (proxy_request_buffering off); body bytes that
+		// came with the client's head go out with this head in one
+		// write, as nginx sends its preread buffer.
+		if bufferedOf(a.stream) == 0 {
+			err = bw.Flush()
+		}
+		if err == nil {
 			var m int64
 			m, err = writeStream(bw, a.stream, a.length < 0, func() {
 				// proxy_send_timeout is between two writes, not for

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"goproxy/confparse"
 	"goproxy/httpcore"
 )
 
@@ -30,6 +31,9 @@ func (h *handler) tunnel(rq *httpcore.Request, resp *http.Response) error {
 		if k != "Connection" {
 			out[k] = vs
 		}
+	}
+	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
+		s.SetStatusLine(resp.StatusCode, resp.Status)
 	}
 	rq.WriteHeader(http.StatusSwitchingProtocols)
 	client, brw, err := rq.Hijack()
@@ -55,13 +59,17 @@ func (h *handler) tunnel(rq *httpcore.Request, resp *http.Response) error {
 		}
 	}
 	done := make(chan struct{}, 2)
-	relay := func(dst io.Writer, src io.Reader) {
+	relay := func(dst io.Writer, src io.Reader, sent func(int64)) {
 		buf := make([]byte, 16<<10)
 		for {
 			n, err := src.Read(buf)
 			if n > 0 {
 				touch()
-				if _, werr := dst.Write(buf[:n]); werr != nil {
+				m, werr := dst.Write(buf[:n])
+				if sent != nil {
+					sent(int64(m))
+				}
+				if werr != nil {
 					break
 				}
 			}
@@ -73,11 +81,53 @@ func (h *handler) tunnel(rq *httpcore.Request, resp *http.Response) error {
 		stop()
 		done <- struct{}{}
 	}
-	go relay(back, brw.Reader)
-	relay(client, back)
+	go relay(back, brw.Reader, nil)
+	// What goes to the client counts in $body_bytes_sent and
+	// $bytes_sent, as nginx counts an upgraded connection's bytes.
+	relay(client, back, rq.CountSent)
 	<-done
 	if timer != nil {
 		timer.Stop()
 	}
 	return errUpgraded
+}
+
+// notUpgraded is a 101 answer to a request that did not ask for an
+// upgrade: nginx does not tunnel it. The client gets the head alone (a
+// 1xx response has no body) and the connection then closes; what the
+// upstream sends is read and dropped until it closes or is silent for
+// proxy_read_timeout, which nginx logs as a timeout.
+func (h *handler) notUpgraded(st *state, resp *http.Response) error {
+	rq := st.rq
+	back, ok := resp.Body.(*upgradeBody)
+	if !ok {
+		return errors.New("101 response without a connection")
+	}
+	defer back.Close()
+	out := rq.Header()
+	for k, vs := range resp.Header {
+		if k != "Connection" {
+			out[k] = vs
+		}
+	}
+	out["Connection"] = []string{"close"}
+	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
+		s.SetStatusLine(resp.StatusCode, resp.Status)
+	}
+	rq.WriteHeader(http.StatusSwitchingProtocols)
+	idle := *h.loc.Proxy.ReadTimeout
+	buf := make([]byte, 16<<10)
+	for {
+		if idle > 0 {
+			back.c.nc.SetReadDeadline(time.Now().Add(idle))
+		}
+		if _, err := back.Read(buf); err != nil {
+			if isTimeout(err) {
+				h.c.errs.RequestUpstream(rq, confparse.LevelError,
+					"upstream timed out (110: Connection timed out) while reading upstream",
+					st.scheme+"://"+back.c.peer.addr+st.uri)
+			}
+			return errUpgraded
+		}
+	}
 }

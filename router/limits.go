@@ -38,6 +38,8 @@ func (rt *Router) limit(rq *httpcore.Request) bool {
 			reqs = nil
 		}
 	}
+	var acquired []func()
+conns:
 	for _, lc := range conns {
 		z := rt.zones["conn:"+lc.Zone]
 		if z == nil {
@@ -52,20 +54,31 @@ func (rt *Router) limit(rq *httpcore.Request) bool {
 			rt.logf(rq, confparse.LevelError, "the value of the \""+z.Conf().Key.Raw+"\" key is more than 255 bytes: \""+key+"\"")
 			continue
 		case limitreq.Limited, limitreq.NoMemory:
+			if a == limitreq.Limited {
+				dry := ""
+				if *l.ConnDryRun {
+					dry = ", dry run,"
+				}
+				rt.logf(rq, *l.ConnLogLevel, "limiting connections"+dry+" by zone \""+lc.Zone+"\"")
+			}
+			// Like nginx, the first zone over its limit ends the
+			// checks and gives back what the earlier zones counted;
+			// in dry-run mode the request then goes on unlimited.
+			for _, rel := range acquired {
+				rel()
+			}
 			if *l.ConnDryRun {
 				rq.SetVar("limit_conn_status", "REJECTED_DRY_RUN")
-				continue
+				break conns
 			}
 			rq.SetVar("limit_conn_status", "REJECTED")
-			if a == limitreq.Limited {
-				rt.logf(rq, *l.ConnLogLevel, "limiting connections by zone \""+lc.Zone+"\"")
-			}
 			rq.Error(*l.ConnStatus)
 			return false
 		}
-		rq.Release = append(rq.Release, func() { z.Release(key) })
+		acquired = append(acquired, func() { z.Release(key) })
 		rq.SetVar("limit_conn_status", "PASSED")
 	}
+	rq.Release = append(rq.Release, acquired...)
 	if len(reqs) == 0 {
 		return true
 	}
@@ -85,14 +98,19 @@ func (rt *Router) limit(rq *httpcore.Request) bool {
 		}
 		o := z.Take(key, lr, now)
 		if o.Reject {
+			dry := ""
 			if *l.ReqDryRun {
+				dry = ", dry run"
+			}
+			if !o.NoNode {
+				rt.logf(rq, *l.ReqLogLevel, "limiting requests"+dry+", excess: "+limitreq.FormatExcess(o.Excess)+" by zone \""+lr.Zone+"\"")
+			}
+			if *l.ReqDryRun {
+				// nginx stops at the first zone that rejects.
 				dryRejected = true
-				continue
+				break
 			}
 			rq.SetVar("limit_req_status", "REJECTED")
-			if !o.NoNode {
-				rt.logf(rq, *l.ReqLogLevel, "limiting requests, excess: "+limitreq.FormatExcess(o.Excess)+" by zone \""+lr.Zone+"\"")
-			}
 			rq.Error(*l.ReqStatus)
 			return false
 		}
@@ -108,13 +126,18 @@ func (rt *Router) limit(rq *httpcore.Request) bool {
 		rq.SetVar("limit_req_status", "PASSED")
 		return true
 	}
+	// Delays are logged one level below rejections, as in nginx, dry
+	// run or not.
+	dry := ""
+	if *l.ReqDryRun {
+		dry = ", dry run"
+	}
+	rt.logf(rq, *l.ReqLogLevel+1, "delaying request"+dry+", excess: "+limitreq.FormatExcess(delayExcess)+", by zone \""+delayZone+"\"")
 	if *l.ReqDryRun {
 		rq.SetVar("limit_req_status", "DELAYED_DRY_RUN")
 		return true
 	}
 	rq.SetVar("limit_req_status", "DELAYED")
-	// Delays are logged one level below rejections, as in nginx.
-	rt.logf(rq, *l.ReqLogLevel+1, "delaying request, excess: "+limitreq.FormatExcess(delayExcess)+", by zone \""+delayZone+"\"")
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {
