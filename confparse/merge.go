@@ -127,6 +127,8 @@ func defaultLoc(prefix string) *Loc {
 		SSLSessionReuse:     ptr(true),
 		SSLProtocols:        []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"},
 	}
+	l.FastCGI.CGIUpstream = cgiDefaults()
+	l.FastCGI.KeepConn = ptr(false)
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
 	l.Limit = LimitLoc{ReqStatus: ptr(503), ReqLogLevel: ptr(LevelError), ReqDryRun: ptr(false),
@@ -197,6 +199,9 @@ func inheritBlock(c, parent *Loc) {
 	mergeInto(c, parent)
 	if c.Proxy.Pass == nil {
 		c.Proxy.Pass = parent.Proxy.Pass
+	}
+	if c.FastCGI.Pass == nil {
+		c.FastCGI.Pass = parent.FastCGI.Pass
 	}
 	if !c.Status.StubStatus {
 		c.Status.StubStatus = parent.Status.StubStatus

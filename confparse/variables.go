@@ -34,7 +34,7 @@ var SupportedVariables = []string{
 	"ssl_client_fingerprint", "ssl_client_raw_cert", "ssl_client_cert", "ssl_client_escaped_cert",
 	"ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain",
 	"ssl_ciphers", "ssl_curves", "ssl_early_data", "ssl_client_s_dn_legacy", "ssl_client_i_dn_legacy",
-	"limit_req_status", "limit_conn_status",
+	"limit_req_status", "limit_conn_status", "fastcgi_script_name", "fastcgi_path_info",
 	"realip_remote_addr", "realip_remote_port", "proxy_protocol_addr", "proxy_protocol_port",
 	"proxy_protocol_server_addr", "proxy_protocol_server_port",
 	"connections_active", "connections_reading", "connections_writing", "connections_waiting",
@@ -48,7 +48,7 @@ var nginxOnlyVariables = []string{
 	"request_body_file", "tcpinfo_rtt", "tcpinfo_rttvar",
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_cache_status", "upstream_queue_time",
 	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
-	"uid_set", "uid_reset", "fastcgi_script_name", "fastcgi_path_info", "memcached_key",
+	"uid_set", "uid_reset", "memcached_key",
 	"date_local", "date_gmt", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
 	"ssl_session_id", "sent_trailer_",
 }
