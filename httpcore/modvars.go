@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 
 	"goproxy/confparse"
 )
@@ -158,6 +159,12 @@ func (rq *Request) moduleVar(name string) (v string, ok, known bool) {
 			return pp.DstAddr, true, true
 		}
 		return pp.DstPort, true, true
+	case "fastcgi_script_name", "fastcgi_path_info":
+		script, info := rq.fastcgiSplit()
+		if name == "fastcgi_script_name" {
+			return script, true, true
+		}
+		return info, true, true
 	case "connections_active", "connections_reading", "connections_writing", "connections_waiting":
 		var n int64
 		if rq.Conn != nil && rq.Conn.Stats != nil {
@@ -176,6 +183,34 @@ func (rq *Request) moduleVar(name string) (v string, ok, known bool) {
 		return strconv.FormatInt(n, 10), true, true
 	}
 	return "", false, false
+}
+
+// fastcgiSplit is $fastcgi_script_name and $fastcgi_path_info: the URI
+// split by fastcgi_split_path_info's two captures (the whole URI and no
+// path info when it does not match), then fastcgi_index added to a
+// script name ending in "/".
+func (rq *Request) fastcgiSplit() (script, info string) {
+	script = rq.URI
+	if rq.Loc == nil {
+		return script, ""
+	}
+	f := &rq.Loc.FastCGI
+	if re := f.SplitPathInfo; re != nil {
+		if m := re.Re.FindStringSubmatchIndex(rq.URI); m != nil && len(m) >= 6 {
+			if m[2] >= 0 {
+				script = rq.URI[m[2]:m[3]]
+			} else {
+				script = ""
+			}
+			if m[4] >= 0 {
+				info = rq.URI[m[4]:m[5]]
+			}
+		}
+	}
+	if f.Index != nil && strings.HasSuffix(script, "/") {
+		script += *f.Index
+	}
+	return script, info
 }
 
 // geoLookup is a compiled geo block.

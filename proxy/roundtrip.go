@@ -281,7 +281,7 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 			a.stream = st.body.reader()
 		}
 		start := time.Now()
-		resp, err := pool.exchange(ctx, c, a)
+		resp, err := h.exchange(pool, c, a)
 		if err != nil {
 			c.close()
 			replayable := a.body != nil || a.stream == nil || (st.body != nil && st.body.file != nil)
