@@ -126,6 +126,11 @@ func (w *fastcgiWire) exchange(h *handler, st *state, c *upConn, a *attempt) (*h
 	}
 	fr.body = true
 	resp.Close = !*w.conf.KeepConn
+	if a.req.Method == http.MethodHead {
+		// nginx does not read the body of a HEAD: the connection,
+		// with the rest of the response in it, is not reused.
+		resp.Body, resp.Close = http.NoBody, true
+	}
 	resp.Request = a.req
 	return resp, nil
 }
@@ -139,6 +144,11 @@ func writeCGIBody(c *upConn, a *attempt, put func([]byte), written func() int64)
 	case a.body != nil:
 		put(a.body)
 	case a.stream != nil:
+		// The head goes at once, each piece of the body as it comes
+		// (*_request_buffering off).
+		if err := c.bw.Flush(); err != nil {
+			return err
+		}
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := a.stream.Read(buf)
