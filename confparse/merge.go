@@ -129,6 +129,9 @@ func defaultLoc(prefix string) *Loc {
 	}
 	l.FastCGI.CGIUpstream = cgiDefaults()
 	l.FastCGI.KeepConn = ptr(false)
+	l.SCGI.CGIUpstream = cgiDefaults()
+	l.UWSGI.CGIUpstream = cgiDefaults()
+	l.UWSGI.Modifier1, l.UWSGI.Modifier2 = ptr(0), ptr(0)
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
 	l.Limit = LimitLoc{ReqStatus: ptr(503), ReqLogLevel: ptr(LevelError), ReqDryRun: ptr(false),
@@ -202,6 +205,12 @@ func inheritBlock(c, parent *Loc) {
 	}
 	if c.FastCGI.Pass == nil {
 		c.FastCGI.Pass = parent.FastCGI.Pass
+	}
+	if c.SCGI.Pass == nil {
+		c.SCGI.Pass = parent.SCGI.Pass
+	}
+	if c.UWSGI.Pass == nil {
+		c.UWSGI.Pass = parent.UWSGI.Pass
 	}
 	if !c.Status.StubStatus {
 		c.Status.StubStatus = parent.Status.StubStatus

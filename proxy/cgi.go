@@ -36,6 +36,14 @@ func (c *Config) newHandlerFor(l *confparse.Loc) *handler {
 	switch {
 	case l.FastCGI.Pass != nil:
 		return c.newCGIHandler(l, &l.FastCGI.CGIUpstream, &fastcgiWire{conf: &l.FastCGI})
+	case l.SCGI.Pass != nil:
+		return c.newCGIHandler(l, &l.SCGI.CGIUpstream, &streamWire{conf: &l.SCGI.CGIUpstream, packet: scgiPacket})
+	case l.UWSGI.Pass != nil:
+		u := &l.UWSGI
+		return c.newCGIHandler(l, &u.CGIUpstream, &streamWire{conf: &u.CGIUpstream,
+			packet: func(ps []cgiParam, length int64) ([]byte, error) {
+				return uwsgiPacket(ps, byte(*u.Modifier1), byte(*u.Modifier2))
+			}})
 	}
 	return newHandler(c, l)
 }

@@ -15,8 +15,10 @@ import (
 )
 
 // readCGIHead reads a CGI head of at most proxy's buffer size from r;
-// the response's body is what r holds after it. Without Status: the
-// status is 302 when there is a Location, else 200, as in nginx.
+// the response's body is what r holds after it. The status comes from
+// an HTTP status line if the head starts with one (uwsgi and SCGI
+// applications may send it), else from Status:, else it is 302 when
+// there is a Location and 200 otherwise, as in nginx.
 func readCGIHead(r io.Reader, a *attempt) (*http.Response, error) {
 	max := a.maxHead
 	if max <= 0 {
@@ -26,6 +28,23 @@ func readCGIHead(r io.Reader, a *attempt) (*http.Response, error) {
 	resp := &http.Response{Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{}, ContentLength: -1}
 	total := 0
 	seen := map[string]bool{}
+	statusLine := false
+	if b, _ := br.Peek(5); string(b) == "HTTP/" {
+		line, err := br.ReadSlice('\n')
+		total += len(line)
+		if err == nil && parseStatusLine(line, resp) {
+			statusLine = true
+		} else if err == bufio.ErrBufferFull {
+			a.invalidHead = true
+			return nil, errTooBigHeader
+		} else if err != nil {
+			return nil, unexpected(err)
+		} else {
+			a.invalidHead = true
+			return nil, &headError{"upstream sent invalid header"}
+		}
+		resp.Proto, resp.ProtoMajor, resp.ProtoMinor = "HTTP/1.1", 1, 1
+	}
 	for {
 		line, err := br.ReadSlice('\n')
 		total += len(line)
@@ -64,7 +83,9 @@ func readCGIHead(r io.Reader, a *attempt) (*http.Response, error) {
 		}
 		resp.Header[key] = append(resp.Header[key], string(line[v0:v1]))
 	}
-	if err := cgiStatus(resp); err != nil {
+	if statusLine {
+		delete(resp.Header, "Status")
+	} else if err := cgiStatus(resp); err != nil {
 		a.invalidHead = true
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func (w *fastcgiWire) exchange(h *handler, st *state, c *upConn, a *attempt) (*h
 	}
 	fw.stream(fcgiParams, enc)
 	fw.record(fcgiParams, nil)
-	err := writeCGIBody(c, a, func(p []byte) { fw.stream(fcgiStdin, p) }, func() int64 { return fw.n })
+	err := writeCGIBody(c, a, func(p []byte) { fw.stream(fcgiStdin, p) })
 	if err == nil {
 		fw.record(fcgiStdin, nil)
 		err = c.bw.Flush()
@@ -139,7 +139,7 @@ var errCaughtStderr = &headError{"upstream sent invalid header"}
 
 // writeCGIBody sends the request body (held or streamed) through put,
 // moving the send timeout between writes as nginx does.
-func writeCGIBody(c *upConn, a *attempt, put func([]byte), written func() int64) error {
+func writeCGIBody(c *upConn, a *attempt, put func([]byte)) error {
 	switch {
 	case a.body != nil:
 		put(a.body)
