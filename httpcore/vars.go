@@ -219,6 +219,9 @@ func (rq *Request) builtin(name string) (string, bool) {
 		u, _, ok := authbasic.Credentials(r.Header.Get("Authorization"))
 		return u, ok
 	case "content_length":
+		if _, ok := r.Header["Content-Length"]; !ok && rq.BodyRead {
+			return strconv.FormatInt(rq.ReadBodyLength, 10), true
+		}
 		return headerFound(r.Header, "Content-Length")
 	case "content_type":
 		return headerFound(r.Header, "Content-Type")

@@ -16,7 +16,6 @@ import (
 	"strings"
 
 	"goproxy/confparse"
-	"goproxy/httpcore"
 )
 
 // wire is an upstream protocol other than HTTP/1.x: how one request goes
@@ -145,7 +144,12 @@ type cgiParam struct{ name, value string }
 // *_pass_request_headers, each request header as HTTP_NAME (upper
 // case, "-" as "_"), one per header line, as nginx 1.22 sends them. A
 // header whose HTTP_ name a *_param sets is not sent.
-func cgiParams(rq *httpcore.Request, u *confparse.CGIUpstream) []cgiParam {
+func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
+	rq := st.rq
+	if b := st.body; b != nil && b.length >= 0 && b.stream == nil {
+		// A chunked body read in full has a length now.
+		rq.ReadBodyLength, rq.BodyRead = b.length, true
+	}
 	out := make([]cgiParam, 0, len(u.Params)+len(rq.R.Header))
 	var set map[string]bool
 	for _, p := range u.Params {

@@ -85,7 +85,7 @@ func (w *fastcgiWire) exchange(h *handler, st *state, c *upConn, a *attempt) (*h
 	}
 	fw.record(fcgiBeginRequest, []byte{0, 1, flags, 0, 0, 0, 0, 0})
 	var enc []byte
-	for _, p := range cgiParams(st.rq, &w.conf.CGIUpstream) {
+	for _, p := range cgiParams(st, &w.conf.CGIUpstream) {
 		enc = appendFCGIPair(enc, p.name, p.value)
 	}
 	fw.stream(fcgiParams, enc)

@@ -35,7 +35,7 @@ func (w *streamWire) exchange(h *handler, st *state, c *upConn, a *attempt) (*ht
 	if length < 0 {
 		length = 0
 	}
-	pkt, err := w.packet(cgiParams(st.rq, u), length)
+	pkt, err := w.packet(cgiParams(st, u), length)
 	if err != nil {
 		h.c.errs.Request(st.rq, confparse.LevelError, err.Error())
 		return nil, err
