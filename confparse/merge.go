@@ -127,6 +127,11 @@ func defaultLoc(prefix string) *Loc {
 		SSLSessionReuse:     ptr(true),
 		SSLProtocols:        []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"},
 	}
+	l.FastCGI.CGIUpstream = cgiDefaults()
+	l.FastCGI.KeepConn = ptr(false)
+	l.SCGI.CGIUpstream = cgiDefaults()
+	l.UWSGI.CGIUpstream = cgiDefaults()
+	l.UWSGI.Modifier1, l.UWSGI.Modifier2 = ptr(0), ptr(0)
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
 	l.Limit = LimitLoc{ReqStatus: ptr(503), ReqLogLevel: ptr(LevelError), ReqDryRun: ptr(false),
@@ -197,6 +202,15 @@ func inheritBlock(c, parent *Loc) {
 	mergeInto(c, parent)
 	if c.Proxy.Pass == nil {
 		c.Proxy.Pass = parent.Proxy.Pass
+	}
+	if c.FastCGI.Pass == nil {
+		c.FastCGI.Pass = parent.FastCGI.Pass
+	}
+	if c.SCGI.Pass == nil {
+		c.SCGI.Pass = parent.SCGI.Pass
+	}
+	if c.UWSGI.Pass == nil {
+		c.UWSGI.Pass = parent.UWSGI.Pass
 	}
 	if !c.Status.StubStatus {
 		c.Status.StubStatus = parent.Status.StubStatus

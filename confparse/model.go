@@ -187,6 +187,16 @@ type Loc struct {
 	AuthReq   AuthRequestLoc
 	RealIP    RealIPLoc
 	Status    StatusLoc
+	FastCGI   FastCGILoc
+	SCGI      SCGILoc
+	UWSGI     UWSGILoc
+}
+
+// HasUpstream says the location's content comes from an upstream:
+// proxy_pass, or a FastCGI, SCGI or uwsgi pass. nginx treats them
+// alike (the redirect of a prefix location's URI without its slash).
+func (l *Loc) HasUpstream() bool {
+	return l.Proxy.Pass != nil || l.FastCGI.Pass != nil || l.SCGI.Pass != nil || l.UWSGI.Pass != nil
 }
 
 // EachLoc visits every Loc of the http block, the one walker of the

@@ -62,6 +62,11 @@ type Request struct {
 	// KeepLocation keeps a relative Location header relative: an
 	// upstream's own redirect that no proxy_redirect rule changed.
 	KeepLocation bool
+	// ReadBodyLength is the length of a body without Content-Length
+	// (chunked) once it has been read in full, and BodyRead says it
+	// was: $content_length then gives it, as in nginx.
+	ReadBodyLength int64
+	BodyRead       bool
 	// AddURIToAlias says try_files found the URI under a regex
 	// location's alias: the file is then the alias and the URI.
 	AddURIToAlias bool

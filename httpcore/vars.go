@@ -250,6 +250,9 @@ var coreVariables = []Variable{
 	}},
 	{"content_length", func(rq *Request, _ string) (string, bool) {
 		r := rq.R
+		if _, ok := r.Header["Content-Length"]; !ok && rq.BodyRead {
+			return strconv.FormatInt(rq.ReadBodyLength, 10), true
+		}
 		return headerFound(r.Header, "Content-Length")
 	}},
 	{"content_type", func(rq *Request, _ string) (string, bool) {

@@ -31,6 +31,7 @@ type handler struct {
 	hide    map[string]bool         // response headers not passed on
 	tls     *tls.Config
 	tlsErr  error
+	wire    wire // nil: HTTP; else FastCGI, SCGI or uwsgi (cgi.go)
 }
 
 // defaultHeaders are nginx's built-in proxy_set_header list; an empty
@@ -180,7 +181,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &state{rq: rq, group: h.group, scheme: h.pass.Scheme, declared: -1, stream: !*h.loc.Proxy.Buffering}
 	st.held = heldWriter{w, st}
 	rq.NewUpstream()
-	if h.pass.Vars {
+	if h.wire != nil {
+		// The application gets no URI of the proxy's kind: its logs
+		// name the peer alone ("fastcgi://127.0.0.1:9000").
+		if h.pass.Vars && !h.resolveWire(st) {
+			return
+		}
+	} else if h.pass.Vars {
 		if !h.resolveVars(st) {
 			return
 		}

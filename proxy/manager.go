@@ -255,7 +255,7 @@ func splitPort(h string) (string, string, bool) {
 
 // Handler implements router.Content.
 func (c *Config) Handler(l *confparse.Loc) http.Handler {
-	h := newHandler(c, l)
+	h := c.newHandlerFor(l)
 	if h.group != nil {
 		h.group.refresh(context.Background(), false)
 		if err := h.group.lookupErr(); err != nil {

@@ -281,7 +281,7 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 			a.stream = st.body.reader()
 		}
 		start := time.Now()
-		resp, err := pool.exchange(ctx, c, a)
+		resp, err := h.exchange(pool, c, a)
 		if err != nil {
 			c.close()
 			replayable := a.body != nil || a.stream == nil || (st.body != nil && st.body.file != nil)
@@ -411,8 +411,8 @@ func (h *handler) canRetry(a *attempt, deadline time.Time, method string) bool {
 	if !deadline.IsZero() && time.Now().After(deadline) {
 		return false
 	}
-	if a.stream != nil && a.body == nil && a.sentRequest {
-		return false // a streamed body cannot be sent again
+	if st := stateOf(a.req); a.stream != nil && a.body == nil && a.sentRequest && (st.body == nil || st.body.file == nil) {
+		return false // a streamed body cannot be sent again; one in a file can
 	}
 	if a.sentRequest && !idempotent(method) {
 		for _, f := range h.loc.Proxy.NextUpstream {

@@ -196,7 +196,7 @@ func (rt *Router) content(rq *httpcore.Request) {
 
 // handlerFor is the location's proxy handler, built at load time.
 func (rt *Router) handlerFor(l *confparse.Loc) http.Handler {
-	if l.Proxy.Pass == nil {
+	if !l.HasUpstream() {
 		return nil
 	}
 	if h, ok := rt.handler[l]; ok {
@@ -211,7 +211,7 @@ func (rt *Router) buildHandlers() error {
 		return nil
 	}
 	rt.Cfg.EachLoc(func(l *confparse.Loc) {
-		if l.Proxy.Pass != nil {
+		if l.HasUpstream() {
 			if _, ok := rt.handler[l]; !ok {
 				rt.handler[l] = rt.proxy.Handler(l)
 			}
@@ -229,7 +229,7 @@ const (
 )
 
 func contentFor(l *confparse.Loc) contentKind {
-	if l.Proxy.Pass != nil {
+	if l.HasUpstream() {
 		return contentProxy
 	}
 	return contentStatic
