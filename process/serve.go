@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	_ "goproxy/charset" // registers its filter
 	"goproxy/confparse"
 	_ "goproxy/gzipfilter" // registers its header filter
 	"goproxy/httpcore"
