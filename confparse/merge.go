@@ -141,6 +141,8 @@ func defaultLoc(prefix string) *Loc {
 		Vary: ptr(false), Proxied: []string{"off"}, HTTPVersion: ptr("1.1"), Static: ptr("off"),
 		Gunzip: ptr(false),
 	}
+	l.Charset = CharsetLoc{Charset: &Template{Raw: "off", Parts: []Part{{Lit: "off"}}},
+		Override: ptr(false), Types: defaultCharsetTypes}
 	l.Access.Satisfy = ptr("all")
 	l.AuthReq.URI = ptr("")
 	l.RealIP.Header = ptr("X-Real-IP")
@@ -171,6 +173,9 @@ func (b *builder) finishHTTP() error {
 		for _, l := range s.Locations {
 			mergeLocation(l, s.Loc)
 		}
+	}
+	if err := b.checkCharsets(); err != nil {
+		return err
 	}
 	return b.checkHTTP()
 }

@@ -60,15 +60,19 @@ type ErrorLog struct {
 
 // HTTPConf is the http block.
 type HTTPConf struct {
-	Srv        *SrvConf // server-level defaults (merged into each server)
-	Loc        *Loc     // location-level defaults (merged downwards)
-	Servers    []*Server
-	Upstreams  []*Upstream           `json:",omitempty"`
-	Maps       []*Map                `json:",omitempty"`
-	Geos       []*Geo                `json:",omitempty"`
-	Splits     []*SplitClients       `json:",omitempty"`
-	LimitZones []*LimitZone          `json:",omitempty"`
-	LogFormats map[string]*LogFormat `json:",omitempty"`
+	Srv         *SrvConf // server-level defaults (merged into each server)
+	Loc         *Loc     // location-level defaults (merged downwards)
+	Servers     []*Server
+	Upstreams   []*Upstream           `json:",omitempty"`
+	Maps        []*Map                `json:",omitempty"`
+	Geos        []*Geo                `json:",omitempty"`
+	Splits      []*SplitClients       `json:",omitempty"`
+	LimitZones  []*LimitZone          `json:",omitempty"`
+	LogFormats  map[string]*LogFormat `json:",omitempty"`
+	CharsetMaps []*CharsetMap         `json:",omitempty"`
+	// CharsetNames are the charsets named without variables, each in the
+	// spelling first read.
+	CharsetNames []string `json:",omitempty"`
 	// Vars names every variable defined by set, map, geo, regex captures.
 	Vars map[string]bool `json:"-"`
 }
@@ -180,6 +184,7 @@ type Loc struct {
 	Proxy     ProxyLoc
 	Log       LogLoc
 	Gzip      GzipLoc
+	Charset   CharsetLoc
 	Access    AccessLoc
 	Limit     LimitLoc
 	Goproxy   GoproxyLoc

@@ -42,7 +42,7 @@ func gunzip(rq *httpcore.Request) {
 			h[k] = []string{"W/" + et[0]}
 		}
 	}
-	rq.SetBodyFilter(&inflater{rq: rq})
+	rq.AddBodyFilter(func(next io.Writer) io.Writer { return &inflater{rq: rq, next: next} })
 }
 
 // willGunzip tells the range filter the body will be rewritten.
@@ -55,6 +55,7 @@ func willGunzip(rq *httpcore.Request, status int) bool {
 // byte of body.
 type inflater struct {
 	rq      *httpcore.Request
+	next    io.Writer // the body filter chain below
 	started bool
 	hungry  bool // the coroutine waits for input
 	closed  bool
@@ -118,7 +119,7 @@ func (f *inflater) run() bool {
 		select {
 		case o := <-f.out:
 			if f.err == nil {
-				if _, err := f.rq.Raw().Write(o); err != nil {
+				if _, err := f.next.Write(o); err != nil {
 					f.err = err
 				}
 			}

@@ -20,7 +20,8 @@ import (
 )
 
 func init() {
-	httpcore.RegisterHeaderFilter(filter)
+	httpcore.RegisterHeaderFilter(httpcore.OrderGunzip, gunzipFilter)
+	httpcore.RegisterHeaderFilter(httpcore.OrderGzip, filter)
 	httpcore.RegisterBodyTransform(willCompress)
 	httpcore.RegisterBodyTransform(willGunzip)
 }
@@ -80,14 +81,21 @@ func (c *compressor) Close() error {
 	return err
 }
 
-// filter decides, when the header is about to be sent, whether to
-// decompress (gunzip.go) or compress this response; then it adds the
-// one "Vary: Accept-Encoding" any of them (or gzip_static) asked for.
+// gunzipFilter decides, when the header is about to be sent and before
+// the filters that read the body, whether to decompress (gunzip.go).
+func gunzipFilter(rq *httpcore.Request, _ int) {
+	if rq.Loc != nil {
+		gunzip(rq)
+	}
+}
+
+// filter decides, at its later place in the chain, whether to compress
+// this response; then it adds the one "Vary: Accept-Encoding" gunzip,
+// gzip or gzip_static asked for.
 func filter(rq *httpcore.Request, status int) {
 	if rq.Loc == nil {
 		return
 	}
-	gunzip(rq)
 	compress(rq, status)
 	if rq.GzipVary && *rq.Loc.Gzip.Vary {
 		rq.Header().Add("Vary", "Accept-Encoding")
@@ -119,8 +127,10 @@ func compress(rq *httpcore.Request, status int) {
 	}
 	h.Set("Content-Encoding", "gzip")
 	level := *g.CompLevel
-	out := &countWriter{w: rq.Raw()}
-	rq.SetBodyFilter(&compressor{gw: getWriter(level, out), level: level, rq: rq, out: out})
+	rq.AddBodyFilter(func(next io.Writer) io.Writer {
+		out := &countWriter{w: next}
+		return &compressor{gw: getWriter(level, out), level: level, rq: rq, out: out}
+	})
 }
 
 // eligible says whether a response would be compressed for a client that

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -106,8 +107,17 @@ type Request struct {
 	wroteHeader bool
 	// Body bytes sent, counted here for $body_bytes_sent on any writer.
 	sent int64
-	// BodyFilter, if set, wraps the writer (gzip).
-	body io.Writer
+	// body is the first body filter (nil without any), filters all of
+	// them in chain order, and bodyTail the link the last one writes to.
+	body     io.Writer
+	filters  []io.Writer
+	bodyTail *bodyLink
+	// OverrideCharset is the charset an upstream's X-Accel-Charset
+	// asks the response to be sent in.
+	OverrideCharset string
+	// EntityType is the Content-Type of the parts of a multipart range
+	// response, for the filters that read the type.
+	EntityType string
 	// RequestID is $request_id, made on first use.
 	requestID string
 	// Aborted says the connection was closed without a response.
@@ -199,20 +209,65 @@ func (rq *Request) WriteHeader(code int) {
 	rq.status = code
 	rq.keepalive()
 	rq.headerFilter(code)
-	for _, f := range headerFilters {
-		f(rq, code)
+	for _, hf := range headerFilters {
+		hf.f(rq, code)
 	}
 	rq.W.WriteHeader(code)
 }
 
-// headerFilters are module filters run just before a header is sent,
-// after the core ones (nginx's header filter chain).
-var headerFilters []func(rq *Request, status int)
+// FilterOrder places a module's filter in the chain. The order is
+// nginx's (its ngx_modules list): a module's header filter runs at its
+// place and may add its body filter there, so a body goes gunzip →
+// addition → sub → charset → ssi → gzip whatever the order packages
+// are initialised in.
+type FilterOrder int
 
-// RegisterHeaderFilter adds a module's header filter; modules call it
-// from init, so the chain is fixed before any request.
-func RegisterHeaderFilter(f func(rq *Request, status int)) {
-	headerFilters = append(headerFilters, f)
+// The modules' places in the filter chain.
+const (
+	OrderGunzip FilterOrder = iota
+	OrderAddition
+	OrderSub
+	OrderCharset
+	OrderSSI
+	OrderGzip
+)
+
+type headerFilter struct {
+	order FilterOrder
+	f     func(rq *Request, status int)
+}
+
+// headerFilters are module filters run just before a header is sent,
+// after the core ones (nginx's header filter chain), in FilterOrder.
+var headerFilters []headerFilter
+
+// RegisterHeaderFilter adds a module's header filter at its place;
+// modules call it from init, so the chain is fixed before any request.
+func RegisterHeaderFilter(order FilterOrder, f func(rq *Request, status int)) {
+	i := len(headerFilters)
+	for i > 0 && headerFilters[i-1].order > order {
+		i--
+	}
+	headerFilters = slices.Insert(headerFilters, i, headerFilter{order, f})
+}
+
+// typeFilters name what a module will add to a Content-Type (the
+// charset), for a multipart range response whose parts carry the type.
+var typeFilters []func(rq *Request, ct string) string
+
+// RegisterTypeFilter adds such a module function; called from init.
+func RegisterTypeFilter(f func(rq *Request, ct string) string) {
+	typeFilters = append(typeFilters, f)
+}
+
+// SetEntityType records the type of a multipart response's parts and
+// returns it as the modules' header filters will make it.
+func (rq *Request) SetEntityType(ct string) string {
+	rq.EntityType = ct
+	for _, f := range typeFilters {
+		ct = f(rq, ct)
+	}
+	return ct
 }
 
 // bodyTransforms report whether a module will rewrite the body of the
@@ -258,13 +313,29 @@ func (rq *Request) keepalive() {
 	}
 }
 
-// SetBodyFilter routes the body through w (a compressor); the filter
-// writes to rq.Raw().
-func (rq *Request) SetBodyFilter(w io.Writer) { rq.body = w }
+// AddBodyFilter puts a body filter at the end of the chain; header
+// filters call it in FilterOrder, so the chain is in nginx's order. make
+// gets the writer the filter writes to: the filters added after it, then
+// the connection.
+func (rq *Request) AddBodyFilter(make func(next io.Writer) io.Writer) {
+	link := &bodyLink{w: rawWriter{rq}}
+	f := make(link)
+	if rq.body == nil {
+		rq.body = f
+	} else {
+		rq.bodyTail.w = f
+	}
+	rq.bodyTail = link
+	rq.filters = append(rq.filters, f)
+}
 
-// Raw is the writer below the body filters.
-func (rq *Request) Raw() io.Writer { return rawWriter{rq} }
+// bodyLink is the writer below a body filter, set to the next filter
+// when one is added.
+type bodyLink struct{ w io.Writer }
 
+func (l *bodyLink) Write(p []byte) (int, error) { return l.w.Write(p) }
+
+// rawWriter is the writer below the body filters.
 type rawWriter struct{ rq *Request }
 
 func (r rawWriter) Write(p []byte) (int, error) {
@@ -308,8 +379,10 @@ func (rq *Request) Flush() {
 	if !rq.wroteHeader {
 		rq.WriteHeader(200)
 	}
-	if f, ok := rq.body.(interface{ Flush() error }); ok {
-		f.Flush()
+	for _, bf := range rq.filters {
+		if f, ok := bf.(interface{ Flush() error }); ok {
+			f.Flush()
+		}
 	}
 	if f, ok := rq.W.(http.Flusher); ok {
 		f.Flush()
@@ -336,10 +409,13 @@ func (rq *Request) SetRequestBody(b []byte) { rq.requestBody.Store(&b) }
 // BodyBytesSent is $body_bytes_sent.
 func (rq *Request) BodyBytesSent() int64 { return rq.sent }
 
-// CloseBody finishes a body filter (a compressor's trailer).
+// CloseBody finishes the body filters in chain order, each sending what
+// it holds (a compressor's trailer) to the next before that one closes.
 func (rq *Request) CloseBody() {
-	if c, ok := rq.body.(io.Closer); ok {
-		c.Close()
+	for _, bf := range rq.filters {
+		if c, ok := bf.(io.Closer); ok {
+			c.Close()
+		}
 	}
-	rq.body = nil
+	rq.body, rq.filters, rq.bodyTail = nil, nil, nil
 }

@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	_ "goproxy/charset" // registers its filter
 	"goproxy/confparse"
 	_ "goproxy/gzipfilter" // registers its header filter
 	"goproxy/httpcore"

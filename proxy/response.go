@@ -81,6 +81,9 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 			rq.SetLimitRate(n)
 		}
 	}
+	if v := resp.Header.Get("X-Accel-Charset"); v != "" && !ignored(pl.IgnoreHeaders, "X-Accel-Charset") {
+		rq.OverrideCharset = v // the charset module sends the response in it
+	}
 	if x := resp.Header.Get("X-Accel-Redirect"); x != "" && !ignored(pl.IgnoreHeaders, "X-Accel-Redirect") {
 		resp.Body.Close()
 		st.redirect = x

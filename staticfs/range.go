@@ -142,7 +142,7 @@ func (h *Handler) sendRanges(rq *httpcore.Request, fi *fileInfo, f *os.File, hea
 	for len(boundary) < 20 {
 		boundary = "0" + boundary
 	}
-	ct := hd.Get("Content-Type")
+	ct := rq.SetEntityType(hd.Get("Content-Type"))
 	parts := make([]string, len(rs))
 	length := int64(0)
 	for i, r := range rs {
