@@ -48,13 +48,13 @@ func decide(rq *httpcore.Request) (p plan, missing string, ok bool) {
 	}
 	mime, have := splitCharset(ct)
 	c := &rq.Loc.Charset
-	if !typeMatches(mime, c.Types) {
+	if !httpcore.TypeMatches(mime, c.Types) {
 		return p, "", false
 	}
 	p.mime = mime
 	switch {
 	case rq.OverrideCharset != "":
-		name, known := rq.Cfg.HTTP.KnownCharset(rq.OverrideCharset)
+		name, known := knownCharset(rq.Cfg.HTTP, rq.OverrideCharset)
 		if !known {
 			return p, "unknown charset \"" + rq.OverrideCharset + "\" to override", false
 		}
@@ -62,7 +62,7 @@ func decide(rq *httpcore.Request) (p plan, missing string, ok bool) {
 	case c.Charset.IsOff(), have != "" && !*c.Override:
 		return p, "", false
 	case c.Charset.IsConst():
-		p.dst, _ = rq.Cfg.HTTP.KnownCharset(c.Charset.Raw)
+		p.dst, _ = knownCharset(rq.Cfg.HTTP, c.Charset.Raw)
 	default:
 		p.dst = rq.Eval(c.Charset)
 	}
@@ -73,7 +73,7 @@ func decide(rq *httpcore.Request) (p plan, missing string, ok bool) {
 	if src == "" || strings.EqualFold(src, p.dst) {
 		return p, "", true
 	}
-	p.m, p.backward = rq.Cfg.HTTP.FindCharsetMap(src, p.dst)
+	p.m, p.backward = findMap(rq.Cfg.HTTP, src, p.dst)
 	if p.m == nil {
 		return p, "no \"charset_map\" between the charsets \"" + src + "\" and \"" + p.dst + "\"", false
 	}
@@ -139,20 +139,6 @@ func splitCharset(ct string) (mime, charset string) {
 		}
 	}
 	return mime, ""
-}
-
-// typeMatches is charset_types: text/html always, "*" any type.
-func typeMatches(mime string, types []string) bool {
-	mime = strings.ToLower(mime)
-	if mime == "text/html" {
-		return true
-	}
-	for _, t := range types {
-		if t == "*" || t == mime {
-			return true
-		}
-	}
-	return false
 }
 
 // recoder is the body filter. Single-byte tables recode byte by byte;
@@ -237,4 +223,31 @@ func (r *recoder) Close() error {
 		return err
 	}
 	return nil
+}
+
+// findMap is the table between two charsets, written either way round;
+// reverse says it was written from "to" to "from".
+func findMap(h *confparse.HTTPConf, from, to string) (m *confparse.CharsetMap, reverse bool) {
+	from, to = strings.ToLower(from), strings.ToLower(to)
+	for _, m := range h.CharsetMaps {
+		switch {
+		case m.From == from && m.To == to:
+			return m, false
+		case m.From == to && m.To == from:
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// knownCharset is a charset's name as nginx sends it, the spelling first
+// read in the configuration, and whether the configuration names it at
+// all (an upstream's X-Accel-Charset must be one it knows).
+func knownCharset(h *confparse.HTTPConf, name string) (string, bool) {
+	for _, n := range h.CharsetNames {
+		if strings.EqualFold(n, name) {
+			return n, true
+		}
+	}
+	return name, false
 }

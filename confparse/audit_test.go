@@ -76,6 +76,7 @@ var auditSamples = map[string]string{
 	"location":                    "location /a/ { }",
 	"log_format":                  "log_format f '$uri';",
 	"map":                         "map $uri $a { default b; }",
+	"charset_map":                 "charset_map a b { 58 59; }",
 	"open_log_file_cache":         "open_log_file_cache max=7;",
 	"proxy_cookie_domain":         "proxy_cookie_domain a b;",
 	"proxy_cookie_path":           "proxy_cookie_path /a /b;",

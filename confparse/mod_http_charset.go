@@ -18,7 +18,7 @@ type CharsetLoc struct {
 	// Source is the charset responses are written in (source_charset).
 	Source   *Template `json:",omitempty"`
 	Override *bool     `json:",omitempty"`
-	Types    []string  `json:",omitempty"` // lower-cased; "*" means any type
+	Types    []string  `json:",omitempty"` // besides text/html; "*" means any type
 }
 
 // CharsetMap is a charset_map block: how bytes of From become To. When
@@ -27,7 +27,6 @@ type CharsetLoc struct {
 type CharsetMap struct {
 	From, To string // lower-cased
 	UTF8     bool
-	Entries  []CharsetEntry
 	// Forward recodes a From byte: itself below 0x80 and "?" above
 	// unless the table says otherwise, as nginx fills its tables.
 	Forward [256][]byte `json:"-"`
@@ -37,17 +36,12 @@ type CharsetMap struct {
 	BackUTF8 map[string]byte `json:"-"`
 }
 
-// CharsetEntry is one line of a charset_map: a byte and what it becomes.
-type CharsetEntry struct {
-	From byte
-	To   []byte
-}
-
 // IsOff says whether a charset setting means "none".
 func (t *Template) IsOff() bool { return t == nil || t.IsConst() && t.Raw == "off" }
 
-// defaultCharsetTypes is charset_types' default.
-var defaultCharsetTypes = []string{"text/html", "text/xml", "text/plain", "text/vnd.wap.wml",
+// defaultCharsetTypes is charset_types' default, besides text/html,
+// which the module always takes.
+var defaultCharsetTypes = []string{"text/xml", "text/plain", "text/vnd.wap.wml",
 	"application/javascript", "application/rss+xml"}
 
 func charsetLoc[T any](get func(*CharsetLoc) **T) func(*frame) **T {
@@ -59,7 +53,7 @@ func init() {
 		&Directive{Name: "charset", Ctx: httpMSL | CtxIfLocation, Args: Args1, set: charsetName(func(c *CharsetLoc) **Template { return &c.Charset })},
 		&Directive{Name: "source_charset", Ctx: httpMSL | CtxIfLocation, Args: Args1, set: charsetName(func(c *CharsetLoc) **Template { return &c.Source })},
 		&Directive{Name: "override_charset", Ctx: httpMSL | CtxIfLocation, Args: ArgsFlag, set: slot(charsetLoc(func(c *CharsetLoc) **bool { return &c.Override }), flagArg)},
-		&Directive{Name: "charset_types", Ctx: httpMSL, Args: Args1More, set: setCharsetTypes},
+		&Directive{Name: "charset_types", Ctx: httpMSL, Args: Args1More, set: typesSlot(func(l *Loc) *[]string { return &l.Charset.Types })},
 		&Directive{Name: "charset_map", Ctx: CtxHTTP, Args: Args2, Block: true, set: setCharsetMap},
 	)
 }
@@ -89,30 +83,6 @@ func (h *HTTPConf) addCharsetName(name string) {
 	h.CharsetNames = append(h.CharsetNames, name)
 }
 
-// KnownCharset is a charset's name as nginx sends it, the spelling first
-// read in the configuration, and whether the configuration names it at
-// all (an upstream's X-Accel-Charset must be one it knows).
-func (h *HTTPConf) KnownCharset(name string) (string, bool) {
-	for _, n := range h.CharsetNames {
-		if strings.EqualFold(n, name) {
-			return n, true
-		}
-	}
-	return name, false
-}
-
-func setCharsetTypes(b *builder, f *frame, s *Stmt) error {
-	c := &f.loc.Charset
-	if c.Types != nil {
-		return dupErr(s)
-	}
-	c.Types = []string{}
-	for _, t := range s.Args {
-		c.Types = append(c.Types, lower(t))
-	}
-	return nil
-}
-
 func setCharsetMap(b *builder, f *frame, s *Stmt) error {
 	m := &CharsetMap{From: lower(s.Args[0]), To: lower(s.Args[1])}
 	for _, o := range f.http.CharsetMaps {
@@ -121,6 +91,7 @@ func setCharsetMap(b *builder, f *frame, s *Stmt) error {
 		}
 	}
 	m.UTF8 = m.To == "utf-8"
+	m.clear()
 	f.http.addCharsetName(s.Args[0])
 	f.http.addCharsetName(s.Args[1])
 	for _, t := range s.Block {
@@ -138,14 +109,15 @@ func setCharsetMap(b *builder, f *frame, s *Stmt) error {
 		if err != nil || len(to) == 0 || !m.UTF8 && len(to) != 1 || m.UTF8 && !utf8.FullRune(to) {
 			return errf(t, "invalid value %q", t.Args[0])
 		}
-		m.Entries = append(m.Entries, CharsetEntry{From: from, To: to})
+		m.set(from, to) // a later line wins, as in nginx
 	}
-	m.fill()
 	f.http.CharsetMaps = append(f.http.CharsetMaps, m)
 	return nil
 }
 
-func (m *CharsetMap) fill() {
+// clear fills the tables as nginx does before reading the lines: a
+// byte below 0x80 is itself, any other "?".
+func (m *CharsetMap) clear() {
 	for i := range m.Forward {
 		c := byte(i)
 		if c >= 0x80 {
@@ -155,13 +127,14 @@ func (m *CharsetMap) fill() {
 		m.Back[i] = c
 	}
 	m.BackUTF8 = map[string]byte{}
-	for _, e := range m.Entries { // a later line wins, as in nginx
-		m.Forward[e.From] = e.To
-		if m.UTF8 {
-			m.BackUTF8[string(e.To)] = e.From
-		} else {
-			m.Back[e.To[0]] = e.From
-		}
+}
+
+func (m *CharsetMap) set(from byte, to []byte) {
+	m.Forward[from] = to
+	if m.UTF8 {
+		m.BackUTF8[string(to)] = from
+	} else {
+		m.Back[to[0]] = from
 	}
 }
 
@@ -172,21 +145,6 @@ func hexByte(s string) (byte, bool) {
 	}
 	v, err := hex.DecodeString(s)
 	return v[0], err == nil
-}
-
-// FindCharsetMap is the table between two charsets, written either way
-// round; reverse says it was written from "to" to "from".
-func (h *HTTPConf) FindCharsetMap(from, to string) (m *CharsetMap, reverse bool) {
-	from, to = strings.ToLower(from), strings.ToLower(to)
-	for _, m := range h.CharsetMaps {
-		switch {
-		case m.From == from && m.To == to:
-			return m, false
-		case m.From == to && m.To == from:
-			return m, true
-		}
-	}
-	return nil, false
 }
 
 // checkCharsets refuses, as nginx does, a location whose charset and
@@ -203,9 +161,19 @@ func (b *builder) checkCharsets() error {
 		if strings.EqualFold(c.Charset.Raw, c.Source.Raw) {
 			return
 		}
-		if m, _ := h.FindCharsetMap(c.Source.Raw, c.Charset.Raw); m == nil {
+		if !h.hasCharsetMap(c.Source.Raw, c.Charset.Raw) {
 			err = &Diag{Level: LevelEmerg, Msg: nginxf("no \"charset_map\" between the charsets %q and %q", c.Source.Raw, c.Charset.Raw)}
 		}
 	})
 	return err
+}
+
+func (h *HTTPConf) hasCharsetMap(a, b string) bool {
+	a, b = lower(a), lower(b)
+	for _, m := range h.CharsetMaps {
+		if m.From == a && m.To == b || m.From == b && m.To == a {
+			return true
+		}
+	}
+	return false
 }

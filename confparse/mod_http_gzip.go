@@ -2,8 +2,6 @@ package confparse
 
 // mod_http_gzip.go: ngx_http_gzip_module and ngx_http_gzip_static_module.
 
-import "slices"
-
 // GzipLoc is the gzip modules' configuration.
 type GzipLoc struct {
 	On          *bool     `json:",omitempty"`
@@ -28,7 +26,7 @@ const noopGzip = "zlib memory tuning; goproxy's compressor sizes its own buffers
 func init() {
 	register("ngx_http_gzip_module",
 		&Directive{Name: "gzip", Ctx: httpMSL | CtxIfLocation, Args: ArgsFlag, set: slot(gzipLoc(func(g *GzipLoc) **bool { return &g.On }), flagArg)},
-		&Directive{Name: "gzip_types", Ctx: httpMSL, Args: Args1More, set: setGzipTypes},
+		&Directive{Name: "gzip_types", Ctx: httpMSL, Args: Args1More, set: typesSlot(func(l *Loc) *[]string { return &l.Gzip.Types })},
 		&Directive{Name: "gzip_min_length", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **int64 { return &g.MinLength }), sizeArg)},
 		&Directive{Name: "gzip_comp_level", Ctx: httpMSL, Args: Args1, set: slot(gzipLoc(func(g *GzipLoc) **int { return &g.CompLevel }), func(b *builder, s *Stmt) (int, error) {
 			n, err := numArg(b, s)
@@ -93,21 +91,6 @@ func init() {
 
 // setGzipTypes adds to the level's list, as nginx does: several lines
 // add up, and text/html, always compressed, is already there.
-func setGzipTypes(b *builder, f *frame, s *Stmt) error {
-	g := &f.loc.Gzip
-	if g.Types == nil {
-		g.Types = []string{}
-	}
-	for _, t := range s.Args {
-		if t != "*" && (lower(t) == "text/html" || slices.Contains(g.Types, lower(t))) {
-			b.warn(s, "duplicate MIME type %q", t)
-			continue
-		}
-		g.Types = append(g.Types, lower(t))
-	}
-	return nil
-}
-
 // validatePow2 checks a zlib size: a power of two from 512 to max.
 func validatePow2(allowed string, max int64) setFunc {
 	return func(b *builder, f *frame, s *Stmt) error {

@@ -70,8 +70,8 @@ type HTTPConf struct {
 	LimitZones  []*LimitZone          `json:",omitempty"`
 	LogFormats  map[string]*LogFormat `json:",omitempty"`
 	CharsetMaps []*CharsetMap         `json:",omitempty"`
-	// CharsetNames are the charsets named without variables, each in the
-	// spelling first read.
+	// CharsetNames are the charsets named without variables, each in
+	// the spelling first read: nginx sends that spelling.
 	CharsetNames []string `json:",omitempty"`
 	// Vars names every variable defined by set, map, geo, regex captures.
 	Vars map[string]bool `json:"-"`
@@ -185,6 +185,7 @@ type Loc struct {
 	Log       LogLoc
 	Gzip      GzipLoc
 	Charset   CharsetLoc
+	Addition  AdditionLoc
 	Access    AccessLoc
 	Limit     LimitLoc
 	Goproxy   GoproxyLoc

@@ -4,7 +4,10 @@ package confparse
 // ngx_conf_set_*_slot family: one value per level, "is duplicate" when
 // written twice at the same level, nginx's error for a bad value.
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // slot stores one parsed value into the field get picks out of the frame.
 func slot[T any](get func(*frame) **T, parse func(*builder, *Stmt) (T, error)) setFunc {
@@ -105,5 +108,26 @@ func enumArg(values ...string) func(*builder, *Stmt) (string, error) {
 			}
 		}
 		return "", errf(s, "invalid value %q", s.Args[0])
+	}
+}
+
+// typesSlot is nginx's ngx_http_types_slot (gzip_types, charset_types,
+// addition_types, ...): MIME types added lower-cased, "*" for any. The
+// module always takes text/html, so naming it, or a type twice, is
+// warned about and skipped.
+func typesSlot(get func(*Loc) *[]string) setFunc {
+	return func(b *builder, f *frame, s *Stmt) error {
+		types := get(f.loc)
+		if *types == nil {
+			*types = []string{}
+		}
+		for _, t := range s.Args {
+			if t != "*" && (lower(t) == "text/html" || slices.Contains(*types, lower(t))) {
+				b.warn(s, "duplicate MIME type %q", t)
+				continue
+			}
+			*types = append(*types, lower(t))
+		}
+		return nil
 	}
 }

@@ -103,7 +103,7 @@ func filter(rq *httpcore.Request, status int) {
 }
 
 func compress(rq *httpcore.Request, status int) {
-	if !*rq.Loc.Gzip.On {
+	if !*rq.Loc.Gzip.On || rq.Parent != nil { // a subrequest's output joins its parent's
 		return
 	}
 	g := &rq.Loc.Gzip
@@ -149,7 +149,7 @@ func eligible(rq *httpcore.Request, status int) bool {
 			return false
 		}
 	}
-	return typeMatches(h.Get("Content-Type"), g.Types)
+	return httpcore.TypeMatches(h.Get("Content-Type"), g.Types)
 }
 
 // willCompress tells the range filter that this response will be
@@ -157,21 +157,6 @@ func eligible(rq *httpcore.Request, status int) bool {
 // nginx where gzip runs before the range filter.
 func willCompress(rq *httpcore.Request, status int) bool {
 	return rq.Loc != nil && *rq.Loc.Gzip.On && eligible(rq, status) && Accepts(rq)
-}
-
-// typeMatches is gzip_types: text/html always, "*" anything.
-func typeMatches(ct string, types []string) bool {
-	ct, _, _ = strings.Cut(ct, ";")
-	ct = strings.ToLower(strings.TrimSpace(ct))
-	if ct == "text/html" {
-		return true
-	}
-	for _, t := range types {
-		if t == "*" || strings.EqualFold(t, ct) {
-			return true
-		}
-	}
-	return false
 }
 
 // Accepts is ngx_http_gzip_ok: the client accepts gzip (q above 0), its

@@ -201,3 +201,21 @@ func (rq *Request) AbsoluteURL(path string) string {
 	}
 	return scheme + "://" + host + port + path
 }
+
+// TypeMatches is the test of nginx's *_types lists (gzip_types,
+// charset_types, addition_types, ...): the response's type, without
+// parameters and case aside, is text/html or in the list, or the list
+// has "*".
+func TypeMatches(contentType string, types []string) bool {
+	ct, _, _ := strings.Cut(contentType, ";")
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	if ct == "text/html" {
+		return true
+	}
+	for _, t := range types {
+		if t == "*" || t == ct {
+			return true
+		}
+	}
+	return false
+}

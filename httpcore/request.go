@@ -29,6 +29,13 @@ type Engine interface {
 	InternalRedirect(rq *Request, uri, args string)
 }
 
+// Subrequester is implemented by the engine: it runs a subrequest for
+// uri and writes its body to body (the output the addition module adds
+// to a response), returning its status.
+type Subrequester interface {
+	Subrequest(parent *Request, uri string, body io.Writer) int
+}
+
 // Server is what a Request knows of its server block.
 type Server struct {
 	Conf *confparse.Server

@@ -25,7 +25,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "goproxy/charset" // registers its filter
+	_ "goproxy/addition" // registers its filter
+	_ "goproxy/charset"  // registers its filter
 	"goproxy/confparse"
 	_ "goproxy/gzipfilter" // registers its header filter
 	"goproxy/httpcore"

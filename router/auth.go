@@ -179,7 +179,7 @@ func (rt *Router) authRequest(rq *httpcore.Request) int {
 	}
 	sets := rq.Loc.AuthReq.Set
 	var wwwAuth []string
-	status := rt.subrequest(rq, uri, func(sub *httpcore.Request) {
+	status := rt.subrequest(rq, uri, nil, func(sub *httpcore.Request) {
 		for _, s := range sets {
 			rq.SetVar(s.Var, sub.Eval(s.Value))
 		}

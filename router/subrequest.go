@@ -1,10 +1,11 @@
 package router
 
-// subrequest.go runs a subrequest, as auth_request needs: the phases of
-// the server for a URI, as a GET with the main request's headers, no
-// body, a response whose body is discarded, and the main request's
-// variables shared (nginx's subrequests share them too). It is not
-// logged and does not change the main request's connection.
+// subrequest.go runs a subrequest, as auth_request and the addition
+// module need: the phases of the server for a URI, as a GET with the
+// main request's headers, no body, a response whose body is discarded
+// (auth_request) or written into the main response (addition), and the
+// main request's variables shared (nginx's subrequests share them too).
+// It is not logged and does not change the main request's connection.
 
 import (
 	"io"
@@ -14,13 +15,20 @@ import (
 	"goproxy/httpd"
 )
 
-// subrequest processes uri and returns the status it answered with;
-// done sees the finished subrequest before it is recycled.
-func (rt *Router) subrequest(parent *httpcore.Request, uri string, done func(sub *httpcore.Request)) int {
+// Subrequest runs uri and writes its body to body: the output the
+// addition module adds to a response (httpcore.Subrequester).
+func (rt *Router) Subrequest(parent *httpcore.Request, uri string, body io.Writer) int {
+	return rt.subrequest(parent, uri, body, nil)
+}
+
+// subrequest processes uri and returns the status it answered with; its
+// body goes to body (nil: dropped), and done sees the finished
+// subrequest before it is recycled.
+func (rt *Router) subrequest(parent *httpcore.Request, uri string, body io.Writer, done func(sub *httpcore.Request)) int {
 	srv := rt.serverOf(parent)
 	r := *parent.R
 	r.Method, r.Body, r.ContentLength = "GET", http.NoBody, 0
-	w := &discardWriter{header: make(http.Header, 4)}
+	w := &discardWriter{header: make(http.Header, 4), body: body}
 	if parent.Set == nil {
 		parent.Set = map[string]string{}
 	}
@@ -58,15 +66,27 @@ func (rt *Router) subrequest(parent *httpcore.Request, uri string, done func(sub
 }
 
 // discardWriter is a subrequest's response: the header is kept, the
-// body dropped (nginx's header_only subrequest).
+// body dropped (nginx's header_only subrequest) or written to body.
 type discardWriter struct {
 	header http.Header
 	status int
+	body   io.Writer
 }
 
-func (w *discardWriter) Header() http.Header         { return w.header }
-func (w *discardWriter) WriteHeader(code int)        { w.status = code }
-func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) Header() http.Header  { return w.header }
+func (w *discardWriter) WriteHeader(code int) { w.status = code }
 
-// ReadFrom drops a file body without reading it.
-func (w *discardWriter) ReadFrom(r io.Reader) (int64, error) { return 0, nil }
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.body != nil {
+		return w.body.Write(p)
+	}
+	return len(p), nil
+}
+
+// ReadFrom drops a file body without reading it, or copies it to body.
+func (w *discardWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.body != nil {
+		return io.Copy(w.body, r)
+	}
+	return 0, nil
+}

@@ -146,7 +146,9 @@ func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, f *os.File, allow
 	// The full length first: a compressing filter judges it
 	// (gzip_min_length) before ranges are considered.
 	hd["Content-Length"] = fi.hLength
-	if ranges && !rq.WillTransform(200) {
+	// Ranges are the main request's: a subrequest's output (addition)
+	// is whole, as nginx's range filter skips subrequests.
+	if ranges && rq.Parent == nil && !rq.WillTransform(200) {
 		if rr := rq.R.Header.Get("Range"); rr != "" && ifRangeOK(rq, fi) {
 			if h.sendRanges(rq, fi, f, rr) {
 				return
