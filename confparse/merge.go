@@ -126,6 +126,7 @@ func defaultLoc(prefix string) *Loc {
 		SSLVerifyDepth:      ptr(1),
 		SSLSessionReuse:     ptr(true),
 		SSLProtocols:        []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"},
+		Cache:               defaultCacheLoc("$scheme$proxy_host$request_uri"),
 	}
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
@@ -148,6 +149,9 @@ func defaultLoc(prefix string) *Loc {
 func (b *builder) finishHTTP() error {
 	h := b.cfg.HTTP
 	if err := b.checkLimitRefs(); err != nil {
+		return err
+	}
+	if err := b.checkCacheRefs(); err != nil {
 		return err
 	}
 	mergeInto(h.Srv, defaultSrv())

@@ -68,6 +68,7 @@ type HTTPConf struct {
 	Geos       []*Geo                `json:",omitempty"`
 	Splits     []*SplitClients       `json:",omitempty"`
 	LimitZones []*LimitZone          `json:",omitempty"`
+	CacheZones []*CacheZone          `json:",omitempty"` // *_cache_path
 	LogFormats map[string]*LogFormat `json:",omitempty"`
 	// Vars names every variable defined by set, map, geo, regex captures.
 	Vars map[string]bool `json:"-"`
