@@ -209,6 +209,9 @@ func (z *Zone) Find(k Key) *Lookup {
 	return lk
 }
 
+// Zone is the zone the lookup was made in.
+func (lk *Lookup) Zone() *Zone { return lk.z }
+
 // Lock makes this request the one that fetches the key. When another one
 // already does, since less than age, it returns a channel closed when
 // that one is done, and false.
