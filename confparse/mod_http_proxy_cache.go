@@ -19,18 +19,18 @@ type CacheZone struct {
 	Path   string // absolute
 	Levels []int  `json:",omitempty"` // directory name lengths, 1 or 2 each, at most 3
 	// Size is the keys zone's size; it bounds how many keys are kept.
-	Size        int64
-	Inactive    time.Duration
-	MaxSize     int64 `json:",omitempty"` // 0: no limit
-	MinFree     int64 `json:",omitempty"` // 0: no limit
-	UseTempPath bool  `json:",omitempty"`
-	// The manager's pacing: at most ManagerFiles entries removed per
-	// pass of at most ManagerThreshold, ManagerSleep between passes.
-	ManagerFiles     int
-	ManagerSleep     time.Duration
-	ManagerThreshold time.Duration
-	File             string
-	Line             int
+	Size     int64
+	Inactive time.Duration
+	MaxSize  int64 `json:",omitempty"` // 0: no limit
+	MinFree  int64 `json:",omitempty"` // 0: no limit
+	// ManagerFiles is how many entries the manager removes at most per
+	// pass for min_free. use_temp_path, manager_sleep/threshold and the
+	// loader_* pacing are validated only: goproxy always writes an
+	// entry's temporary file in the cache directory (so the rename is
+	// never a copy), and its manager and loader pace themselves.
+	ManagerFiles int
+	File         string
+	Line         int
 }
 
 // CacheValid is one *_cache_valid: the statuses (nil for "any") and how
@@ -248,8 +248,7 @@ func parseCacheValid(s *Stmt) (*CacheValid, error) {
 // setCachePath reads *_cache_path.
 func setCachePath(b *builder, f *frame, s *Stmt) error {
 	z := &CacheZone{Path: strings.TrimSuffix(b.prefixPath(s.Args[0]), "/"), Inactive: 10 * time.Minute,
-		UseTempPath: true, ManagerFiles: 100, ManagerSleep: 50 * time.Millisecond,
-		ManagerThreshold: 200 * time.Millisecond, File: s.File, Line: s.Line}
+		ManagerFiles: 100, File: s.File, Line: s.Line}
 	for _, a := range s.Args[1:] {
 		k, v, _ := strings.Cut(a, "=")
 		switch k {
@@ -268,10 +267,7 @@ func setCachePath(b *builder, f *frame, s *Stmt) error {
 			}
 		case "use_temp_path":
 			switch v {
-			case "on":
-				z.UseTempPath = true
-			case "off":
-				z.UseTempPath = false
+			case "on", "off":
 			default:
 				return errf(s, "invalid use_temp_path value %q, it must be \"on\" or \"off\"", v)
 			}
@@ -291,13 +287,8 @@ func setCachePath(b *builder, f *frame, s *Stmt) error {
 			if !ok {
 				return errf(s, "invalid %s value %q", k, a)
 			}
-			switch k {
-			case "inactive":
+			if k == "inactive" {
 				z.Inactive = d
-			case "manager_sleep":
-				z.ManagerSleep = d
-			case "manager_threshold":
-				z.ManagerThreshold = d
 			}
 		case "max_size", "min_free":
 			n, ok := ParseSize(v)
