@@ -142,6 +142,14 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		now := time.Now()
 		if e != nil && now.Before(e.ValidUntil) {
 			c.status = cacheHit
+			if h.interceptsEntry(e.Status) {
+				// An intercepted error was cached as its status
+				// alone (nginx's node "error"): error_page again.
+				rq.Upstream.CacheStatus = c.status
+				e.Close()
+				rq.Error(e.Status)
+				return true
+			}
 			h.serveEntry(st, e, cacheHit)
 			return true
 		}
@@ -226,7 +234,8 @@ func (st *state) cacheEnd() {
 // proxy_cache_revalidate for an expired entry.
 func (st *state) revalidateHeaders(h http.Header) {
 	c := st.cache
-	if c == nil || c.stale == nil || !*c.conf.Revalidate {
+	// nginx keeps the validators of a 200 or 206 only.
+	if c == nil || c.stale == nil || !*c.conf.Revalidate || (c.stale.Status != 200 && c.stale.Status != 206) {
 		return
 	}
 	if lm := c.stale.Header.Get("Last-Modified"); lm != "" {
@@ -271,6 +280,14 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	}
 	m := &filecache.Meta{Key: c.key, ValidUntil: until, Date: now, Status: resp.StatusCode}
 	m.Reason = strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
+	if h.interceptsEntry(resp.StatusCode) {
+		// proxy_intercept_errors answers with error_page: only the
+		// status is kept, for the next requests to do the same.
+		if w, err := c.lk.Create(m); err == nil {
+			w.Commit()
+		}
+		return nil
+	}
 	if !ignore("Vary") {
 		m.Vary = strings.Join(resp.Header["Vary"], ",")
 		m.Variant = filecache.Variant(m.Vary, rq.R.Header)
@@ -284,6 +301,12 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	}
 	resp.Body = &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m}
 	return nil
+}
+
+// interceptsEntry says whether a response with this status is answered
+// by error_page (proxy_intercept_errors) rather than sent.
+func (h *handler) interceptsEntry(status int) bool {
+	return *h.loc.Proxy.InterceptErrors && status >= 300 && hasErrorPage(h.loc, status)
 }
 
 // storeBody writes the body to the entry as the client reads it; the
