@@ -173,6 +173,7 @@ type Lookup struct {
 	Entry *Entry
 	// Updating says another request is fetching the key.
 	Updating bool
+	held     chan struct{} // the lock this lookup took
 }
 
 // Find looks a key up and opens its entry if there is one. The caller
@@ -214,26 +215,27 @@ func (lk *Lookup) Zone() *Zone { return lk.z }
 
 // Lock makes this request the one that fetches the key. When another one
 // already does, since less than age, it returns a channel closed when
-// that one is done, and false.
-func (lk *Lookup) Lock(age time.Duration) (<-chan struct{}, bool) {
+// that one is done, how long until its lock is past age, and false.
+func (lk *Lookup) Lock(age time.Duration) (<-chan struct{}, time.Duration, bool) {
 	z := lk.z
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	n := lk.n
-	if n.updating && z.now().Sub(n.lockedAt) < age {
-		return n.done, false
+	if held := z.now().Sub(n.lockedAt); n.updating && held < age {
+		return n.done, age - held, false
 	}
 	if n.updating {
-		close(n.done) // the old holder is past lock_age
+		close(n.done) // the old holder is past lock_age: waiters look again
 	}
 	n.updating, n.lockedAt, n.done = true, z.now(), make(chan struct{})
-	return nil, true
+	lk.held = n.done
+	return nil, 0, true
 }
 
 // MarkUpdating records that this request fetches the key without making
 // others wait (use_stale updating).
 func (lk *Lookup) MarkUpdating() bool {
-	_, ok := lk.Lock(time.Hour)
+	_, _, ok := lk.Lock(time.Hour)
 	return ok
 }
 
@@ -241,10 +243,11 @@ func (lk *Lookup) MarkUpdating() bool {
 func (lk *Lookup) Unlock() {
 	z := lk.z
 	z.mu.Lock()
-	if lk.n.updating {
+	if lk.n.updating && lk.n.done == lk.held {
 		lk.n.updating = false
 		close(lk.n.done)
 	}
+	lk.held = nil
 	z.mu.Unlock()
 }
 

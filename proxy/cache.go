@@ -136,6 +136,7 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		rq.Upstream.CacheStatus = c.status
 		return false
 	}
+	var deadline time.Time // of proxy_cache_lock_timeout
 	for {
 		c.lk = c.find(z, r)
 		e := c.lk.Entry
@@ -161,10 +162,13 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 			c.store = false
 		}
 		if *cl.Lock {
-			ch, owner := c.lk.Lock(*cl.LockAge)
+			if deadline.IsZero() {
+				deadline = now.Add(*cl.LockTimeout)
+			}
+			ch, age, owner := c.lk.Lock(*cl.LockAge)
 			if !owner {
 				e.Close()
-				if !waitLock(ch, *cl.LockTimeout, r) {
+				if !waitLock(ch, age, deadline, r) {
 					// nginx passes the request on after lock_timeout
 					// and does not cache the response.
 					c.store = false
@@ -202,15 +206,25 @@ func (c *cacheState) find(z *filecache.Zone, r *http.Request) *filecache.Lookup 
 	return lk
 }
 
-// waitLock waits for the key's lock holder, at most timeout; false when
-// the time is up (or the client left).
-func waitLock(ch <-chan struct{}, timeout time.Duration, r *http.Request) bool {
-	t := time.NewTimer(timeout)
+// waitLock waits for the key's lock holder until it is done or its lock
+// is past lock_age (true: look again), or until the deadline of
+// proxy_cache_lock_timeout or the client leaves (false).
+func waitLock(ch <-chan struct{}, age time.Duration, deadline time.Time, r *http.Request) bool {
+	left := time.Until(deadline)
+	if left <= 0 {
+		return false
+	}
+	aged := age < left
+	if aged {
+		left = age
+	}
+	t := time.NewTimer(left)
 	defer t.Stop()
 	select {
 	case <-ch:
 		return true
 	case <-t.C:
+		return aged
 	case <-r.Context().Done():
 	}
 	return false
