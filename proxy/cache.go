@@ -183,6 +183,12 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		}
 		break
 	}
+	if !rangeAllowed(st, r.Header.Get("Range")) {
+		// nginx's cache_check_range: a range beyond
+		// proxy_cache_max_range_offset goes upstream as asked, and
+		// its answer is not cached.
+		c.store = false
+	}
 	c.status = cacheMiss
 	if e := c.lk.Entry; e != nil {
 		c.status = cacheExpired
@@ -244,10 +250,21 @@ func (st *state) cacheEnd() {
 	}
 }
 
-// revalidateHeaders adds the conditional headers of
-// proxy_cache_revalidate for an expired entry.
+// cacheHeaders are the client headers nginx does not pass upstream for a
+// response it may cache (its proxy_cache headers set): the entry must be
+// the whole, unconditional response.
+var cacheHeaders = []string{"If-Modified-Since", "If-Unmodified-Since", "If-None-Match", "If-Match", "Range", "If-Range"}
+
+// revalidateHeaders makes the upstream request's conditional headers
+// those of the cache: the client's go when the response may be stored,
+// and proxy_cache_revalidate's are added for an expired entry.
 func (st *state) revalidateHeaders(h http.Header) {
 	c := st.cache
+	if c != nil && c.store {
+		for _, k := range cacheHeaders {
+			delete(h, k)
+		}
+	}
 	// nginx keeps the validators of a 200 or 206 only.
 	if c == nil || c.stale == nil || !*c.conf.Revalidate || (c.stale.Status != 200 && c.stale.Status != 206) {
 		return
@@ -446,6 +463,9 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 // rangeAllowed is proxy_cache_max_range_offset: a range starting beyond
 // it is answered with the whole response.
 func rangeAllowed(st *state, rr string) bool {
+	if rr == "" {
+		return true
+	}
 	max := int64(-1)
 	if c := st.cache; c != nil {
 		max = *c.conf.MaxRangeOffset
@@ -455,19 +475,24 @@ func rangeAllowed(st *state, rr string) bool {
 	if max < 0 {
 		return true
 	}
-	v := strings.TrimPrefix(rr, "bytes=")
-	for _, part := range strings.Split(v, ",") {
-		part = strings.TrimSpace(part)
-		if strings.HasPrefix(part, "-") {
-			return false // a suffix range starts wherever the end is
-		}
-		a, _, _ := strings.Cut(part, "-")
-		n, err := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
-		if err != nil || n > max {
-			return false
-		}
+	if max == 0 {
+		return false
 	}
-	return true
+	// Like nginx, only the first range's start counts.
+	i := strings.Index(strings.ToLower(rr), "bytes=")
+	if i < 0 {
+		return true
+	}
+	v := strings.TrimLeft(rr[i+6:], " ")
+	if strings.HasPrefix(v, "-") {
+		return false // a suffix range starts wherever the end is
+	}
+	j := 0
+	for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	n, err := strconv.ParseInt(v[:j], 10, 64)
+	return err != nil || n < max
 }
 
 // notModifiedEntry is nginx's not_modified filter for a cached entry.
