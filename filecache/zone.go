@@ -34,6 +34,11 @@ import (
 // makes its documented "about 8 thousand keys" per megabyte.
 const nodeSize = 128
 
+// processToken names this process's temporary files: the loader removes
+// those of an earlier process (a crash mid-write), never one being
+// written now.
+var processToken = strconv.FormatUint(rand.Uint64(), 36)
+
 // Key is the md5 of a cache key, as nginx names entries.
 type Key [md5.Size]byte
 
@@ -54,6 +59,8 @@ type Zone struct {
 	size  int64     // bytes on disk of the entries indexed
 	stop  chan struct{}
 	done  sync.WaitGroup
+	// loaded is closed when the loader has walked the directory.
+	loaded chan struct{}
 	// now is the clock, for tests.
 	now func() time.Time
 }
@@ -82,7 +89,7 @@ func Open(c *confparse.CacheZone) (*Zone, error) {
 	if err := os.MkdirAll(c.Path, 0o700); err != nil {
 		return nil, err
 	}
-	z.stop = make(chan struct{})
+	z.stop, z.loaded = make(chan struct{}), make(chan struct{})
 	z.done.Add(2)
 	go z.load()
 	go z.manage()
@@ -276,7 +283,7 @@ type Writer struct {
 // Create starts writing the entry of the lookup's key.
 func (lk *Lookup) Create(m *Meta) (*Writer, error) {
 	z := lk.z
-	tmp := z.Conf.Path + "/" + lk.Key.Hex() + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+	tmp := z.Conf.Path + "/" + lk.Key.Hex() + "." + processToken + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
@@ -374,9 +381,10 @@ func (z *Zone) Stats() Stats {
 }
 
 // load indexes the entries on disk, a directory at a time, and removes
-// temporary files a crash left behind.
+// temporary files a crash left behind (not those of writes under way).
 func (z *Zone) load() {
 	defer z.done.Done()
+	defer close(z.loaded)
 	filepath.WalkDir(z.Conf.Path, func(p string, d os.DirEntry, err error) error {
 		select {
 		case <-z.stop:
@@ -388,7 +396,9 @@ func (z *Zone) load() {
 		}
 		name := d.Name()
 		if strings.HasSuffix(name, ".tmp") {
-			os.Remove(p)
+			if !strings.Contains(name, "."+processToken+".") {
+				os.Remove(p)
+			}
 			return nil
 		}
 		b, err := hex.DecodeString(name)
