@@ -268,6 +268,10 @@ func TestVariant(t *testing.T) {
 	if Variant("accept-encoding", h1) != Variant("Accept-Encoding", h1) {
 		t.Fatal("header name case changes the variant")
 	}
+	if Variant("Accept", http.Header{"Accept": {"foo, bar"}}) != Variant("Accept", http.Header{"Accept": {"foo,,  ,bar , "}}) ||
+		Variant("Accept", http.Header{"Accept": {"foo,bar"}}) == Variant("Accept", http.Header{"Accept": {"foobar"}}) {
+		t.Fatal("whitespace is not normalized as nginx does")
+	}
 	if Variant("", h1) != "" {
 		t.Fatal("no Vary, yet a variant")
 	}

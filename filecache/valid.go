@@ -150,10 +150,25 @@ func Variant(vary string, req http.Header) string {
 		}
 		b.WriteString(strings.ToLower(f))
 		b.WriteByte(':')
-		b.WriteString(strings.Join(req.Values(f), ","))
+		b.WriteString(normalizeList(req.Values(f)))
 		b.WriteString("\r\n")
 	}
 	return KeyOf(b.String()).Hex()
+}
+
+// normalizeList joins a header's values as nginx compares them for Vary:
+// the elements of the comma-separated list, whitespace and empty ones
+// dropped ("foo, bar" and "foo,,bar " are the same variant).
+func normalizeList(vs []string) string {
+	var out []string
+	for _, v := range vs {
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // VariantKey is the key of a secondary entry, for a variant the main

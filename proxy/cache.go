@@ -324,9 +324,11 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 		m.Variant = filecache.Variant(m.Vary, rq.R.Header)
 	}
 	lk := c.lk
-	if m.Vary != "" && lk.Key != filecache.KeyOf(c.key) && filecache.VariantKey(filecache.KeyOf(c.key), m.Variant) != lk.Key {
-		// The variant changed between lookup and response: store
-		// under the main key, as nginx does.
+	main := filecache.KeyOf(c.key)
+	if lk.Key != main && (m.Vary == "" || filecache.VariantKey(main, m.Variant) != lk.Key) {
+		// A response without Vary replaces every variant, and one
+		// whose variant is not the one looked up goes to the main
+		// key, as in nginx.
 		lk = lk.Zone().Find(filecache.KeyOf(c.key))
 		lk.Entry.Close()
 	}
