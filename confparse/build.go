@@ -45,6 +45,8 @@ type builder struct {
 	noUser   bool // Options.NoUserLookup
 	// limitRefs are zone uses, checked when all zones are known.
 	limitRefs []limitRef
+	// cacheRefs are *_cache zone names, checked the same way.
+	cacheRefs []cacheRef
 }
 
 // frame is the block being read: its context and the model objects its

@@ -126,6 +126,7 @@ func defaultLoc(prefix string) *Loc {
 		SSLVerifyDepth:      ptr(1),
 		SSLSessionReuse:     ptr(true),
 		SSLProtocols:        []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"},
+		Cache:               defaultCacheLoc("$scheme$proxy_host$request_uri"),
 	}
 	l.FastCGI.CGIUpstream = cgiDefaults()
 	l.FastCGI.KeepConn = ptr(false)
@@ -156,6 +157,9 @@ func defaultLoc(prefix string) *Loc {
 func (b *builder) finishHTTP() error {
 	h := b.cfg.HTTP
 	if err := b.checkLimitRefs(); err != nil {
+		return err
+	}
+	if err := b.checkCacheRefs(); err != nil {
 		return err
 	}
 	mergeInto(h.Srv, defaultSrv())

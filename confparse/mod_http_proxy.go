@@ -45,6 +45,8 @@ type ProxyLoc struct {
 	SSLVerifyDepth      *int           `json:",omitempty"`
 	SSLSessionReuse     *bool          `json:",omitempty"`
 	BufferSize          *int64         `json:",omitempty"`
+	// Cache is proxy_cache and the proxy_cache_* directives.
+	Cache CacheLoc
 }
 
 // ProxyPass is proxy_pass's URL, split.

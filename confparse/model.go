@@ -68,6 +68,7 @@ type HTTPConf struct {
 	Geos        []*Geo                `json:",omitempty"`
 	Splits      []*SplitClients       `json:",omitempty"`
 	LimitZones  []*LimitZone          `json:",omitempty"`
+	CacheZones  []*CacheZone          `json:",omitempty"` // *_cache_path
 	LogFormats  map[string]*LogFormat `json:",omitempty"`
 	CharsetMaps []*CharsetMap         `json:",omitempty"`
 	// CharsetNames are the charsets named without variables, each in

@@ -160,6 +160,8 @@ type UpstreamInfo struct {
 	Header         http.Header
 	ProxyHost      string
 	ProxyPort      string
+	// CacheStatus is $upstream_cache_status ("" when no cache applies).
+	CacheStatus string
 	// Group is the upstream's name and Elapsed the time until the
 	// response head, for metrics.
 	Group   string

@@ -141,6 +141,7 @@ type state struct {
 	// off, or X-Accel-Buffering: no); held is the client's writer.
 	stream bool
 	held   heldWriter
+	cache  *cacheState // cache.go; nil when no cache applies
 }
 
 // heldWriter is what ReverseProxy writes to. ReverseProxy flushes each
@@ -224,6 +225,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.declared = b.length
 		b.close()
 	}
+	if h.cacheStart(st, w, r) {
+		return
+	}
+	defer st.cacheEnd()
 	if unwatch := h.watchClient(st); unwatch != nil {
 		defer unwatch()
 	}
@@ -406,5 +411,12 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 	out.URL.Host = st.group.name
 	if m := h.loc.Proxy.Method; m != nil {
 		out.Method = rq.Eval(m)
+	}
+	if c := st.cache; c != nil {
+		// proxy_cache_convert_head: the entry must hold a body.
+		if out.Method == "HEAD" && *c.conf.ConvertHead {
+			out.Method = "GET"
+		}
+		st.revalidateHeaders(hdr)
 	}
 }

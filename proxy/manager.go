@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"goproxy/confparse"
+	"goproxy/filecache"
 	"goproxy/logging"
 	"goproxy/ssl"
 )
@@ -93,6 +94,8 @@ type Config struct {
 	groups    map[groupRef]*group
 	resolvers map[resolverRef]*resolver
 	released  bool
+	// zones are the cache zones by keys_zone name (cache.go).
+	zones map[string]*filecache.Zone
 	// Warnings are names that did not resolve at load (nginx would have
 	// refused to start; goproxy answers 502 until they resolve).
 	Warnings []string
@@ -120,6 +123,11 @@ func (m *Manager) Configure(cfg *confparse.Config, errs *logging.ErrorLog) *Conf
 	if cfg.HTTP != nil {
 		for _, u := range cfg.HTTP.Upstreams {
 			c.blocks[u.Name] = u
+		}
+		if zs, err := openZones(cfg.HTTP); err != nil {
+			errs.Log(confparse.LevelEmerg, "cache: "+err.Error())
+		} else {
+			c.zones = zs
 		}
 	}
 	return c

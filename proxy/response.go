@@ -30,6 +30,9 @@ func (h *handler) errorHandler(w http.ResponseWriter, r *http.Request, err error
 	case errors.Is(err, errIntercept):
 		rq.Error(st.status)
 		return
+	case errors.Is(err, errServeCached):
+		h.serveCached(st)
+		return
 	}
 	status := st.status
 	if status == 0 {
@@ -37,6 +40,9 @@ func (h *handler) errorHandler(w http.ResponseWriter, r *http.Request, err error
 		if errors.Is(err, context.Canceled) {
 			status = 499
 		}
+	}
+	if h.staleOnError(st, err) {
+		return
 	}
 	rq.Error(status)
 }
@@ -66,6 +72,9 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 			s.Simple()
 		}
 		return nil
+	}
+	if err := h.cacheResponse(st, resp); err != nil {
+		return err
 	}
 	for k, v := range st.hop {
 		resp.Header[k] = v

@@ -1,0 +1,191 @@
+package filecache
+
+// entry.go is the on-disk form of one cached response. nginx's own
+// format is a C struct dump; goproxy's is text, so an entry can be read
+// with less(1), but it keeps nginx's layout principles: a fixed-size
+// first line holding what a revalidation rewrites in place (validity and
+// the date of the response), then the key, the Vary data and the
+// response head, a blank line, and the body as received.
+//
+//	GPCACHE1 <valid until, unix s, 20 digits> <date, unix s, 20 digits>\n
+//	KEY: "<key, Go-quoted>"\n
+//	VARY: <the response's Vary>\n
+//	VARIANT: <hex md5 of the request headers Vary names>\n
+//	STATUS: <code> <reason>\n
+//	<Name>: <value>\n ...
+//	\n
+//	<body>
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	magic     = "GPCACHE1 "
+	firstLine = len(magic) + 20 + 1 + 20 + 1
+)
+
+var errFormat = errors.New("filecache: not a cache entry")
+
+// Meta is what an entry says about its response.
+type Meta struct {
+	Key        string
+	ValidUntil time.Time // fresh until then
+	Date       time.Time // when it was stored or last revalidated
+	Vary       string    // the response's Vary header
+	Variant    string    // hex md5 of the request's values for Vary
+	Status     int
+	Reason     string
+	Header     http.Header
+}
+
+// Entry is an entry opened for reading: its meta and its body, which
+// lives in the file from BodyOffset on.
+type Entry struct {
+	Meta
+	BodyOffset int64
+	BodySize   int64
+	f          *os.File
+}
+
+// Body reads bytes [off, off+n) of the body.
+func (e *Entry) Body(off, n int64) io.Reader {
+	return io.NewSectionReader(e.f, e.BodyOffset+off, n)
+}
+
+// Close closes the entry's file.
+func (e *Entry) Close() error {
+	if e == nil || e.f == nil {
+		return nil
+	}
+	return e.f.Close()
+}
+
+// encodeHead writes everything before the body.
+func encodeHead(w io.Writer, m *Meta) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s%020d %020d\n", magic, m.ValidUntil.Unix(), m.Date.Unix())
+	fmt.Fprintf(&b, "KEY: %s\nVARY: %s\nVARIANT: %s\nSTATUS: %d %s\n", strconv.Quote(m.Key),
+		oneLine(m.Vary), m.Variant, m.Status, oneLine(m.Reason))
+	for k, vs := range m.Header {
+		for _, v := range vs {
+			b.WriteString(k)
+			b.WriteString(": ")
+			b.WriteString(oneLine(v))
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// oneLine keeps a value on its line whatever it holds.
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	}
+	return s
+}
+
+// decodeHead reads an entry's head from r, returning its meta and its
+// length in bytes.
+func decodeHead(r *bufio.Reader) (*Meta, int64, error) {
+	var n int64
+	line := func() (string, error) {
+		s, err := r.ReadString('\n')
+		n += int64(len(s))
+		if err != nil {
+			return "", errFormat
+		}
+		return s[:len(s)-1], nil
+	}
+	first, err := line()
+	if err != nil || len(first)+1 != firstLine || !strings.HasPrefix(first, magic) {
+		return nil, 0, errFormat
+	}
+	valid, err1 := strconv.ParseInt(first[len(magic):len(magic)+20], 10, 64)
+	date, err2 := strconv.ParseInt(first[len(magic)+21:], 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, 0, errFormat
+	}
+	m := &Meta{ValidUntil: time.Unix(valid, 0), Date: time.Unix(date, 0), Header: http.Header{}}
+	for _, field := range []string{"KEY: ", "VARY: ", "VARIANT: ", "STATUS: "} {
+		s, err := line()
+		if err != nil || !strings.HasPrefix(s, field) {
+			return nil, 0, errFormat
+		}
+		v := s[len(field):]
+		switch field {
+		case "KEY: ":
+			if m.Key, err = strconv.Unquote(v); err != nil {
+				return nil, 0, errFormat
+			}
+		case "VARY: ":
+			m.Vary = v
+		case "VARIANT: ":
+			m.Variant = v
+		case "STATUS: ":
+			code, reason, _ := strings.Cut(v, " ")
+			if m.Status, err = strconv.Atoi(code); err != nil {
+				return nil, 0, errFormat
+			}
+			m.Reason = reason
+		}
+	}
+	for {
+		s, err := line()
+		if err != nil {
+			return nil, 0, err
+		}
+		if s == "" {
+			return m, n, nil
+		}
+		k, v, ok := strings.Cut(s, ": ")
+		if !ok {
+			return nil, 0, errFormat
+		}
+		m.Header[k] = append(m.Header[k], v)
+	}
+}
+
+// readEntry opens the entry at path. A file shorter than its head says,
+// or not in the format, is an error: it is never served.
+func readEntry(path string) (*Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	m, n, err := decodeHead(bufio.NewReaderSize(io.LimitReader(f, 1<<20), 4096))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Entry{Meta: *m, BodyOffset: n, BodySize: fi.Size() - n, f: f}, nil
+}
+
+// rewriteValidity updates the fixed first line in place, as nginx's
+// ngx_http_file_cache_update_header does after a revalidation.
+func rewriteValidity(path string, valid, date time.Time) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(io.NewOffsetWriter(f, 0), "%s%020d %020d\n", magic, valid.Unix(), date.Unix())
+	return err
+}

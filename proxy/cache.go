@@ -1,0 +1,562 @@
+package proxy
+
+// cache.go is the upstream module's cache logic (nginx's
+// ngx_http_upstream_cache and friends) over the filecache core: the
+// lookup before the upstream is contacted (HIT, UPDATING, a wait on
+// proxy_cache_lock, conditional headers for proxy_cache_revalidate), the
+// decision when the response head arrives (REVALIDATED, STALE,
+// cacheable or not), and the store while the body streams to the client.
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"goproxy/confparse"
+	"goproxy/filecache"
+	"goproxy/httpcore"
+)
+
+// The values of $upstream_cache_status.
+const (
+	cacheMiss        = "MISS"
+	cacheBypass      = "BYPASS"
+	cacheExpired     = "EXPIRED"
+	cacheStale       = "STALE"
+	cacheUpdating    = "UPDATING"
+	cacheRevalidated = "REVALIDATED"
+	cacheHit         = "HIT"
+)
+
+var cacheVariables = []httpcore.Variable{
+	{Name: "upstream_cache_status", Get: func(rq *httpcore.Request, _ string) (string, bool) {
+		if rq.Upstream == nil || rq.Upstream.CacheStatus == "" {
+			return "", false
+		}
+		return rq.Upstream.CacheStatus, true
+	}},
+}
+
+func init() { httpcore.RegisterVariables(cacheVariables) }
+
+// zones are the open cache zones, by path: they outlive configurations,
+// so a reload keeps the cache (and its index).
+var zones struct {
+	sync.Mutex
+	byPath map[string]*filecache.Zone
+}
+
+// openZones opens (or finds open) the zones a configuration defines.
+func openZones(h *confparse.HTTPConf) (map[string]*filecache.Zone, error) {
+	zones.Lock()
+	defer zones.Unlock()
+	if zones.byPath == nil {
+		zones.byPath = map[string]*filecache.Zone{}
+	}
+	out := map[string]*filecache.Zone{}
+	for _, c := range h.CacheZones {
+		z := zones.byPath[c.Path]
+		if z == nil || !sameLayout(z.Conf, c) {
+			if z != nil {
+				z.Close()
+			}
+			var err error
+			if z, err = filecache.Open(c); err != nil {
+				return nil, err
+			}
+			zones.byPath[c.Path] = z
+		}
+		out[c.Name] = z
+	}
+	return out, nil
+}
+
+func sameLayout(a, b *confparse.CacheZone) bool {
+	if len(a.Levels) != len(b.Levels) || a.Size != b.Size || a.Inactive != b.Inactive ||
+		a.MaxSize != b.MaxSize || a.MinFree != b.MinFree {
+		return false
+	}
+	for i := range a.Levels {
+		if a.Levels[i] != b.Levels[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// cacheState is one request's cache state.
+type cacheState struct {
+	conf   *confparse.CacheLoc
+	lk     *filecache.Lookup
+	key    string
+	stale  *filecache.Entry // an expired entry, for use_stale and revalidation
+	store  bool             // the response may be stored
+	owner  bool             // this request holds the key's lock
+	status string
+}
+
+var errServeCached = errors.New("serve the cached entry")
+
+// cacheStart looks the request up in its cache. true means it was
+// answered from the cache (or with an error); otherwise st.cache says
+// what to do with the upstream's response.
+func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) bool {
+	cl := &h.loc.Proxy.Cache
+	if !cl.On() {
+		return false
+	}
+	rq := st.rq
+	name := cl.Zone.Raw
+	if !cl.Zone.IsConst() {
+		name = rq.Eval(cl.Zone)
+		if name == "" || name == "off" {
+			return false
+		}
+	}
+	z := h.c.zones[name]
+	if z == nil {
+		h.c.errs.Request(rq, confparse.LevelError, "cache \""+name+"\" not found")
+		rq.Error(500)
+		return true
+	}
+	if !methodIn(r.Method, cl.Methods) {
+		return false
+	}
+	c := &cacheState{conf: cl, key: rq.Eval(cl.Key), store: true}
+	st.cache = c
+	if anySet(rq, cl.Bypass) {
+		c.status = cacheBypass
+		c.lk = z.Find(filecache.KeyOf(c.key))
+		c.lk.Entry.Close()
+		c.lk.Entry = nil
+		rq.Upstream.CacheStatus = c.status
+		return false
+	}
+	var deadline time.Time // of proxy_cache_lock_timeout
+	for {
+		c.lk = c.find(z, r)
+		e := c.lk.Entry
+		now := time.Now()
+		if e != nil && now.Before(e.ValidUntil) {
+			c.status = cacheHit
+			if h.interceptsEntry(e.Status) {
+				// An intercepted error was cached as its status
+				// alone (nginx's node "error"): error_page again.
+				rq.Upstream.CacheStatus = c.status
+				e.Close()
+				rq.Error(e.Status)
+				return true
+			}
+			h.serveEntry(st, e, cacheHit)
+			return true
+		}
+		if e != nil && c.lk.Updating && useStale(cl, "updating") {
+			h.serveEntry(st, e, cacheUpdating)
+			return true
+		}
+		if c.lk.Uses < *cl.MinUses {
+			c.store = false
+		}
+		if *cl.Lock {
+			if deadline.IsZero() {
+				deadline = now.Add(*cl.LockTimeout)
+			}
+			ch, age, owner := c.lk.Lock(*cl.LockAge)
+			if !owner {
+				e.Close()
+				if !waitLock(ch, age, deadline, r) {
+					// nginx passes the request on after lock_timeout
+					// and does not cache the response.
+					c.store = false
+					c.lk.Entry = nil
+					break
+				}
+				continue // look again: the holder may have stored it
+			}
+			c.owner = true
+		} else if e != nil && useStale(cl, "updating") {
+			c.owner = c.lk.MarkUpdating()
+		}
+		break
+	}
+	if !rangeAllowed(st, r.Header.Get("Range")) {
+		// nginx's cache_check_range: a range beyond
+		// proxy_cache_max_range_offset goes upstream as asked, and
+		// its answer is not cached.
+		c.store = false
+	}
+	c.status = cacheMiss
+	if e := c.lk.Entry; e != nil {
+		c.status = cacheExpired
+		c.stale = e
+	}
+	rq.Upstream.CacheStatus = c.status
+	return false
+}
+
+// find looks the key up, and the secondary key of the request's variant
+// when the main entry was stored for another one (Vary).
+func (c *cacheState) find(z *filecache.Zone, r *http.Request) *filecache.Lookup {
+	k := filecache.KeyOf(c.key)
+	lk := z.Find(k)
+	if e := lk.Entry; e != nil && e.Vary != "" {
+		if v := filecache.Variant(e.Vary, r.Header); v != e.Variant {
+			e.Close()
+			lk = z.Find(filecache.VariantKey(k, v))
+		}
+	}
+	return lk
+}
+
+// waitLock waits for the key's lock holder until it is done or its lock
+// is past lock_age (true: look again), or until the deadline of
+// proxy_cache_lock_timeout or the client leaves (false).
+func waitLock(ch <-chan struct{}, age time.Duration, deadline time.Time, r *http.Request) bool {
+	left := time.Until(deadline)
+	if left <= 0 {
+		return false
+	}
+	aged := age < left
+	if aged {
+		left = age
+	}
+	t := time.NewTimer(left)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return aged
+	case <-r.Context().Done():
+	}
+	return false
+}
+
+// cacheEnd releases what the request held.
+func (st *state) cacheEnd() {
+	c := st.cache
+	if c == nil {
+		return
+	}
+	if c.owner {
+		c.lk.Unlock()
+	}
+	if c.stale != nil {
+		c.stale.Close()
+	}
+}
+
+// cacheHeaders are the client headers nginx does not pass upstream for a
+// response it may cache (its proxy_cache headers set): the entry must be
+// the whole, unconditional response.
+var cacheHeaders = []string{"If-Modified-Since", "If-Unmodified-Since", "If-None-Match", "If-Match", "Range", "If-Range"}
+
+// revalidateHeaders makes the upstream request's conditional headers
+// those of the cache: the client's go when the response may be stored,
+// and proxy_cache_revalidate's are added for an expired entry.
+func (st *state) revalidateHeaders(h http.Header) {
+	c := st.cache
+	if c != nil && c.store {
+		for _, k := range cacheHeaders {
+			delete(h, k)
+		}
+	}
+	// nginx keeps the validators of a 200 or 206 only.
+	if c == nil || c.stale == nil || !*c.conf.Revalidate || (c.stale.Status != 200 && c.stale.Status != 206) {
+		return
+	}
+	if lm := c.stale.Header.Get("Last-Modified"); lm != "" {
+		h.Set("If-Modified-Since", lm)
+	}
+	if et := c.stale.Header.Get("Etag"); et != "" {
+		h.Set("If-None-Match", et)
+	}
+}
+
+// cacheResponse decides, as the upstream's head arrives, whether the
+// cached entry answers instead (REVALIDATED, STALE) and whether the
+// response is stored; it runs before the head is changed for the client.
+func (h *handler) cacheResponse(st *state, resp *http.Response) error {
+	c := st.cache
+	if c == nil {
+		return nil
+	}
+	rq := st.rq
+	now := time.Now()
+	cl := c.conf
+	ignore := func(name string) bool { return ignored(h.loc.Proxy.IgnoreHeaders, name) }
+	if resp.StatusCode == http.StatusNotModified && c.stale != nil && *cl.Revalidate {
+		resp.Body.Close()
+		if until, ok := filecache.Validity(c.stale.Status, resp.Header, cl.Valid, ignore, now); ok {
+			c.lk.Revalidated(until, now)
+		}
+		c.status = cacheRevalidated
+		return errServeCached
+	}
+	if c.stale != nil && useStale(cl, "http_"+strconv.Itoa(resp.StatusCode)) {
+		resp.Body.Close()
+		c.status = cacheStale
+		return errServeCached
+	}
+	if !c.store || anySet(rq, cl.NoCache) {
+		return nil
+	}
+	until, ok := filecache.Validity(resp.StatusCode, resp.Header, cl.Valid, ignore, now)
+	if !ok {
+		return nil
+	}
+	m := &filecache.Meta{Key: c.key, ValidUntil: until, Date: now, Status: resp.StatusCode}
+	m.Reason = strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
+	if h.interceptsEntry(resp.StatusCode) {
+		// proxy_intercept_errors answers with error_page: only the
+		// status is kept, for the next requests to do the same.
+		if w, err := c.lk.Create(m); err == nil {
+			w.Commit()
+		}
+		return nil
+	}
+	if !ignore("Vary") {
+		m.Vary = strings.Join(resp.Header["Vary"], ",")
+		m.Variant = filecache.Variant(m.Vary, rq.R.Header)
+	}
+	lk := c.lk
+	main := filecache.KeyOf(c.key)
+	if lk.Key != main && (m.Vary == "" || filecache.VariantKey(main, m.Variant) != lk.Key) {
+		// A response without Vary replaces every variant, and one
+		// whose variant is not the one looked up goes to the main
+		// key, as in nginx.
+		lk = lk.Zone().Find(filecache.KeyOf(c.key))
+		lk.Entry.Close()
+	}
+	resp.Body = &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m}
+	return nil
+}
+
+// interceptsEntry says whether a response with this status is answered
+// by error_page (proxy_intercept_errors) rather than sent.
+func (h *handler) interceptsEntry(status int) bool {
+	return *h.loc.Proxy.InterceptErrors && status >= 300 && hasErrorPage(h.loc, status)
+}
+
+// storeBody writes the body to the entry as the client reads it; the
+// head is taken at the first read, once the proxy's rules have made it
+// what the client gets. Only a body read to its end is committed.
+type storeBody struct {
+	rc     io.ReadCloser
+	resp   *http.Response
+	lk     *filecache.Lookup
+	meta   *filecache.Meta
+	w      *filecache.Writer
+	failed bool
+}
+
+func (b *storeBody) Read(p []byte) (int, error) {
+	if b.w == nil && !b.failed {
+		b.meta.Header = storedHeader(b.resp.Header)
+		w, err := b.lk.Create(b.meta)
+		if err != nil {
+			b.failed = true
+		}
+		b.w = w
+	}
+	n, err := b.rc.Read(p)
+	if n > 0 && b.w != nil {
+		if _, werr := b.w.Write(p[:n]); werr != nil {
+			b.w.Abort()
+			b.w = nil
+			b.failed = true
+		}
+	}
+	if err == io.EOF && b.w != nil {
+		b.w.Commit()
+		b.w = nil
+	}
+	return n, err
+}
+
+func (b *storeBody) Close() error {
+	if b.w != nil {
+		b.w.Abort()
+		b.w = nil
+	}
+	return b.rc.Close()
+}
+
+// storedHeader is the head kept with an entry: what the client gets,
+// without the connection's own headers.
+func storedHeader(h http.Header) http.Header {
+	out := h.Clone()
+	for _, k := range []string{"Connection", "Keep-Alive", "Transfer-Encoding", "Date", "Server"} {
+		delete(out, k)
+	}
+	return out
+}
+
+// serveCached answers with the entry st.cache chose after the upstream
+// was asked (REVALIDATED, STALE).
+func (h *handler) serveCached(st *state) {
+	c := st.cache
+	h.serveEntry(st, c.stale, c.status)
+}
+
+// staleOnError serves the expired entry when the upstream failed in a
+// way proxy_cache_use_stale lists.
+func (h *handler) staleOnError(st *state, err error) bool {
+	c := st.cache
+	if c == nil || c.stale == nil {
+		return false
+	}
+	kind := "error"
+	switch st.status {
+	case 504:
+		kind = "timeout"
+	case 502:
+		if strings.Contains(err.Error(), "invalid") {
+			kind = "invalid_header"
+		}
+	}
+	if !useStale(c.conf, kind) {
+		return false
+	}
+	h.serveEntry(st, c.stale, cacheStale)
+	return true
+}
+
+// serveEntry sends a cached response: its head, then the body, or the
+// ranges asked for, or a 304 for a conditional request it satisfies.
+func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
+	rq := st.rq
+	rq.Upstream.CacheStatus = status
+	hd := rq.Header()
+	for k, v := range e.Header {
+		hd[k] = append([]string(nil), v...)
+	}
+	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
+		s.SetStatusLine(e.Status, strconv.Itoa(e.Status)+" "+e.Reason)
+	}
+	code := e.Status
+	if code == 200 && notModifiedEntry(rq, e) {
+		delete(hd, "Content-Length")
+		delete(hd, "Content-Type")
+		rq.WriteHeader(304)
+		return
+	}
+	hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
+	ranges := code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
+	if ranges {
+		hd["Accept-Ranges"] = []string{"bytes"}
+	}
+	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {
+		if httpcore.SendRanges(rq, e.BodySize, rr, func(off, n int64) { rq.ReadFrom(e.Body(off, n)) }) {
+			return
+		}
+	}
+	rq.WriteHeader(code)
+	if rq.R.Method == "HEAD" || e.BodySize == 0 {
+		return
+	}
+	rq.ReadFrom(e.Body(0, e.BodySize))
+}
+
+// rangeAllowed is proxy_cache_max_range_offset: a range starting beyond
+// it is answered with the whole response.
+func rangeAllowed(st *state, rr string) bool {
+	if rr == "" {
+		return true
+	}
+	max := int64(-1)
+	if c := st.cache; c != nil {
+		max = *c.conf.MaxRangeOffset
+	} else {
+		max = *st.rq.Loc.Proxy.Cache.MaxRangeOffset
+	}
+	if max < 0 {
+		return true
+	}
+	if max == 0 {
+		return false
+	}
+	// Like nginx, only the first range's start counts.
+	i := strings.Index(strings.ToLower(rr), "bytes=")
+	if i < 0 {
+		return true
+	}
+	v := strings.TrimLeft(rr[i+6:], " ")
+	if strings.HasPrefix(v, "-") {
+		return false // a suffix range starts wherever the end is
+	}
+	j := 0
+	for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	n, err := strconv.ParseInt(v[:j], 10, 64)
+	return err != nil || n < max
+}
+
+// notModifiedEntry is nginx's not_modified filter for a cached entry.
+func notModifiedEntry(rq *httpcore.Request, e *filecache.Entry) bool {
+	in := rq.R.Header
+	ims, inm := in.Get("If-Modified-Since"), in.Get("If-None-Match")
+	if ims == "" && inm == "" {
+		return false
+	}
+	if ims != "" {
+		lm, err1 := http.ParseTime(e.Header.Get("Last-Modified"))
+		t, err2 := http.ParseTime(ims)
+		if err1 != nil || err2 != nil || *rq.Loc.Core.IfModifiedSince == "off" {
+			return false
+		}
+		if !(t.Equal(lm) || (*rq.Loc.Core.IfModifiedSince == "before" && !lm.After(t))) {
+			return false
+		}
+	}
+	if inm != "" {
+		et := strings.TrimPrefix(e.Header.Get("Etag"), "W/")
+		if et == "" {
+			return false
+		}
+		match := strings.TrimSpace(inm) == "*"
+		for _, t := range strings.Split(inm, ",") {
+			if strings.TrimPrefix(strings.TrimSpace(t), "W/") == et {
+				match = true
+			}
+		}
+		if !match {
+			return false
+		}
+	}
+	return true
+}
+
+func methodIn(m string, list []string) bool {
+	for _, x := range list {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+func useStale(cl *confparse.CacheLoc, kind string) bool {
+	for _, x := range cl.UseStale {
+		if x == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// anySet is proxy_cache_bypass / proxy_no_cache: a value neither empty
+// nor "0".
+func anySet(rq *httpcore.Request, list []*confparse.Template) bool {
+	for _, t := range list {
+		if v := rq.Eval(t); v != "" && v != "0" {
+			return true
+		}
+	}
+	return false
+}
