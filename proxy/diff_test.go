@@ -6,11 +6,15 @@ package proxy_test
 
 import (
 	"bufio"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 // TestURIRules checks which URI goes upstream for each form of
@@ -327,5 +331,41 @@ func TestCookieRewrite(t *testing.T) {
 	} {
 		p.cmp(t, nginxtest.Get("/c", "X-C: "+c, "X-D: .q.net"))
 		p.cmp(t, nginxtest.Get("/off/c", "X-C: "+c))
+	}
+}
+
+// TestUnixSocket checks proxy_pass to a unix socket, written in the
+// directive and given by variables ("unix:/path:/uri", the path ending at
+// the first colon): the URI sent, and the Host and $proxy_host nginx
+// names such a peer by ("localhost").
+func TestUnixSocket(t *testing.T) {
+	dir := t.TempDir()
+	sock := dir + "/up.sock"
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("no unix sockets: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	// nginx's workers may run as another user.
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(sock, 0o777)
+	testupstream.Serve(l, func(c net.Conn) {
+		r, err := readUpHead(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		body := r.Line + "|" + r.Header.Get("Host") + "\n"
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	})
+	p := start(t, conf("", `
+        location /s/ { proxy_pass http://unix:`+sock+`:/x/; add_header X-PH $proxy_host; }
+        location /n/ { proxy_pass http://unix:`+sock+`; add_header X-PH $proxy_host; }
+        location /v/ { proxy_pass http://$arg_b; add_header X-PH $proxy_host; }`))
+	for _, u := range []string{
+		"/s/a", "/n/a?q", "/v/a?b=unix:" + sock + ":/", "/v/a?b=unix:" + sock, "/v/a?b=unix:" + sock + ":/z/",
+		"/v/a?b=unix:", "/v/a?b=unix:/nonexistent:/",
+	} {
+		p.cmp(t, nginxtest.Get(u))
 	}
 }
