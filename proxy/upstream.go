@@ -306,7 +306,14 @@ func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
 		switch g.conf.Balance {
 		case "least_conn":
 			p = leastConn(peers, tried, now)
-		case "ip_hash", "hash":
+		case "hash":
+			if hashKey == "" {
+				// nginx balances an empty key round-robin.
+				p = smoothRR(peers, tried, now)
+				break
+			}
+			p = hashPick(peers, tried, now, hashKey, g.conf.Consistent)
+		case "ip_hash":
 			p = hashPick(peers, tried, now, hashKey, g.conf.Consistent)
 		case "random":
 			p = randomPick(peers, tried, now, g.conf.RandomTwo)

@@ -147,7 +147,9 @@ func TestUpstreamGroups(t *testing.T) {
     upstream single { server `+refused(r1)+`; }
     upstream post { server {{UP3}}; server {{UP2}}; }
     upstream postni { server {{UP3}}; server {{UP2}}; }
-    upstream tries { server `+refused(r1)+`; server `+refused(r2)+`; server {{UP0}}; }`, `
+    upstream tries { server `+refused(r1)+`; server `+refused(r2)+`; server {{UP0}}; }
+    upstream hash { hash $arg_k; server {{UP0}}; server {{UP1}}; server {{UP2}}; }
+    upstream chash { hash $arg_k consistent; server {{UP0}}; server {{UP1}}; server {{UP2}}; }`, `
         add_header X-Addr $upstream_addr always;
         add_header X-Status $upstream_status always;
         location /wrr/ { proxy_pass http://wrr; }
@@ -163,6 +165,8 @@ func TestUpstreamGroups(t *testing.T) {
         location /single/ { proxy_pass http://single; }
         location /tries/ { proxy_next_upstream_tries 2; proxy_pass http://tries; }
         location /post/ { proxy_next_upstream error http_503; proxy_pass http://post; }
+        location /hash/ { proxy_pass http://hash; }
+        location /chash/ { proxy_pass http://chash; }
         location /post-ni/ { proxy_next_upstream error http_503 non_idempotent; proxy_pass http://postni; }`),
 		a, b, c, unavailable, notFound)
 	seq := func(path string, n int, req func(string) string) {
@@ -193,6 +197,9 @@ func TestUpstreamGroups(t *testing.T) {
 	seq("/tries/", 2, get)
 	seq("/post/", 2, post)
 	seq("/post-ni/", 2, post)
+	// An empty hash key is balanced round-robin.
+	seq("/hash/?k=", 6, get)
+	seq("/chash/?k=", 6, get)
 	compareErrorLogs(t, p, r1, r2)
 }
 
