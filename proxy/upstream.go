@@ -356,17 +356,57 @@ func smoothRR(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
 }
 
 func leastConn(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
-	var best *peer
-	for _, p := range peers {
+	// The counts are read once: other requests change them meanwhile.
+	conns := make([]int64, len(peers))
+	best, many := -1, false
+	for i, p := range peers {
 		if tried[p] || !p.usable(now) {
 			continue
 		}
+		conns[i] = p.conns.Load()
+		if best < 0 {
+			best = i
+			continue
+		}
 		// Compare conns/weight without division.
-		if best == nil || p.conns.Load()*int64(best.weight) < best.conns.Load()*int64(p.weight) {
-			best = p
+		l, r := conns[i]*int64(peers[best].weight), conns[best]*int64(p.weight)
+		switch {
+		case l < r:
+			best, many = i, false
+		case l == r:
+			many = true
 		}
 	}
-	return best
+	if best < 0 {
+		return nil
+	}
+	if many {
+		// Several peers have as few: nginx picks among them by smooth
+		// weighted round-robin, from the first of them on.
+		first := best
+		total := 0
+		for i := first; i < len(peers); i++ {
+			p := peers[i]
+			if tried[p] || !p.usable(now) || conns[i]*int64(peers[first].weight) != conns[first]*int64(p.weight) {
+				continue
+			}
+			p.current += p.effective
+			total += p.effective
+			if p.effective < p.weight {
+				p.effective++
+			}
+			if p.current > peers[best].current {
+				best = i
+			}
+		}
+		peers[best].current -= total
+	}
+	p := peers[best]
+	// A peer chosen after its fail window starts a new one.
+	if now.Sub(p.checked) > p.failTimeout {
+		p.checked = now
+	}
+	return p
 }
 
 // failed records a failure (passive health check) as nginx does; it

@@ -149,7 +149,8 @@ func TestUpstreamGroups(t *testing.T) {
     upstream postni { server {{UP3}}; server {{UP2}}; }
     upstream tries { server `+refused(r1)+`; server `+refused(r2)+`; server {{UP0}}; }
     upstream hash { hash $arg_k; server {{UP0}}; server {{UP1}}; server {{UP2}}; }
-    upstream chash { hash $arg_k consistent; server {{UP0}}; server {{UP1}}; server {{UP2}}; }`, `
+    upstream chash { hash $arg_k consistent; server {{UP0}}; server {{UP1}}; server {{UP2}}; }
+    upstream lc { least_conn; server {{UP0}} weight=2; server {{UP1}}; server {{UP2}}; }`, `
         add_header X-Addr $upstream_addr always;
         add_header X-Status $upstream_status always;
         location /wrr/ { proxy_pass http://wrr; }
@@ -167,6 +168,7 @@ func TestUpstreamGroups(t *testing.T) {
         location /post/ { proxy_next_upstream error http_503; proxy_pass http://post; }
         location /hash/ { proxy_pass http://hash; }
         location /chash/ { proxy_pass http://chash; }
+        location /lc/ { proxy_pass http://lc; }
         location /post-ni/ { proxy_next_upstream error http_503 non_idempotent; proxy_pass http://postni; }`),
 		a, b, c, unavailable, notFound)
 	seq := func(path string, n int, req func(string) string) {
@@ -200,6 +202,8 @@ func TestUpstreamGroups(t *testing.T) {
 	// An empty hash key is balanced round-robin.
 	seq("/hash/?k=", 6, get)
 	seq("/chash/?k=", 6, get)
+	// least_conn among idle peers is weighted round-robin.
+	seq("/lc/", 8, get)
 	compareErrorLogs(t, p, r1, r2)
 }
 
