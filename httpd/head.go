@@ -328,20 +328,6 @@ func asciiEqualFold(a, b string) bool {
 	return true
 }
 
-// hasToken reports whether a comma-separated header has token.
-func hasToken(vals []string, token string) bool {
-	for _, v := range vals {
-		for v != "" {
-			var t string
-			t, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // parseLength reads a Content-Length as nginx's ngx_atoof: decimal
 // digits only, any number of leading zeros, at most 2^63-1.
 func parseLength(s string) (int64, bool) {
