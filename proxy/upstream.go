@@ -45,6 +45,8 @@ type group struct {
 	gen  int64
 	// tries counts selections, for metrics.
 	selected atomic.Int64
+	// ring is the "hash ... consistent" ring, from the configuration.
+	ring []ringPoint
 }
 
 // serverEntry is one "server" line, which may resolve to several peers.
@@ -65,6 +67,7 @@ type serverEntry struct {
 // peer is one address of a server.
 type peer struct {
 	addr        string // ip:port or unix path
+	server      string // the server's address as written
 	network     string
 	weight      int
 	current     int
@@ -103,6 +106,9 @@ func newGroup(name string, conf *confparse.Upstream, res *resolver) *group {
 			}
 		}
 		g.servers = append(g.servers, e)
+	}
+	if conf.Balance == "hash" && conf.Consistent {
+		g.ring = buildRing(conf.Servers)
 	}
 	g.key = groupKey(name, conf)
 	return g
@@ -151,7 +157,7 @@ func groupKey(name string, c *confparse.Upstream) string {
 		b.WriteString(",time=" + c.KeepaliveTime.String())
 	}
 	for _, s := range c.Servers {
-		b.WriteString("|" + s.Addr + "," + strconv.Itoa(s.Weight) + "," + strconv.Itoa(s.MaxFails) + "," +
+		b.WriteString("|" + s.Name + "=" + s.Addr + "," + strconv.Itoa(s.Weight) + "," + strconv.Itoa(s.MaxFails) + "," +
 			s.FailTimeout.String() + "," + strconv.Itoa(s.MaxConns) + "," + strconv.FormatBool(s.Backup) + "," +
 			strconv.FormatBool(s.Down))
 	}
@@ -160,7 +166,7 @@ func groupKey(name string, c *confparse.Upstream) string {
 
 func (e *serverEntry) newPeer(network, addr string) *peer {
 	s := e.conf
-	return &peer{addr: addr, network: network, weight: s.Weight, effective: s.Weight,
+	return &peer{addr: addr, server: s.Name, network: network, weight: s.Weight, effective: s.Weight,
 		maxFails: s.MaxFails, failTimeout: s.FailTimeout, backup: s.Backup, down: s.Down, maxConns: s.MaxConns}
 }
 
@@ -285,7 +291,7 @@ func (g *group) tries() int {
 
 // pick selects a peer with nginx's smooth weighted round robin, skipping
 // those tried already; backups are used when no primary can be.
-func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
+func (g *group) pick(tried map[*peer]bool, hs *hashState) *peer {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
@@ -307,14 +313,17 @@ func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
 		case "least_conn":
 			p = leastConn(peers, tried, now)
 		case "hash":
-			if hashKey == "" {
+			switch {
+			case hs.key == "" || hs.tries > maxHashTries:
 				// nginx balances an empty key round-robin.
 				p = smoothRR(peers, tried, now)
-				break
+			case g.conf.Consistent:
+				p = ringPick(g.ring, peers, tried, now, hs)
+			default:
+				p = hashPick(peers, tried, now, hs)
 			}
-			p = hashPick(peers, tried, now, hashKey, g.conf.Consistent)
 		case "ip_hash":
-			p = hashPick(peers, tried, now, hashKey, g.conf.Consistent)
+			p = ipHashPick(peers, tried, now, hs)
 		case "random":
 			p = randomPick(peers, tried, now, g.conf.RandomTwo)
 		default:
