@@ -317,8 +317,32 @@ func setCookieRewrite(b *builder, f *frame, s *Stmt) error {
 		*list = []*Redirect{}
 		return nil
 	}
-	r, err := b.redirectRule(s)
+	if s.Name == "proxy_cookie_path" {
+		r, err := b.redirectRule(s)
+		if err != nil {
+			return err
+		}
+		*list = append(*list, r)
+		return nil
+	}
+	// A plain domain compares without its leading dot, so a literal dot
+	// is dropped from the pattern and the replacement here (the one the
+	// cookie had is kept at run time); a regex sees and replaces the
+	// whole value, and is always caseless, as domains are. This is how
+	// nginx reads the directive.
+	r := &Redirect{}
+	from, to := s.Args[0], s.Args[1]
+	var err error
+	if strings.HasPrefix(from, "~") {
+		r.Regex, err = b.regex(s, strings.TrimPrefix(from[1:], "*"), true)
+	} else {
+		r.From, err = b.tmpl(s, strings.TrimPrefix(from, "."))
+		to = strings.TrimPrefix(to, ".")
+	}
 	if err != nil {
+		return err
+	}
+	if r.Replacement, err = b.tmpl(s, to); err != nil {
 		return err
 	}
 	*list = append(*list, r)

@@ -32,7 +32,10 @@ type Upstream struct {
 
 // UpstreamServer is one server in an upstream block.
 type UpstreamServer struct {
-	Addr        string // host:port as written (port added if missing), or "unix:/path"
+	Addr string // host:port as written (port added if missing), or "unix:/path"
+	// Name is the address exactly as written: "hash ... consistent"
+	// places a server on its ring by it, as nginx does.
+	Name        string `json:",omitempty"`
 	Weight      int
 	MaxFails    int
 	FailTimeout time.Duration
@@ -106,7 +109,7 @@ func setUpstreamServer(b *builder, f *frame, s *Stmt) error {
 	if addr == "unix:" {
 		return errf(s, "no path in the unix domain socket in upstream %q", addr)
 	}
-	us.Addr = addr
+	us.Addr, us.Name = addr, s.Args[0]
 	for _, a := range s.Args[1:] {
 		k, v, _ := strings.Cut(a, "=")
 		var err error

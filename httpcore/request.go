@@ -57,6 +57,11 @@ type Request struct {
 	Location *confparse.Location // nil before find-location, or for a server-level if
 	// LocName names the location for logs and metrics ("/static/", "@app").
 	LocName string
+	// ProxyContent says proxy_pass is the content handler: it is chosen
+	// when a location is entered and by an if block that has proxy_pass,
+	// and kept through a later matching if block that has none (whose
+	// settings then name no upstream), as nginx keeps its content handler.
+	ProxyContent bool
 
 	URI      string // $uri: decoded, normalised, maybe rewritten
 	Args     string // $args

@@ -503,3 +503,45 @@ func TestIdleTLSConnectionParks(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerConnectionHeader: a Connection, Keep-Alive or
+// Transfer-Encoding header the handler sets (add_header) neither decides
+// keep-alive nor replaces the engine's own: nginx writes its own first
+// and then those among the others, in their order.
+func TestHandlerConnectionHeader(t *testing.T) {
+	_, addr, _ := startFault(t, &faultHandler{serve: func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["X-A"] = []string{"1"}
+		h["Connection"] = []string{"close"}
+		h["Keep-Alive"] = []string{"x"}
+		h["Transfer-Encoding"] = []string{"y"}
+		h["Content-Length"] = []string{"3"}
+		io.WriteString(w, "ok\n")
+	}})
+	c, br := dial(t, addr)
+	for i := 0; i < 2; i++ {
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+		var head []string
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("request %d: %v (after %q)", i, err, head)
+			}
+			if l == "\r\n" {
+				break
+			}
+			if !strings.HasPrefix(l, "Date:") {
+				head = append(head, strings.TrimSuffix(l, "\r\n"))
+			}
+		}
+		want := []string{"HTTP/1.1 200 OK", "Content-Type: text/plain; charset=utf-8", "Content-Length: 3", "Connection: keep-alive",
+			"Connection: close", "Keep-Alive: x", "Transfer-Encoding: y", "X-A: 1"}
+		if strings.Join(head, "|") != strings.Join(want, "|") {
+			t.Errorf("request %d: head %q, want %q", i, head, want)
+		}
+		b := make([]byte, 3)
+		if _, err := io.ReadFull(br, b); err != nil || string(b) != "ok\n" {
+			t.Fatalf("request %d: body %q, %v", i, b, err)
+		}
+	}
+}

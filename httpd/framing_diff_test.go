@@ -206,6 +206,21 @@ var framingCases = []framingCase{
 		status: []int{200, 200}, closed: true, upstream: []string{"", ""}},
 	{name: "HTTP/1.0 keep-alive, pipelined", raw: "GET /1 HTTP/1.0\r\n" + h11 + "Connection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n" + h11 + "\r\n",
 		status: []int{200, 200}, closed: true, upstream: []string{"", ""}},
+	// Connection: "close" anywhere in a header closes, else
+	// "keep-alive" anywhere keeps alive; the last header that says
+	// either decides.
+	{name: "close, then keep-alive", raw: "GET /1 HTTP/1.1\r\n" + h11 + cls + "Connection: keep-alive\r\n\r\nGET /2 HTTP/1.1\r\n" + h11 + cls + "\r\n",
+		status: []int{200, 200}, closed: true, upstream: []string{"", ""}},
+	{name: "keep-alive, then close", raw: "GET /1 HTTP/1.1\r\n" + h11 + "Connection: keep-alive\r\n" + cls + "\r\nGET /2 HTTP/1.1\r\n" + h11 + cls + "\r\n",
+		status: []int{200}, closed: true, upstream: []string{""}},
+	{name: "close, then another", raw: "GET /1 HTTP/1.1\r\n" + h11 + cls + "Connection: x\r\n\r\nGET /2 HTTP/1.1\r\n" + h11 + cls + "\r\n",
+		status: []int{200}, closed: true, upstream: []string{""}},
+	{name: "close inside a word", raw: "GET /1 HTTP/1.1\r\n" + h11 + "Connection: xCLOSEx\r\n\r\nGET /2 HTTP/1.1\r\n" + h11 + cls + "\r\n",
+		status: []int{200}, closed: true, upstream: []string{""}},
+	{name: "HTTP/1.0 keep-alive inside a word", raw: "GET /1 HTTP/1.0\r\n" + h11 + "Connection: xkeep-alivex\r\n\r\nGET /2 HTTP/1.0\r\n" + h11 + "\r\n",
+		status: []int{200, 200}, closed: true, upstream: []string{"", ""}},
+	{name: "HTTP/1.0 keep-alive and close", raw: "GET /1 HTTP/1.0\r\n" + h11 + "Connection: keep-alive, close\r\n\r\nGET /2 HTTP/1.0\r\n" + h11 + "\r\n",
+		status: []int{200}, closed: true, upstream: []string{""}},
 	{name: "HTTP/1.0 closes after one", raw: "GET /1 HTTP/1.0\r\n" + h11 + "\r\nGET /2 HTTP/1.0\r\n" + h11 + "\r\n",
 		status: []int{200}, closed: true, upstream: []string{""}},
 	{name: "bytes after the last request", raw: post + te + "\r\n3\r\nabc\r\n0\r\n\r\nXYZ",

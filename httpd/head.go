@@ -284,15 +284,31 @@ func (c *conn) checkRequest(r *http.Request, rl *requestLine) error {
 	if e := r.Header["Expect"]; e != nil && strings.EqualFold(e[0], "100-continue") && r.ProtoMinor >= 1 {
 		c.body.expect = true
 	}
-	conn := r.Header["Connection"]
-	switch {
-	case r.ProtoMinor == 0:
-		c.info.KeepAlive = hasToken(conn, "keep-alive")
-	default:
-		c.info.KeepAlive = !hasToken(conn, "close")
+	c.info.KeepAlive = r.ProtoMinor > 0
+	// As nginx reads Connection: each header that has "close" anywhere
+	// in it (in any case) says close, else one with "keep-alive" says
+	// keep-alive; the last that says either decides.
+	for _, v := range r.Header["Connection"] {
+		switch {
+		case asciiContainsFold(v, "close"):
+			c.info.KeepAlive = false
+		case asciiContainsFold(v, "keep-alive"):
+			c.info.KeepAlive = true
+		}
 	}
 	r.Close = !c.info.KeepAlive
 	return nil
+}
+
+// asciiContainsFold says whether s has sub (lower case) in it, ignoring
+// ASCII case only, as nginx's ngx_strcasestrn.
+func asciiContainsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if asciiEqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // asciiEqualFold compares a with b (lower case) ignoring ASCII case only,
@@ -312,20 +328,6 @@ func asciiEqualFold(a, b string) bool {
 		}
 	}
 	return true
-}
-
-// hasToken reports whether a comma-separated header has token.
-func hasToken(vals []string, token string) bool {
-	for _, v := range vals {
-		for v != "" {
-			var t string
-			t, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // parseLength reads a Content-Length as nginx's ngx_atoof: decimal

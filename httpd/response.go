@@ -184,13 +184,9 @@ func (w *response) WriteHeader(code int) {
 		}
 		w.length = -1
 	}
+	// A Connection header the handler set (add_header) does not decide
+	// keep-alive: nginx writes its own and then that one as it is.
 	ka := w.c.info.KeepAlive && !w.closeAfter && w.c.state.Load() != stateStop
-	if v := w.header["Connection"]; v != nil {
-		if hasToken(v, "close") {
-			ka = false
-		}
-		delete(w.header, "Connection")
-	}
 	if code != 101 && w.length < 0 && !w.noBody {
 		if r.ProtoAtLeast(1, 1) && !w.noChunking {
 			w.chunked = true
@@ -243,9 +239,19 @@ const (
 var slotNames = [slots]string{"Server", "Date", "Content-Type", "Content-Length", "Last-Modified",
 	"Location", "Transfer-Encoding", "Connection", "Keep-Alive", "ETag", "Accept-Ranges", "Content-Range"}
 
-// slotOf places a header key; Transfer-Encoding, Connection and
-// Keep-Alive are the engine's own and never copied from the map.
+// slotOf places a header key. The Transfer-Encoding, Connection and
+// Keep-Alive slots are the engine's own: such a header in the map
+// (add_header) is written among the others, after them, as nginx does.
 func slotOf(k string) int {
+	switch i := anySlotOf(k); i {
+	case slotTE, slotConnection, slotKeepAlive:
+		return -1
+	default:
+		return i
+	}
+}
+
+func anySlotOf(k string) int {
 	switch k {
 	case "Server":
 		return slotServer

@@ -5,10 +5,16 @@ package proxy_test
 // proxy_redirect).
 
 import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 // TestURIRules checks which URI goes upstream for each form of
@@ -275,4 +281,91 @@ func TestRedirects(t *testing.T) {
 	}
 	p.cmp(t, nginxtest.Get("/api/a", "X-Refresh: 3;URL='http://"+up.Addr()+"/v1/q'"))
 	p.cmp(t, nginxtest.Get("/api/a", "X-Refresh: http://"+up.Addr()+"/v1/q"))
+}
+
+// TestCookieRewrite checks proxy_cookie_domain and proxy_cookie_path on
+// the Set-Cookie values the upstream sends (asked for in X-C): a
+// domain's leading dot on either side, case, the regex forms (a domain
+// regex is caseless, a path one only as ~*), variables, attributes
+// matched in any case and with spaces, the cookie's own pair never
+// rewritten, and how a rewritten value is written back.
+func TestCookieRewrite(t *testing.T) {
+	up := startUpstream(t, "cookie", func(w *bufio.Writer, _ net.Conn, r *upReq) bool {
+		w.WriteString("HTTP/1.1 200 OK\r\nSet-Cookie: " + r.Header.Get("X-C") + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+		return false
+	})
+	p := start(t, conf("", `
+        server_name localhost;
+        location / {
+            proxy_pass http://{{UP}};
+            proxy_cookie_domain www.example.org .example.com;
+            proxy_cookie_domain .$server_name.com en.$server_name.org;
+            proxy_cookie_domain .a.net b.net;
+            proxy_cookie_domain ~^(.+)\.com$ $1.org;
+            proxy_cookie_domain ~^\.(x.+)\.de$ $1.at;
+            proxy_cookie_domain ~^(y.+)\.de$ .$1.ch;
+            proxy_cookie_domain .$http_x_d w.com;
+            proxy_cookie_path /p/ /new/;
+            proxy_cookie_path /$server_name/ /new/$server_name/;
+            proxy_cookie_path ~^/regex/(.+)$ /$1;
+            proxy_cookie_path ~*^/caseless/(.+)$ /$1;
+            location /off/ {
+                proxy_pass http://{{UP}};
+                proxy_cookie_domain off;
+                proxy_cookie_path off;
+            }
+        }`), up)
+	for _, c := range []string{
+		"v=1; Domain=www.Example.org", "v=1; Domain=.www.example.org", "v=1; Domain=.LocalHost.com",
+		"v=1; Domain=.a.net", "v=1; Domain=a.net", "v=1; Domain=www.example.COM", "v=1; Domain=.foo.COM",
+		"v=1; Domain=.xy.de", "v=1; Domain=xy.de", "v=1; Domain=.yy.de", "v=1; Domain=yy.de",
+		"v=1; Domain=.q.net", "v=1; Domain=q.net",
+		"v=1; domain=www.example.org; Domain=www.example.org", "v=1; DOMAIN=A.NET; PATH=/p/",
+		"v=1; Path=/P/x", "v=1; Path=/p/x; Domain=.a.net; Path=/p/y", "v=1; Path=/localhost/x",
+		"v=1; Path=/regex/x", "v=1; Path=/REGEX/x", "v=1; Path=/CASEless/x",
+		"v=1;Domain=.a.net;Path=/p/", "v=1 ; Domain = a.net ; Path = /p/ ;",
+		"v=1;  Domain=a.net  ;   Secure;  Path=/p/x", "v=1;\tDomain=a.net\t;\tSecure",
+		"Domain=a.net; v=1", "v=1; Domain=", "v=1; Domain=.", "v=1;;Domain=a.net", "v=1;Secure;HttpOnly",
+		"v=1; Secure= x ; Domain=a.net", "v=1 x = y z ; Domain=a.net", "v=1; Domain=a.net=b",
+		"v=1;Expires=Wed, 21 Oct 2015 07:28:00 GMT;Domain=a.net", "v=1; Domain=a.net; ",
+	} {
+		p.cmp(t, nginxtest.Get("/c", "X-C: "+c, "X-D: .q.net"))
+		p.cmp(t, nginxtest.Get("/off/c", "X-C: "+c))
+	}
+}
+
+// TestUnixSocket checks proxy_pass to a unix socket, written in the
+// directive and given by variables ("unix:/path:/uri", the path ending at
+// the first colon): the URI sent, and the Host and $proxy_host nginx
+// names such a peer by ("localhost").
+func TestUnixSocket(t *testing.T) {
+	dir := t.TempDir()
+	sock := dir + "/up.sock"
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skipf("no unix sockets: %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	// nginx's workers may run as another user.
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(sock, 0o777)
+	testupstream.Serve(l, func(c net.Conn) {
+		r, err := readUpHead(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		body := r.Line + "|" + r.Header.Get("Host") + "\n"
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	})
+	p := start(t, conf("", `
+        location /s/ { proxy_pass http://unix:`+sock+`:/x/; add_header X-PH $proxy_host; }
+        location /n/ { proxy_pass http://unix:`+sock+`; add_header X-PH $proxy_host; }
+        location /v/ { proxy_pass http://$arg_b; add_header X-PH $proxy_host; }`))
+	for _, u := range []string{
+		"/s/a", "/n/a?q", "/v/a?b=unix:" + sock + ":/", "/v/a?b=unix:" + sock, "/v/a?b=unix:" + sock + ":/z/",
+		"/v/a?b=unix:", "/v/a?b=unix:/nonexistent:/",
+	} {
+		p.cmp(t, nginxtest.Get(u))
+	}
 }

@@ -244,8 +244,12 @@ func hasBody(r *http.Request) bool {
 }
 
 // proxyHost is $proxy_host: the host of proxy_pass, with the port when it
-// is not the scheme's default.
+// is not the scheme's default; "localhost" for a unix socket, as nginx
+// names one.
 func proxyHost(host string, port int, scheme string, explicit bool) string {
+	if strings.HasPrefix(host, "unix:") {
+		return "localhost"
+	}
 	h, _, ok := splitPort(host)
 	if !ok {
 		return host
@@ -336,6 +340,21 @@ func (h *handler) resolveVars(st *state) bool {
 		rq.Error(500)
 		return false
 	}
+	if rest, ok := strings.CutPrefix(url, "unix:"); ok {
+		// unix:/path[:uri]: the path ends at the first ":".
+		path, uri, _ := strings.Cut(rest, ":")
+		if path == "" {
+			h.c.errs.Request(rq, confparse.LevelError, "no path in the unix domain socket in upstream \""+url+"\"")
+			rq.Error(500)
+			return false
+		}
+		host := "unix:" + path
+		st.group = h.c.groupFor(host, port, h.loc)
+		rq.Upstream.ProxyHost = proxyHost(host, port, st.scheme, false)
+		rq.Upstream.ProxyPort = strconv.Itoa(port)
+		st.uri = h.varsURI(rq, uri)
+		return true
+	}
 	host, uri := url, ""
 	if i := strings.IndexAny(url, "/?"); i >= 0 {
 		host, uri = url[:i], url[i:]
@@ -359,18 +378,25 @@ func (h *handler) resolveVars(st *state) bool {
 	st.group = h.c.groupFor(host, port, h.loc)
 	rq.Upstream.ProxyHost = proxyHost(host, port, st.scheme, explicit)
 	rq.Upstream.ProxyPort = strconv.Itoa(port)
-	if uri == "" {
-		if !rq.Internal && !rq.Rewritten {
-			uri = rawRequestURI(rq.R)
-		} else {
-			uri = escapeURI(rq, rq.URI)
-			if rq.Args != "" {
-				uri += "?" + rq.Args
-			}
-		}
-	}
-	st.uri = uri
+	st.uri = h.varsURI(rq, uri)
 	return true
+}
+
+// varsURI is the URI sent for a proxy_pass with variables: the URL's own
+// URI part, or without one the client's request URI (the current URI
+// after a rewrite or an internal redirect).
+func (h *handler) varsURI(rq *httpcore.Request, uri string) string {
+	if uri != "" {
+		return uri
+	}
+	if !rq.Internal && !rq.Rewritten {
+		return rawRequestURI(rq.R)
+	}
+	uri = escapeURI(rq, rq.URI)
+	if rq.Args != "" {
+		uri += "?" + rq.Args
+	}
+	return uri
 }
 
 // rewrite builds the upstream request's headers: proxy_set_header values

@@ -82,47 +82,108 @@ func (h *handler) defaultRedirect(rq *httpcore.Request) (string, string) {
 	return base + "/", "/"
 }
 
-// rewriteCookie applies proxy_cookie_domain and proxy_cookie_path to one
-// Set-Cookie value.
-func rewriteCookie(rq *httpcore.Request, c string, domains, paths []*confparse.Redirect) string {
+// cookieAttr is one ";"-separated part of a Set-Cookie value, its name
+// and value trimmed of spaces (tabs stay, as in nginx).
+type cookieAttr struct {
+	name, value string
+	eq          bool // the part had "=", so it is written back with one
+}
+
+// parseCookie splits a Set-Cookie value into its parts; the first is the
+// cookie itself, the rest its attributes.
+func parseCookie(c string) []cookieAttr {
 	parts := strings.Split(c, ";")
+	attrs := make([]cookieAttr, len(parts))
 	for i, p := range parts {
+		p = strings.Trim(p, " ")
 		k, v, ok := strings.Cut(p, "=")
-		if !ok {
+		attrs[i] = cookieAttr{strings.TrimRight(k, " "), strings.TrimLeft(v, " "), ok}
+	}
+	return attrs
+}
+
+// rewriteCookie applies proxy_cookie_domain and proxy_cookie_path to one
+// Set-Cookie value: each Domain and Path attribute (the name in any case)
+// takes the first rule that matches it. A value nothing matched is
+// returned as it came; one that changed is written back as nginx does,
+// its parts trimmed and joined by "; ".
+func rewriteCookie(rq *httpcore.Request, c string, domains, paths []*confparse.Redirect) string {
+	attrs := parseCookie(c)
+	changed := false
+	for i := 1; i < len(attrs); i++ {
+		a := &attrs[i]
+		if !a.eq {
 			continue
 		}
-		name := strings.ToLower(strings.TrimSpace(k))
-		var rules []*confparse.Redirect
-		switch name {
-		case "domain":
-			rules = domains
-		case "path":
-			rules = paths
+		var v string
+		var ok bool
+		switch {
+		case strings.EqualFold(a.name, "domain"):
+			v, ok = rewriteCookieDomain(rq, a.value, domains)
+		case strings.EqualFold(a.name, "path"):
+			v, ok = rewriteCookiePath(rq, a.value, paths)
 		default:
 			continue
 		}
-		for _, r := range rules {
-			if r.Regex != nil {
-				if m := r.Regex.Re.FindStringSubmatchIndex(v); m != nil {
-					rq.SetCaptures(r.Regex, v, m)
-					parts[i] = k + "=" + rq.Eval(r.Replacement)
-					break
-				}
-				continue
-			}
-			from := rq.Eval(r.From)
-			if name == "domain" {
-				if strings.EqualFold(strings.TrimPrefix(v, "."), strings.TrimPrefix(from, ".")) {
-					parts[i] = k + "=" + rq.Eval(r.Replacement)
-					break
-				}
-				continue
-			}
-			if strings.HasPrefix(v, from) {
-				parts[i] = k + "=" + rq.Eval(r.Replacement) + v[len(from):]
-				break
-			}
+		if ok {
+			a.value, changed = v, true
 		}
 	}
-	return strings.Join(parts, ";")
+	if !changed {
+		return c
+	}
+	var b strings.Builder
+	for i, a := range attrs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(a.name)
+		if a.eq {
+			b.WriteByte('=')
+			b.WriteString(a.value)
+		}
+	}
+	return b.String()
+}
+
+// rewriteCookieDomain is proxy_cookie_domain for one Domain value. A
+// plain rule compares the domain without its leading dot, in any case,
+// and keeps that dot in front of the replacement; a regex rule (always
+// caseless) replaces the whole value.
+func rewriteCookieDomain(rq *httpcore.Request, v string, rules []*confparse.Redirect) (string, bool) {
+	for _, r := range rules {
+		if r.Regex != nil {
+			if m := r.Regex.Re.FindStringSubmatchIndex(v); m != nil {
+				rq.SetCaptures(r.Regex, v, m)
+				return rq.Eval(r.Replacement), true
+			}
+			continue
+		}
+		dot, name := "", v
+		if strings.HasPrefix(v, ".") {
+			dot, name = ".", v[1:]
+		}
+		if strings.EqualFold(name, rq.Eval(r.From)) {
+			return dot + rq.Eval(r.Replacement), true
+		}
+	}
+	return v, false
+}
+
+// rewriteCookiePath is proxy_cookie_path for one Path value: a plain rule
+// replaces a matching prefix (case matters), a regex the whole value.
+func rewriteCookiePath(rq *httpcore.Request, v string, rules []*confparse.Redirect) (string, bool) {
+	for _, r := range rules {
+		if r.Regex != nil {
+			if m := r.Regex.Re.FindStringSubmatchIndex(v); m != nil {
+				rq.SetCaptures(r.Regex, v, m)
+				return rq.Eval(r.Replacement), true
+			}
+			continue
+		}
+		if from := rq.Eval(r.From); strings.HasPrefix(v, from) {
+			return rq.Eval(r.Replacement) + v[len(from):], true
+		}
+	}
+	return v, false
 }

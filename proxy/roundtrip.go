@@ -40,13 +40,13 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 	tried := map[*peer]bool{}
 	began := time.Now()
 	rq.Upstream.Group = g.label
-	hashKey := ""
+	var hs *hashState
 	switch g.conf.Balance {
 	case "ip_hash":
 		ip, _ := rq.RemoteAddrPort()
-		hashKey = ipHashKey(ip)
+		hs = newIPHashState(ip)
 	case "hash":
-		hashKey = rq.Eval(g.conf.HashKey)
+		hs = &hashState{key: rq.Eval(g.conf.HashKey)}
 	}
 	// Like nginx's peer.tries: every peer once at most, fewer with
 	// proxy_next_upstream_tries.
@@ -56,7 +56,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 	}
 	first := true
 	for ; ; first = false {
-		p := g.pick(tried, hashKey)
+		p := g.pick(tried, hs)
 		if p == nil {
 			if err := g.lookupErr(); err != nil && first {
 				h.c.errs.Request(rq, confparse.LevelError, g.name+" could not be resolved ("+err.Error()+")")
@@ -444,14 +444,4 @@ func secs(d time.Duration, ok bool) string {
 		return "-"
 	}
 	return httpcore.FormatSeconds(d)
-}
-
-func ipHashKey(ip string) string {
-	if a := net.ParseIP(ip); a != nil {
-		if a4 := a.To4(); a4 != nil {
-			return string(a4[:3])
-		}
-		return string(a)
-	}
-	return ip
 }

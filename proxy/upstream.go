@@ -45,6 +45,8 @@ type group struct {
 	gen  int64
 	// tries counts selections, for metrics.
 	selected atomic.Int64
+	// ring is the "hash ... consistent" ring, from the configuration.
+	ring []ringPoint
 }
 
 // serverEntry is one "server" line, which may resolve to several peers.
@@ -65,6 +67,7 @@ type serverEntry struct {
 // peer is one address of a server.
 type peer struct {
 	addr        string // ip:port or unix path
+	server      string // the server's address as written
 	network     string
 	weight      int
 	current     int
@@ -103,6 +106,9 @@ func newGroup(name string, conf *confparse.Upstream, res *resolver) *group {
 			}
 		}
 		g.servers = append(g.servers, e)
+	}
+	if conf.Balance == "hash" && conf.Consistent {
+		g.ring = buildRing(conf.Servers)
 	}
 	g.key = groupKey(name, conf)
 	return g
@@ -151,7 +157,7 @@ func groupKey(name string, c *confparse.Upstream) string {
 		b.WriteString(",time=" + c.KeepaliveTime.String())
 	}
 	for _, s := range c.Servers {
-		b.WriteString("|" + s.Addr + "," + strconv.Itoa(s.Weight) + "," + strconv.Itoa(s.MaxFails) + "," +
+		b.WriteString("|" + s.Name + "=" + s.Addr + "," + strconv.Itoa(s.Weight) + "," + strconv.Itoa(s.MaxFails) + "," +
 			s.FailTimeout.String() + "," + strconv.Itoa(s.MaxConns) + "," + strconv.FormatBool(s.Backup) + "," +
 			strconv.FormatBool(s.Down))
 	}
@@ -160,7 +166,7 @@ func groupKey(name string, c *confparse.Upstream) string {
 
 func (e *serverEntry) newPeer(network, addr string) *peer {
 	s := e.conf
-	return &peer{addr: addr, network: network, weight: s.Weight, effective: s.Weight,
+	return &peer{addr: addr, server: s.Name, network: network, weight: s.Weight, effective: s.Weight,
 		maxFails: s.MaxFails, failTimeout: s.FailTimeout, backup: s.Backup, down: s.Down, maxConns: s.MaxConns}
 }
 
@@ -285,7 +291,7 @@ func (g *group) tries() int {
 
 // pick selects a peer with nginx's smooth weighted round robin, skipping
 // those tried already; backups are used when no primary can be.
-func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
+func (g *group) pick(tried map[*peer]bool, hs *hashState) *peer {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
@@ -306,8 +312,18 @@ func (g *group) pick(tried map[*peer]bool, hashKey string) *peer {
 		switch g.conf.Balance {
 		case "least_conn":
 			p = leastConn(peers, tried, now)
-		case "ip_hash", "hash":
-			p = hashPick(peers, tried, now, hashKey, g.conf.Consistent)
+		case "hash":
+			switch {
+			case hs.key == "" || hs.tries > maxHashTries:
+				// nginx balances an empty key round-robin.
+				p = smoothRR(peers, tried, now)
+			case g.conf.Consistent:
+				p = ringPick(g.ring, peers, tried, now, hs)
+			default:
+				p = hashPick(peers, tried, now, hs)
+			}
+		case "ip_hash":
+			p = ipHashPick(peers, tried, now, hs)
 		case "random":
 			p = randomPick(peers, tried, now, g.conf.RandomTwo)
 		default:
@@ -349,17 +365,57 @@ func smoothRR(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
 }
 
 func leastConn(peers []*peer, tried map[*peer]bool, now time.Time) *peer {
-	var best *peer
-	for _, p := range peers {
+	// The counts are read once: other requests change them meanwhile.
+	conns := make([]int64, len(peers))
+	best, many := -1, false
+	for i, p := range peers {
 		if tried[p] || !p.usable(now) {
 			continue
 		}
+		conns[i] = p.conns.Load()
+		if best < 0 {
+			best = i
+			continue
+		}
 		// Compare conns/weight without division.
-		if best == nil || p.conns.Load()*int64(best.weight) < best.conns.Load()*int64(p.weight) {
-			best = p
+		l, r := conns[i]*int64(peers[best].weight), conns[best]*int64(p.weight)
+		switch {
+		case l < r:
+			best, many = i, false
+		case l == r:
+			many = true
 		}
 	}
-	return best
+	if best < 0 {
+		return nil
+	}
+	if many {
+		// Several peers have as few: nginx picks among them by smooth
+		// weighted round-robin, from the first of them on.
+		first := best
+		total := 0
+		for i := first; i < len(peers); i++ {
+			p := peers[i]
+			if tried[p] || !p.usable(now) || conns[i]*int64(peers[first].weight) != conns[first]*int64(p.weight) {
+				continue
+			}
+			p.current += p.effective
+			total += p.effective
+			if p.effective < p.weight {
+				p.effective++
+			}
+			if p.current > peers[best].current {
+				best = i
+			}
+		}
+		peers[best].current -= total
+	}
+	p := peers[best]
+	// A peer chosen after its fail window starts a new one.
+	if now.Sub(p.checked) > p.failTimeout {
+		p.checked = now
+	}
+	return p
 }
 
 // failed records a failure (passive health check) as nginx does; it

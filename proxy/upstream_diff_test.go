@@ -147,7 +147,17 @@ func TestUpstreamGroups(t *testing.T) {
     upstream single { server `+refused(r1)+`; }
     upstream post { server {{UP3}}; server {{UP2}}; }
     upstream postni { server {{UP3}}; server {{UP2}}; }
-    upstream tries { server `+refused(r1)+`; server `+refused(r2)+`; server {{UP0}}; }`, `
+    upstream tries { server `+refused(r1)+`; server `+refused(r2)+`; server {{UP0}}; }
+    upstream hash { hash $arg_k; server {{UP0}}; server {{UP1}}; server {{UP2}}; }
+    upstream chash { hash $arg_k consistent; server {{UP0}}; server {{UP1}}; server {{UP2}}; }
+    upstream hashw { hash $arg_k; server {{UP0}} weight=3; server {{UP1}}; server {{UP2}} weight=2; }
+    upstream chashw { hash $arg_k consistent; server {{UP0}} weight=3; server {{UP1}}; server {{UP2}} weight=2; }
+    upstream chashname { hash $arg_k consistent; server localhost:{{UPPORT}}; server {{UP1}}; server {{UP2}}; }
+    upstream hashnext { hash $arg_k; server {{UP3}}; server {{UP4}}; server {{UP0}}; server {{UP1}}; }
+    upstream chashnext { hash $arg_k consistent; server {{UP3}}; server {{UP4}}; server {{UP0}}; server {{UP1}}; }
+    upstream iphash { ip_hash; server {{UP0}}; server {{UP1}}; server {{UP2}}; }
+    upstream iphashnext { ip_hash; server {{UP3}}; server {{UP4}}; server {{UP0}}; server {{UP1}}; }
+    upstream lc { least_conn; server {{UP0}} weight=2; server {{UP1}}; server {{UP2}}; }`, `
         add_header X-Addr $upstream_addr always;
         add_header X-Status $upstream_status always;
         location /wrr/ { proxy_pass http://wrr; }
@@ -163,6 +173,16 @@ func TestUpstreamGroups(t *testing.T) {
         location /single/ { proxy_pass http://single; }
         location /tries/ { proxy_next_upstream_tries 2; proxy_pass http://tries; }
         location /post/ { proxy_next_upstream error http_503; proxy_pass http://post; }
+        location /hash/ { proxy_pass http://hash; }
+        location /chash/ { proxy_pass http://chash; }
+        location /lc/ { proxy_pass http://lc; }
+        location /hashw/ { proxy_pass http://hashw; }
+        location /chashw/ { proxy_pass http://chashw; }
+        location /chashname/ { proxy_pass http://chashname; }
+        location /hashnext/ { proxy_next_upstream error http_503 http_404; proxy_pass http://hashnext; }
+        location /chashnext/ { proxy_next_upstream error http_503 http_404; proxy_pass http://chashnext; }
+        location /iphash/ { proxy_pass http://iphash; }
+        location /iphashnext/ { proxy_next_upstream error http_503 http_404; proxy_pass http://iphashnext; }
         location /post-ni/ { proxy_next_upstream error http_503 non_idempotent; proxy_pass http://postni; }`),
 		a, b, c, unavailable, notFound)
 	seq := func(path string, n int, req func(string) string) {
@@ -193,6 +213,19 @@ func TestUpstreamGroups(t *testing.T) {
 	seq("/tries/", 2, get)
 	seq("/post/", 2, post)
 	seq("/post-ni/", 2, post)
+	// An empty hash key is balanced round-robin.
+	seq("/hash/?k=", 6, get)
+	seq("/chash/?k=", 6, get)
+	// Which peer a key goes to, and on to which next: nginx's hashes.
+	for _, k := range []string{"x", "a", "b", "hello", "12345", "/some/uri", "ümlaut"} {
+		for _, path := range []string{"/hash/", "/chash/", "/hashw/", "/chashw/", "/chashname/", "/hashnext/", "/chashnext/"} {
+			seq(path+"?k="+k, 2, get)
+		}
+	}
+	seq("/iphash/", 3, get)
+	seq("/iphashnext/", 3, get)
+	// least_conn among idle peers is weighted round-robin.
+	seq("/lc/", 8, get)
 	compareErrorLogs(t, p, r1, r2)
 }
 

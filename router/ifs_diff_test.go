@@ -65,6 +65,14 @@ http {
             if ($uri ~ ^/caps/(\w+)/(\w+)$) { return 200 "$2-$1\n"; }
             return 200 "no match\n";
         }
+        # The proxy_pass of the first if stays the content handler in
+        # the second, whose settings have no upstream: a 500. The
+        # proxied request (X-Via) is served statically.
+        location /proxy-then-none/ {
+            proxy_set_header X-Via 1;
+            if ($http_x_via = "") { proxy_pass http://127.0.0.1:{{PORT}}; }
+            if ($arg_second) { }
+        }
     }
 }
 `
@@ -74,6 +82,7 @@ func TestIfLikeNginx(t *testing.T) {
 		"only-one-if/index.html": "one\n", "if-try-files/x": "x\n", "try-files-no-if/x": "x\n",
 		"if-root/f": "root f\n", "other/if-root/f": "other f\n", "if-break/f": "f\n",
 		"conds/a.txt": "a\n", "conds/sub/": "", "conds/run.sh": "#!/bin/sh\n",
+		"proxy-then-none/index.html": "static\n",
 	}})
 	chmodX(t, p.Root+"/conds/run.sh")
 	for _, r := range []string{
@@ -86,6 +95,7 @@ func TestIfLikeNginx(t *testing.T) {
 		nginxtest.Get("/conds/a.txt?v=1", "X-Server-Header: 1"),
 		nginxtest.Get("/conds/", "X-Block: 1"), nginxtest.Get("/conds/?srv=jump"), nginxtest.Get("/conds/?srv=no"),
 		nginxtest.Get("/caps/ab/cd"), nginxtest.Get("/caps/ab"),
+		nginxtest.Get("/proxy-then-none/"), nginxtest.Get("/proxy-then-none/?second=1"),
 	} {
 		p.Compare(t, r)
 	}

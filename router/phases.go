@@ -36,6 +36,7 @@ func (rt *Router) process(rq *httpcore.Request, srv *server, named *loc) {
 		if l == nil {
 			// No location: the server's own settings serve.
 			rq.Loc, rq.Location, rq.LocName = srv.conf.Loc, nil, ""
+			rq.ProxyContent = rq.Loc.Proxy.Pass != nil
 		} else {
 			rt.enterLocation(rq, l)
 		}
@@ -88,6 +89,7 @@ func (rt *Router) enterLocation(rq *httpcore.Request, l *loc) {
 	if le := rq.Loc.Core.LimitExcept; le != nil && !methodAllowed(le.Methods, rq.R.Method) {
 		rq.Loc = le.Conf
 	}
+	rq.ProxyContent = rq.Loc.Proxy.Pass != nil
 	if rq.Conn != nil {
 		rq.Conn.BodyTimeout = *rq.Loc.Core.ClientBodyTimeout
 	}
@@ -189,6 +191,13 @@ func (rt *Router) content(rq *httpcore.Request) {
 	}
 	if h := rt.handlerFor(rq.Loc); h != nil {
 		h.ServeHTTP(rq, rq.R)
+		return
+	}
+	if rq.ProxyContent {
+		// An earlier if block's proxy_pass serves, with settings (a
+		// later if block's) that name no upstream.
+		rt.logf(rq, confparse.LevelAlert, "no upstream configuration")
+		rq.Error(500)
 		return
 	}
 	rt.static.ServeHTTP(rq, rq.R)

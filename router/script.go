@@ -45,6 +45,9 @@ func (rt *Router) runScript(rq *httpcore.Request, ops []*confparse.Op) scriptRes
 			}
 			// Inside a matching if, its block's settings are in force.
 			rq.Loc = op.Conf
+			if op.Conf.Proxy.Pass != nil {
+				rq.ProxyContent = true
+			}
 			if r := rt.runScript(rq, op.Body); r != scriptNext {
 				return r
 			}
