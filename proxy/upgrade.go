@@ -110,7 +110,9 @@ func (h *handler) notUpgraded(st *state, resp *http.Response) error {
 			out[k] = vs
 		}
 	}
-	out["Connection"] = []string{"close"}
+	if rq.Conn != nil {
+		rq.Conn.KeepAlive = false // the engine writes "Connection: close"
+	}
 	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
 		s.SetStatusLine(resp.StatusCode, resp.Status)
 	}
