@@ -9,9 +9,10 @@ package proxy
 //     default), an AAAA query, both on one socket to one server; the
 //     servers are taken in turn, name by name, and a query without an
 //     answer is sent again every 5 seconds to the next server;
-//   - an error answer (SERVFAIL, NXDOMAIN, ...) to either query fails the
-//     name with that answer's code, even if the other one had addresses,
-//     and is not cached; nor is an answer without any address;
+//   - an error answer (SERVFAIL, NXDOMAIN, REFUSED, NOTIMP) to either
+//     query fails the name with that answer's code, even if the other
+//     one had addresses, and is not cached; nor is an answer without
+//     any address; FORMERR and unknown codes are logged and ignored;
 //   - the addresses of both answers are used, IPv4 first, whatever the
 //     owner name of their records; without any, a CNAME in the answer
 //     that came last is followed (at most 50 times), through the cache;
@@ -102,8 +103,10 @@ type dnsNode struct {
 	err     error
 	expires time.Time
 	// deadline is the latest deadline of the requests waiting for the
-	// node and turn rotates cached addresses; the client's mu guards both.
+	// node, waiters how many still wait, and turn rotates cached
+	// addresses; the client's mu guards them.
 	deadline time.Time
+	waiters  int
 	turn     int
 }
 
@@ -132,7 +135,9 @@ func (c *dnsClient) resolve(ctx context.Context, host string, cache bool) ([]str
 		n := c.node(name, deadline, cache)
 		select {
 		case <-n.done:
+			c.leave(n)
 		case <-ctx.Done():
+			c.leave(n)
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return nil, errDNSTimedOut
 			}
@@ -174,10 +179,11 @@ func (c *dnsClient) node(name string, deadline time.Time, cache bool) *dnsNode {
 			if deadline.After(n.deadline) {
 				n.deadline = deadline
 			}
+			n.waiters++
 			return n
 		}
 	}
-	n := &dnsNode{name: key, done: make(chan struct{}), deadline: deadline}
+	n := &dnsNode{name: key, done: make(chan struct{}), deadline: deadline, waiters: 1}
 	if cache {
 		c.names[key] = c.order.PushFront(n)
 		for c.order.Len() > maxCachedNames {
@@ -193,11 +199,18 @@ func (c *dnsClient) remove(el *list.Element) {
 	c.order.Remove(el)
 }
 
-// nodeDeadline is until when someone waits for n.
-func (c *dnsClient) nodeDeadline(n *dnsNode) time.Time {
+// leave says a request no longer waits for n.
+func (c *dnsClient) leave(n *dnsNode) {
+	c.mu.Lock()
+	n.waiters--
+	c.mu.Unlock()
+}
+
+// waiting is until when someone may wait for n, and how many do now.
+func (c *dnsClient) waiting(n *dnsNode) (time.Time, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return n.deadline
+	return n.deadline, n.waiters
 }
 
 // dnsQuery is one question of a lookup and the state of its answer.
@@ -283,7 +296,7 @@ func (c *dnsClient) exchange(n *dnsNode) (addrs []string, cname string, ttl uint
 	ttl = ^uint32(0)
 	buf := make([]byte, 4096)
 	for left := len(qs); left > 0; {
-		deadline := c.nodeDeadline(n)
+		deadline, waiters := c.waiting(n)
 		if !time.Now().Before(deadline) {
 			return nil, "", 0, errDNSTimedOut
 		}
@@ -297,6 +310,11 @@ func (c *dnsClient) exchange(n *dnsNode) (addrs []string, cname string, ttl uint
 			var ne net.Error
 			if errors.As(rerr, &ne) && ne.Timeout() {
 				if !time.Now().Before(resend) {
+					if waiters == 0 {
+						// Nobody waits any more: nginx sends no
+						// query again.
+						return nil, "", 0, errDNSTimedOut
+					}
 					k++
 					send()
 					resend = time.Now().Add(dnsResendTimeout)
@@ -317,6 +335,16 @@ func (c *dnsClient) exchange(n *dnsNode) (addrs []string, cname string, ttl uint
 		msg := buf[:m]
 		q := matchQuery(qs, msg)
 		if q == nil {
+			continue
+		}
+		if rc := int(msg[3] & 0x0f); rc == 1 || rc > 5 {
+			// nginx logs a format error or an unknown code and waits
+			// for another answer (the query is sent again).
+			e := "DNS error (" + (&dnsError{rc}).Error() + "), query id:" + strconv.Itoa(int(q.id))
+			if rc == 1 {
+				e += ", name:\"" + n.name + "\""
+			}
+			c.logf(e)
 			continue
 		}
 		if msg[2]&0x02 != 0 {

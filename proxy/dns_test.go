@@ -340,3 +340,39 @@ func TestDNSWaiterGivesUp(t *testing.T) {
 		t.Errorf("queries: %v", q)
 	}
 }
+
+// TestDNSFormatErrorIgnored: nginx logs a FORMERR or an unknown code
+// and waits on (the query is sent again), where SERVFAIL, REFUSED and
+// NOTIMP fail the name.
+func TestDNSFormatErrorIgnored(t *testing.T) {
+	d := newTestDNS(t, table(map[string]map[dnsmessage.Type]reply{
+		"fmt.test": {tA: {rcode: dnsmessage.RCodeFormatError}},
+		"ref.test": {tA: {rcode: dnsmessage.RCodeRefused}},
+		"imp.test": {tA: {rcode: dnsmessage.RCodeNotImplemented}},
+		"unk.test": {tA: {rcode: dnsmessage.RCode(9)}},
+	}))
+	var mu sync.Mutex
+	var logged []string
+	c := newDNSClient([]string{d.addr()}, 300*time.Millisecond, 0, false, func(s string) {
+		mu.Lock()
+		logged = append(logged, s)
+		mu.Unlock()
+	})
+	ctx := context.Background()
+	for name, want := range map[string]string{"fmt.test": "110: Operation timed out", "unk.test": "110: Operation timed out",
+		"ref.test": "5: Operation refused", "imp.test": "4: Unimplemented"} {
+		if _, err := c.resolve(ctx, name, true); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", name, err, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var fmtLogged, unkLogged bool
+	for _, l := range logged {
+		fmtLogged = fmtLogged || strings.HasPrefix(l, "DNS error (1: Format error), query id:") && strings.HasSuffix(l, `, name:"fmt.test"`)
+		unkLogged = unkLogged || strings.HasPrefix(l, "DNS error (9: Unknown error), query id:")
+	}
+	if !fmtLogged || !unkLogged {
+		t.Errorf("logged %q", logged)
+	}
+}
