@@ -525,8 +525,14 @@ func parseAnswer(msg []byte, name string, q *dnsQuery) (dnsAnswer, error) {
 			}
 			continue
 		}
-		if rh.TTL < a.ttl {
-			a.ttl = rh.TTL
+		ttl := rh.TTL
+		if ttl > 1<<31-1 {
+			// A TTL with the top bit set counts as 0 (RFC 2181), as
+			// nginx reads it signed.
+			ttl = 0
+		}
+		if ttl < a.ttl {
+			a.ttl = ttl
 		}
 	}
 	return a, nil

@@ -376,3 +376,22 @@ func TestDNSFormatErrorIgnored(t *testing.T) {
 		t.Errorf("logged %q", logged)
 	}
 }
+
+// TestDNSNegativeTTL: a TTL with the top bit set is 0, not 68 years.
+func TestDNSNegativeTTL(t *testing.T) {
+	qn := dnsmessage.MustNewName("neg.test.")
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 7, Response: true})
+	b.StartQuestions()
+	b.Question(dnsmessage.Question{Name: qn, Type: tA, Class: dnsmessage.ClassINET})
+	b.StartAnswers()
+	b.AResource(dnsmessage.ResourceHeader{Name: qn, Class: dnsmessage.ClassINET, TTL: 1 << 31}, dnsmessage.AResource{A: [4]byte{10, 0, 0, 1}})
+	b.AResource(dnsmessage.ResourceHeader{Name: qn, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: [4]byte{10, 0, 0, 2}})
+	msg, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := parseAnswer(msg, "neg.test", &dnsQuery{qtype: tA, id: 7})
+	if err != nil || a.ttl != 0 || len(a.addrs) != 2 {
+		t.Errorf("%+v %v", a, err)
+	}
+}
