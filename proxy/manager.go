@@ -177,10 +177,17 @@ func (c *Config) resolver(l *confparse.Loc) *resolver {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r = c.resolvers[ref]; r == nil {
-		r = newResolver(ref.conf, ref.timeout)
+		r = newResolver(ref.conf, ref.timeout, c.logResolver)
 		c.resolvers[ref] = r
 	}
 	return r
+}
+
+// logResolver writes a DNS client's error, outside any request.
+func (c *Config) logResolver(msg string) {
+	if c.errs != nil {
+		c.errs.Log(confparse.LevelError, msg)
+	}
 }
 
 // groupFor returns the upstream group for a proxy_pass host: an upstream

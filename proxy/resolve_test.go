@@ -150,3 +150,31 @@ http {
 		t.Errorf("the unresolved name was not logged:\n%s", p.Go.ErrorLog())
 	}
 }
+
+// TestResolveErrorLogged: a name from variables that does not resolve
+// is a 502, and the error log names the host (without the port) and
+// the resolver's code and wording, as nginx's does.
+func TestResolveErrorLogged(t *testing.T) {
+	dns := newDNS(t)
+	conf := fmt.Sprintf(`events {}
+http {
+    access_log off;
+    resolver %s;
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { proxy_pass http://$http_x_name:9; }
+    }
+}
+`, dns.conn.LocalAddr())
+	p := nginxtest.Start(t, conf, nginxtest.Options{})
+	ng, gp := p.Both(t, nginxtest.Get("/", "X-Name: nothere.test"))
+	if ng.Status != 502 || gp.Status != 502 {
+		t.Fatalf("status: nginx %d, goproxy %d", ng.Status, gp.Status)
+	}
+	const want = "nothere.test could not be resolved (3: Host not found)"
+	for _, s := range []*nginxtest.Server{p.Nginx, p.Go} {
+		if s != nil && !strings.Contains(s.ErrorLog(), want) {
+			t.Errorf("%s did not log %q:\n%s", s.Name, want, s.ErrorLog())
+		}
+	}
+}

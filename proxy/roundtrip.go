@@ -59,7 +59,12 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		p := g.pick(tried, hs)
 		if p == nil {
 			if err := g.lookupErr(); err != nil && first {
-				h.c.errs.Request(rq, confparse.LevelError, g.name+" could not be resolved ("+err.Error()+")")
+				name := g.name
+				if g.request {
+					// nginx names the host it resolved, without the port.
+					name = g.servers[0].host
+				}
+				h.c.errs.Request(rq, confparse.LevelError, name+" could not be resolved ("+err.Error()+")")
 				g.refresh(out.Context(), true)
 				// nginx fails before it connects: no upstream state, so
 				// $upstream_addr and $upstream_status stay empty.
