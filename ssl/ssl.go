@@ -28,7 +28,7 @@ type Server struct {
 	dynamic bool // certificate paths with variables
 	mu      sync.Mutex
 	cache   map[string]*tls.Certificate
-	roots   *x509.CertPool
+	trust   *Trust // ssl_client_certificate and ssl_trusted_certificate
 	verify  string
 	// h2 is base with "h2" offered by ALPN, for servers that speak
 	// HTTP/2 on the address of the handshake.
@@ -85,29 +85,28 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 		if c.ClientCertificate == nil && s.verify != "optional_no_ca" {
 			return nil, errors.New("no ssl_client_certificate for ssl_verify_client")
 		}
+		var files []string
 		if c.ClientCertificate != nil {
-			pool, err := loadPool(*c.ClientCertificate)
-			if err != nil {
-				return nil, err
-			}
-			s.roots = pool
-			// The CA names go out in the certificate request, as
-			// OpenSSL sends them: clients pick a certificate by them.
-			tc.ClientCAs = pool
+			files = append(files, *c.ClientCertificate)
 		}
 		if c.TrustedCertificate != nil {
-			pool, err := loadPool(*c.TrustedCertificate)
+			files = append(files, *c.TrustedCertificate)
+		}
+		if len(files) > 0 {
+			trust, err := LoadTrust(files...)
 			if err != nil {
 				return nil, err
 			}
-			if s.roots == nil {
-				s.roots = pool
-			} else {
-				s.roots = s.roots.Clone()
-				for _, cert := range poolCerts(*c.TrustedCertificate) {
-					s.roots.AddCert(cert)
-				}
+			s.trust = trust
+		}
+		if c.ClientCertificate != nil {
+			// The CA names go out in the certificate request, as
+			// OpenSSL sends them: clients pick a certificate by them.
+			cas, err := LoadTrust(*c.ClientCertificate)
+			if err != nil {
+				return nil, err
 			}
+			tc.ClientCAs = cas.All
 		}
 	}
 	s.static = tc.Certificates
@@ -242,18 +241,6 @@ func poolCerts(path string) []*x509.Certificate {
 	}
 }
 
-func loadPool(path string) (*x509.CertPool, error) {
-	certs := poolCerts(path)
-	if len(certs) == 0 {
-		return nil, fmt.Errorf("cannot load certificates from %q", path)
-	}
-	pool := x509.NewCertPool()
-	for _, c := range certs {
-		pool.AddCert(c)
-	}
-	return pool, nil
-}
-
 // Verify checks a client certificate as nginx's ssl_verify_client and
 // returns $ssl_client_verify: "NONE", "SUCCESS" or "FAILED:reason", the
 // reason in OpenSSL's words.
@@ -261,7 +248,7 @@ func (s *Server) Verify(st *tls.ConnectionState) string {
 	if st == nil || len(st.PeerCertificates) == 0 || s.verify == "off" {
 		return "NONE"
 	}
-	if reason := verifyChain(st.PeerCertificates, s.roots, *s.conf.VerifyDepth, time.Now()); reason != "" {
+	if reason := s.trust.Verify(st.PeerCertificates, *s.conf.VerifyDepth, x509.ExtKeyUsageClientAuth, time.Now()); reason != "" {
 		return "FAILED:" + reason
 	}
 	return "SUCCESS"
