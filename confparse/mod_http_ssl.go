@@ -4,6 +4,7 @@ package confparse
 // in nginx (written in http, they are inherited by servers).
 
 import (
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -130,6 +131,25 @@ func (b *builder) sslPath(s *Stmt) (*Template, error) {
 		t = &Template{Raw: v, Parts: []Part{{Lit: v}}}
 	}
 	return t, nil
+}
+
+// sslPathArg is sslPath for a slot.
+func sslPathArg(b *builder, s *Stmt) (Template, error) {
+	t, err := b.sslPath(s)
+	if err != nil {
+		return Template{}, err
+	}
+	return *t, nil
+}
+
+// FullName resolves a certificate or key path evaluated at run time as
+// nginx's ngx_get_full_name does: relative to the configuration
+// directory dir, "data:" and absolute paths as they are.
+func FullName(dir, p string) string {
+	if p == "" || strings.HasPrefix(p, "data:") || filepath.IsAbs(p) {
+		return p
+	}
+	return dir + p
 }
 
 func sessionCacheArg(b *builder, s *Stmt) (string, error) {

@@ -204,6 +204,13 @@ func readPEM(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
+// LoadKeyPair reads a certificate (with its chain) and its key, each a
+// file or "data:" PEM, the key decrypted with the first of passwords
+// (ssl_password_file) that fits.
+func LoadKeyPair(certPath, keyPath string, passwords []string) (*tls.Certificate, error) {
+	return loadPair(certPath, keyPath, passwords)
+}
+
 func loadPair(certPath, keyPath string, passwords []string) (*tls.Certificate, error) {
 	cb, err := readPEM(certPath)
 	if err != nil {
