@@ -101,7 +101,7 @@ func init() {
 		&Directive{Name: "ssl_verify_client", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.VerifyClient }), enumArg("off", "on", "optional", "optional_no_ca"))},
 		&Directive{Name: "ssl_verify_depth", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **int { return &c.VerifyDepth }), numArg)},
 		&Directive{Name: "ssl_password_file", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.PasswordFile }), confFileArg),
-			Note: "for keys in encrypted PEM (\"Proc-Type: 4,ENCRYPTED\"); encrypted PKCS#8 keys are refused with a clear error"},
+			Note: "for keys in encrypted PEM (\"Proc-Type: 4,ENCRYPTED\") and encrypted PKCS#8 with PBES2 (what OpenSSL 3 writes)"},
 		&Directive{Name: "ssl_reject_handshake", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.RejectHandshake }), flagArg)},
 		&Directive{Name: "ssl_dhparam", Ctx: ctx, Args: Args1, Status: NoOp, Note: "Go's TLS has no DHE key exchange; ECDHE is used"},
 		&Directive{Name: "ssl_stapling", Ctx: ctx, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "OCSP stapling is not fetched by goproxy"},
