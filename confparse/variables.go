@@ -29,7 +29,7 @@ var SupportedVariables = []string{
 	"upstream_addr", "upstream_status", "upstream_response_time", "upstream_connect_time",
 	"upstream_header_time", "upstream_bytes_received", "upstream_bytes_sent",
 	"upstream_response_length", "gzip_ratio", "connection_time", "pipe",
-	"ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_alpn_protocol", "ssl_session_reused",
+	"ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_alpn_protocol", "ssl_session_reused", "ssl_session_id",
 	"ssl_client_verify", "ssl_client_s_dn", "ssl_client_i_dn", "ssl_client_serial",
 	"ssl_client_fingerprint", "ssl_client_raw_cert", "ssl_client_cert", "ssl_client_escaped_cert",
 	"ssl_client_v_start", "ssl_client_v_end", "ssl_client_v_remain",
@@ -50,7 +50,7 @@ var nginxOnlyVariables = []string{
 	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset", "fastcgi_script_name", "fastcgi_path_info", "memcached_key",
 	"date_local", "date_gmt", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
-	"ssl_session_id", "sent_trailer_",
+	"sent_trailer_",
 }
 
 var supportedVarSet = func() map[string]bool {

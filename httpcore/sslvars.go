@@ -61,6 +61,11 @@ func (rq *Request) sslVar(name string) (string, bool) {
 			return "r", true
 		}
 		return ".", true
+	case "ssl_session_id":
+		if rq.Conn == nil {
+			return "", true
+		}
+		return hex.EncodeToString(rq.Conn.SSLSessionID), true
 	case "ssl_ciphers":
 		if rq.Conn == nil {
 			return "", true

@@ -5,7 +5,6 @@ package ssl
 
 import (
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
@@ -35,6 +34,10 @@ type Server struct {
 	h2        *tls.Config
 	static    []tls.Certificate // the certificates without variables
 	passwords []string          // ssl_password_file
+	// ticketKeys seal and open session tickets, the first sealing;
+	// sessions is ssl_session_cache (nil for off and none).
+	ticketKeys []ticketKey
+	sessions   *sessionCache
 }
 
 // New prepares a server's TLS settings, loading its certificates now so
@@ -53,14 +56,16 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 		return nil, err
 	}
 	tc.CurvePreferences = curves
-	tc.SessionTicketsDisabled = !*c.SessionTickets
 	if len(c.SessionTicketKeys) > 0 {
-		keys, err := ticketKeys(c.SessionTicketKeys)
+		keys, err := readTicketKeys(c.SessionTicketKeys)
 		if err != nil {
 			return nil, err
 		}
-		tc.SetSessionTicketKeys(keys)
+		s.ticketKeys = keys
+	} else {
+		s.ticketKeys = []ticketKey{randomTicketKey()}
 	}
+	s.sessions = cacheFor(*c.SessionCache)
 	tc.NextProtos = []string{"http/1.1"}
 	if c.PasswordFile != nil {
 		pw, err := readPasswords(*c.PasswordFile)
@@ -117,28 +122,10 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 	return s, nil
 }
 
-// ticketKeys reads ssl_session_ticket_key files (48 or 80 bytes in
-// nginx). Go's keys are 32 bytes: each is the SHA-256 of a file, so every
-// goproxy given the same files resumes the others' sessions. The first
-// file encrypts new tickets, as in nginx.
-func ticketKeys(files []string) ([][32]byte, error) {
-	var out [][32]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("cannot load session ticket key %q: %v", f, err)
-		}
-		if len(b) != 48 && len(b) != 80 {
-			return nil, fmt.Errorf("\"%s\" must be 48 or 80 bytes", f)
-		}
-		out = append(out, sha256.Sum256(b))
-	}
-	return out, nil
-}
-
-// Config returns the tls.Config for a handshake that chose this server;
-// h2 offers HTTP/2 by ALPN.
-func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool) (*tls.Config, error) {
+// Config returns the tls.Config for a handshake that chose this server
+// on an address whose default server is def; h2 offers HTTP/2 by ALPN.
+// setID, when not nil, learns the session's cache id ($ssl_session_id).
+func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool, def *Server, setID func([]byte)) (*tls.Config, error) {
 	if s.reject {
 		return nil, errors.New("handshake rejected (ssl_reject_handshake)")
 	}
@@ -146,10 +133,11 @@ func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool) (*tls.Config, error
 	if h2 {
 		base = s.h2
 	}
-	if !s.dynamic {
-		return base, nil
-	}
 	tc := base.Clone()
+	s.sessionHooks(tc, def, setID)
+	if !s.dynamic {
+		return tc, nil
+	}
 	tc.Certificates, tc.GetCertificate = append([]tls.Certificate(nil), s.static...), nil
 	for i, ct := range s.conf.Certificates {
 		if ct.IsConst() && s.conf.Keys[i].IsConst() {
