@@ -104,6 +104,10 @@ type Request struct {
 	body io.Writer
 	// RequestID is $request_id, made on first use.
 	requestID string
+	// RequestBody is $request_body: the body once a module (proxy_pass)
+	// has read it into memory, as nginx has it in its buffer; nil while
+	// unread, streamed or written to a temporary file.
+	RequestBody []byte
 	// Aborted says the connection was closed without a response.
 	Aborted bool
 	// Release runs when the request ends (limit_conn counts).

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"goproxy/confparse"
+	"goproxy/httpd"
 	"goproxy/httpcore"
 )
 
@@ -53,5 +54,31 @@ func TestSupportedVariablesEvaluate(t *testing.T) {
 	}
 	if v, _ := rq.Var("arg_x"); v != "1" {
 		t.Errorf("$arg_x = %q", v)
+	}
+}
+
+// TestSSLSessionAndBodyVariables: $ssl_session_id is the hex of the
+// connection's session id (empty without one, or without TLS), and
+// $request_body is the body a module read into memory.
+func TestSSLSessionAndBodyVariables(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", nil)
+	rq := &httpcore.Request{W: httptest.NewRecorder(), R: r, Conn: &httpd.Conn{}}
+	if v, _ := rq.Var("ssl_session_id"); v != "" {
+		t.Errorf("without TLS: $ssl_session_id = %q", v)
+	}
+	r.TLS = &tls.ConnectionState{Version: tls.VersionTLS12}
+	if v, _ := rq.Var("ssl_session_id"); v != "" {
+		t.Errorf("no session id: $ssl_session_id = %q", v)
+	}
+	rq.Conn.SSLSessionID = []byte{0xab, 0x01}
+	if v, _ := rq.Var("ssl_session_id"); v != "ab01" {
+		t.Errorf("$ssl_session_id = %q, want ab01", v)
+	}
+	if v, _ := rq.Var("request_body"); v != "" {
+		t.Errorf("unread: $request_body = %q", v)
+	}
+	rq.RequestBody = []byte("0123")
+	if v, _ := rq.Var("request_body"); v != "0123" {
+		t.Errorf("$request_body = %q", v)
 	}
 }

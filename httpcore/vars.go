@@ -303,7 +303,7 @@ func (rq *Request) builtin(name string) (string, bool) {
 		}
 		return "", true
 	case "request_body":
-		return "", true
+		return string(rq.RequestBody), true
 	case "limit_rate":
 		return strconv.FormatInt(rq.LimitRate, 10), true
 	case "gzip_ratio", "limit_req_status", "limit_conn_status":

@@ -75,6 +75,7 @@ func readBody(rq *httpcore.Request, r *http.Request, buffer bool) (*bufferedBody
 		return nil, bodyErrStatus(err)
 	}
 	if n <= limit {
+		rq.RequestBody = buf.Bytes()
 		return &bufferedBody{mem: buf.Bytes(), length: int64(buf.Len())}, 0
 	}
 	f, ferr := os.CreateTemp("", "goproxy-body-")
