@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"goproxy/confparse"
-	"goproxy/httpd"
 	"goproxy/httpcore"
+	"goproxy/httpd"
 )
 
 // notFoundOK are variables that have no value without a TLS client
