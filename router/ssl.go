@@ -25,7 +25,7 @@ func (rt *Router) buildSSL() error {
 			if !l.SSL {
 				continue
 			}
-			tc, err := ssl.New(&s.conf.Srv.SSL)
+			tc, err := ssl.New(&s.conf.Srv.SSL, rt.Cfg.ConfPrefix)
 			if err != nil {
 				return err
 			}

@@ -22,6 +22,7 @@ import (
 // Server is the TLS side of one server block.
 type Server struct {
 	conf    *confparse.SSLSrv
+	dir     string // the configuration directory
 	base    *tls.Config
 	reject  bool
 	dynamic bool // certificate paths with variables
@@ -41,9 +42,11 @@ type Server struct {
 }
 
 // New prepares a server's TLS settings, loading its certificates now so
-// that a bad one fails the configuration (as "nginx -t" does).
-func New(c *confparse.SSLSrv) (*Server, error) {
-	s := &Server{conf: c, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
+// that a bad one fails the configuration (as "nginx -t" does). dir is
+// the configuration directory: certificate paths with variables are
+// relative to it once evaluated, as in nginx.
+func New(c *confparse.SSLSrv, dir string) (*Server, error) {
+	s := &Server{conf: c, dir: dir, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
 	tc := &tls.Config{}
 	tc.MinVersion, tc.MaxVersion = serverVersions(c.Protocols)
 	suites, err := cipherSuites(*c.Ciphers)
@@ -143,8 +146,8 @@ func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool, def *Server, setID 
 		if ct.IsConst() && s.conf.Keys[i].IsConst() {
 			continue
 		}
-		cp := expand(ct, hello.ServerName)
-		kp := expand(s.conf.Keys[i], hello.ServerName)
+		cp := confparse.FullName(s.dir, expand(ct, hello.ServerName))
+		kp := confparse.FullName(s.dir, expand(s.conf.Keys[i], hello.ServerName))
 		cert, err := s.cached(cp, kp)
 		if err != nil {
 			return nil, err
