@@ -87,9 +87,9 @@ func init() {
 		&Directive{Name: "ssl_prefer_server_ciphers", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.PreferServer }), flagArg),
 			Note: "decides between several certificates (RSA, ECDSA) as OpenSSL does: the client's order when off, the configuration's when on; the TLS 1.2 suite among those of that key is Go's choice"},
 		&Directive{Name: "ssl_session_cache", Ctx: ctx, Args: Args12, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.SessionCache }), sessionCacheArg),
-			Status: NoOp, Note: "resumption uses Go's session tickets (ssl_session_tickets); there is no server-side cache"},
+			Note: "sessions kept on the server (builtin, shared:NAME:size, about 4000 a megabyte; a shared zone outlives a reload); with ssl_session_tickets off the client gets the session's id as a stateful ticket, since crypto/tls resumes only what a client presents as a ticket"},
 		&Directive{Name: "ssl_session_timeout", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **time.Duration { return &c.SessionTimeout }), secArg),
-			Status: NoOp, Note: "Go's crypto/tls fixes the ticket lifetime (7 days)"},
+			Note: "bounds the resumption of tickets and cached sessions alike"},
 		&Directive{Name: "ssl_session_tickets", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.SessionTickets }), flagArg)},
 		&Directive{Name: "ssl_session_ticket_key", Ctx: ctx, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
 			f.srvConf.SSL.SessionTicketKeys = append(f.srvConf.SSL.SessionTicketKeys, b.confPath(s.Args[0]))
