@@ -56,6 +56,9 @@ func (b *builder) checkHTTP() error {
 		}
 		for _, l := range s.Locations {
 			b.checkLocation(l)
+			if err := checkProxySSL(l); err != nil {
+				return err
+			}
 		}
 		if err := checkSSL(s); err != nil {
 			return err
@@ -121,6 +124,30 @@ func (b *builder) checkLocation(l *Location) {
 	for _, c := range l.Locations {
 		b.checkLocation(c)
 	}
+}
+
+// checkProxySSL is nginx's check of proxy_ssl_* where proxy_pass may
+// speak TLS (an https URL, or one with variables): a certificate needs
+// its key, verification needs trusted certificates (nginx never falls
+// back on the system's CA store).
+func checkProxySSL(l *Location) error {
+	p := &l.Conf.Proxy
+	if p.Pass != nil && (p.Pass.Scheme == "https" || p.Pass.Vars) {
+		if p.SSLCertificate != nil && p.SSLCertificate.Raw != "" && p.SSLCertificateKey == nil {
+			return &Diag{Level: LevelEmerg, File: l.File, Line: l.Line,
+				Msg: fmt.Sprintf("no \"proxy_ssl_certificate_key\" is defined for certificate %q", p.SSLCertificate.Raw)}
+		}
+		if p.SSLVerify != nil && *p.SSLVerify && p.SSLTrusted == nil {
+			return &Diag{Level: LevelEmerg, File: l.File, Line: l.Line,
+				Msg: "no proxy_ssl_trusted_certificate for proxy_ssl_verify"}
+		}
+	}
+	for _, c := range l.Locations {
+		if err := checkProxySSL(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkConnections is nginx's check that each worker can hold at least

@@ -39,8 +39,9 @@ type ProxyLoc struct {
 	SSLServerName       *bool          `json:",omitempty"`
 	SSLName             *Template      `json:",omitempty"`
 	SSLTrusted          *string        `json:",omitempty"`
-	SSLCertificate      *string        `json:",omitempty"`
-	SSLCertificateKey   *string        `json:",omitempty"`
+	SSLCertificate      *Template      `json:",omitempty"`
+	SSLCertificateKey   *Template      `json:",omitempty"`
+	SSLPasswordFile     *string        `json:",omitempty"`
 	SSLProtocols        []string       `json:",omitempty"`
 	SSLVerifyDepth      *int           `json:",omitempty"`
 	SSLSessionReuse     *bool          `json:",omitempty"`
@@ -127,8 +128,9 @@ func init() {
 		&Directive{Name: "proxy_ssl_server_name", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.SSLServerName }), flagArg)},
 		&Directive{Name: "proxy_ssl_name", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.SSLName }), tmplArg)},
 		&Directive{Name: "proxy_ssl_trusted_certificate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **string { return &p.SSLTrusted }), confFileArg)},
-		&Directive{Name: "proxy_ssl_certificate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **string { return &p.SSLCertificate }), confFileArg)},
-		&Directive{Name: "proxy_ssl_certificate_key", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **string { return &p.SSLCertificateKey }), confFileArg)},
+		&Directive{Name: "proxy_ssl_certificate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.SSLCertificate }), sslPathArg)},
+		&Directive{Name: "proxy_ssl_certificate_key", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.SSLCertificateKey }), sslPathArg)},
+		&Directive{Name: "proxy_ssl_password_file", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **string { return &p.SSLPasswordFile }), confFileArg)},
 		&Directive{Name: "proxy_ssl_verify_depth", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int { return &p.SSLVerifyDepth }), numArg)},
 		&Directive{Name: "proxy_ssl_session_reuse", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.SSLSessionReuse }), flagArg)},
 		&Directive{Name: "proxy_ssl_protocols", Ctx: httpMSL, Args: Args1More, set: func(b *builder, f *frame, s *Stmt) error {

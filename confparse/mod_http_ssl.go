@@ -4,6 +4,7 @@ package confparse
 // in nginx (written in http, they are inherited by servers).
 
 import (
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -86,9 +87,9 @@ func init() {
 		&Directive{Name: "ssl_prefer_server_ciphers", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.PreferServer }), flagArg),
 			Note: "decides between several certificates (RSA, ECDSA) as OpenSSL does: the client's order when off, the configuration's when on; the TLS 1.2 suite among those of that key is Go's choice"},
 		&Directive{Name: "ssl_session_cache", Ctx: ctx, Args: Args12, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.SessionCache }), sessionCacheArg),
-			Status: NoOp, Note: "resumption uses Go's session tickets (ssl_session_tickets); there is no server-side cache"},
+			Note: "sessions kept on the server (builtin, shared:NAME:size, about 4000 a megabyte; a shared zone outlives a reload); with ssl_session_tickets off the client gets the session's id as a stateful ticket, since crypto/tls resumes only what a client presents as a ticket"},
 		&Directive{Name: "ssl_session_timeout", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **time.Duration { return &c.SessionTimeout }), secArg),
-			Status: NoOp, Note: "Go's crypto/tls fixes the ticket lifetime (7 days)"},
+			Note: "bounds the resumption of tickets and cached sessions alike"},
 		&Directive{Name: "ssl_session_tickets", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.SessionTickets }), flagArg)},
 		&Directive{Name: "ssl_session_ticket_key", Ctx: ctx, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
 			f.srvConf.SSL.SessionTicketKeys = append(f.srvConf.SSL.SessionTicketKeys, b.confPath(s.Args[0]))
@@ -100,7 +101,7 @@ func init() {
 		&Directive{Name: "ssl_verify_client", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.VerifyClient }), enumArg("off", "on", "optional", "optional_no_ca"))},
 		&Directive{Name: "ssl_verify_depth", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **int { return &c.VerifyDepth }), numArg)},
 		&Directive{Name: "ssl_password_file", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.PasswordFile }), confFileArg),
-			Note: "for keys in encrypted PEM (\"Proc-Type: 4,ENCRYPTED\"); encrypted PKCS#8 keys are refused with a clear error"},
+			Note: "for keys in encrypted PEM (\"Proc-Type: 4,ENCRYPTED\") and encrypted PKCS#8 with PBES2 (what OpenSSL 3 writes)"},
 		&Directive{Name: "ssl_reject_handshake", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.RejectHandshake }), flagArg)},
 		&Directive{Name: "ssl_dhparam", Ctx: ctx, Args: Args1, Status: NoOp, Note: "Go's TLS has no DHE key exchange; ECDHE is used"},
 		&Directive{Name: "ssl_stapling", Ctx: ctx, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "OCSP stapling is not fetched by goproxy"},
@@ -130,6 +131,25 @@ func (b *builder) sslPath(s *Stmt) (*Template, error) {
 		t = &Template{Raw: v, Parts: []Part{{Lit: v}}}
 	}
 	return t, nil
+}
+
+// sslPathArg is sslPath for a slot.
+func sslPathArg(b *builder, s *Stmt) (Template, error) {
+	t, err := b.sslPath(s)
+	if err != nil {
+		return Template{}, err
+	}
+	return *t, nil
+}
+
+// FullName resolves a certificate or key path evaluated at run time as
+// nginx's ngx_get_full_name does: relative to the configuration
+// directory dir, "data:" and absolute paths as they are.
+func FullName(dir, p string) string {
+	if p == "" || strings.HasPrefix(p, "data:") || filepath.IsAbs(p) {
+		return p
+	}
+	return dir + p
 }
 
 func sessionCacheArg(b *builder, s *Stmt) (string, error) {

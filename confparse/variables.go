@@ -59,7 +59,7 @@ var nginxOnlyVariables = []string{
 	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset", "memcached_key",
 	"date_local", "date_gmt", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
-	"ssl_session_id", "sent_trailer_",
+	"sent_trailer_",
 }
 
 var nginxOnlyVarSet = func() map[string]bool {

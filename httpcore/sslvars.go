@@ -57,6 +57,12 @@ var sslVariables = []Variable{
 		}
 		return ".", true
 	})},
+	{"ssl_session_id", tlsVar(func(rq *Request, _ *tls.ConnectionState) (string, bool) {
+		if rq.Conn == nil {
+			return "", true
+		}
+		return hex.EncodeToString(rq.Conn.SSLSessionID), true
+	})},
 	{"ssl_ciphers", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		if rq.Conn == nil {
 			return "", true

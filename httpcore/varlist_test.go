@@ -11,6 +11,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
+	"goproxy/httpd"
 )
 
 // notFoundOK are variables that have no value without a TLS client
@@ -83,5 +84,23 @@ func TestSentHeaderVarJoins(t *testing.T) {
 	}
 	if _, ok := rq.Var("sent_http_x_none"); ok {
 		t.Errorf("$sent_http_x_none found")
+	}
+}
+
+// TestSSLSessionID: $ssl_session_id is the hex of the connection's
+// session id (empty without one, or without TLS).
+func TestSSLSessionID(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", nil)
+	rq := &httpcore.Request{W: httptest.NewRecorder(), R: r, Conn: &httpd.Conn{}}
+	if v, _ := rq.Var("ssl_session_id"); v != "" {
+		t.Errorf("without TLS: $ssl_session_id = %q", v)
+	}
+	r.TLS = &tls.ConnectionState{Version: tls.VersionTLS12}
+	if v, _ := rq.Var("ssl_session_id"); v != "" {
+		t.Errorf("no session id: $ssl_session_id = %q", v)
+	}
+	rq.Conn.SSLSessionID = []byte{0xab, 0x01}
+	if v, _ := rq.Var("ssl_session_id"); v != "ab01" {
+		t.Errorf("$ssl_session_id = %q, want ab01", v)
 	}
 }

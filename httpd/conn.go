@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"net"
 	"net/http"
@@ -85,6 +86,15 @@ type Conn struct {
 	// what was chosen.
 	ClientCiphers []uint16
 	ClientCurves  []tls.CurveID
+	// SSLSessionID is $ssl_session_id as OpenSSL would have it: the id
+	// of the session in the server's cache when it is there (set by the
+	// TLS configuration's session hooks during the handshake), else the
+	// client's id echoed on a TLS 1.2 ticket resumption, else none in
+	// TLS 1.2 and a random one in TLS 1.3 (OpenSSL makes up one for
+	// every TLS 1.3 session).
+	SSLSessionID []byte
+	// clientSessionID is the legacy session id of the ClientHello.
+	clientSessionID []byte
 	// Cancel ends the connection's context: set by the engine.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -317,6 +327,13 @@ func (c *conn) startTLS() bool {
 		c.br = br
 		return true
 	}
+	if hdr, err := br.Peek(5); err == nil {
+		// Enough of the ClientHello for its session id.
+		n := min(5+int(hdr[3])<<8+int(hdr[4]), 5+4+2+32+1+32)
+		if rec, err := br.Peek(n); err == nil {
+			c.info.clientSessionID = helloSessionID(rec)
+		}
+	}
 	tc := tls.Server(pc, c.tlsConfig)
 	if err := tc.Handshake(); err != nil {
 		return false
@@ -325,7 +342,39 @@ func (c *conn) startTLS() bool {
 	c.nc = tc
 	st := tc.ConnectionState()
 	c.info.TLS = &st
+	if c.info.SSLSessionID == nil {
+		switch {
+		case st.Version >= tls.VersionTLS13:
+			c.info.SSLSessionID = make([]byte, 32)
+			rand.Read(c.info.SSLSessionID)
+		case st.DidResume:
+			c.info.SSLSessionID = c.info.clientSessionID
+		}
+	}
 	return true
+}
+
+// helloSessionID is the legacy_session_id of a ClientHello record.
+func helloSessionID(rec []byte) []byte {
+	const at = 5 + 4 + 2 + 32 // record and handshake headers, version, random
+	if len(rec) <= at || rec[0] != 0x16 || rec[5] != 1 {
+		return nil
+	}
+	n := int(rec[at])
+	if n == 0 || n > 32 || len(rec) < at+1+n {
+		return nil
+	}
+	return append([]byte(nil), rec[at+1:at+1+n]...)
+}
+
+// HelloConn is the connection a TLS handshake is for, so that the
+// handshake's configuration can note what it decides on it; nil for a
+// connection the engine did not accept.
+func HelloConn(h *tls.ClientHelloInfo) *Conn {
+	if pc, ok := h.Conn.(*peekedConn); ok {
+		return pc.info
+	}
+	return nil
 }
 
 // helloRecorder wraps a listener's TLS configuration so that the

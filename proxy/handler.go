@@ -5,7 +5,6 @@ package proxy
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"log"
 	"net"
@@ -29,7 +28,7 @@ type handler struct {
 	headers []*confparse.HeaderTmpl // proxy_set_header, then nginx's defaults
 	setKeys map[string]bool         // header names proxy_set_header owns
 	hide    map[string]bool         // response headers not passed on
-	tls     *tls.Config
+	tls     *upTLS
 	tlsErr  error
 	wire    wire // nil: HTTP; else FastCGI, SCGI or uwsgi (cgi.go)
 }
@@ -98,7 +97,7 @@ func newHandler(c *Config, l *confparse.Loc) *handler {
 		h.group = c.groupFor(h.pass.Host, port, l)
 	}
 	if h.pass.Scheme == "https" || h.pass.Vars {
-		h.tls, h.tlsErr = tlsConfig(&l.Proxy)
+		h.tls, h.tlsErr = tlsConfig(&l.Proxy, c.cfg.ConfPrefix)
 	}
 	h.rp = &httputil.ReverseProxy{
 		Rewrite:        h.rewrite,

@@ -6,11 +6,8 @@ package proxy
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +16,6 @@ import (
 	"goproxy/confparse"
 	"goproxy/filecache"
 	"goproxy/logging"
-	"goproxy/ssl"
 )
 
 // Manager is the proxy state that outlives a configuration: the upstream
@@ -280,42 +276,4 @@ func (c *Config) Handler(l *confparse.Loc) http.Handler {
 		}
 	}
 	return h
-}
-
-// tlsConfig builds the client TLS settings of proxy_ssl_*.
-func tlsConfig(p *confparse.ProxyLoc) (*tls.Config, error) {
-	tc := &tls.Config{InsecureSkipVerify: !*p.SSLVerify}
-	if *p.SSLVerify {
-		// Go has verified the chain by now; the depth is OpenSSL's.
-		depth := *p.SSLVerifyDepth
-		tc.VerifyConnection = func(cs tls.ConnectionState) error {
-			if !ssl.DepthOK(cs.VerifiedChains, depth) {
-				return ssl.ErrChainTooLong
-			}
-			return nil
-		}
-	}
-	tc.MinVersion, tc.MaxVersion = ssl.Versions(p.SSLProtocols)
-	if p.SSLTrusted != nil {
-		pem, err := os.ReadFile(*p.SSLTrusted)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(pem)
-		tc.RootCAs = pool
-	}
-	if p.SSLCertificate != nil && p.SSLCertificateKey != nil {
-		cert, err := tls.LoadX509KeyPair(*p.SSLCertificate, *p.SSLCertificateKey)
-		if err != nil {
-			return nil, err
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	if !*p.SSLSessionReuse {
-		tc.ClientSessionCache = nil
-	} else {
-		tc.ClientSessionCache = tls.NewLRUClientSessionCache(64)
-	}
-	return tc, nil
 }

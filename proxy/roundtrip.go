@@ -7,10 +7,8 @@ package proxy
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -224,34 +222,38 @@ func (h *handler) newAttempt(out *http.Request, st *state, proto string) *attemp
 		out.Host = st.rq.Upstream.ProxyHost
 	}
 	if st.scheme == "https" && h.tls != nil {
-		a.tls = h.dialTLS
-		if *pl.SSLServerName {
-			name := st.rq.Upstream.ProxyHost
-			if pl.SSLName != nil {
-				name = st.rq.Eval(pl.SSLName)
-			}
-			if hh, _, ok := splitPort(name); ok {
-				name = hh
-			}
-			a.serverName = name
-		}
+		a.tls = h.tls
+		a.tlsTarget = h.tlsTarget(st, pl)
 	}
 	return a
 }
 
-func (h *handler) dialTLS(ctx context.Context, nc net.Conn, serverName string) (net.Conn, error) {
-	tc := h.tls.Clone()
-	tc.ServerName = serverName
-	if serverName == "" && !tc.InsecureSkipVerify {
-		// nginx verifies the host of proxy_pass, without its port.
-		host, _, _ := splitPort(h.pass.Host)
-		tc.ServerName = strings.Trim(host, "[]")
+// tlsTarget is nginx's ngx_http_upstream_ssl_name and certificate for
+// one request: the name is proxy_ssl_name, else the host of proxy_pass,
+// without a port; it is checked by proxy_ssl_verify and sent as SNI only
+// with proxy_ssl_server_name on.
+func (h *handler) tlsTarget(st *state, pl *confparse.ProxyLoc) tlsTarget {
+	name := st.rq.Upstream.ProxyHost
+	if pl.SSLName != nil {
+		name = st.rq.Eval(pl.SSLName)
 	}
-	c := tls.Client(nc, tc)
-	if err := c.HandshakeContext(ctx); err != nil {
-		return nil, err
+	if hh, _, ok := splitPort(name); ok {
+		name = hh
 	}
-	return c, nil
+	name = strings.Trim(name, "[]")
+	t := tlsTarget{name: name}
+	if *pl.SSLServerName {
+		t.sni = name
+	}
+	if h.tls.variableCert() {
+		cp, kp := st.rq.Eval(h.tls.cert), st.rq.Eval(h.tls.key)
+		c, err := h.tls.clientCert(cp, kp)
+		if err != nil {
+			h.c.errs.Request(st.rq, confparse.LevelError, "cannot load certificate: "+err.Error())
+		}
+		t.cert, t.cacheKey = c, cp+"\x00"+kp
+	}
+	return t
 }
 
 // try sends the request to one peer, reusing an idle connection when

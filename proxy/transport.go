@@ -130,14 +130,11 @@ type attempt struct {
 	names       []httpd.HeaderName // the response's header names as sent
 	maxHead     int                // proxy_buffer_size: the response head's limit
 	conn        *upConn
-	read0       int64 // conn.nread when the attempt began
-	bodyStart   int64 // conn.nread less what was buffered, after the head
-	tls         tlsDialer
-	serverName  string
+	read0       int64  // conn.nread when the attempt began
+	bodyStart   int64  // conn.nread less what was buffered, after the head
+	tls         *upTLS // for https upstreams
+	tlsTarget   tlsTarget
 }
-
-// tlsDialer wraps a plain connection for https upstreams.
-type tlsDialer func(ctx context.Context, nc net.Conn, serverName string) (net.Conn, error)
 
 var bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8192) }}
 var bufWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8192) }}
@@ -152,7 +149,7 @@ func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) 
 	raw := nc
 	if a.tls != nil {
 		nc.SetDeadline(time.Now().Add(a.connectTO))
-		tc, err := a.tls(ctx, nc, a.serverName)
+		tc, err := a.tls.handshake(ctx, nc, &a.tlsTarget)
 		if err != nil {
 			nc.Close()
 			return nil, err

@@ -25,7 +25,7 @@ func (rt *Router) buildSSL() error {
 			if !l.SSL {
 				continue
 			}
-			tc, err := ssl.New(&s.conf.Srv.SSL)
+			tc, err := ssl.New(&s.conf.Srv.SSL, rt.Cfg.ConfPrefix)
 			if err != nil {
 				return err
 			}
@@ -53,7 +53,11 @@ func (rt *Router) TLSConfig(addr string, hello *tls.ClientHelloInfo) (*tls.Confi
 	if s.ssl == nil {
 		return nil, errNoServer
 	}
-	return s.ssl.Config(hello, t.h2 || *s.conf.Srv.HTTP2.On)
+	var setID func([]byte)
+	if info := httpd.HelloConn(hello); info != nil {
+		setID = func(id []byte) { info.SSLSessionID = id }
+	}
+	return s.ssl.Config(hello, t.h2 || *s.conf.Srv.HTTP2.On, t.def.ssl, setID)
 }
 
 // matches says whether a name selects a server by its server_name

@@ -12,7 +12,9 @@ import (
 	"strings"
 )
 
-// readPasswords reads ssl_password_file.
+// ReadPasswords reads ssl_password_file (or proxy_ssl_password_file).
+func ReadPasswords(path string) ([]string, error) { return readPasswords(path) }
+
 func readPasswords(path string) ([]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -46,8 +48,27 @@ func decryptKey(kb []byte, passwords []string) ([]byte, error) {
 			break
 		}
 		if blk.Type == "ENCRYPTED PRIVATE KEY" {
-			return nil, errors.New("encrypted PKCS#8 keys are not supported by goproxy: " +
-				"convert the key with \"openssl pkey -traditional\" (and a cipher) or decrypt it")
+			if len(passwords) == 0 {
+				return nil, errors.New("the key is encrypted and there is no ssl_password_file")
+			}
+			var der []byte
+			var err error
+			for _, pw := range passwords {
+				if der, err = decryptPKCS8(blk.Bytes, pw); err == nil {
+					if _, perr := x509.ParsePKCS8PrivateKey(der); perr == nil {
+						break
+					}
+					err = errBadDecrypt
+				}
+			}
+			if err == errBadDecrypt {
+				return nil, errors.New("bad decrypt: no pass phrase of ssl_password_file fits")
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})...)
+			continue
 		}
 		//lint:ignore SA1019 legacy PEM encryption is what ssl_password_file decrypts
 		if x509.IsEncryptedPEMBlock(blk) { //nolint:staticcheck

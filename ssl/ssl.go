@@ -5,7 +5,6 @@ package ssl
 
 import (
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
@@ -23,24 +22,31 @@ import (
 // Server is the TLS side of one server block.
 type Server struct {
 	conf    *confparse.SSLSrv
+	dir     string // the configuration directory
 	base    *tls.Config
 	reject  bool
 	dynamic bool // certificate paths with variables
 	mu      sync.Mutex
 	cache   map[string]*tls.Certificate
-	roots   *x509.CertPool
+	trust   *Trust // ssl_client_certificate and ssl_trusted_certificate
 	verify  string
 	// h2 is base with "h2" offered by ALPN, for servers that speak
 	// HTTP/2 on the address of the handshake.
 	h2        *tls.Config
 	static    []tls.Certificate // the certificates without variables
 	passwords []string          // ssl_password_file
+	// ticketKeys seal and open session tickets, the first sealing;
+	// sessions is ssl_session_cache (nil for off and none).
+	ticketKeys []ticketKey
+	sessions   *sessionCache
 }
 
 // New prepares a server's TLS settings, loading its certificates now so
-// that a bad one fails the configuration (as "nginx -t" does).
-func New(c *confparse.SSLSrv) (*Server, error) {
-	s := &Server{conf: c, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
+// that a bad one fails the configuration (as "nginx -t" does). dir is
+// the configuration directory: certificate paths with variables are
+// relative to it once evaluated, as in nginx.
+func New(c *confparse.SSLSrv, dir string) (*Server, error) {
+	s := &Server{conf: c, dir: dir, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
 	tc := &tls.Config{}
 	tc.MinVersion, tc.MaxVersion = serverVersions(c.Protocols)
 	suites, err := cipherSuites(*c.Ciphers)
@@ -53,14 +59,16 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 		return nil, err
 	}
 	tc.CurvePreferences = curves
-	tc.SessionTicketsDisabled = !*c.SessionTickets
 	if len(c.SessionTicketKeys) > 0 {
-		keys, err := ticketKeys(c.SessionTicketKeys)
+		keys, err := readTicketKeys(c.SessionTicketKeys)
 		if err != nil {
 			return nil, err
 		}
-		tc.SetSessionTicketKeys(keys)
+		s.ticketKeys = keys
+	} else {
+		s.ticketKeys = []ticketKey{randomTicketKey()}
 	}
+	s.sessions = cacheFor(*c.SessionCache)
 	tc.NextProtos = []string{"http/1.1"}
 	if c.PasswordFile != nil {
 		pw, err := readPasswords(*c.PasswordFile)
@@ -85,29 +93,28 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 		if c.ClientCertificate == nil && s.verify != "optional_no_ca" {
 			return nil, errors.New("no ssl_client_certificate for ssl_verify_client")
 		}
+		var files []string
 		if c.ClientCertificate != nil {
-			pool, err := loadPool(*c.ClientCertificate)
-			if err != nil {
-				return nil, err
-			}
-			s.roots = pool
-			// The CA names go out in the certificate request, as
-			// OpenSSL sends them: clients pick a certificate by them.
-			tc.ClientCAs = pool
+			files = append(files, *c.ClientCertificate)
 		}
 		if c.TrustedCertificate != nil {
-			pool, err := loadPool(*c.TrustedCertificate)
+			files = append(files, *c.TrustedCertificate)
+		}
+		if len(files) > 0 {
+			trust, err := LoadTrust(files...)
 			if err != nil {
 				return nil, err
 			}
-			if s.roots == nil {
-				s.roots = pool
-			} else {
-				s.roots = s.roots.Clone()
-				for _, cert := range poolCerts(*c.TrustedCertificate) {
-					s.roots.AddCert(cert)
-				}
+			s.trust = trust
+		}
+		if c.ClientCertificate != nil {
+			// The CA names go out in the certificate request, as
+			// OpenSSL sends them: clients pick a certificate by them.
+			cas, err := LoadTrust(*c.ClientCertificate)
+			if err != nil {
+				return nil, err
 			}
+			tc.ClientCAs = cas.All
 		}
 	}
 	s.static = tc.Certificates
@@ -118,28 +125,10 @@ func New(c *confparse.SSLSrv) (*Server, error) {
 	return s, nil
 }
 
-// ticketKeys reads ssl_session_ticket_key files (48 or 80 bytes in
-// nginx). Go's keys are 32 bytes: each is the SHA-256 of a file, so every
-// goproxy given the same files resumes the others' sessions. The first
-// file encrypts new tickets, as in nginx.
-func ticketKeys(files []string) ([][32]byte, error) {
-	var out [][32]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("cannot load session ticket key %q: %v", f, err)
-		}
-		if len(b) != 48 && len(b) != 80 {
-			return nil, fmt.Errorf("\"%s\" must be 48 or 80 bytes", f)
-		}
-		out = append(out, sha256.Sum256(b))
-	}
-	return out, nil
-}
-
-// Config returns the tls.Config for a handshake that chose this server;
-// h2 offers HTTP/2 by ALPN.
-func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool) (*tls.Config, error) {
+// Config returns the tls.Config for a handshake that chose this server
+// on an address whose default server is def; h2 offers HTTP/2 by ALPN.
+// setID, when not nil, learns the session's cache id ($ssl_session_id).
+func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool, def *Server, setID func([]byte)) (*tls.Config, error) {
 	if s.reject {
 		return nil, errors.New("handshake rejected (ssl_reject_handshake)")
 	}
@@ -147,17 +136,18 @@ func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool) (*tls.Config, error
 	if h2 {
 		base = s.h2
 	}
-	if !s.dynamic {
-		return base, nil
-	}
 	tc := base.Clone()
+	s.sessionHooks(tc, def, setID)
+	if !s.dynamic {
+		return tc, nil
+	}
 	tc.Certificates, tc.GetCertificate = append([]tls.Certificate(nil), s.static...), nil
 	for i, ct := range s.conf.Certificates {
 		if ct.IsConst() && s.conf.Keys[i].IsConst() {
 			continue
 		}
-		cp := expand(ct, hello.ServerName)
-		kp := expand(s.conf.Keys[i], hello.ServerName)
+		cp := confparse.FullName(s.dir, expand(ct, hello.ServerName))
+		kp := confparse.FullName(s.dir, expand(s.conf.Keys[i], hello.ServerName))
 		cert, err := s.cached(cp, kp)
 		if err != nil {
 			return nil, err
@@ -205,6 +195,13 @@ func readPEM(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
+// LoadKeyPair reads a certificate (with its chain) and its key, each a
+// file or "data:" PEM, the key decrypted with the first of passwords
+// (ssl_password_file) that fits.
+func LoadKeyPair(certPath, keyPath string, passwords []string) (*tls.Certificate, error) {
+	return loadPair(certPath, keyPath, passwords)
+}
+
 func loadPair(certPath, keyPath string, passwords []string) (*tls.Certificate, error) {
 	cb, err := readPEM(certPath)
 	if err != nil {
@@ -242,18 +239,6 @@ func poolCerts(path string) []*x509.Certificate {
 	}
 }
 
-func loadPool(path string) (*x509.CertPool, error) {
-	certs := poolCerts(path)
-	if len(certs) == 0 {
-		return nil, fmt.Errorf("cannot load certificates from %q", path)
-	}
-	pool := x509.NewCertPool()
-	for _, c := range certs {
-		pool.AddCert(c)
-	}
-	return pool, nil
-}
-
 // Verify checks a client certificate as nginx's ssl_verify_client and
 // returns $ssl_client_verify: "NONE", "SUCCESS" or "FAILED:reason", the
 // reason in OpenSSL's words.
@@ -261,7 +246,7 @@ func (s *Server) Verify(st *tls.ConnectionState) string {
 	if st == nil || len(st.PeerCertificates) == 0 || s.verify == "off" {
 		return "NONE"
 	}
-	if reason := verifyChain(st.PeerCertificates, s.roots, *s.conf.VerifyDepth, time.Now()); reason != "" {
+	if reason := s.trust.Verify(st.PeerCertificates, *s.conf.VerifyDepth, x509.ExtKeyUsageClientAuth, time.Now()); reason != "" {
 		return "FAILED:" + reason
 	}
 	return "SUCCESS"

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -33,20 +34,65 @@ var optionalErrors = map[string]bool{
 	"unable to get issuer certificate": true, errFirstCert: true,
 }
 
-// verifyChain verifies peer (the client's certificates, leaf first)
-// against roots, allowing at most depth intermediate certificates as
-// OpenSSL's verify depth does; it returns "" or OpenSSL's reason.
-func verifyChain(peer []*x509.Certificate, roots *x509.CertPool, depth int, now time.Time) string {
-	leaf := peer[0]
-	if roots == nil {
-		roots = x509.NewCertPool()
+// Trust is a CA file as OpenSSL uses it to verify a peer: only its
+// self-signed certificates are trust anchors (nginx does not set
+// X509_V_FLAG_PARTIAL_CHAIN); the others help build a chain up to one.
+// So a chain through a trusted intermediate still counts the
+// intermediate against the verify depth, as in OpenSSL.
+type Trust struct {
+	roots *x509.CertPool
+	inter []*x509.Certificate
+	// All is every certificate of the files: the CA names a server
+	// sends in its certificate request.
+	All *x509.CertPool
+}
+
+// NewTrust sorts certificates into anchors and helpers.
+func NewTrust(certs []*x509.Certificate) *Trust {
+	t := &Trust{roots: x509.NewCertPool(), All: x509.NewCertPool()}
+	for _, c := range certs {
+		t.All.AddCert(c)
+		if selfSigned(c) {
+			t.roots.AddCert(c)
+		} else {
+			t.inter = append(t.inter, c)
+		}
 	}
+	return t
+}
+
+// LoadTrust reads PEM CA files (ssl_client_certificate,
+// ssl_trusted_certificate, proxy_ssl_trusted_certificate).
+func LoadTrust(paths ...string) (*Trust, error) {
+	var certs []*x509.Certificate
+	for _, p := range paths {
+		cs := poolCerts(p)
+		if len(cs) == 0 {
+			return nil, fmt.Errorf("cannot load certificates from %q", p)
+		}
+		certs = append(certs, cs...)
+	}
+	return NewTrust(certs), nil
+}
+
+// Verify verifies peer (the certificates the peer sent, leaf first) for
+// usage, allowing at most depth intermediate certificates as OpenSSL's
+// verify depth does; it returns "" or OpenSSL's reason.
+func (t *Trust) Verify(peer []*x509.Certificate, depth int, usage x509.ExtKeyUsage, now time.Time) string {
+	leaf := peer[0]
+	roots := x509.NewCertPool()
 	inter := x509.NewCertPool()
+	if t != nil {
+		roots = t.roots
+		for _, c := range t.inter {
+			inter.AddCert(c)
+		}
+	}
 	for _, c := range peer[1:] {
 		inter.AddCert(c)
 	}
 	chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+		KeyUsages: []x509.ExtKeyUsage{usage}})
 	if err != nil {
 		return reason(err, peer, now)
 	}

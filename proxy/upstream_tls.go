@@ -1,0 +1,194 @@
+package proxy
+
+// upstream_tls.go is proxy_ssl_*: the client side of TLS to an https
+// upstream. Verification is OpenSSL's as nginx uses it (the chain up to
+// a self-signed certificate of proxy_ssl_trusted_certificate within
+// proxy_ssl_verify_depth, then the name by subjectAltName or, without
+// DNS names, the subject's CN), and the client certificate may come
+// from paths with variables.
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"goproxy/confparse"
+	"goproxy/ssl"
+)
+
+// upTLS is a location's proxy_ssl_* settings, ready for handshakes.
+type upTLS struct {
+	base      *tls.Config // versions and the session cache
+	verify    bool
+	trust     *ssl.Trust
+	depth     int
+	cert, key *confparse.Template
+	dir       string // the configuration directory, for relative paths
+	passwords []string
+	static    *tls.Certificate // the certificate when its paths are constant
+
+	mu     sync.Mutex
+	pairs  map[string]*pairEntry             // certificates by evaluated paths
+	caches map[string]tls.ClientSessionCache // sessions by certificate, with variables
+}
+
+// pairEntry is a loaded certificate and the files' times it came from:
+// nginx reads the files at each handshake, goproxy again when they
+// change.
+type pairEntry struct {
+	cert         *tls.Certificate
+	certT, keyT  time.Time
+	certSz, keSz int64
+}
+
+// tlsConfig builds the client TLS settings of proxy_ssl_*; dir is the
+// configuration directory.
+func tlsConfig(p *confparse.ProxyLoc, dir string) (*upTLS, error) {
+	u := &upTLS{base: &tls.Config{InsecureSkipVerify: true}, verify: *p.SSLVerify, depth: *p.SSLVerifyDepth,
+		dir: dir, pairs: map[string]*pairEntry{}, caches: map[string]tls.ClientSessionCache{}}
+	u.base.MinVersion, u.base.MaxVersion = ssl.Versions(p.SSLProtocols)
+	if *p.SSLSessionReuse {
+		u.base.ClientSessionCache = tls.NewLRUClientSessionCache(64)
+	}
+	if p.SSLTrusted != nil {
+		t, err := ssl.LoadTrust(*p.SSLTrusted)
+		if err != nil {
+			return nil, err
+		}
+		u.trust = t
+	}
+	if p.SSLPasswordFile != nil {
+		pw, err := ssl.ReadPasswords(*p.SSLPasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		u.passwords = pw
+	}
+	if p.SSLCertificate != nil && p.SSLCertificateKey != nil {
+		u.cert, u.key = p.SSLCertificate, p.SSLCertificateKey
+		if u.cert.IsConst() && u.key.IsConst() && u.cert.Raw != "" {
+			c, err := ssl.LoadKeyPair(u.cert.Raw, u.key.Raw, u.passwords)
+			if err != nil {
+				return nil, err
+			}
+			u.static = c
+		}
+	}
+	return u, nil
+}
+
+// variableCert says whether the client certificate is chosen per request.
+func (u *upTLS) variableCert() bool {
+	return u.cert != nil && (!u.cert.IsConst() || !u.key.IsConst())
+}
+
+// clientCert loads the certificate of evaluated paths (none when the
+// certificate's path is empty, as nginx sends none then).
+func (u *upTLS) clientCert(certPath, keyPath string) (*tls.Certificate, error) {
+	certPath, keyPath = confparse.FullName(u.dir, certPath), confparse.FullName(u.dir, keyPath)
+	if certPath == "" {
+		return nil, nil
+	}
+	if keyPath == "" {
+		return nil, fmt.Errorf("no \"proxy_ssl_certificate_key\" for certificate %q", certPath)
+	}
+	ct, cs := fileStamp(certPath)
+	kt, ks := fileStamp(keyPath)
+	k := certPath + "\x00" + keyPath
+	u.mu.Lock()
+	e := u.pairs[k]
+	u.mu.Unlock()
+	if e != nil && e.certT.Equal(ct) && e.keyT.Equal(kt) && e.certSz == cs && e.keSz == ks {
+		return e.cert, nil
+	}
+	c, err := ssl.LoadKeyPair(certPath, keyPath, u.passwords)
+	if err != nil {
+		return nil, err
+	}
+	u.mu.Lock()
+	u.pairs[k] = &pairEntry{cert: c, certT: ct, keyT: kt, certSz: cs, keSz: ks}
+	u.mu.Unlock()
+	return c, nil
+}
+
+func fileStamp(p string) (time.Time, int64) {
+	if strings.HasPrefix(p, "data:") {
+		return time.Time{}, int64(len(p))
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return time.Time{}, -1
+	}
+	return fi.ModTime(), fi.Size()
+}
+
+// sessionCache is where sessions are kept for a client certificate:
+// one resumed under another certificate would present the wrong one.
+func (u *upTLS) sessionCache(key string) tls.ClientSessionCache {
+	if u.base.ClientSessionCache == nil || !u.variableCert() {
+		return u.base.ClientSessionCache
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	c := u.caches[key]
+	if c == nil {
+		c = tls.NewLRUClientSessionCache(16)
+		u.caches[key] = c
+	}
+	return c
+}
+
+// tlsTarget is what one request's handshake needs: the SNI name (empty
+// with proxy_ssl_server_name off), the name the certificate must carry,
+// and the client certificate.
+type tlsTarget struct {
+	sni, name string
+	cert      *tls.Certificate
+	cacheKey  string
+}
+
+// handshake runs TLS over nc for t.
+func (u *upTLS) handshake(ctx context.Context, nc net.Conn, t *tlsTarget) (net.Conn, error) {
+	tc := u.base.Clone()
+	tc.ServerName = t.sni
+	tc.ClientSessionCache = u.sessionCache(t.cacheKey)
+	cert := t.cert
+	if cert == nil && !u.variableCert() {
+		cert = u.static
+	}
+	// OpenSSL sends the configured certificate whatever CA names the
+	// server asks for; crypto/tls would hold back one they do not name.
+	tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		if cert == nil {
+			return &tls.Certificate{}, nil
+		}
+		return cert, nil
+	}
+	if u.verify {
+		name := t.name
+		tc.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("upstream SSL certificate verify error: no certificate")
+			}
+			if reason := u.trust.Verify(cs.PeerCertificates, u.depth, x509.ExtKeyUsageServerAuth, time.Now()); reason != "" {
+				return fmt.Errorf("upstream SSL certificate verify error: (%s)", reason)
+			}
+			if !ssl.CheckHost(cs.PeerCertificates[0], name) {
+				return fmt.Errorf("upstream SSL certificate does not match %q", name)
+			}
+			return nil
+		}
+	}
+	c := tls.Client(nc, tc)
+	if err := c.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
