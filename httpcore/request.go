@@ -134,6 +134,9 @@ type Request struct {
 	requestID string
 	// Aborted says the connection was closed without a response.
 	Aborted bool
+	// CutShort says the body ended early (the upstream's broke off):
+	// body filters add nothing after it.
+	CutShort bool
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
 	// requestBody is $request_body: the client's body once a module has

@@ -332,8 +332,26 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 		lk = lk.Zone().Find(filecache.KeyOf(c.key))
 		lk.Entry.Close()
 	}
-	resp.Body = &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m}
+	resp.Body = &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, accel: accelHeaders(resp.Header)}
 	return nil
+}
+
+// reprocessed are the upstream headers the proxy acts on and hides; the
+// entry keeps them, so that a response from the cache is treated as the
+// upstream's was, as nginx processes a cached head again.
+var reprocessed = []string{"X-Accel-Charset", "X-Accel-Limit-Rate"}
+
+func accelHeaders(h http.Header) http.Header {
+	var out http.Header
+	for _, k := range reprocessed {
+		if v, ok := h[k]; ok {
+			if out == nil {
+				out = http.Header{}
+			}
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // interceptsEntry says whether a response with this status is answered
@@ -352,11 +370,15 @@ type storeBody struct {
 	meta   *filecache.Meta
 	w      *filecache.Writer
 	failed bool
+	accel  http.Header // reprocessed headers, hidden from resp by now
 }
 
 func (b *storeBody) Read(p []byte) (int, error) {
 	if b.w == nil && !b.failed {
 		b.meta.Header = storedHeader(b.resp.Header)
+		for k, v := range b.accel {
+			b.meta.Header[k] = v
+		}
 		w, err := b.lk.Create(b.meta)
 		if err != nil {
 			b.failed = true
@@ -434,6 +456,10 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	hd := rq.Header()
 	for k, v := range e.Header {
 		hd[k] = append([]string(nil), v...)
+	}
+	h.accel(rq, hd)
+	for _, k := range reprocessed {
+		delete(hd, k)
 	}
 	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
 		s.SetStatusLine(e.Status, strconv.Itoa(e.Status)+" "+e.Reason)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"goproxy/confparse"
+	"goproxy/httpcore"
 )
 
 // errorHandler answers a failed proxy attempt with nginx's error page
@@ -85,14 +86,7 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
 		s.SetStatusLine(resp.StatusCode, resp.Status)
 	}
-	if v := resp.Header.Get("X-Accel-Limit-Rate"); v != "" && !ignored(pl.IgnoreHeaders, "X-Accel-Limit-Rate") {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-			rq.SetLimitRate(n)
-		}
-	}
-	if v := resp.Header.Get("X-Accel-Charset"); v != "" && !ignored(pl.IgnoreHeaders, "X-Accel-Charset") {
-		rq.OverrideCharset = v // the charset module sends the response in it
-	}
+	h.accel(rq, resp.Header)
 	if x := resp.Header.Get("X-Accel-Redirect"); x != "" && !ignored(pl.IgnoreHeaders, "X-Accel-Redirect") {
 		resp.Body.Close()
 		st.redirect = x
@@ -123,6 +117,21 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 		}
 	}
 	return nil
+}
+
+// accel applies X-Accel-Limit-Rate and X-Accel-Charset of an upstream's
+// head, or of one kept in the cache, unless proxy_ignore_headers lists
+// them.
+func (h *handler) accel(rq *httpcore.Request, hd http.Header) {
+	ig := h.loc.Proxy.IgnoreHeaders
+	if v := hd.Get("X-Accel-Limit-Rate"); v != "" && !ignored(ig, "X-Accel-Limit-Rate") {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			rq.SetLimitRate(n)
+		}
+	}
+	if v := hd.Get("X-Accel-Charset"); v != "" && !ignored(ig, "X-Accel-Charset") {
+		rq.OverrideCharset = v // the charset module sends the response in it
+	}
 }
 
 // hopHeaders saves the response headers that ReverseProxy strips as
