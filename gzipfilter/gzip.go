@@ -9,6 +9,7 @@
 package gzipfilter
 
 import (
+	"bufio"
 	"io"
 	"strconv"
 	"strings"
@@ -43,15 +44,20 @@ func init() {
 	httpcore.RegisterVariables([]httpcore.Variable{{Name: "gzip_ratio", Get: httpcore.SetByModule}})
 }
 
-// compressor counts bytes for $gzip_ratio and returns its writer to the
-// pool when closed.
+// compressor counts bytes for $gzip_ratio and returns its writers to
+// their pools when closed. Its output gathers in a buffer, as in nginx's
+// gzip_buffers, so a small response goes out in one piece (one chunk)
+// rather than one per deflate write.
 type compressor struct {
 	gw    *kgzip.Writer
+	bw    *bufio.Writer
 	level int
 	rq    *httpcore.Request
 	in    int64
 	out   *countWriter
 }
+
+var outBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
 
 type countWriter struct {
 	w io.Writer
@@ -69,11 +75,21 @@ func (c *compressor) Write(p []byte) (int, error) {
 	return c.gw.Write(p)
 }
 
-func (c *compressor) Flush() error { return c.gw.Flush() }
+func (c *compressor) Flush() error {
+	if err := c.gw.Flush(); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
 
 func (c *compressor) Close() error {
 	err := c.gw.Close()
+	if ferr := c.bw.Flush(); err == nil {
+		err = ferr
+	}
 	writers[c.level].Put(c.gw)
+	c.bw.Reset(nil)
+	outBufs.Put(c.bw)
 	if c.out.n > 0 {
 		ratio := float64(c.in) / float64(c.out.n)
 		c.rq.SetVar("gzip_ratio", strconv.FormatFloat(ratio, 'f', 2, 64))
@@ -129,7 +145,9 @@ func compress(rq *httpcore.Request, status int) {
 	level := *g.CompLevel
 	rq.AddBodyFilter(func(next io.Writer) io.Writer {
 		out := &countWriter{w: next}
-		return &compressor{gw: getWriter(level, out), level: level, rq: rq, out: out}
+		bw := outBufs.Get().(*bufio.Writer)
+		bw.Reset(out)
+		return &compressor{gw: getWriter(level, bw), bw: bw, level: level, rq: rq, out: out}
 	})
 }
 
