@@ -27,7 +27,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/usr/sbin/nginx ./c
              30-tune-worker-processes.sh; do ln -s /usr/sbin/nginx /out/docker-entrypoint.d/$s; done \
  && mkdir -p /out/etc/nginx/conf.d /out/usr/share/nginx/html /out/var/log/nginx /out/var/run \
              /out/tmp /out/etc/ssl/certs /out/usr/share \
- && cp conf/nginx.conf conf/mime.types conf/fastcgi_params conf/fastcgi.conf conf/scgi_params conf/uwsgi_params /out/etc/nginx/ \
+ && cp conf/nginx.conf conf/mime.types conf/fastcgi_params conf/fastcgi.conf conf/scgi_params conf/uwsgi_params conf/koi-win conf/koi-utf conf/win-utf /out/etc/nginx/ \
  && cp conf/passwd conf/group /out/etc/ \
  && cp conf/conf.d/default.conf /out/etc/nginx/conf.d/ \
  && cp conf/html/*.html /out/usr/share/nginx/html/ \
@@ -37,7 +37,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/usr/sbin/nginx ./c
  && cp -r /usr/share/zoneinfo /out/usr/share/zoneinfo \
  && chmod 1777 /out/tmp \
  && mkdir -p /unprivileged/nginx/conf.d \
- && cp conf/mime.types conf/fastcgi_params conf/fastcgi.conf conf/scgi_params conf/uwsgi_params /unprivileged/nginx/ \
+ && cp conf/mime.types conf/fastcgi_params conf/fastcgi.conf conf/scgi_params conf/uwsgi_params conf/koi-win conf/koi-utf conf/win-utf /unprivileged/nginx/ \
  && sed -e '/^user /d' -e 's,/var/run/nginx.pid,/tmp/nginx.pid,' conf/nginx.conf >/unprivileged/nginx/nginx.conf \
  && sed -e 's/listen       80;/listen       8080;/' -e 's/\[::\]:80;/[::]:8080;/' \
         conf/conf.d/default.conf >/unprivileged/nginx/conf.d/default.conf
