@@ -45,6 +45,14 @@ type builder struct {
 	noUser   bool // Options.NoUserLookup
 	// limitRefs are zone uses, checked when all zones are known.
 	limitRefs []limitRef
+	// portless are *_pass hosts written without a port: an upstream
+	// block's name, else "no port in upstream" once all are known.
+	portless []portless
+}
+
+type portless struct {
+	s    *Stmt
+	host string
 }
 
 // frame is the block being read: its context and the model objects its

@@ -1,7 +1,7 @@
 package proxy
 
-// cgi.go plugs the protocols of the CGI family (FastCGI, SCGI, uwsgi)
-// into the proxy's upstream core: the same groups, balancers, keep-alive
+// cgi.go plugs the protocols of the CGI family (FastCGI, SCGI, uwsgi),
+// and memcached's, into the proxy's upstream core: the same groups, balancers, keep-alive
 // pools, next_upstream, $upstream_* variables and response path as
 // proxy_pass, with only the exchange on the connection replaced (a
 // wire). Their settings are the proxy module's under other names, so a
@@ -24,6 +24,18 @@ type wire interface {
 	exchange(h *handler, st *state, c *upConn, a *attempt) (*http.Response, error)
 }
 
+// preparer is a wire that checks the request before an upstream is
+// chosen (memcached: the method and the key).
+type preparer interface {
+	prepare(h *handler, st *state) bool
+}
+
+// interceptor is a wire whose module has nginx intercept an upstream
+// status whatever *_intercept_errors says (memcached's 404, a miss).
+type interceptor interface {
+	intercepts(status int) bool
+}
+
 // cgiHidden are the response headers nginx's CGI-family modules do not
 // pass on (unlike proxy_pass, Date and Server do pass).
 var cgiHidden = []string{"Status", "X-Accel-Expires", "X-Accel-Redirect", "X-Accel-Limit-Rate",
@@ -37,6 +49,8 @@ func (c *Config) newHandlerFor(l *confparse.Loc) *handler {
 		return c.newCGIHandler(l, &l.FastCGI.CGIUpstream, &fastcgiWire{conf: &l.FastCGI})
 	case l.SCGI.Pass != nil:
 		return c.newCGIHandler(l, &l.SCGI.CGIUpstream, &streamWire{conf: &l.SCGI.CGIUpstream, packet: scgiPacket})
+	case l.Memcached.Pass != nil:
+		return c.newCGIHandler(l, &l.Memcached.CGIUpstream, &memcachedWire{conf: &l.Memcached})
 	case l.UWSGI.Pass != nil:
 		u := &l.UWSGI
 		return c.newCGIHandler(l, &u.CGIUpstream, &streamWire{conf: &u.CGIUpstream,
