@@ -11,7 +11,11 @@
 # time from start to listening. The HTTPS workloads use a TLS 1.3
 # keep-alive connection per client (wrk, HTTP/1.1) and HTTP/2 by ALPN
 # (h2load, from Debian's nghttp2-client: skipped when missing; h2load
-# reports no percentiles, so its p99 column is its mean).
+# reports no percentiles, so its p99 column is its mean). The FastCGI
+# workloads run a one-line PHP script on PHP-FPM (php-fpm), with
+# fastcgi_keep_conn on (an upstream keepalive pool) and off; the uwsgi
+# one a WSGI hello on uWSGI (uwsgi, uwsgi-plugin-python3); both backends
+# run on CPU 1 and are skipped when missing.
 #
 #   bench/run.sh [seconds-per-run]     (needs nginx, wrk, taskset, openssl; installed
 #   with apt-get when missing and run as root)
@@ -68,6 +72,29 @@ http { access_log off; server { listen 127.0.0.1:$UP; keepalive_requests 1000000
   location / { return 200 "hello from the upstream, a short proxied response body\n"; } } }
 CONF
 taskset -c 1 "$NGINX" -c "$work/upstream.conf" -p "$work/" &
+# The application servers, shared by both: PHP-FPM with a one-line
+# script (enough children for both servers' kept connections: with
+# fastcgi_keep_conn a child serves one connection until it closes) and
+# uWSGI with a WSGI hello.
+FPM=$(command -v php-fpm || ls /usr/sbin/php-fpm* 2>/dev/null | tail -n 1 || true)
+mkdir -p "$work/php"
+echo '<?php echo "hello from PHP\n";' > "$work/php/hello.php"
+if [ -n "$FPM" ]; then
+	fpm_user=""
+	[ "$(id -u)" = 0 ] && fpm_user=$'user = nobody\ngroup = nogroup'
+	printf '[global]\nerror_log = %s\ndaemonize = no\n[bench]\n%s\nlisten = 127.0.0.1:19103\nlisten.backlog = 4096\npm = static\npm.max_children = %s\n' \
+		"$work/fpm.log" "$fpm_user" $((CONNS * 2 + 16)) > "$work/fpm.conf"
+	fpm_args=(-F -n -y "$work/fpm.conf" -p "$work")
+	[ "$(id -u)" = 0 ] && fpm_args+=(-R)
+	taskset -c 1 "$FPM" "${fpm_args[@]}" &
+fi
+HAVE_UWSGI=
+if command -v uwsgi >/dev/null && [ -e /usr/lib/uwsgi/plugins/python3_plugin.so ]; then
+	printf 'def application(env, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"hello from WSGI\\n"]\n' > "$work/hello.py"
+	taskset -c 1 uwsgi --plugin python3 --socket 127.0.0.1:19104 --wsgi-file "$work/hello.py" \
+		--master --die-on-term --processes 4 --listen 1024 --disable-logging --logto "$work/uwsgi.log" &
+	HAVE_UWSGI=1
+fi
 # The same server without main-level directives, for the footprint runs
 # (which give daemon, pid and error_log with -g), on port $1.
 bare() { sed -e '1s/.*/worker_processes 1;/' -e "s/127.0.0.1:$UP/127.0.0.1:$1/" "$work/upstream.conf" > "$work/bare-$1.conf"; echo "$work/bare-$1.conf"; }
@@ -82,6 +109,7 @@ http {
     keepalive_requests 1000000;
     keepalive_timeout 300s;
     upstream up { server 127.0.0.1:$UP; keepalive 64; }
+    upstream fpm { server 127.0.0.1:19103; keepalive $CONNS; }
     ssl_certificate $work/tls.crt;
     ssl_certificate_key $work/tls.key;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -95,6 +123,21 @@ http {
         location /gz/ { alias $work/root/; gzip on; gzip_types text/plain; }
         location /sendfile/ { alias $work/root/; sendfile on; }
         location /proxy/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }
+        location /php/ {
+            include $PWD/conf/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $work/php/hello.php;
+            fastcgi_pass 127.0.0.1:19103;
+        }
+        location /php-keep/ {
+            include $PWD/conf/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME $work/php/hello.php;
+            fastcgi_keep_conn on;
+            fastcgi_pass fpm;
+        }
+        location /wsgi/ {
+            include $PWD/conf/uwsgi_params;
+            uwsgi_pass 127.0.0.1:19104;
+        }
         location /heavy/ {
             limit_req zone=bench burst=1000 nodelay;
             set \$kind "\$agent-\$request_method";
@@ -149,13 +192,24 @@ first=1
 for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "1 MiB, sendfile on|/sendfile/1m.bin|" "autoindex 1000|/dir1000/|" \
 	"gzip 100 KiB|/gz/100k.txt|Accept-Encoding: gzip" "proxy keepalive|/proxy/x|" "proxy 1 MiB|/proxy/1m|" \
 	"limit_req+map+rewrite|/heavy/page.txt|" "HTTPS 1 KiB file|/1k.txt||https" "HTTP/2 1 KiB file|/1k.txt||h2" \
-	"HTTPS proxy keepalive|/proxy/x||https" "HTTP/2 proxy keepalive|/proxy/x||h2" ${EXTRA_WORKLOADS:-}; do
+	"HTTPS proxy keepalive|/proxy/x||https" "HTTP/2 proxy keepalive|/proxy/x||h2" \
+	"FastCGI php-fpm keep_conn|/php-keep/x||fpm" "FastCGI php-fpm|/php/x||fpm" "uwsgi WSGI hello|/wsgi/x||uwsgi" \
+	${EXTRA_WORKLOADS:-}; do
 	IFS='|' read -r name path hdr kind <<<"$w"
 	[ -z "${ONLY:-}" ] || [[ $name =~ $ONLY ]] || continue
 	if [ "$kind" = h2 ] && ! command -v h2load >/dev/null; then
 		echo "$name: skipped (no h2load: apt-get install nghttp2-client)"
 		continue
 	fi
+	if [ "$kind" = fpm ] && [ -z "$FPM" ]; then
+		echo "$name: skipped (no php-fpm: apt-get install php-fpm)"
+		continue
+	fi
+	if [ "$kind" = uwsgi ] && [ -z "$HAVE_UWSGI" ]; then
+		echo "$name: skipped (no uwsgi: apt-get install uwsgi uwsgi-plugin-python3)"
+		continue
+	fi
+	case $kind in fpm | uwsgi) kind= ;; esac
 	: > "$work/ng.runs"; : > "$work/gp.runs"
 	for r in $(seq "$ROUNDS"); do
 		run 19101 "$path" "$hdr" "$NGW" "$kind" >> "$work/ng.runs"

@@ -45,6 +45,7 @@ var auditPending = map[string]string{}
 // cannot produce (blocks, several arguments, values that must differ
 // from nginx's default).
 var auditSamples = map[string]string{
+	"memcached_pass":              "set $memcached_key $uri; memcached_pass 127.0.0.1:9;",
 	"add_header":                  "add_header X-A b;",
 	"auth_request_set":            "auth_request_set $a $uri;",
 	"autoindex_format":            "autoindex_format json;",

@@ -47,6 +47,14 @@ type builder struct {
 	limitRefs []limitRef
 	// cacheRefs are *_cache zone names, checked the same way.
 	cacheRefs []cacheRef
+	// portless are *_pass hosts written without a port: an upstream
+	// block's name, else "no port in upstream" once all are known.
+	portless []portless
+}
+
+type portless struct {
+	s    *Stmt
+	host string
 }
 
 // frame is the block being read: its context and the model objects its

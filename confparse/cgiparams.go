@@ -184,6 +184,9 @@ func setCGIPass(b *builder, u *CGIUpstream, s *Stmt, scheme string) error {
 	if h == "" {
 		return errf(s, "no host in upstream %q", addr)
 	}
+	if !hasPort {
+		b.portless = append(b.portless, portless{s, addr})
+	}
 	p.Host = addr
 	u.Pass = p
 	return nil

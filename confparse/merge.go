@@ -133,6 +133,7 @@ func defaultLoc(prefix string) *Loc {
 	l.SCGI.CGIUpstream = cgiDefaults()
 	l.UWSGI.CGIUpstream = cgiDefaults()
 	l.UWSGI.Modifier1, l.UWSGI.Modifier2 = ptr(0), ptr(0)
+	l.Memcached = memcachedDefaults()
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
 	l.Limit = LimitLoc{ReqStatus: ptr(503), ReqLogLevel: ptr(LevelError), ReqDryRun: ptr(false),
@@ -221,6 +222,9 @@ func inheritBlock(c, parent *Loc) {
 	}
 	if c.UWSGI.Pass == nil {
 		c.UWSGI.Pass = parent.UWSGI.Pass
+	}
+	if c.Memcached.Pass == nil {
+		c.Memcached.Pass = parent.Memcached.Pass
 	}
 	if !c.Status.StubStatus {
 		c.Status.StubStatus = parent.Status.StubStatus

@@ -228,6 +228,11 @@ func (b *builder) checkUpstreams() error {
 			return &Diag{Level: LevelEmerg, Msg: nginxf("no servers in upstream %q", u.Name), File: u.File, Line: u.Line}
 		}
 	}
+	for _, p := range b.portless {
+		if !slices.ContainsFunc(b.cfg.HTTP.Upstreams, func(u *Upstream) bool { return strings.EqualFold(u.Name, p.host) }) {
+			return errf(p.s, "no port in upstream %q", p.host)
+		}
+	}
 	for _, u := range b.cfg.HTTP.Upstreams {
 		if u.Zone != "" && !sized[u.Zone] {
 			return &Diag{Level: LevelEmerg, Msg: nginxf("zero size shared memory zone %q", u.Zone)}

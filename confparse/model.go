@@ -197,13 +197,15 @@ type Loc struct {
 	FastCGI   FastCGILoc
 	SCGI      SCGILoc
 	UWSGI     UWSGILoc
+	Memcached MemcachedLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:
-// proxy_pass, or a FastCGI, SCGI or uwsgi pass. nginx treats them
+// proxy_pass, or a FastCGI, SCGI, uwsgi or memcached pass. nginx treats them
 // alike (the redirect of a prefix location's URI without its slash).
 func (l *Loc) HasUpstream() bool {
-	return l.Proxy.Pass != nil || l.FastCGI.Pass != nil || l.SCGI.Pass != nil || l.UWSGI.Pass != nil
+	return l.Proxy.Pass != nil || l.FastCGI.Pass != nil || l.SCGI.Pass != nil || l.UWSGI.Pass != nil ||
+		l.Memcached.Pass != nil
 }
 
 // EachLoc visits every Loc of the http block, the one walker of the

@@ -140,19 +140,23 @@ type headerSpan struct{ k, n0, v0, v1 int }
 // a valid and single Host, and single lines for the headers nginx keeps
 // one of. The first failing line is the error.
 func (c *conn) setHeaders(block []byte, hs []headerSpan, ks []string) error {
+	c.lines = len(hs)
 	if len(hs) == 0 {
 		return nil
 	}
 	all := string(block)
 	if cap(c.vals) < len(hs) {
 		c.vals = make([]string, len(hs))
+		c.keys = make([]string, len(hs))
 	}
 	// The values of the previous request are no longer referenced: its
 	// header map was cleared.
 	vals := c.vals[:len(hs)]
+	keys := c.keys[:len(hs)]
 	for i, s := range hs {
 		vals[i] = all[s.v0:s.v1]
 		k := ks[s.k]
+		keys[i] = k
 		old, dup := c.header[k]
 		switch {
 		case k == "Host":

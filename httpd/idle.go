@@ -180,7 +180,8 @@ func (c *conn) releaseIdle() {
 	clear(h)
 	clear(rh)
 	clear(rs.vals[:cap(rs.vals)])
-	*rs = reqState{header: h, scratch: rs.scratch[:0], vals: rs.vals}
+	clear(rs.keys[:cap(rs.keys)])
+	*rs = reqState{header: h, scratch: rs.scratch[:0], vals: rs.vals, keys: rs.keys}
 	rs.resp.header = rh
 	reqStates.Put(rs)
 }
@@ -198,6 +199,11 @@ type reqState struct {
 	rl      requestLine // the request line being parsed
 	scratch []byte      // header values being read
 	vals    []string    // header value slices of the current request
+	// keys are the canonical names of its header lines, lines of them
+	// in use: the order the client sent them in, which the map loses
+	// and nginx keeps (HTTP_* parameters of FastCGI, SCGI, uwsgi).
+	keys  []string
+	lines int
 }
 
 var reqStates = sync.Pool{New: func() any { return &reqState{header: make(http.Header, 16)} }}

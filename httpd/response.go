@@ -118,6 +118,17 @@ func (w *response) Sent() bool {
 	return w.c.bw == nil || int64(w.c.bw.Buffered()) < w.headerBytes+w.written
 }
 
+// HeaderLines are the request's header lines in the order they came:
+// each one's canonical name and value (the map's own strings). They are
+// valid until the handler returns.
+func (w *response) HeaderLines() (keys, vals []string) {
+	c := w.c
+	if c.reqState == nil {
+		return nil, nil
+	}
+	return c.keys[:c.lines], c.vals[:c.lines]
+}
+
 // SetStatusLine sends line ("403.1 Forbidden") after "HTTP/1.1 " instead
 // of nginx's own reason phrase if the status sent is code: nginx passes
 // on an upstream's status line as it came.

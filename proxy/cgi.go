@@ -1,7 +1,7 @@
 package proxy
 
-// cgi.go plugs the protocols of the CGI family (FastCGI, SCGI, uwsgi)
-// into the proxy's upstream core: the same groups, balancers, keep-alive
+// cgi.go plugs the protocols of the CGI family (FastCGI, SCGI, uwsgi),
+// and memcached's, into the proxy's upstream core: the same groups, balancers, keep-alive
 // pools, next_upstream, $upstream_* variables and response path as
 // proxy_pass, with only the exchange on the connection replaced (a
 // wire). Their settings are the proxy module's under other names, so a
@@ -24,6 +24,18 @@ type wire interface {
 	exchange(h *handler, st *state, c *upConn, a *attempt) (*http.Response, error)
 }
 
+// preparer is a wire that checks the request before an upstream is
+// chosen (memcached: the method and the key).
+type preparer interface {
+	prepare(h *handler, st *state) bool
+}
+
+// interceptor is a wire whose module has nginx intercept an upstream
+// status whatever *_intercept_errors says (memcached's 404, a miss).
+type interceptor interface {
+	intercepts(status int) bool
+}
+
 // cgiHidden are the response headers nginx's CGI-family modules do not
 // pass on (unlike proxy_pass, Date and Server do pass).
 var cgiHidden = []string{"Status", "X-Accel-Expires", "X-Accel-Redirect", "X-Accel-Limit-Rate",
@@ -37,6 +49,8 @@ func (c *Config) newHandlerFor(l *confparse.Loc) *handler {
 		return c.newCGIHandler(l, &l.FastCGI.CGIUpstream, &fastcgiWire{conf: &l.FastCGI})
 	case l.SCGI.Pass != nil:
 		return c.newCGIHandler(l, &l.SCGI.CGIUpstream, &streamWire{conf: &l.SCGI.CGIUpstream, packet: scgiPacket})
+	case l.Memcached.Pass != nil:
+		return c.newCGIHandler(l, &l.Memcached.CGIUpstream, &memcachedWire{conf: &l.Memcached})
 	case l.UWSGI.Pass != nil:
 		u := &l.UWSGI
 		return c.newCGIHandler(l, &u.CGIUpstream, &streamWire{conf: &u.CGIUpstream,
@@ -141,9 +155,10 @@ type cgiParam struct{ name, value string }
 
 // cgiParams are the parameters of a request: the *_param list in order
 // (an if_not_empty one only with a value), then, with
-// *_pass_request_headers, each request header as HTTP_NAME (upper
-// case, "-" as "_"), one per header line, as nginx 1.22 sends them. A
-// header whose HTTP_ name a *_param sets is not sent.
+// *_pass_request_headers, each request header line as HTTP_NAME (upper
+// case, "-" as "_"), one per line in the order the client sent them, as
+// nginx 1.22 sends them. A header whose HTTP_ name a *_param sets is not
+// sent.
 func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
 	rq := st.rq
 	if b := st.body; b != nil && b.length >= 0 && b.stream == nil {
@@ -168,19 +183,77 @@ func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
 	if !*u.PassRequestHeaders {
 		return out
 	}
-	keys := make([]string, 0, len(rq.R.Header))
-	for k := range rq.R.Header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	params := len(out)
+	add := func(k, v string) {
 		name := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
-		if set[name] {
-			continue
-		}
-		for _, v := range rq.R.Header[k] {
+		if !set[name] {
 			out = append(out, cgiParam{name, v})
 		}
 	}
+	if keys, vals, ok := headerLines(rq.W); ok && inOrder(rq.R.Header, keys, vals) {
+		for i, k := range keys {
+			add(k, vals[i])
+		}
+		return out
+	}
+	// The lines as they came are not known (HTTP/2), or the headers
+	// changed since: by name.
+	out = out[:params]
+	names := make([]string, 0, len(rq.R.Header))
+	for k := range rq.R.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range rq.R.Header[k] {
+			add(k, v)
+		}
+	}
 	return out
+}
+
+// headerLines finds the client's header lines in the order they came,
+// where the server kept them (httpd's HTTP/1.x response writer, under
+// any wrappers).
+func headerLines(w http.ResponseWriter) (keys, vals []string, ok bool) {
+	for w != nil {
+		if h, ok := w.(interface{ HeaderLines() ([]string, []string) }); ok {
+			keys, vals = h.HeaderLines()
+			return keys, vals, true
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	return nil, nil, false
+}
+
+// inOrder says whether the lines are exactly what the header map holds:
+// each value the map's at its place among the lines of its name, and
+// nothing else in the map.
+func inOrder(h http.Header, keys, vals []string) bool {
+	n := 0
+	for _, v := range h {
+		n += len(v)
+	}
+	if n != len(keys) {
+		return false
+	}
+	for i, k := range keys {
+		hv := h[k]
+		j := 0
+		if len(hv) > 1 {
+			for _, pk := range keys[:i] {
+				if pk == k {
+					j++
+				}
+			}
+		}
+		if j >= len(hv) || hv[j] != vals[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -234,7 +234,6 @@ func echoSCGI(t *testing.T) string {
 				}
 				body := make([]byte, length)
 				io.ReadFull(br, body)
-				sort.Strings(lines) // goproxy does not keep the headers' order
 				fmt.Fprintf(c, "Status: 201 Made\r\nContent-Type: text/plain\r\n\r\n%sbody=%s\n", strings.Join(lines, ""), body)
 			}(c)
 		}
@@ -281,7 +280,6 @@ func echoUWSGI(t *testing.T) string {
 				}
 				body := make([]byte, length)
 				io.ReadFull(br, body)
-				sort.Strings(lines)
 				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n%sbody=%s\n", strings.Join(lines, ""), body)
 			}(c)
 		}
@@ -308,6 +306,10 @@ func TestSCGIAndUWSGI(t *testing.T) {
 	p := start(t, c)
 	for _, raw := range []string{
 		nginxtest.Get("/s?a=b", "X-Foo: bar"),
+		// The HTTP_* parameters go in the client's order, a repeated
+		// header's lines each in its place.
+		nginxtest.Get("/s", "Z-Last: 1", "A-First: 2", "Z-Last: 3", "M-Mid: 4"),
+		nginxtest.Get("/u", "Z-Last: 1", "A-First: 2", "Z-Last: 3", "M-Mid: 4"),
 		"POST /s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
 		nginxtest.Get("/u?a=b", "X-Foo: bar"),
 		"POST /u HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",

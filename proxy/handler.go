@@ -141,6 +141,8 @@ type state struct {
 	stream bool
 	held   heldWriter
 	cache  *cacheState // cache.go; nil when no cache applies
+	// key is the memcached key, escaped as it goes out.
+	key string
 }
 
 // heldWriter is what ReverseProxy writes to. ReverseProxy flushes each
@@ -185,6 +187,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The application gets no URI of the proxy's kind: its logs
 		// name the peer alone ("fastcgi://127.0.0.1:9000").
 		if h.pass.Vars && !h.resolveWire(st) {
+			return
+		}
+		if p, ok := h.wire.(preparer); ok && !p.prepare(h, st) {
 			return
 		}
 	} else if h.pass.Vars {

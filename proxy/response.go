@@ -92,7 +92,8 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 		st.redirect = x
 		return errAccelRedirect
 	}
-	if *pl.InterceptErrors && resp.StatusCode >= 300 && hasErrorPage(rq.Loc, resp.StatusCode) {
+	if ic, ok := h.wire.(interceptor); ok && ic.intercepts(resp.StatusCode) ||
+		*pl.InterceptErrors && resp.StatusCode >= 300 && hasErrorPage(rq.Loc, resp.StatusCode) {
 		resp.Body.Close()
 		st.status = resp.StatusCode
 		return errIntercept

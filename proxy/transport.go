@@ -35,6 +35,9 @@ type upConn struct {
 	idleAt   time.Time
 	nread    int64 // bytes read from the peer, for $upstream_bytes_received
 	rdl, wdl httpd.Deadline
+	// broken says the protocol saw the exchange end wrong (memcached's
+	// trailer): the connection is not kept.
+	broken bool
 }
 
 // connReader counts what is read from an upstream connection.
@@ -46,11 +49,13 @@ func (r connReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// pool keeps idle upstream connections per peer address.
+// pool keeps idle upstream connections per peer address, at most the
+// upstream's keepalive count in all.
 type pool struct {
 	mu     sync.Mutex
-	idle   map[string][]*upConn
-	closed bool // its group is released: connections are not kept
+	idle   map[string][]*upConn // per peer, oldest first
+	n      int                  // idle connections in all
+	closed bool                 // its group is released: connections are not kept
 }
 
 func newPool() *pool { return &pool{idle: map[string][]*upConn{}} }
@@ -63,6 +68,7 @@ func (p *pool) get(addr string, idleTimeout time.Duration) *upConn {
 		c := list[len(list)-1]
 		list = list[:len(list)-1]
 		p.idle[addr] = list
+		p.n--
 		if idleTimeout > 0 && time.Since(c.idleAt) > idleTimeout {
 			c.nc.Close()
 			continue
@@ -72,18 +78,43 @@ func (p *pool) get(addr string, idleTimeout time.Duration) *upConn {
 	return nil
 }
 
-// put returns a connection; max is the upstream's "keepalive" count.
+// put returns a connection; max is the upstream's "keepalive" count,
+// which bounds the idle connections of the whole group as nginx's cache
+// does: when it is full, the least recently used one is closed to make
+// room, whichever peer it goes to.
 func (p *pool) put(c *upConn, max int) {
 	c.idleAt = time.Now()
 	p.mu.Lock()
-	list := p.idle[c.peer.addr]
-	if len(list) >= max || p.closed {
+	if p.closed || max <= 0 {
 		p.mu.Unlock()
 		c.nc.Close()
 		return
 	}
-	p.idle[c.peer.addr] = append(list, c)
+	for p.n >= max {
+		p.evictOldest()
+	}
+	p.idle[c.peer.addr] = append(p.idle[c.peer.addr], c)
+	p.n++
 	p.mu.Unlock()
+}
+
+// evictOldest closes the idle connection that waited longest.
+func (p *pool) evictOldest() {
+	var oldest string
+	found := false
+	for addr, list := range p.idle {
+		if len(list) > 0 && (!found || list[0].idleAt.Before(p.idle[oldest][0].idleAt)) {
+			oldest, found = addr, true
+		}
+	}
+	if !found {
+		p.n = 0
+		return
+	}
+	list := p.idle[oldest]
+	list[0].nc.Close()
+	p.idle[oldest] = list[1:]
+	p.n--
 }
 
 // close closes the idle connections and those put back later.
@@ -97,6 +128,7 @@ func (p *pool) close() {
 		}
 		delete(p.idle, addr)
 	}
+	p.n = 0
 }
 
 // attempt describes one try of one request against one peer.
@@ -363,7 +395,9 @@ func (b *respBody) Read(p []byte) (int, error) {
 }
 
 func (b *respBody) Close() error {
-	b.finish(false)
+	// A response known to have no body is complete unread (an
+	// intercepted memcached miss): its connection may be kept.
+	b.finish(b.rc == http.NoBody)
 	return nil
 }
 
@@ -376,7 +410,7 @@ func (b *respBody) finish(eof bool) {
 		b.obs.bodyEnd(b.n)
 	}
 	b.c.peer.conns.Add(-1)
-	if eof && b.reuse && b.c.br.Buffered() == 0 && (b.obs == nil || b.obs.keep(b.c)) {
+	if eof && b.reuse && !b.c.broken && b.c.br.Buffered() == 0 && (b.obs == nil || b.obs.keep(b.c)) {
 		b.p.put(b.c, b.max)
 		return
 	}
