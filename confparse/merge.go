@@ -179,6 +179,7 @@ func (b *builder) finishHTTP() error {
 			mergeLocation(l, s.Loc)
 		}
 	}
+	b.checkCacheKeys()
 	if err := b.checkCharsets(); err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func openZones(h *confparse.HTTPConf) (map[string]*filecache.Zone, error) {
 }
 
 func sameLayout(a, b *confparse.CacheZone) bool {
-	if len(a.Levels) != len(b.Levels) || a.Size != b.Size || a.Inactive != b.Inactive ||
+	if a.Module != b.Module || len(a.Levels) != len(b.Levels) || a.Size != b.Size || a.Inactive != b.Inactive ||
 		a.MaxSize != b.MaxSize || a.MinFree != b.MinFree {
 		return false
 	}
@@ -445,8 +445,15 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 		rq.WriteHeader(304)
 		return
 	}
-	hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
-	ranges := code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
+	// nginx reads the entry's head as the upstream's again: its length
+	// is the Content-Length the upstream sent, and an entry stored
+	// without one (a chunked or CGI response) goes out chunked, with no
+	// ranges.
+	_, known := e.Header["Content-Length"]
+	if known {
+		hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
+	}
+	ranges := known && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
 	if ranges {
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}

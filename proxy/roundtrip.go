@@ -358,6 +358,10 @@ func (h *handler) bodyFailed(rq *httpcore.Request, err error, upstream string) {
 		msg = "recv() failed (" + confparse.ErrnoText(err) + ")"
 	}
 	h.c.errs.RequestUpstream(rq, confparse.LevelError, msg+" while reading upstream", upstream)
+	// The response is cut: nothing more goes out after it (nginx
+	// finalizes the request with an error, so add_after_body's text is
+	// not added either).
+	rq.Aborted = true
 	if a, ok := rq.W.(aborter); ok {
 		a.Abort(errors.Is(err, errInvalidChunked))
 	}
