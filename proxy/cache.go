@@ -250,6 +250,16 @@ func (st *state) cacheEnd() {
 	}
 }
 
+// countCache adds the request's final $upstream_cache_status to its
+// zone's counts (metrics).
+func (st *state) countCache() {
+	c := st.cache
+	if c == nil || c.lk == nil || st.rq.Upstream == nil || st.rq.Upstream.CacheStatus == "" {
+		return
+	}
+	c.lk.Zone().Count(st.rq.Upstream.CacheStatus)
+}
+
 // cacheHeaders are the client headers nginx does not pass upstream for a
 // response it may cache (its proxy_cache headers set): the entry must be
 // the whole, unconditional response.
@@ -458,7 +468,9 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
 	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {
-		if httpcore.SendRanges(rq, e.BodySize, rr, func(off, n int64) { rq.ReadFrom(e.Body(off, n)) }) {
+		if httpcore.SendRanges(rq, e.BodySize, rr, func(off, n int64) {
+			st.sentFromCache(e.Body(off, n))
+		}) {
 			return
 		}
 	}
@@ -466,7 +478,16 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	if rq.R.Method == "HEAD" || e.BodySize == 0 {
 		return
 	}
-	rq.ReadFrom(e.Body(0, e.BodySize))
+	st.sentFromCache(e.Body(0, e.BodySize))
+}
+
+// sentFromCache sends part of an entry's body and counts it for its
+// zone's metrics.
+func (st *state) sentFromCache(r io.Reader) {
+	n, _ := st.rq.ReadFrom(r)
+	if c := st.cache; c != nil && c.lk != nil {
+		c.lk.Zone().Sent(n)
+	}
 }
 
 // rangeAllowed is proxy_cache_max_range_offset: a range starting beyond
