@@ -342,9 +342,71 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 		lk = lk.Zone().Find(filecache.KeyOf(c.key))
 		lk.Entry.Close()
 	}
-	resp.Body = &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m}
+	sb := &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, full: -1}
+	resp.Body = sb
+	missRange(st, resp, sb)
 	return nil
 }
+
+// missRange answers a Range request on a MISS as nginx does for a
+// response it caches: when the upstream allows ranges (Accept-Ranges),
+// one range is sent from the whole body as it is stored; several, or
+// none that fits, get the whole response.
+func missRange(st *state, resp *http.Response, sb *storeBody) {
+	rq := st.rq
+	rr := rq.R.Header.Get("Range")
+	if rr == "" || resp.StatusCode != 200 || resp.ContentLength < 0 || resp.Header["Accept-Ranges"] == nil ||
+		rq.R.ProtoMajor == 0 || rq.WillTransform(200) || !rangeAllowed(st, rr) {
+		return
+	}
+	start, end, ok := httpcore.SingleRange(rq, rr, resp.ContentLength)
+	if !ok {
+		return
+	}
+	size := resp.ContentLength
+	sb.full, sb.accept = size, resp.Header["Accept-Ranges"]
+	resp.StatusCode, resp.Status = 206, "206 Partial Content"
+	delete(resp.Header, "Accept-Ranges")
+	resp.Header["Content-Range"] = []string{"bytes " + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(size, 10)}
+	resp.Header["Content-Length"] = []string{strconv.FormatInt(end-start, 10)}
+	resp.ContentLength = end - start
+	resp.Body = &rangeBody{rc: sb, skip: start, left: end - start}
+}
+
+// rangeBody passes on [skip, skip+left) of a body and reads the rest
+// to its end, so that the entry is stored whole.
+type rangeBody struct {
+	rc         io.ReadCloser
+	skip, left int64
+}
+
+func (b *rangeBody) Read(p []byte) (int, error) {
+	for b.skip > 0 {
+		n, err := io.CopyN(io.Discard, b.rc, b.skip)
+		b.skip -= n
+		if err != nil {
+			return 0, err
+		}
+	}
+	if b.left <= 0 {
+		_, err := io.Copy(io.Discard, b.rc)
+		if err == nil {
+			err = io.EOF
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if err == io.EOF && b.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (b *rangeBody) Close() error { return b.rc.Close() }
 
 // interceptsEntry says whether a response with this status is answered
 // by error_page (proxy_intercept_errors) rather than sent.
@@ -362,11 +424,21 @@ type storeBody struct {
 	meta   *filecache.Meta
 	w      *filecache.Writer
 	failed bool
+	// full is the whole body's length when the client is sent a range
+	// of it (missRange), accept the upstream's Accept-Ranges: the entry
+	// keeps the head of the whole response.
+	full   int64
+	accept []string
 }
 
 func (b *storeBody) Read(p []byte) (int, error) {
 	if b.w == nil && !b.failed {
 		b.meta.Header = storedHeader(b.resp.Header)
+		if b.full >= 0 {
+			delete(b.meta.Header, "Content-Range")
+			b.meta.Header["Content-Length"] = []string{strconv.FormatInt(b.full, 10)}
+			b.meta.Header["Accept-Ranges"] = b.accept
+		}
 		w, err := b.lk.Create(b.meta)
 		if err != nil {
 			b.failed = true
@@ -463,7 +535,9 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	if known {
 		hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
 	}
-	ranges := known && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
+	// Ranges are served when the upstream allowed them (nginx's
+	// allow_ranges from its Accept-Ranges).
+	ranges := known && e.Header["Accept-Ranges"] != nil && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
 	if ranges {
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
