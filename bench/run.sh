@@ -52,7 +52,8 @@ trap cleanup EXIT
 go build -o "$work/goproxy" ./cmd/goproxy
 go build -o "$work/tool" ./bench/tool
 
-# Document tree: a 1 KiB file, a 1 MiB file, a 1000-entry directory,
+# Document tree (the upstream's too: /cached/ caches its 1 KiB and
+# 1 MiB answers): a 1 KiB file, a 1 MiB file, a 1000-entry directory,
 # a 100 KiB text file for gzip.
 mkdir -p "$work/root/dir1000" "$work/root/static"
 head -c 768 /dev/urandom | base64 -w 0 > "$work/root/1k.txt"
@@ -69,6 +70,7 @@ worker_processes 1; daemon off; pid $work/up.pid; error_log $work/up.err;
 events { worker_connections 4096; }
 http { access_log off; server { listen 127.0.0.1:$UP; keepalive_requests 1000000;
   location /1m { root $work/root; try_files /1m.bin =404; }
+  location /1k { root $work/root; try_files /1k.txt =404; }
   location / { return 200 "hello from the upstream, a short proxied response body\n"; } } }
 CONF
 taskset -c 1 "$NGINX" -c "$work/upstream.conf" -p "$work/" &
@@ -110,6 +112,7 @@ http {
     keepalive_timeout 300s;
     upstream up { server 127.0.0.1:$UP; keepalive 64; }
     upstream fpm { server 127.0.0.1:19103; keepalive $CONNS; }
+    proxy_cache_path $work/cache-$1 levels=1:2 keys_zone=bcache:1m;
     ssl_certificate $work/tls.crt;
     ssl_certificate_key $work/tls.key;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -137,6 +140,10 @@ http {
         location /wsgi/ {
             include $PWD/conf/uwsgi_params;
             uwsgi_pass 127.0.0.1:19104;
+        }
+        location /cached/ {
+            proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection "";
+            proxy_cache bcache; proxy_cache_valid 10m;
         }
         location /heavy/ {
             limit_req zone=bench burst=1000 nodelay;
@@ -191,7 +198,7 @@ printf '%-20s %10s %10s %6s %9s %9s %8s %8s\n' workload nginx_rps goproxy_rps ra
 first=1
 for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "1 MiB, sendfile on|/sendfile/1m.bin|" "autoindex 1000|/dir1000/|" \
 	"gzip 100 KiB|/gz/100k.txt|Accept-Encoding: gzip" "proxy keepalive|/proxy/x|" "proxy 1 MiB|/proxy/1m|" \
-	"limit_req+map+rewrite|/heavy/page.txt|" "HTTPS 1 KiB file|/1k.txt||https" "HTTP/2 1 KiB file|/1k.txt||h2" \
+	"cached 1 KiB|/cached/1k|" "cached 1 MiB|/cached/1m|" "limit_req+map+rewrite|/heavy/page.txt|" "HTTPS 1 KiB file|/1k.txt||https" "HTTP/2 1 KiB file|/1k.txt||h2" \
 	"HTTPS proxy keepalive|/proxy/x||https" "HTTP/2 proxy keepalive|/proxy/x||h2" \
 	"FastCGI php-fpm keep_conn|/php-keep/x||fpm" "FastCGI php-fpm|/php/x||fpm" "uwsgi WSGI hello|/wsgi/x||uwsgi" \
 	${EXTRA_WORKLOADS:-}; do

@@ -38,6 +38,8 @@ type CGIUpstream struct {
 	PassRequestBody     *bool          `json:",omitempty"`
 	IgnoreClientAbort   *bool          `json:",omitempty"`
 	BufferSize          *int64         `json:",omitempty"`
+	// Cache is the module's *_cache_* set (mod_http_proxy_cache.go).
+	Cache CacheLoc
 }
 
 // Param is one *_param: a name, its value, and if_not_empty (the
@@ -63,6 +65,7 @@ func cgiDefaults() CGIUpstream {
 		PassRequestHeaders:  ptr(true),
 		PassRequestBody:     ptr(true),
 		IgnoreClientAbort:   ptr(false),
+		Cache:               defaultCacheLoc(""),
 	}
 }
 

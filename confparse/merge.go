@@ -180,6 +180,7 @@ func (b *builder) finishHTTP() error {
 			mergeLocation(l, s.Loc)
 		}
 	}
+	b.checkCacheKeys()
 	if err := b.checkCharsets(); err != nil {
 		return err
 	}

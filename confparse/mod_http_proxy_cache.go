@@ -15,7 +15,11 @@ import (
 // CacheZone is one *_cache_path: a directory of entries and the keys
 // zone (shared memory in nginx) that indexes them.
 type CacheZone struct {
-	Name   string
+	Name string
+	// Module is the directive prefix that defined the zone ("proxy",
+	// "fastcgi", ...): nginx tags a shared memory zone with its
+	// module, and only that module's *_cache may use it.
+	Module string
 	Path   string // absolute
 	Levels []int  `json:",omitempty"` // directory name lengths, 1 or 2 each, at most 3
 	// Size is the keys zone's size; it bounds how many keys are kept.
@@ -69,20 +73,29 @@ func (c *CacheLoc) On() bool {
 // cacheRef is a constant zone name used by *_cache, checked once every
 // *_cache_path is known.
 type cacheRef struct {
-	s    *Stmt
-	zone string
+	s      *Stmt
+	zone   string
+	module string
 }
 
 func init() {
 	register("ngx_http_proxy_module", cacheDirectives("proxy", func(l *Loc) *CacheLoc { return &l.Proxy.Cache })...)
+	register("ngx_http_fastcgi_module", cacheDirectives("fastcgi", func(l *Loc) *CacheLoc { return &l.FastCGI.Cache })...)
+	register("ngx_http_scgi_module", cacheDirectives("scgi", func(l *Loc) *CacheLoc { return &l.SCGI.Cache })...)
+	register("ngx_http_uwsgi_module", cacheDirectives("uwsgi", func(l *Loc) *CacheLoc { return &l.UWSGI.Cache })...)
 }
 
 // defaultCacheLoc is nginx's default for every *_cache_* directive,
-// except the key, whose default belongs to each module.
+// except the key, whose default belongs to each module: proxy_cache_key
+// has one, the CGI family's have none ("" leaves Key unset, warned about
+// once merged: checkCacheKeys).
 func defaultCacheLoc(key string) CacheLoc {
-	k := &Template{Raw: key}
-	for _, v := range strings.Split(key, "$")[1:] {
-		k.Parts = append(k.Parts, Part{Var: v})
+	var k *Template
+	if key != "" {
+		k = &Template{Raw: key}
+		for _, v := range strings.Split(key, "$")[1:] {
+			k.Parts = append(k.Parts, Part{Var: v})
+		}
 	}
 	return CacheLoc{
 		Zone: &Template{Raw: "off", Parts: []Part{{Lit: "off"}}}, Key: k,
@@ -115,7 +128,9 @@ func cacheDirectives(prefix string, get func(*Loc) *CacheLoc) []*Directive {
 		}
 	}
 	return []*Directive{
-		{Name: prefix + "_cache_path", Ctx: CtxHTTP, Args: Args2More, set: setCachePath},
+		{Name: prefix + "_cache_path", Ctx: CtxHTTP, Args: Args2More, set: func(b *builder, f *frame, s *Stmt) error {
+			return setCachePath(b, f, s, prefix)
+		}},
 		{Name: prefix + "_cache", Ctx: httpMSL, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
 			c := cl(f)
 			if c.Zone != nil {
@@ -127,7 +142,7 @@ func cacheDirectives(prefix string, get func(*Loc) *CacheLoc) []*Directive {
 			}
 			c.Zone = t
 			if t.IsConst() && t.Raw != "off" {
-				b.cacheRefs = append(b.cacheRefs, cacheRef{s, t.Raw})
+				b.cacheRefs = append(b.cacheRefs, cacheRef{s, t.Raw, prefix})
 			}
 			return nil
 		}},
@@ -246,8 +261,8 @@ func parseCacheValid(s *Stmt) (*CacheValid, error) {
 }
 
 // setCachePath reads *_cache_path.
-func setCachePath(b *builder, f *frame, s *Stmt) error {
-	z := &CacheZone{Path: strings.TrimSuffix(b.prefixPath(s.Args[0]), "/"), Inactive: 10 * time.Minute,
+func setCachePath(b *builder, f *frame, s *Stmt, module string) error {
+	z := &CacheZone{Module: module, Path: strings.TrimSuffix(b.prefixPath(s.Args[0]), "/"), Inactive: 10 * time.Minute,
 		ManagerFiles: 100, File: s.File, Line: s.Line}
 	for _, a := range s.Args[1:] {
 		k, v, _ := strings.Cut(a, "=")
@@ -316,6 +331,9 @@ func setCachePath(b *builder, f *frame, s *Stmt) error {
 		return errf(s, "%q must have \"keys_zone\" parameter", s.Name)
 	}
 	for _, o := range f.http.CacheZones {
+		if o.Name == z.Name && o.Module != z.Module {
+			return errf(s, "the shared memory zone %q is already declared for a different use", z.Name)
+		}
 		if o.Name == z.Name {
 			return errf(s, "duplicate zone %q", z.Name)
 		}
@@ -331,11 +349,49 @@ func setCachePath(b *builder, f *frame, s *Stmt) error {
 // with nginx's words.
 func (b *builder) checkCacheRefs() error {
 	for _, r := range b.cacheRefs {
-		if b.cfg.HTTP.CacheZone(r.zone) == nil {
+		z := b.cfg.HTTP.CacheZone(r.zone)
+		if z == nil {
 			return &Diag{Level: LevelEmerg, Msg: "zero size shared memory zone \"" + r.zone + "\""}
+		}
+		if z.Module != r.module {
+			return errf(r.s, "the shared memory zone %q is already declared for a different use", r.zone)
 		}
 	}
 	return nil
+}
+
+// checkCacheKeys is nginx's merge-time warning for a CGI-family cache
+// without its key (fastcgi_cache_key has no default): the key is then
+// empty, one entry for every request.
+func (b *builder) checkCacheKeys() {
+	warned := map[*CacheLoc]bool{}
+	check := func(l *Loc, s *Stmt) {
+		for _, m := range []struct {
+			prefix string
+			c      *CacheLoc
+		}{{"fastcgi", &l.FastCGI.Cache}, {"scgi", &l.SCGI.Cache}, {"uwsgi", &l.UWSGI.Cache}} {
+			if m.c.Key == nil {
+				if m.c.On() && !warned[m.c] {
+					warned[m.c] = true
+					b.warn(s, "no \"%s_cache_key\" for \"%s_cache\"", m.prefix, m.prefix)
+				}
+				m.c.Key = &Template{}
+			}
+		}
+	}
+	var walk func(ls []*Location)
+	walk = func(ls []*Location) {
+		for _, l := range ls {
+			check(l.Conf, &Stmt{File: l.File, Line: l.Line})
+			walk(l.Locations)
+		}
+	}
+	h := b.cfg.HTTP
+	check(h.Loc, nil)
+	for _, s := range h.Servers {
+		check(s.Loc, &Stmt{File: s.File, Line: s.Line})
+		walk(s.Locations)
+	}
 }
 
 // CacheZone finds a zone by name.

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -63,6 +64,50 @@ type Zone struct {
 	loaded chan struct{}
 	// now is the clock, for tests.
 	now func() time.Time
+	// counts are the zone's request outcomes and bytes, for metrics.
+	counts Counts
+}
+
+// Counts are a zone's running totals: requests by cache status (as
+// $upstream_cache_status says it) and body bytes sent from entries and
+// written to them.
+type Counts struct {
+	mu       sync.Mutex
+	byStatus map[string]int64
+	Sent     atomic.Int64
+	Stored   atomic.Int64
+}
+
+// Count records one request's cache status.
+func (z *Zone) Count(status string) {
+	c := &z.counts
+	c.mu.Lock()
+	if c.byStatus == nil {
+		c.byStatus = map[string]int64{}
+	}
+	c.byStatus[status]++
+	c.mu.Unlock()
+}
+
+// Statuses is a copy of the request counts by cache status.
+func (z *Zone) Statuses() map[string]int64 {
+	c := &z.counts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int64, len(c.byStatus))
+	for k, v := range c.byStatus {
+		out[k] = v
+	}
+	return out
+}
+
+// Sent adds body bytes sent from the zone's entries.
+func (z *Zone) Sent(n int64) { z.counts.Sent.Add(n) }
+
+// Bytes are the body bytes sent from the zone's entries and committed
+// to it.
+func (z *Zone) Bytes() (sent, stored int64) {
+	return z.counts.Sent.Load(), z.counts.Stored.Load()
 }
 
 // node is a key in the keys zone.
@@ -348,6 +393,7 @@ func (w *Writer) Commit() error {
 	}
 	n.exists, n.size, n.validUntil = true, diskSize(w.n), w.meta.ValidUntil
 	z.size += n.size
+	z.counts.Stored.Add(w.n)
 	if max := z.Conf.MaxSize; max > 0 {
 		for z.size > max && z.evictOne(true) {
 		}

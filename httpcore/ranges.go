@@ -169,3 +169,20 @@ func SendRanges(rq *Request, size int64, header string, body func(off, n int64))
 	rq.Write([]byte(tail))
 	return true
 }
+
+// SingleRange is the one range of a Range header that a response of
+// size bytes satisfies, as [start, end); ok is false for several ranges,
+// none that fits, or a header the range filter ignores. It serves a
+// response that can send one range only (nginx's single_range: a
+// response being cached as it is sent).
+func SingleRange(rq *Request, header string, size int64) (start, end int64, ok bool) {
+	max := -1
+	if m := rq.Loc.Core.MaxRanges; m != nil {
+		max = *m
+	}
+	rs, status := parseRanges(header, size, max)
+	if status != 200 || len(rs) != 1 {
+		return 0, 0, false
+	}
+	return rs[0].start, rs[0].end, true
+}

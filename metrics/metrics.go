@@ -65,6 +65,23 @@ var (
 		"Times the balancer chose an upstream peer.", []string{"upstream", "peer"}, nil)
 	FileCache = prometheus.NewDesc("goproxy_open_file_cache_lookups_total",
 		"Open-file cache lookups, by result: hit or miss.", []string{"result"}, nil)
+	// Cache zone series (proxy_cache_path and the CGI modules'), read
+	// from the zones at scrape time; labels: the keys_zone name and the
+	// module that defined it (proxy, fastcgi, scgi, uwsgi).
+	CacheRequests = prometheus.NewDesc("goproxy_cache_requests_total",
+		"Requests that looked in a cache zone, by outcome ($upstream_cache_status lower-cased: hit, miss, expired, stale, updating, revalidated, bypass).",
+		[]string{"zone", "module", "status"}, nil)
+	CacheSentBytes = prometheus.NewDesc("goproxy_cache_sent_bytes_total",
+		"Response body bytes sent from a cache zone's entries.", []string{"zone", "module"}, nil)
+	CacheWrittenBytes = prometheus.NewDesc("goproxy_cache_written_bytes_total",
+		"Bytes of entries (head and body) committed to a cache zone.", []string{"zone", "module"}, nil)
+	CacheEntries = prometheus.NewDesc("goproxy_cache_entries",
+		"Entries on disk indexed by a cache zone.", []string{"zone", "module"}, nil)
+	CacheKeys = prometheus.NewDesc("goproxy_cache_keys",
+		"Keys held in a cache zone's keys zone (bounded by its size).", []string{"zone", "module"}, nil)
+	CacheSize = prometheus.NewDesc("goproxy_cache_size_bytes",
+		"Disk space a cache zone's entries take, in file system blocks as nginx counts it (max_size applies to it).",
+		[]string{"zone", "module"}, nil)
 	reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "goproxy_config_reloads_total",
 		Help: "Configuration reloads, by result: success or failure.",

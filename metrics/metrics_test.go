@@ -110,3 +110,49 @@ http {
 	}
 	t.Error("no goproxy_build_info")
 }
+
+// TestCacheZoneMetrics: a cache zone's series follow its traffic: a
+// miss, then hits, a bypass, with the bytes sent from the entry and its
+// entry, key and disk size.
+func TestCacheZoneMetrics(t *testing.T) {
+	up := upstream(t)
+	conf := fmt.Sprintf(`events {}
+http {
+    access_log off;
+    proxy_cache_path cache levels=1:2 keys_zone=mz:1m;
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location = /metrics { goproxy_metrics; }
+        location / {
+            proxy_pass http://127.0.0.1:%d;
+            proxy_cache mz;
+            proxy_cache_valid 1m;
+            proxy_cache_bypass $arg_nocache;
+        }
+    }
+}
+`, up)
+	p := nginxtest.Start(t, conf, nginxtest.Options{GoOnly: true})
+	addr := p.Go.Addr()
+	for _, u := range []string{"/x", "/x", "/x", "/x?nocache=1"} {
+		nginxtest.Do(t, addr, nginxtest.Get(u))
+	}
+	got := scrape(t, addr)
+	l := `{module="proxy",zone="mz"}`
+	for series, w := range map[string]float64{
+		`goproxy_cache_requests_total{module="proxy",status="miss",zone="mz"}`:   1,
+		`goproxy_cache_requests_total{module="proxy",status="hit",zone="mz"}`:    2,
+		`goproxy_cache_requests_total{module="proxy",status="bypass",zone="mz"}`: 1,
+		`goproxy_cache_sent_bytes_total` + l:                                     4, // "ok" twice
+		`goproxy_cache_entries` + l:                                              2, // /x and /x?nocache=1
+		`goproxy_cache_keys` + l:                                                 2,
+		`goproxy_cache_size_bytes` + l:                                           8192,
+	} {
+		if got[series] != w {
+			t.Errorf("%s: %v, want %v", series, got[series], w)
+		}
+	}
+	if got[`goproxy_cache_written_bytes_total`+l] < 4 {
+		t.Errorf("written bytes: %v", got[`goproxy_cache_written_bytes_total`+l])
+	}
+}

@@ -76,7 +76,7 @@ func openZones(h *confparse.HTTPConf) (map[string]*filecache.Zone, error) {
 }
 
 func sameLayout(a, b *confparse.CacheZone) bool {
-	if len(a.Levels) != len(b.Levels) || a.Size != b.Size || a.Inactive != b.Inactive ||
+	if a.Module != b.Module || len(a.Levels) != len(b.Levels) || a.Size != b.Size || a.Inactive != b.Inactive ||
 		a.MaxSize != b.MaxSize || a.MinFree != b.MinFree {
 		return false
 	}
@@ -250,6 +250,16 @@ func (st *state) cacheEnd() {
 	}
 }
 
+// countCache adds the request's final $upstream_cache_status to its
+// zone's counts (metrics).
+func (st *state) countCache() {
+	c := st.cache
+	if c == nil || c.lk == nil || st.rq.Upstream == nil || st.rq.Upstream.CacheStatus == "" {
+		return
+	}
+	c.lk.Zone().Count(st.rq.Upstream.CacheStatus)
+}
+
 // cacheHeaders are the client headers nginx does not pass upstream for a
 // response it may cache (its proxy_cache headers set): the entry must be
 // the whole, unconditional response.
@@ -332,9 +342,71 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 		lk = lk.Zone().Find(filecache.KeyOf(c.key))
 		lk.Entry.Close()
 	}
-	resp.Body = &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, accel: accelHeaders(resp.Header)}
+	sb := &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, full: -1, accel: accelHeaders(resp.Header)}
+	resp.Body = sb
+	missRange(st, resp, sb)
 	return nil
 }
+
+// missRange answers a Range request on a MISS as nginx does for a
+// response it caches: when the upstream allows ranges (Accept-Ranges),
+// one range is sent from the whole body as it is stored; several, or
+// none that fits, get the whole response.
+func missRange(st *state, resp *http.Response, sb *storeBody) {
+	rq := st.rq
+	rr := rq.R.Header.Get("Range")
+	if rr == "" || resp.StatusCode != 200 || resp.ContentLength < 0 || resp.Header["Accept-Ranges"] == nil ||
+		rq.R.ProtoMajor == 0 || rq.WillTransform(200) || !rangeAllowed(st, rr) {
+		return
+	}
+	start, end, ok := httpcore.SingleRange(rq, rr, resp.ContentLength)
+	if !ok {
+		return
+	}
+	size := resp.ContentLength
+	sb.full, sb.accept = size, resp.Header["Accept-Ranges"]
+	resp.StatusCode, resp.Status = 206, "206 Partial Content"
+	delete(resp.Header, "Accept-Ranges")
+	resp.Header["Content-Range"] = []string{"bytes " + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(size, 10)}
+	resp.Header["Content-Length"] = []string{strconv.FormatInt(end-start, 10)}
+	resp.ContentLength = end - start
+	resp.Body = &rangeBody{rc: sb, skip: start, left: end - start}
+}
+
+// rangeBody passes on [skip, skip+left) of a body and reads the rest
+// to its end, so that the entry is stored whole.
+type rangeBody struct {
+	rc         io.ReadCloser
+	skip, left int64
+}
+
+func (b *rangeBody) Read(p []byte) (int, error) {
+	for b.skip > 0 {
+		n, err := io.CopyN(io.Discard, b.rc, b.skip)
+		b.skip -= n
+		if err != nil {
+			return 0, err
+		}
+	}
+	if b.left <= 0 {
+		_, err := io.Copy(io.Discard, b.rc)
+		if err == nil {
+			err = io.EOF
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if err == io.EOF && b.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (b *rangeBody) Close() error { return b.rc.Close() }
 
 // reprocessed are the upstream headers the proxy acts on and hides; the
 // entry keeps them, so that a response from the cache is treated as the
@@ -371,6 +443,11 @@ type storeBody struct {
 	w      *filecache.Writer
 	failed bool
 	accel  http.Header // reprocessed headers, hidden from resp by now
+	// full is the whole body's length when the client is sent a range
+	// of it (missRange), accept the upstream's Accept-Ranges: the entry
+	// keeps the head of the whole response.
+	full   int64
+	accept []string
 }
 
 func (b *storeBody) Read(p []byte) (int, error) {
@@ -378,6 +455,11 @@ func (b *storeBody) Read(p []byte) (int, error) {
 		b.meta.Header = storedHeader(b.resp.Header)
 		for k, v := range b.accel {
 			b.meta.Header[k] = v
+		}
+		if b.full >= 0 {
+			delete(b.meta.Header, "Content-Range")
+			b.meta.Header["Content-Length"] = []string{strconv.FormatInt(b.full, 10)}
+			b.meta.Header["Accept-Ranges"] = b.accept
 		}
 		w, err := b.lk.Create(b.meta)
 		if err != nil {
@@ -471,13 +553,24 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 		rq.WriteHeader(304)
 		return
 	}
-	hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
-	ranges := code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
+	// nginx reads the entry's head as the upstream's again: its length
+	// is the Content-Length the upstream sent, and an entry stored
+	// without one (a chunked or CGI response) goes out chunked, with no
+	// ranges.
+	_, known := e.Header["Content-Length"]
+	if known {
+		hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
+	}
+	// Ranges are served when the upstream allowed them (nginx's
+	// allow_ranges from its Accept-Ranges).
+	ranges := known && e.Header["Accept-Ranges"] != nil && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
 	if ranges {
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
 	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {
-		if httpcore.SendRanges(rq, e.BodySize, rr, func(off, n int64) { rq.ReadFrom(e.Body(off, n)) }) {
+		if httpcore.SendRanges(rq, e.BodySize, rr, func(off, n int64) {
+			st.sentFromCache(e.Body(off, n))
+		}) {
 			return
 		}
 	}
@@ -485,7 +578,16 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	if rq.R.Method == "HEAD" || e.BodySize == 0 {
 		return
 	}
-	rq.ReadFrom(e.Body(0, e.BodySize))
+	st.sentFromCache(e.Body(0, e.BodySize))
+}
+
+// sentFromCache sends part of an entry's body and counts it for its
+// zone's metrics.
+func (st *state) sentFromCache(r io.Reader) {
+	n, _ := st.rq.ReadFrom(r)
+	if c := st.cache; c != nil && c.lk != nil {
+		c.lk.Zone().Sent(n)
+	}
 }
 
 // rangeAllowed is proxy_cache_max_range_offset: a range starting beyond

@@ -77,6 +77,7 @@ func (c *Config) newCGIHandler(l *confparse.Loc, u *confparse.CGIUpstream, w wir
 	p.InterceptErrors, p.IgnoreClientAbort = u.InterceptErrors, u.IgnoreClientAbort
 	p.PassRequestHeaders, p.PassRequestBody = u.PassRequestHeaders, u.PassRequestBody
 	p.BufferSize = u.BufferSize
+	p.Cache = u.Cache
 	p.Redirects = []*confparse.Redirect{} // no proxy_redirect: Location passes as sent
 	p.CookieDomains, p.CookiePaths, p.SetBody, p.Method = nil, nil, nil, nil
 	v := "1.0"
@@ -150,6 +151,16 @@ func (h *handler) resolveWire(st *state) bool {
 	return true
 }
 
+// userParam says a *_param sets the name.
+func userParam(ps []*confparse.Param, name string) bool {
+	for _, p := range ps {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // cgiParam is one parameter sent to a CGI-family application.
 type cgiParam struct{ name, value string }
 
@@ -167,6 +178,16 @@ func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
 	}
 	out := make([]cgiParam, 0, len(u.Params)+len(rq.R.Header))
 	var set map[string]bool
+	if c := st.cache; c != nil && c.store {
+		// nginx's parameters for a cacheable request: the client's
+		// conditional and range headers are not sent (the entry must
+		// be the whole response), only the validators of an entry
+		// being revalidated; a *_param of the same name still wins.
+		set = map[string]bool{}
+		for _, k := range cacheHeaders {
+			set["HTTP_"+strings.ToUpper(strings.ReplaceAll(k, "-", "_"))] = true
+		}
+	}
 	for _, p := range u.Params {
 		if strings.HasPrefix(p.Name, "HTTP_") && len(p.Name) > 5 {
 			if set == nil {
@@ -179,6 +200,16 @@ func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
 			continue
 		}
 		out = append(out, cgiParam{p.Name, v})
+	}
+	if set != nil {
+		hd := http.Header{}
+		st.revalidateHeaders(hd)
+		for _, k := range []string{"If-Modified-Since", "If-None-Match"} {
+			name := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+			if v := hd.Get(k); v != "" && !userParam(u.Params, name) {
+				out = append(out, cgiParam{name, v})
+			}
+		}
 	}
 	if !*u.PassRequestHeaders {
 		return out

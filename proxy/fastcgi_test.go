@@ -317,3 +317,48 @@ func TestSCGIAndUWSGI(t *testing.T) {
 		p.cmp(t, raw)
 	}
 }
+
+// TestCGICacheDiff: fastcgi_cache and scgi_cache on the proxy's cache
+// core, against nginx: MISS then HIT ($upstream_cache_status), and a
+// cacheable request does not pass the client's conditional and range
+// headers to the application while an uncacheable one does.
+func TestCGICacheDiff(t *testing.T) {
+	_, addr := startFCGI(t)
+	saddr := echoSCGI(t)
+	c := conf(`
+    fastcgi_cache_path fcache keys_zone=fc:1m;
+    scgi_cache_path scache levels=1:2 keys_zone=sc:1m;
+    fastcgi_cache_valid 200 1m;
+    scgi_cache_valid any 1m;
+    fastcgi_cache_key $request_uri;
+    scgi_cache_key $request_uri;
+    add_header X-Cache $upstream_cache_status;
+`, `
+        location /c/ {
+            include `+paramsFile(t, "fastcgi_params")+`;
+            fastcgi_cache fc;
+            fastcgi_pass `+addr+`;
+        }
+        location /nc/ {
+            include `+paramsFile(t, "fastcgi_params")+`;
+            fastcgi_pass `+addr+`;
+        }
+        location /s/ {
+            scgi_param REQUEST_URI $request_uri;
+            scgi_cache sc;
+            scgi_pass `+saddr+`;
+        }
+`)
+	p := start(t, c)
+	for _, raw := range []string{
+		nginxtest.Get("/c/env", "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT", "Range: bytes=0-10", "X-A: 1"),
+		nginxtest.Get("/c/env", "X-A: 2"),
+		nginxtest.Get("/c/env", "Range: bytes=0-10"),
+		nginxtest.Req("HEAD", "/c/env"),
+		nginxtest.Get("/nc/env", "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT", "Range: bytes=0-10"),
+		nginxtest.Get("/s/x", "If-None-Match: \"a\"", "X-B: 1"),
+		nginxtest.Get("/s/x"),
+	} {
+		p.cmp(t, raw)
+	}
+}

@@ -229,7 +229,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.declared = b.length
 		b.close()
 	}
-	if h.cacheStart(st, w, r) {
+	answered := h.cacheStart(st, w, r)
+	defer st.countCache()
+	if answered {
 		return
 	}
 	defer st.cacheEnd()

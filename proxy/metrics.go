@@ -5,10 +5,12 @@ package proxy
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"goproxy/filecache"
 	"goproxy/metrics"
 )
 
@@ -18,12 +20,40 @@ func (m *Manager) Describe(ch chan<- *prometheus.Desc) {
 	ch <- metrics.PeerFails
 	ch <- metrics.PeerActive
 	ch <- metrics.PeerSelected
+	for _, d := range []*prometheus.Desc{metrics.CacheRequests, metrics.CacheSentBytes, metrics.CacheWrittenBytes,
+		metrics.CacheEntries, metrics.CacheKeys, metrics.CacheSize} {
+		ch <- d
+	}
+}
+
+// collectCaches reports every open cache zone.
+func collectCaches(ch chan<- prometheus.Metric) {
+	zones.Lock()
+	zs := make([]*filecache.Zone, 0, len(zones.byPath))
+	for _, z := range zones.byPath {
+		zs = append(zs, z)
+	}
+	zones.Unlock()
+	for _, z := range zs {
+		name, mod := z.Conf.Name, z.Conf.Module
+		for status, n := range z.Statuses() {
+			ch <- prometheus.MustNewConstMetric(metrics.CacheRequests, prometheus.CounterValue, float64(n), name, mod, strings.ToLower(status))
+		}
+		sent, written := z.Bytes()
+		ch <- prometheus.MustNewConstMetric(metrics.CacheSentBytes, prometheus.CounterValue, float64(sent), name, mod)
+		ch <- prometheus.MustNewConstMetric(metrics.CacheWrittenBytes, prometheus.CounterValue, float64(written), name, mod)
+		st := z.Stats()
+		ch <- prometheus.MustNewConstMetric(metrics.CacheEntries, prometheus.GaugeValue, float64(st.Entries), name, mod)
+		ch <- prometheus.MustNewConstMetric(metrics.CacheKeys, prometheus.GaugeValue, float64(st.Keys), name, mod)
+		ch <- prometheus.MustNewConstMetric(metrics.CacheSize, prometheus.GaugeValue, float64(st.Size), name, mod)
+	}
 }
 
 // Collect implements prometheus.Collector. While a previous
 // configuration finishes its requests, an upstream may have a group in
 // each: the newest one speaks for it.
 func (m *Manager) Collect(ch chan<- prometheus.Metric) {
+	collectCaches(ch)
 	m.mu.Lock()
 	var gs []*group
 	seenGroup := map[*group]bool{}
