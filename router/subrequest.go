@@ -21,11 +21,22 @@ func (rt *Router) Subrequest(parent *httpcore.Request, uri string, body io.Write
 	return rt.subrequest(parent, uri, body, nil)
 }
 
+// SubrequestWith runs a subrequest with arguments and a stub, as the SSI
+// module's include makes them (httpcore.Subrequester).
+func (rt *Router) SubrequestWith(parent *httpcore.Request, o *httpcore.SubOptions) int {
+	return rt.run(parent, o)
+}
+
 // subrequest processes uri and returns the status it answered with; its
 // body goes to body (nil: dropped), and done sees the finished
 // subrequest before it is recycled.
 func (rt *Router) subrequest(parent *httpcore.Request, uri string, body io.Writer, done func(sub *httpcore.Request)) int {
+	return rt.run(parent, &httpcore.SubOptions{URI: uri, Body: body, Done: done})
+}
+
+func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	srv := rt.serverOf(parent)
+	uri, body, done := o.URI, o.Body, o.Done
 	r := *parent.R
 	r.Method, r.Body, r.ContentLength = "GET", http.NoBody, 0
 	w := &discardWriter{header: make(http.Header, 4), body: body}
@@ -35,7 +46,15 @@ func (rt *Router) subrequest(parent *httpcore.Request, uri string, body io.Write
 	sub := rt.pool.Get().(*httpcore.Request)
 	*sub = httpcore.Request{W: w, R: &r, Conn: parent.Conn, Cfg: rt.Cfg, Eng: rt, Vars: rt.vars,
 		Start: parent.Start, Host: parent.Host, HostOK: parent.HostOK, Set: parent.Set,
-		URI: uri, Internal: true, Parent: parent, RealIPFrom: parent.RealIPFrom}
+		URI: uri, Args: o.Args, Internal: true, Parent: parent, RealIPFrom: parent.RealIPFrom}
+	stubbed := false
+	if o.Stub != nil {
+		sub.PostSubrequest = func(sub *httpcore.Request, code int) bool {
+			stubbed = true
+			o.Stub(sub)
+			return true
+		}
+	}
 	// The subrequest's location must not change the connection's
 	// settings the main request uses.
 	var saved httpd.Conn
@@ -45,6 +64,9 @@ func (rt *Router) subrequest(parent *httpcore.Request, uri string, body io.Write
 	}
 	rt.enterServer(sub, srv)
 	rt.process(sub, srv, nil)
+	if o.Stub != nil && !stubbed && !sub.Aborted && sub.BodyBytesSent() == 0 {
+		o.Stub(sub)
+	}
 	status := sub.Status()
 	if !sub.WroteHeader() && !sub.Aborted {
 		status = 500
