@@ -52,6 +52,11 @@ type SubOptions struct {
 	Stub func(sub *Request)
 	// Done sees the finished subrequest before it is recycled.
 	Done func(sub *Request)
+	// InMemory says Body keeps the output in memory (SSI's set=): it
+	// may then be no longer than the subrequest's location's
+	// subrequest_output_buffer_size, and a longer one ends the main
+	// request without a response, as in nginx.
+	InMemory bool
 }
 
 // Server is what a Request knows of its server block.

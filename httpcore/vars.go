@@ -346,6 +346,10 @@ var coreVariables = []Variable{
 		return pid, true
 	}},
 	{"request_id", func(rq *Request, _ string) (string, bool) {
+		// A subrequest has its main request's id, as in nginx.
+		for rq.Parent != nil {
+			rq = rq.Parent
+		}
 		if rq.requestID == "" {
 			var b [16]byte
 			rand.Read(b[:])

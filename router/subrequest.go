@@ -8,9 +8,13 @@ package router
 // It is not logged and does not change the main request's connection.
 
 import (
+	"errors"
 	"io"
+	"strconv"
+
 	"net/http"
 
+	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
 )
@@ -39,6 +43,11 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	uri, body, done := o.URI, o.Body, o.Done
 	r := *parent.R
 	r.Method, r.Body, r.ContentLength = "GET", http.NoBody, 0
+	var mem *memWriter
+	if o.InMemory && body != nil {
+		mem = &memWriter{rt: rt, w: body}
+		body = mem
+	}
 	w := &discardWriter{header: make(http.Header, 4), body: body}
 	if parent.Set == nil {
 		parent.Set = map[string]string{}
@@ -47,6 +56,9 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	*sub = httpcore.Request{W: w, R: &r, Conn: parent.Conn, Cfg: rt.Cfg, Eng: rt, Vars: rt.vars,
 		Start: parent.Start, Host: parent.Host, HostOK: parent.HostOK, Set: parent.Set,
 		URI: uri, Args: o.Args, Internal: true, Parent: parent, RealIPFrom: parent.RealIPFrom}
+	if mem != nil {
+		mem.sub = sub
+	}
 	stubbed := false
 	if o.Stub != nil {
 		sub.PostSubrequest = func(sub *httpcore.Request, code int) bool {
@@ -85,6 +97,40 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	*sub = httpcore.Request{}
 	rt.pool.Put(sub)
 	return status
+}
+
+// memWriter bounds an in-memory subrequest's output by the location's
+// subrequest_output_buffer_size.
+type memWriter struct {
+	rt   *Router
+	sub  *httpcore.Request
+	w    io.Writer
+	n    int64
+	over bool
+}
+
+var errTooBig = errors.New("too big subrequest response")
+
+func (m *memWriter) Write(p []byte) (int, error) {
+	if m.over {
+		return 0, errTooBig
+	}
+	m.n += int64(len(p))
+	if l := m.sub.Loc; l != nil && m.n > *l.Core.SubrequestOutputBufferSize {
+		m.over = true
+		m.rt.logf(m.sub, confparse.LevelError, "too big subrequest response: "+strconv.FormatInt(m.n, 10))
+		main := m.sub
+		for main.Parent != nil {
+			main = main.Parent
+		}
+		// The main request ends without its output (buffered yet,
+		// as nginx's header waits for the body).
+		if a, ok := main.W.(interface{ Abort(discard bool) }); ok {
+			a.Abort(true)
+		}
+		return 0, errTooBig
+	}
+	return m.w.Write(p)
 }
 
 // discardWriter is a subrequest's response: the header is kept, the

@@ -343,7 +343,7 @@ func (s *state) include(p map[string][]byte) bool {
 		name := strings.ToLower(string(set))
 		sh.vars[name] = ""
 		var buf bytes.Buffer
-		o.Body = &buf
+		o.Body, o.InMemory = &buf, true
 		o.Done = func(sub *httpcore.Request) {
 			if st := sub.Status(); st < 300 && st != 0 {
 				sh.vars[name] = buf.String()
