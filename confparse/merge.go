@@ -148,7 +148,7 @@ func defaultLoc(prefix string) *Loc {
 		Override: ptr(false), Types: defaultCharsetTypes}
 	l.Addition = AdditionLoc{Before: ptr(""), After: ptr(""), Types: []string{}}
 	l.SSI = SSILoc{On: ptr(false), SilentErrors: ptr(false), Types: []string{}, ValueLength: ptr(int64(255)),
-		MinFileChunk: ptr(int64(1024)), LastModified: ptr(false), IgnoreRecycled: ptr(false)}
+		LastModified: ptr(false)}
 	l.Access.Satisfy = ptr("all")
 	l.AuthReq.URI = ptr("")
 	l.RealIP.Header = ptr("X-Real-IP")

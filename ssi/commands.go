@@ -440,15 +440,15 @@ func (s *state) echo(p map[string][]byte) bool {
 	return true
 }
 
-// escapeURI is nginx's ngx_escape_uri with its html table: space, ",
-// #, %, ', <, >, controls and bytes from 0x7f.
+// escapeURI is nginx's ngx_escape_uri with its html table: controls,
+// space, bytes from 0x7f and "#%'<>\^`{|}.
 func escapeURI(v string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
-		case c <= ' ', c >= 0x7f, c == '"', c == '#', c == '%', c == '\'', c == '<', c == '>':
+		case c <= ' ', c >= 0x7f, strings.IndexByte("\"#%'<>\\^`{|}", c) >= 0:
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&15])
