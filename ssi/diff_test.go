@@ -57,10 +57,10 @@ func TestSSILikeNginx(t *testing.T) {
 		"odd.html": `a<b<!c<!-d<!--e<<!--#set var="v" value="x\"y" -->[<!--#echo var="v" encoding="none" -->]` +
 			`<!--# echo var='arg_a' -->|<!--#echo var="v" bad -->|<!--#bogus-->|<!--#echo var="v"--->x-->|<!--` + "\n" + `end<!-`,
 		"nest.html": `[<!--#include virtual="/page.html?t=aab" -->]`,
-		"t.txt":      `t<!--#echo var="arg_t" -->t`,
-		"esc.html":   `<!--#include virtual="/p%61rt.html" -->|<!--#include virtual="/../etc/passwd" -->`,
-		"long.html":  `<!--#set var="a" value="123456789" -->[<!--#echo var="a" -->]`,
-		"cond.html":  `<!--#if expr="ABC = abc" -->lower<!--#endif --><!--#if expr="" -->e<!--#else -->ne<!--#endif -->` +
+		"t.txt":     `t<!--#echo var="arg_t" -->t`,
+		"esc.html":  `<!--#include virtual="/p%61rt.html" -->|<!--#include virtual="/../etc/passwd" -->`,
+		"long.html": `<!--#set var="a" value="123456789" -->[<!--#echo var="a" -->]`,
+		"cond.html": `<!--#if expr="ABC = abc" -->lower<!--#endif --><!--#if expr="" -->e<!--#else -->ne<!--#endif -->` +
 			`<!--#if expr="\/x = /x" -->slash<!--#endif --><!--#if expr="$arg_t" --><!--#if expr="1" -->n<!--#endif -->`,
 	}})
 	for _, r := range []string{
