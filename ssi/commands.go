@@ -350,6 +350,7 @@ func (s *state) include(p map[string][]byte) bool {
 			}
 		}
 	}
+	s.flush()
 	sr.SubrequestWith(s.rq, o)
 	return true
 }

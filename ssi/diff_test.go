@@ -22,6 +22,8 @@ http {
         location /raw/ { alias {{ROOT}}/; }
         location /up/ { ssi on; proxy_buffering off; proxy_pass http://127.0.0.1:{{PORT1}}/; }
         location /ret { return 200 "r:$arg_a"; }
+        location /ep/ { ssi on; error_page 404 /page.html; alias {{ROOT}}/; }
+        location /sub/ { ssi on; alias {{ROOT}}/; }
     }
     server {
         listen 127.0.0.1:{{PORT1}};
@@ -56,6 +58,12 @@ func TestSSILikeNginx(t *testing.T) {
 			`3<!--#include virtual="/x" stub="nob" -->4`,
 		"odd.html": `a<b<!c<!-d<!--e<<!--#set var="v" value="x\"y" -->[<!--#echo var="v" encoding="none" -->]` +
 			`<!--# echo var='arg_a' -->|<!--#echo var="v" bad -->|<!--#bogus-->|<!--#echo var="v"--->x-->|<!--` + "\n" + `end<!-`,
+		// wait="yes": nginx would otherwise run rel.html's include
+		// before the set in the error page's SSI, as its subrequests
+		// run side by side.
+		"misc.html": `<!--#include virtual="/ep/none.html" wait="yes" -->|` +
+			`<!--#include virtual="sub/rel.html" -->|<!--#echo var="uri" -->`,
+		"rel.html":  `rel:<!--#echo var="uri" -->:<!--#include file="part.html?a=rel" -->`,
 		"nest.html": `[<!--#include virtual="/page.html?t=aab" -->]`,
 		"t.txt":     `t<!--#echo var="arg_t" -->t`,
 		"esc.html":  `<!--#include virtual="/p%61rt.html" -->|<!--#include virtual="/../etc/passwd" -->`,
@@ -71,7 +79,7 @@ func TestSSILikeNginx(t *testing.T) {
 		nginxtest.Get("/short/long.html"), nginxtest.Get("/long.html"), nginxtest.Get("/cond.html"),
 		nginxtest.Get("/cond.html?t=1"), nginxtest.Get("/odd.html?a=1"), nginxtest.Get("/up/odd.html?a=1"), nginxtest.Get("/lm/part.html"), nginxtest.Get("/raw/part.html"),
 		nginxtest.Req("HEAD", "/page.html"), nginxtest.Get("/part.html", "Range: bytes=0-2"),
-		"GET /page.html?t=ab HTTP/1.0\r\n\r\n",
+		"GET /page.html?t=ab HTTP/1.0\r\n\r\n", nginxtest.Get("/ep/none.html?t=aab"), nginxtest.Get("/misc.html"),
 	} {
 		p.Compare(t, r)
 	}

@@ -87,6 +87,9 @@ type state struct {
 	timefmt      string
 	errmsg       string
 	err          error // the first error writing on
+	// out gathers what one write makes, sent in one piece (one chunk)
+	// at its end or before an include's own output.
+	out []byte
 }
 
 func (s *state) Write(p []byte) (int, error) {
@@ -154,6 +157,7 @@ func (s *state) Write(p []byte) (int, error) {
 				// text goes on after it.
 				text = i + 1
 				if s.err != nil {
+					s.out = s.out[:0]
 					return len(p), s.err
 				}
 			}
@@ -167,7 +171,24 @@ func (s *state) Write(p []byte) (int, error) {
 			s.text(p[text:tag])
 		}
 	}
+	s.flush()
 	return len(p), s.err
+}
+
+// flush sends what is gathered to the filter after this one.
+func (s *state) flush() {
+	if len(s.out) == 0 || s.err != nil {
+		s.out = s.out[:0]
+		return
+	}
+	_, s.err = s.next.Write(s.out)
+	s.out = s.out[:0]
+}
+
+// Flush passes on an http.Flusher's flush: what is gathered goes now.
+func (s *state) Flush() error {
+	s.flush()
+	return s.err
 }
 
 func indexByte(b []byte, c byte) int {
@@ -351,12 +372,13 @@ func (s *state) text(b []byte) {
 	}
 }
 
-// send writes to the filter after this one.
+// send passes b on to the filter after this one, gathered with the
+// rest of the write.
 func (s *state) send(b []byte) {
-	if s.err != nil || len(b) == 0 {
+	if s.err != nil {
 		return
 	}
-	_, s.err = s.next.Write(b)
+	s.out = append(s.out, b...)
 }
 
 // fail writes errmsg in place of a command that failed.

@@ -2,9 +2,11 @@
 // of the ssi_types types, main requests and subrequests alike. The body
 // is parsed as it streams (a command may be split across writes), the
 // text between commands is passed on at once, and each "include" runs a
-// subrequest whose output is spliced in at its place: subrequests run
-// one after the other, so the order is nginx's whether or not an include
-// waits.
+// subrequest whose output is spliced in at its place. Subrequests run
+// one after the other: the output's order is nginx's, but an include
+// that does not wait is finished before the next starts, where nginx
+// runs them side by side (so a "set" in one is seen by the next here,
+// and slow includes add up).
 //
 // As in nginx, a main request's SSI response loses Content-Length and
 // Accept-Ranges, and Last-Modified and ETag unless ssi_last_modified is
