@@ -21,21 +21,24 @@ type CoreLoc struct {
 	Internal    bool              `json:",omitempty"` // not inherited
 	LimitExcept *LimitExcept      `json:",omitempty" merge:"-"`
 
-	KeepaliveTimeout     *time.Duration `json:",omitempty"`
-	KeepaliveHeader      *time.Duration `json:",omitempty"`
-	KeepaliveRequests    *int           `json:",omitempty"`
-	KeepaliveTime        *time.Duration `json:",omitempty"`
-	SendTimeout          *time.Duration `json:",omitempty"`
-	ClientMaxBodySize    *int64         `json:",omitempty"`
-	ClientBodyTimeout    *time.Duration `json:",omitempty"`
-	ClientBodyBufferSize *int64         `json:",omitempty"`
-	Etag                 *bool          `json:",omitempty"`
-	IfModifiedSince      *string        `json:",omitempty"`
-	ServerTokens         *string        `json:",omitempty"`
-	AbsoluteRedirect     *bool          `json:",omitempty"`
-	PortInRedirect       *bool          `json:",omitempty"`
-	ServerNameInRedirect *bool          `json:",omitempty"`
-	MaxRanges            *int           `json:",omitempty"`
+	KeepaliveTimeout  *time.Duration `json:",omitempty"`
+	KeepaliveHeader   *time.Duration `json:",omitempty"`
+	KeepaliveRequests *int           `json:",omitempty"`
+	KeepaliveTime     *time.Duration `json:",omitempty"`
+	SendTimeout       *time.Duration `json:",omitempty"`
+	// SubrequestOutputBufferSize bounds the body of a subrequest kept
+	// in memory (SSI's include set=).
+	SubrequestOutputBufferSize *int64         `json:",omitempty"`
+	ClientMaxBodySize          *int64         `json:",omitempty"`
+	ClientBodyTimeout          *time.Duration `json:",omitempty"`
+	ClientBodyBufferSize       *int64         `json:",omitempty"`
+	Etag                       *bool          `json:",omitempty"`
+	IfModifiedSince            *string        `json:",omitempty"`
+	ServerTokens               *string        `json:",omitempty"`
+	AbsoluteRedirect           *bool          `json:",omitempty"`
+	PortInRedirect             *bool          `json:",omitempty"`
+	ServerNameInRedirect       *bool          `json:",omitempty"`
+	MaxRanges                  *int           `json:",omitempty"`
 	// LimitRate and LimitRateAfter are sizes, with variables (nginx
 	// 1.17.0 and 1.19.0); evaluated when the response starts.
 	LimitRate      *Template `json:",omitempty"`
@@ -238,7 +241,7 @@ func init() {
 		&Directive{Name: "types_hash_bucket_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
 		&Directive{Name: "variables_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
 		&Directive{Name: "variables_hash_bucket_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
-		&Directive{Name: "subrequest_output_buffer_size", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
+		&Directive{Name: "subrequest_output_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int64 { return &c.SubrequestOutputBufferSize }), sizeArg)},
 		&Directive{Name: "msie_padding", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "padding for Internet Explorer 6 error pages"},
 		&Directive{Name: "keepalive_disable", Ctx: httpMSL, Args: Args12, Status: NoOp, Note: "workarounds for MSIE 6 and old Safari", set: func(b *builder, f *frame, s *Stmt) error {
 			for _, a := range s.Args {

@@ -58,7 +58,7 @@ var nginxOnlyVariables = []string{
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_queue_time",
 	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset",
-	"date_local", "date_gmt", "ancient_browser", "modern_browser", "msie", "slice_range", "http2",
+	"ancient_browser", "modern_browser", "msie", "slice_range", "http2",
 	"sent_trailer_",
 }
 

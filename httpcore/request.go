@@ -34,6 +34,29 @@ type Engine interface {
 // to a response), returning its status.
 type Subrequester interface {
 	Subrequest(parent *Request, uri string, body io.Writer) int
+	// SubrequestWith runs a subrequest as o describes (the SSI
+	// module's include: arguments, and a stub for a failed or empty
+	// one), returning its status.
+	SubrequestWith(parent *Request, o *SubOptions) int
+}
+
+// SubOptions describe a subrequest beyond its URI.
+type SubOptions struct {
+	URI, Args string
+	// Body receives the subrequest's output (nil: dropped).
+	Body io.Writer
+	// Stub, when set, makes the output of a subrequest that sent none:
+	// it runs instead of the error page of a failed one (nginx calls
+	// the post-subrequest handler before the special response) and
+	// after one that ended with an empty body.
+	Stub func(sub *Request)
+	// Done sees the finished subrequest before it is recycled.
+	Done func(sub *Request)
+	// InMemory says Body keeps the output in memory (SSI's set=): it
+	// may then be no longer than the subrequest's location's
+	// subrequest_output_buffer_size, and a longer one ends the main
+	// request without a response, as in nginx.
+	InMemory bool
 }
 
 // Server is what a Request knows of its server block.
@@ -148,8 +171,17 @@ type Request struct {
 	// realip module replaced the client address in R.RemoteAddr, for
 	// $realip_remote_addr; "" when it did not.
 	RealIPFrom string
-	// Parent is the main request of an auth_request subrequest.
+	// Parent is the request a subrequest was made for (auth_request,
+	// addition, SSI include).
 	Parent *Request
+	// PostSubrequest, on a subrequest, sees an error status before its
+	// page is sent and returns true when it made the output itself
+	// (the SSI stub).
+	PostSubrequest func(rq *Request, code int) bool
+	// SSI is the SSI module's state of the request, for $date_gmt's
+	// timefmt and the variables and blocks a main request's includes
+	// share.
+	SSI any
 	// GzipVary asks for "Vary: Accept-Encoding" when gzip_vary is on
 	// (nginx's r->gzip_vary): set by gzip, gzip_static and gunzip.
 	GzipVary bool

@@ -88,6 +88,9 @@ func (rq *Request) Error(code int) {
 		rq.Abort(code)
 		return
 	}
+	if rq.PostSubrequest != nil && rq.PostSubrequest(rq, code) {
+		return
+	}
 	if closesConnection(code) && rq.Conn != nil {
 		rq.Conn.KeepAlive = false
 	}

@@ -346,6 +346,10 @@ var coreVariables = []Variable{
 		return pid, true
 	}},
 	{"request_id", func(rq *Request, _ string) (string, bool) {
+		// A subrequest has its main request's id, as in nginx.
+		for rq.Parent != nil {
+			rq = rq.Parent
+		}
 		if rq.requestID == "" {
 			var b [16]byte
 			rand.Read(b[:])
@@ -381,8 +385,7 @@ var coreVariables = []Variable{
 		return v, v != ""
 	}},
 	{"arg_", func(rq *Request, name string) (string, bool) {
-		v := ArgVar(rq.Args, name[len("arg_"):])
-		return v, v != ""
+		return argFound(rq.Args, name[len("arg_"):])
 	}},
 
 	// What a PROXY protocol header said; not found on other connections.
@@ -505,18 +508,25 @@ func setCookieVar(headers []string, name string) string {
 
 // ArgVar finds a query argument (not decoded), case-insensitively.
 func ArgVar(args, name string) string {
+	v, _ := argFound(args, name)
+	return v
+}
+
+// argFound is $arg_name and whether the argument is there with "=":
+// "?a=" has an empty a, "?a" none (nginx's ngx_http_arg).
+func argFound(args, name string) (string, bool) {
 	if name == "" {
-		return "" // $arg_ names no argument in nginx, not "?=v"'s
+		return "", false // $arg_ names no argument in nginx, not "?=v"'s
 	}
 	for args != "" {
 		var part string
 		part, args, _ = strings.Cut(args, "&")
-		k, v, _ := strings.Cut(part, "=")
-		if strings.EqualFold(k, name) {
-			return v
+		k, v, eq := strings.Cut(part, "=")
+		if eq && strings.EqualFold(k, name) {
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // requestURI is $request_uri: the target as sent, less the scheme and

@@ -36,6 +36,7 @@ import (
 	"goproxy/metrics"
 	"goproxy/proxy"
 	"goproxy/router"
+	_ "goproxy/ssi" // registers its filter and variables
 	"goproxy/staticfs"
 )
 
