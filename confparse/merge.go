@@ -182,6 +182,9 @@ func (b *builder) finishHTTP() error {
 	if err := b.checkCharsets(); err != nil {
 		return err
 	}
+	if err := b.checkReferers(); err != nil {
+		return err
+	}
 	return b.checkHTTP()
 }
 

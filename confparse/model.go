@@ -188,6 +188,7 @@ type Loc struct {
 	Charset   CharsetLoc
 	Addition  AdditionLoc
 	Access    AccessLoc
+	Referer   RefererLoc
 	Limit     LimitLoc
 	Goproxy   GoproxyLoc
 	AuthBasic AuthBasicLoc

@@ -35,6 +35,7 @@ import (
 	"goproxy/logging"
 	"goproxy/metrics"
 	"goproxy/proxy"
+	_ "goproxy/referer" // registers $invalid_referer
 	"goproxy/router"
 	"goproxy/staticfs"
 )
