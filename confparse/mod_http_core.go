@@ -21,13 +21,16 @@ type CoreLoc struct {
 	Internal    bool              `json:",omitempty"` // not inherited
 	LimitExcept *LimitExcept      `json:",omitempty" merge:"-"`
 
-	KeepaliveTimeout     *time.Duration `json:",omitempty"`
-	KeepaliveHeader      *time.Duration `json:",omitempty"`
-	KeepaliveRequests    *int           `json:",omitempty"`
-	KeepaliveTime        *time.Duration `json:",omitempty"`
-	SendTimeout          *time.Duration `json:",omitempty"`
-	ClientMaxBodySize    *int64         `json:",omitempty"`
-	ClientBodyTimeout    *time.Duration `json:",omitempty"`
+	KeepaliveTimeout  *time.Duration `json:",omitempty"`
+	KeepaliveHeader   *time.Duration `json:",omitempty"`
+	KeepaliveRequests *int           `json:",omitempty"`
+	KeepaliveTime     *time.Duration `json:",omitempty"`
+	SendTimeout       *time.Duration `json:",omitempty"`
+	ClientMaxBodySize *int64         `json:",omitempty"`
+	ClientBodyTimeout *time.Duration `json:",omitempty"`
+	// AuthDelay holds back a 401 of the access phase, against timing
+	// attacks on passwords.
+	AuthDelay            *time.Duration `json:",omitempty"`
 	ClientBodyBufferSize *int64         `json:",omitempty"`
 	Etag                 *bool          `json:",omitempty"`
 	IfModifiedSince      *string        `json:",omitempty"`
@@ -171,6 +174,7 @@ func init() {
 		&Directive{Name: "keepalive_time", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.KeepaliveTime }), msecArg)},
 		&Directive{Name: "send_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.SendTimeout }), msecArg)},
 		&Directive{Name: "client_max_body_size", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int64 { return &c.ClientMaxBodySize }), sizeArg)},
+		&Directive{Name: "auth_delay", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.AuthDelay }), msecArg)},
 		&Directive{Name: "client_body_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.ClientBodyTimeout }), msecArg)},
 		&Directive{Name: "client_body_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int64 { return &c.ClientBodyBufferSize }), sizeArg)},
 		&Directive{Name: "etag", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.Etag }), flagArg)},
