@@ -103,6 +103,7 @@ func defaultLoc(prefix string) *Loc {
 		OpenFileCacheValid:      ptr(60 * time.Second),
 		OpenFileCacheMinUses:    ptr(1),
 		OpenFileCacheErrors:     ptr(false),
+		AuthDelay:               ptr(time.Duration(0)),
 	}
 	l.Index.Files = []*Template{{Raw: "index.html", Parts: []Part{{Lit: "index.html"}}}}
 	l.Autoindex = AutoindexLoc{On: ptr(false), Format: ptr("html"), ExactSize: ptr(true), Localtime: ptr(false)}
@@ -146,6 +147,7 @@ func defaultLoc(prefix string) *Loc {
 		Override: ptr(false), Types: defaultCharsetTypes}
 	l.Addition = AdditionLoc{Before: ptr(""), After: ptr(""), Types: []string{}}
 	l.Access.Satisfy = ptr("all")
+	l.RandomIndex.On = ptr(false)
 	l.AuthReq.URI = ptr("")
 	l.RealIP.Header = ptr("X-Real-IP")
 	l.RealIP.Recursive = ptr(false)
@@ -228,4 +230,6 @@ func inheritBlock(c, parent *Loc) {
 	if !c.Status.StubStatus {
 		c.Status.StubStatus = parent.Status.StubStatus
 	}
+	c.Flv.On = c.Flv.On || parent.Flv.On
+	c.EmptyGif.On = c.EmptyGif.On || parent.EmptyGif.On
 }

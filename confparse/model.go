@@ -177,27 +177,30 @@ type Regexp struct {
 
 // Loc is every location-level setting, grouped by nginx module.
 type Loc struct {
-	Core      CoreLoc
-	Index     IndexLoc
-	Autoindex AutoindexLoc
-	Rewrite   RewriteLoc
-	Headers   HeadersLoc
-	Proxy     ProxyLoc
-	Log       LogLoc
-	Gzip      GzipLoc
-	Charset   CharsetLoc
-	Addition  AdditionLoc
-	Access    AccessLoc
-	Referer   RefererLoc
-	Limit     LimitLoc
-	Goproxy   GoproxyLoc
-	AuthBasic AuthBasicLoc
-	AuthReq   AuthRequestLoc
-	RealIP    RealIPLoc
-	Status    StatusLoc
-	FastCGI   FastCGILoc
-	SCGI      SCGILoc
-	UWSGI     UWSGILoc
+	Core        CoreLoc
+	Index       IndexLoc
+	Autoindex   AutoindexLoc
+	Rewrite     RewriteLoc
+	Headers     HeadersLoc
+	Proxy       ProxyLoc
+	Log         LogLoc
+	Gzip        GzipLoc
+	Charset     CharsetLoc
+	Addition    AdditionLoc
+	Access      AccessLoc
+	Referer     RefererLoc
+	Flv         FlvLoc
+	EmptyGif    EmptyGifLoc
+	RandomIndex RandomIndexLoc
+	Limit       LimitLoc
+	Goproxy     GoproxyLoc
+	AuthBasic   AuthBasicLoc
+	AuthReq     AuthRequestLoc
+	RealIP      RealIPLoc
+	Status      StatusLoc
+	FastCGI     FastCGILoc
+	SCGI        SCGILoc
+	UWSGI       UWSGILoc
 }
 
 // HasUpstream says the location's content comes from an upstream:
