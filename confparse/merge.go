@@ -148,6 +148,7 @@ func defaultLoc(prefix string) *Loc {
 	l.Addition = AdditionLoc{Before: ptr(""), After: ptr(""), Types: []string{}}
 	l.Access.Satisfy = ptr("all")
 	l.RandomIndex.On = ptr(false)
+	l.Dav = DavLoc{Methods: []string{}, Access: ptr(uint32(0o600)), CreateFullPutPath: ptr(false), MinDeleteDepth: ptr(0)}
 	l.AuthReq.URI = ptr("")
 	l.RealIP.Header = ptr("X-Real-IP")
 	l.RealIP.Recursive = ptr(false)

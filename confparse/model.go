@@ -192,6 +192,7 @@ type Loc struct {
 	Flv         FlvLoc
 	EmptyGif    EmptyGifLoc
 	RandomIndex RandomIndexLoc
+	Dav         DavLoc
 	Limit       LimitLoc
 	Goproxy     GoproxyLoc
 	AuthBasic   AuthBasicLoc

@@ -46,6 +46,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := r.Method
+	if rq.Loc.Dav.Enabled(m) {
+		h.dav(rq)
+		return
+	}
 	if m != "GET" && m != "HEAD" && m != "POST" {
 		rq.Error(405)
 		return
