@@ -17,16 +17,6 @@ type DavLoc struct {
 	MinDeleteDepth    *int    `json:",omitempty"`
 }
 
-// Enabled says whether the method is one of dav_methods.
-func (d *DavLoc) Enabled(method string) bool {
-	for _, m := range d.Methods {
-		if m == method {
-			return true
-		}
-	}
-	return false
-}
-
 func davLoc[T any](get func(*DavLoc) **T) func(*frame) **T {
 	return loc(func(l *Loc) **T { return get(&l.Dav) })
 }

@@ -2,6 +2,7 @@ package staticfs
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -46,7 +47,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := r.Method
-	if rq.Loc.Dav.Enabled(m) {
+	if slices.Contains(rq.Loc.Dav.Methods, m) { // dav_methods
 		h.dav(rq)
 		return
 	}
