@@ -47,6 +47,8 @@ var auditPending = map[string]string{}
 var auditSamples = map[string]string{
 	"memcached_pass":              "set $memcached_key $uri; memcached_pass 127.0.0.1:9;",
 	"add_header":                  "add_header X-A b;",
+	"dav_access":                  "dav_access all:r;",
+	"dav_methods":                 "dav_methods PUT;",
 	"auth_request_set":            "auth_request_set $a $uri;",
 	"autoindex_format":            "autoindex_format json;",
 	"disable_symlinks":            "disable_symlinks if_not_owner from=$document_root;",

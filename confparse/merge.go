@@ -105,6 +105,7 @@ func defaultLoc(prefix string) *Loc {
 		OpenFileCacheValid:         ptr(60 * time.Second),
 		OpenFileCacheMinUses:       ptr(1),
 		OpenFileCacheErrors:        ptr(false),
+		AuthDelay:                  ptr(time.Duration(0)),
 	}
 	l.Index.Files = []*Template{{Raw: "index.html", Parts: []Part{{Lit: "index.html"}}}}
 	l.Autoindex = AutoindexLoc{On: ptr(false), Format: ptr("html"), ExactSize: ptr(true), Localtime: ptr(false)}
@@ -151,6 +152,8 @@ func defaultLoc(prefix string) *Loc {
 	l.SSI = SSILoc{On: ptr(false), SilentErrors: ptr(false), Types: []string{}, ValueLength: ptr(int64(255)),
 		LastModified: ptr(false)}
 	l.Access.Satisfy = ptr("all")
+	l.RandomIndex.On = ptr(false)
+	l.Dav = DavLoc{Methods: []string{}, Access: ptr(uint32(0o600)), CreateFullPutPath: ptr(false), MinDeleteDepth: ptr(0)}
 	l.AuthReq.URI = ptr("")
 	l.RealIP.Header = ptr("X-Real-IP")
 	l.RealIP.Recursive = ptr(false)
@@ -186,6 +189,9 @@ func (b *builder) finishHTTP() error {
 	}
 	b.checkCacheKeys()
 	if err := b.checkCharsets(); err != nil {
+		return err
+	}
+	if err := b.checkReferers(); err != nil {
 		return err
 	}
 	return b.checkHTTP()
@@ -234,4 +240,6 @@ func inheritBlock(c, parent *Loc) {
 	if !c.Status.StubStatus {
 		c.Status.StubStatus = parent.Status.StubStatus
 	}
+	c.Flv.On = c.Flv.On || parent.Flv.On
+	c.EmptyGif.On = c.EmptyGif.On || parent.EmptyGif.On
 }

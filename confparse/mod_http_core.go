@@ -39,6 +39,9 @@ type CoreLoc struct {
 	PortInRedirect             *bool          `json:",omitempty"`
 	ServerNameInRedirect       *bool          `json:",omitempty"`
 	MaxRanges                  *int           `json:",omitempty"`
+	// AuthDelay holds back a 401 of the access phase, against timing
+	// attacks on passwords.
+	AuthDelay *time.Duration `json:",omitempty"`
 	// LimitRate and LimitRateAfter are sizes, with variables (nginx
 	// 1.17.0 and 1.19.0); evaluated when the response starts.
 	LimitRate      *Template `json:",omitempty"`
@@ -174,6 +177,7 @@ func init() {
 		&Directive{Name: "keepalive_time", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.KeepaliveTime }), msecArg)},
 		&Directive{Name: "send_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.SendTimeout }), msecArg)},
 		&Directive{Name: "client_max_body_size", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int64 { return &c.ClientMaxBodySize }), sizeArg)},
+		&Directive{Name: "auth_delay", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.AuthDelay }), msecArg)},
 		&Directive{Name: "client_body_timeout", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **time.Duration { return &c.ClientBodyTimeout }), msecArg)},
 		&Directive{Name: "client_body_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **int64 { return &c.ClientBodyBufferSize }), sizeArg)},
 		&Directive{Name: "etag", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.Etag }), flagArg)},

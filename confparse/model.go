@@ -177,28 +177,33 @@ type Regexp struct {
 
 // Loc is every location-level setting, grouped by nginx module.
 type Loc struct {
-	Core      CoreLoc
-	Index     IndexLoc
-	Autoindex AutoindexLoc
-	Rewrite   RewriteLoc
-	Headers   HeadersLoc
-	Proxy     ProxyLoc
-	Log       LogLoc
-	Gzip      GzipLoc
-	Charset   CharsetLoc
-	Addition  AdditionLoc
-	SSI       SSILoc
-	Access    AccessLoc
-	Limit     LimitLoc
-	Goproxy   GoproxyLoc
-	AuthBasic AuthBasicLoc
-	AuthReq   AuthRequestLoc
-	RealIP    RealIPLoc
-	Status    StatusLoc
-	FastCGI   FastCGILoc
-	SCGI      SCGILoc
-	UWSGI     UWSGILoc
-	Memcached MemcachedLoc
+	Core        CoreLoc
+	Index       IndexLoc
+	Autoindex   AutoindexLoc
+	Rewrite     RewriteLoc
+	Headers     HeadersLoc
+	Proxy       ProxyLoc
+	Log         LogLoc
+	Gzip        GzipLoc
+	Charset     CharsetLoc
+	Addition    AdditionLoc
+	SSI         SSILoc
+	Access      AccessLoc
+	Limit       LimitLoc
+	Goproxy     GoproxyLoc
+	AuthBasic   AuthBasicLoc
+	AuthReq     AuthRequestLoc
+	RealIP      RealIPLoc
+	Status      StatusLoc
+	FastCGI     FastCGILoc
+	SCGI        SCGILoc
+	UWSGI       UWSGILoc
+	Memcached   MemcachedLoc
+	Referer     RefererLoc
+	Flv         FlvLoc
+	EmptyGif    EmptyGifLoc
+	RandomIndex RandomIndexLoc
+	Dav         DavLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:

@@ -35,6 +35,7 @@ import (
 	"goproxy/logging"
 	"goproxy/metrics"
 	"goproxy/proxy"
+	_ "goproxy/referer" // registers $invalid_referer
 	"goproxy/router"
 	_ "goproxy/ssi" // registers its filter and variables
 	"goproxy/staticfs"

@@ -58,6 +58,7 @@ func (rt *Router) access(rq *httpcore.Request) bool {
 				code = rc
 			}
 		default:
+			authDelay(rq, rc)
 			rq.Error(rc)
 			return false
 		}
@@ -66,6 +67,7 @@ func (rt *Router) access(rq *httpcore.Request) bool {
 		if code == 403 {
 			rt.logf(rq, confparse.LevelError, "access forbidden by rule")
 		}
+		authDelay(rq, code)
 		rq.Error(code)
 		return false
 	}
@@ -200,4 +202,20 @@ func (rt *Router) authRequest(rq *httpcore.Request) int {
 	}
 	rt.logf(rq, confparse.LevelError, "auth request unexpected status: "+strconv.Itoa(status))
 	return 500
+}
+
+// authDelay is auth_delay: a 401 of the access phase waits that long
+// before it is sent, so that the time a wrong password takes tells
+// nothing. A client that goes away ends the wait.
+func authDelay(rq *httpcore.Request, code int) {
+	d := *rq.Loc.Core.AuthDelay
+	if code != 401 || d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-rq.R.Context().Done():
+	}
 }

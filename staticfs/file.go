@@ -118,6 +118,13 @@ func (h *Handler) source(fi *fileInfo, f *os.File) (*os.File, error) {
 // allowRanges false is gzip_static's answer, which nginx sends whole,
 // without Accept-Ranges.
 func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, f *os.File, allowRanges bool) {
+	h.sendEntity(rq, fi, allowRanges, func(off, n int64) { h.body(rq, fi, f, off, n) })
+}
+
+// sendEntity is sendFile for any body fi describes (its size, dates and
+// entity tag), which body writes a part of: the file itself, or what a
+// module makes of it (flv's header and tail).
+func (h *Handler) sendEntity(rq *httpcore.Request, fi *fileInfo, allowRanges bool, body func(off, n int64)) {
 	hd := rq.Header()
 	core := &rq.Loc.Core
 	hd["Content-Type"] = contentTypeSlice(rq.ContentTypeFor(rq.URI))
@@ -150,7 +157,7 @@ func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, f *os.File, allow
 	// is whole, as nginx's range filter skips subrequests.
 	if ranges && rq.Parent == nil && !rq.WillTransform(200) {
 		if rr := rq.R.Header.Get("Range"); rr != "" && ifRangeOK(rq, fi) {
-			if h.sendRanges(rq, fi, f, rr) {
+			if httpcore.SendRanges(rq, fi.size, rr, body) {
 				return
 			}
 		}
@@ -159,7 +166,7 @@ func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, f *os.File, allow
 	if rq.R.Method == "HEAD" || fi.size == 0 {
 		return
 	}
-	h.body(rq, fi, f, 0, fi.size)
+	body(0, fi.size)
 }
 
 // body sends bytes [off, off+n) of the file: from memory for small

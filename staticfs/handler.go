@@ -2,6 +2,7 @@ package staticfs
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -16,8 +17,10 @@ type ErrorLogger interface {
 	FileError(rq *httpcore.Request, level, msg string)
 }
 
-// Handler is the static content handler: index, then autoindex, then
-// the file itself, in the order nginx's content phase tries them.
+// Handler is the static content handler: random_index, index, then
+// autoindex, then the file itself, in the order nginx's content phase
+// tries them; and the location content handlers that serve files
+// (flv) or fixed content (empty_gif).
 type Handler struct {
 	Cache *Cache
 	Log   ErrorLogger
@@ -34,16 +37,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "staticfs needs a goproxy request", 500)
 		return
 	}
+	// The location's own content handler, when a module set one.
+	switch {
+	case rq.Loc.EmptyGif.On:
+		EmptyGif(rq)
+		return
+	case rq.Loc.Flv.On:
+		h.Flv(rq)
+		return
+	}
 	m := r.Method
+	if slices.Contains(rq.Loc.Dav.Methods, m) { // dav_methods
+		h.dav(rq)
+		return
+	}
 	if m != "GET" && m != "HEAD" && m != "POST" {
 		rq.Error(405)
 		return
 	}
 	if strings.HasSuffix(rq.URI, "/") {
-		h.directory(rq)
+		h.dirIndex(rq)
 		return
 	}
 	h.file(rq)
+}
+
+// dirIndex is the content phase's handlers for a URI ending in "/":
+// random_index first, then index and autoindex.
+func (h *Handler) dirIndex(rq *httpcore.Request) {
+	if *rq.Loc.RandomIndex.On && h.randomIndex(rq) {
+		return
+	}
+	h.directory(rq)
 }
 
 // directory serves a URI ending in "/" as nginx's index module and
