@@ -145,6 +145,7 @@ func defaultLoc(prefix string) *Loc {
 	l.Charset = CharsetLoc{Charset: &Template{Raw: "off", Parts: []Part{{Lit: "off"}}},
 		Override: ptr(false), Types: defaultCharsetTypes}
 	l.Addition = AdditionLoc{Before: ptr(""), After: ptr(""), Types: []string{}}
+	l.Sub = SubLoc{Once: ptr(true), LastModified: ptr(false), Types: []string{}}
 	l.Access.Satisfy = ptr("all")
 	l.AuthReq.URI = ptr("")
 	l.RealIP.Header = ptr("X-Real-IP")

@@ -187,6 +187,7 @@ type Loc struct {
 	Gzip      GzipLoc
 	Charset   CharsetLoc
 	Addition  AdditionLoc
+	Sub       SubLoc
 	Access    AccessLoc
 	Limit     LimitLoc
 	Goproxy   GoproxyLoc

@@ -423,6 +423,18 @@ func (rq *Request) SetRequestBody(b []byte) { rq.requestBody.Store(&b) }
 // BodyBytesSent is $body_bytes_sent.
 func (rq *Request) BodyBytesSent() int64 { return rq.sent }
 
+// CutShort says whether the response ended early: closed without one,
+// or its body cut off (an upstream that closed mid-body), so body
+// filters do not finish it as a whole one (nginx's never see the last
+// buffer then).
+func (rq *Request) CutShort() bool {
+	if rq.Aborted {
+		return true
+	}
+	a, ok := rq.W.(interface{ Aborted() bool })
+	return ok && a.Aborted()
+}
+
 // CloseBody finishes the body filters in chain order, each sending what
 // it holds (a compressor's trailer) to the next before that one closes.
 func (rq *Request) CloseBody() {

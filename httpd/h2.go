@@ -345,6 +345,9 @@ func (w *h2Writer) BodyBytesRead() int64 {
 // response was cut short.
 func (w *h2Writer) Abort(discard bool) { w.aborted = true }
 
+// Aborted says whether Abort ended the stream.
+func (w *h2Writer) Aborted() bool { return w.aborted }
+
 // WatchClient: the stream's context ends when the client resets the
 // stream (RST_STREAM) or the connection goes.
 func (w *h2Writer) WatchClient(cw ClientWatcher) bool {

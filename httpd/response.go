@@ -108,6 +108,9 @@ func (w *response) Abort(discard bool) {
 	w.aborted, w.discard, w.closeAfter = true, discard, true
 }
 
+// Aborted says whether Abort ended the response.
+func (w *response) Aborted() bool { return w.aborted }
+
 // Sent says whether any of the response has gone to the client (nginx's
 // c->sent > 0, which decides whether a request the client left ends
 // with 499): what the handler wrote is more than what is still buffered.

@@ -37,6 +37,7 @@ import (
 	"goproxy/proxy"
 	"goproxy/router"
 	"goproxy/staticfs"
+	_ "goproxy/sub" // registers its filter
 )
 
 // Process is the long-lived state that survives reloads.

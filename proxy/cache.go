@@ -447,7 +447,7 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	}
 	hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
 	ranges := code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
-	if ranges {
+	if ranges && !rq.WillTransform(200) { // the length is known, as for a file
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
 	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {
