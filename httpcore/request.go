@@ -134,6 +134,11 @@ type Request struct {
 	requestID string
 	// Aborted says the connection was closed without a response.
 	Aborted bool
+	// expectTrailers says add_trailer applies to the main response
+	// (nginx's r->expect_trailers); trailers are the ones sent, for
+	// $sent_trailer_*.
+	expectTrailers bool
+	trailers       []Trailer
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
 	// requestBody is $request_body: the client's body once a module has
@@ -436,7 +441,8 @@ func (rq *Request) CutShort() bool {
 }
 
 // CloseBody finishes the body filters in chain order, each sending what
-// it holds (a compressor's trailer) to the next before that one closes.
+// it holds (a compressor's trailer) to the next before that one closes,
+// then the add_trailer fields.
 func (rq *Request) CloseBody() {
 	for _, bf := range rq.filters {
 		if c, ok := bf.(io.Closer); ok {
@@ -444,4 +450,7 @@ func (rq *Request) CloseBody() {
 		}
 	}
 	rq.body, rq.filters, rq.bodyTail = nil, nil, nil
+	if rq.expectTrailers {
+		rq.sendTrailers()
+	}
 }

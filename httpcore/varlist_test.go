@@ -12,6 +12,7 @@ import (
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
+	_ "goproxy/proxy" // registers $upstream_cache_status
 )
 
 // notFoundOK are variables that have no value without a TLS client
@@ -24,6 +25,8 @@ var notFoundOK = map[string]bool{
 	"gzip_ratio": true, "limit_req_status": true, "limit_conn_status": true,
 	// Only once a module read the body into memory.
 	"request_body": true,
+	// Only with a cached response, and once a trailer of the name is sent.
+	"upstream_cache_status": true, "sent_trailer_x": true,
 }
 
 // TestSupportedVariablesEvaluate checks that every variable the

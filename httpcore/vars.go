@@ -376,6 +376,9 @@ var coreVariables = []Variable{
 	{"sent_http_", func(rq *Request, name string) (string, bool) {
 		return sentHeaderVarFound(rq.W.Header(), name[len("sent_http_"):])
 	}},
+	{"sent_trailer_", func(rq *Request, name string) (string, bool) {
+		return rq.sentTrailer(name[len("sent_trailer_"):])
+	}},
 	{"cookie_", func(rq *Request, name string) (string, bool) {
 		v := CookieVar(rq.R.Header.Values("Cookie"), name[len("cookie_"):])
 		return v, v != ""
