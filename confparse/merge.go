@@ -88,6 +88,8 @@ func defaultLoc(prefix string) *Loc {
 		ClientMaxBodySize:       ptr(int64(1 << 20)),
 		ClientBodyTimeout:       ptr(60 * time.Second),
 		ClientBodyBufferSize:    ptr(int64(16 << 10)),
+		ClientBodyInFileOnly:    ptr("off"),
+		ClientBodyTempPath:      &TempPath{Dir: prefix + "client_body_temp"},
 		Etag:                    ptr(true),
 		IfModifiedSince:         ptr("exact"),
 		ServerTokens:            ptr("on"),

@@ -29,13 +29,17 @@ type CoreLoc struct {
 	ClientMaxBodySize    *int64         `json:",omitempty"`
 	ClientBodyTimeout    *time.Duration `json:",omitempty"`
 	ClientBodyBufferSize *int64         `json:",omitempty"`
-	Etag                 *bool          `json:",omitempty"`
-	IfModifiedSince      *string        `json:",omitempty"`
-	ServerTokens         *string        `json:",omitempty"`
-	AbsoluteRedirect     *bool          `json:",omitempty"`
-	PortInRedirect       *bool          `json:",omitempty"`
-	ServerNameInRedirect *bool          `json:",omitempty"`
-	MaxRanges            *int           `json:",omitempty"`
+	// ClientBodyInFileOnly is "off", "on" (every body in a file, kept)
+	// or "clean" (removed after the request).
+	ClientBodyInFileOnly *string   `json:",omitempty"`
+	ClientBodyTempPath   *TempPath `json:",omitempty"`
+	Etag                 *bool     `json:",omitempty"`
+	IfModifiedSince      *string   `json:",omitempty"`
+	ServerTokens         *string   `json:",omitempty"`
+	AbsoluteRedirect     *bool     `json:",omitempty"`
+	PortInRedirect       *bool     `json:",omitempty"`
+	ServerNameInRedirect *bool     `json:",omitempty"`
+	MaxRanges            *int      `json:",omitempty"`
 	// LimitRate and LimitRateAfter are sizes, with variables (nginx
 	// 1.17.0 and 1.19.0); evaluated when the response starts.
 	LimitRate      *Template `json:",omitempty"`
@@ -228,8 +232,9 @@ func init() {
 		&Directive{Name: "lingering_time", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: validateMsec},
 		&Directive{Name: "lingering_timeout", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: validateMsec},
 		&Directive{Name: "reset_timedout_connection", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
-		&Directive{Name: "client_body_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy spools request bodies in the system temporary directory", set: validateTempPath},
-		&Directive{Name: "client_body_in_single_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
+		&Directive{Name: "client_body_temp_path", Ctx: httpMSL, Args: Args1234, set: slot(coreLoc(func(c *CoreLoc) **TempPath { return &c.ClientBodyTempPath }), tempPathArg)},
+		&Directive{Name: "client_body_in_single_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "a body in memory is one buffer in goproxy whatever the setting; where it goes (memory or file) is as in nginx"},
+		&Directive{Name: "client_body_in_file_only", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.ClientBodyInFileOnly }), enumArg("off", "on", "clean"))},
 		&Directive{Name: "connection_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validatePoolSize, Note: "nginx memory-pool tuning"},
 		&Directive{Name: "request_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validatePoolSize, Note: "nginx memory-pool tuning"},
 		&Directive{Name: "server_names_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
@@ -292,6 +297,27 @@ func validatePoolSize(b *builder, f *frame, s *Stmt) error {
 		return errf(s, "the pool size must be a multiple of 16")
 	}
 	return nil
+}
+
+// TempPath is a *_temp_path: the directory and the lengths of the
+// subdirectory names taken from the end of a file's name.
+type TempPath struct {
+	Dir    string
+	Levels []int `json:",omitempty"`
+}
+
+// tempPathArg reads "path [level1 [level2 [level3]]]", the path from the
+// prefix; a level is 1 or 2 characters, as in nginx.
+func tempPathArg(b *builder, s *Stmt) (TempPath, error) {
+	t := TempPath{Dir: b.prefixPath(s.Args[0])}
+	for _, l := range s.Args[1:] {
+		n, ok := parseDecimal(l)
+		if !ok || n < 1 || n > 2 {
+			return TempPath{}, invalidValue(s)
+		}
+		t.Levels = append(t.Levels, int(n))
+	}
+	return t, nil
 }
 
 // validateTempPath checks "path [level1 [level2 [level3]]]".

@@ -146,6 +146,8 @@ type Request struct {
 	// went to a temporary file, as in nginx. Atomic: a streamed body is
 	// read by the goroutine sending it upstream.
 	requestBody atomic.Pointer[[]byte]
+	// requestBodyFile is $request_body_file, once the body is in one.
+	requestBodyFile atomic.Pointer[string]
 	// RealIPFrom is the connection's own address ("ip:port") once the
 	// realip module replaced the client address in R.RemoteAddr, for
 	// $realip_remote_addr; "" when it did not.
@@ -424,6 +426,10 @@ func (rq *Request) CountSent(n int64) { rq.sent += n }
 // SetRequestBody records the client's body, read whole into memory,
 // for $request_body.
 func (rq *Request) SetRequestBody(b []byte) { rq.requestBody.Store(&b) }
+
+// SetRequestBodyFile records the temporary file the client's body was
+// written to, for $request_body_file.
+func (rq *Request) SetRequestBodyFile(name string) { rq.requestBodyFile.Store(&name) }
 
 // BodyBytesSent is $body_bytes_sent.
 func (rq *Request) BodyBytesSent() int64 { return rq.sent }

@@ -365,6 +365,12 @@ var coreVariables = []Variable{
 		}
 		return "", false
 	}},
+	{"request_body_file", func(rq *Request, _ string) (string, bool) {
+		if f := rq.requestBodyFile.Load(); f != nil {
+			return *f, true
+		}
+		return "", false
+	}},
 	{"limit_rate", func(rq *Request, _ string) (string, bool) {
 		return strconv.FormatInt(rq.LimitRate, 10), true
 	}},
