@@ -115,6 +115,7 @@ func defaultLoc(prefix string) *Loc {
 		ReadTimeout:         ptr(60 * time.Second),
 		SendTimeout:         ptr(60 * time.Second),
 		Buffering:           ptr(true),
+		LimitRate:           ptr(int64(0)),
 		RequestBuffering:    ptr(true),
 		NextUpstream:        []string{"error", "timeout"},
 		NextUpstreamTries:   ptr(0),
