@@ -31,7 +31,10 @@ type CoreLoc struct {
 	ClientBodyBufferSize *int64         `json:",omitempty"`
 	// ClientBodyInFileOnly is "off", "on" (every body in a file, kept)
 	// or "clean" (removed after the request).
-	ClientBodyInFileOnly *string   `json:",omitempty"`
+	ClientBodyInFileOnly *string `json:",omitempty"`
+	// PostAction is the URI or named location processed after the
+	// response (post_action).
+	PostAction           *string   `json:",omitempty"`
 	ClientBodyTempPath   *TempPath `json:",omitempty"`
 	Etag                 *bool     `json:",omitempty"`
 	IfModifiedSince      *string   `json:",omitempty"`
@@ -234,6 +237,7 @@ func init() {
 		&Directive{Name: "reset_timedout_connection", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
 		&Directive{Name: "client_body_temp_path", Ctx: httpMSL, Args: Args1234, set: slot(coreLoc(func(c *CoreLoc) **TempPath { return &c.ClientBodyTempPath }), tempPathArg)},
 		&Directive{Name: "client_body_in_single_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "a body in memory is one buffer in goproxy whatever the setting; where it goes (memory or file) is as in nginx"},
+		&Directive{Name: "post_action", Ctx: httpMSL | CtxIfLocation, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.PostAction }), strArg)},
 		&Directive{Name: "client_body_in_file_only", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.ClientBodyInFileOnly }), enumArg("off", "on", "clean"))},
 		&Directive{Name: "connection_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validatePoolSize, Note: "nginx memory-pool tuning"},
 		&Directive{Name: "request_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validatePoolSize, Note: "nginx memory-pool tuning"},

@@ -10,6 +10,7 @@ package router
 import (
 	"io"
 	"net/http"
+	"strings"
 
 	"goproxy/httpcore"
 	"goproxy/httpd"
@@ -44,7 +45,15 @@ func (rt *Router) subrequest(parent *httpcore.Request, uri string, body io.Write
 		saved.IdleTimeout, saved.KeepAliveHeader = c.IdleTimeout, c.KeepAliveHeader
 	}
 	rt.enterServer(sub, srv)
-	rt.process(sub, srv, nil)
+	var named *loc
+	if strings.HasPrefix(uri, "@") {
+		if named = srv.named[uri[1:]]; named == nil {
+			sub.Error(500)
+		}
+	}
+	if named != nil || !strings.HasPrefix(uri, "@") {
+		rt.process(sub, srv, named)
+	}
 	status := sub.Status()
 	if !sub.WroteHeader() && !sub.Aborted {
 		status = 500
@@ -63,6 +72,21 @@ func (rt *Router) subrequest(parent *httpcore.Request, uri string, body io.Write
 	*sub = httpcore.Request{}
 	rt.pool.Put(sub)
 	return status
+}
+
+// postAction runs post_action once the main response is complete: the
+// URI (or named location) is processed as nginx's internal redirect of
+// the finished request, with no output to the client, before the
+// connection goes on (a proxied URI's upstream sees the request).
+func (rt *Router) postAction(rq *httpcore.Request) {
+	if rq.Loc == nil || rq.Parent != nil || rq.CutShort() {
+		return
+	}
+	pa := rq.Loc.Core.PostAction
+	if pa == nil || *pa == "" {
+		return
+	}
+	rt.subrequest(rq, *pa, nil, nil)
 }
 
 // discardWriter is a subrequest's response: the header is kept, the
