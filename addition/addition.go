@@ -79,7 +79,7 @@ func (a *adder) Close() error {
 	if !a.started {
 		a.start()
 	}
-	if a.after != "" && !a.rq.Aborted && !a.rq.CutShort {
+	if a.after != "" && !a.rq.CutShort() {
 		a.rq.Eng.(httpcore.Subrequester).Subrequest(a.rq, a.after, a.next)
 	}
 	return nil

@@ -49,6 +49,8 @@ var auditSamples = map[string]string{
 	"add_header":                  "add_header X-A b;",
 	"dav_access":                  "dav_access all:r;",
 	"dav_methods":                 "dav_methods PUT;",
+	"sub_filter":                  "sub_filter a b;",
+	"add_trailer":                 "add_trailer X-A b;",
 	"auth_request_set":            "auth_request_set $a $uri;",
 	"autoindex_format":            "autoindex_format json;",
 	"disable_symlinks":            "disable_symlinks if_not_owner from=$document_root;",

@@ -106,6 +106,8 @@ func defaultLoc(prefix string) *Loc {
 		OpenFileCacheMinUses:       ptr(1),
 		OpenFileCacheErrors:        ptr(false),
 		AuthDelay:                  ptr(time.Duration(0)),
+		ClientBodyInFileOnly:       ptr("off"),
+		ClientBodyTempPath:         &TempPath{Dir: prefix + "client_body_temp"},
 	}
 	l.Index.Files = []*Template{{Raw: "index.html", Parts: []Part{{Lit: "index.html"}}}}
 	l.Autoindex = AutoindexLoc{On: ptr(false), Format: ptr("html"), ExactSize: ptr(true), Localtime: ptr(false)}
@@ -116,6 +118,7 @@ func defaultLoc(prefix string) *Loc {
 		ReadTimeout:         ptr(60 * time.Second),
 		SendTimeout:         ptr(60 * time.Second),
 		Buffering:           ptr(true),
+		LimitRate:           ptr(int64(0)),
 		RequestBuffering:    ptr(true),
 		NextUpstream:        []string{"error", "timeout"},
 		NextUpstreamTries:   ptr(0),
@@ -151,6 +154,7 @@ func defaultLoc(prefix string) *Loc {
 	l.Addition = AdditionLoc{Before: ptr(""), After: ptr(""), Types: []string{}}
 	l.SSI = SSILoc{On: ptr(false), SilentErrors: ptr(false), Types: []string{}, ValueLength: ptr(int64(255)),
 		LastModified: ptr(false)}
+	l.Sub = SubLoc{Once: ptr(true), LastModified: ptr(false), Types: []string{}}
 	l.Access.Satisfy = ptr("all")
 	l.RandomIndex.On = ptr(false)
 	l.Dav = DavLoc{Methods: []string{}, Access: ptr(uint32(0o600)), CreateFullPutPath: ptr(false), MinDeleteDepth: ptr(0)}

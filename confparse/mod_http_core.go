@@ -42,6 +42,13 @@ type CoreLoc struct {
 	// AuthDelay holds back a 401 of the access phase, against timing
 	// attacks on passwords.
 	AuthDelay *time.Duration `json:",omitempty"`
+	// ClientBodyInFileOnly is "off", "on" (every body in a file, kept)
+	// or "clean" (removed after the request).
+	ClientBodyInFileOnly *string `json:",omitempty"`
+	// PostAction is the URI or named location processed after the
+	// response (post_action).
+	PostAction         *string   `json:",omitempty"`
+	ClientBodyTempPath *TempPath `json:",omitempty"`
 	// LimitRate and LimitRateAfter are sizes, with variables (nginx
 	// 1.17.0 and 1.19.0); evaluated when the response starts.
 	LimitRate      *Template `json:",omitempty"`
@@ -235,8 +242,10 @@ func init() {
 		&Directive{Name: "lingering_time", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: validateMsec},
 		&Directive{Name: "lingering_timeout", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: noopIO, set: validateMsec},
 		&Directive{Name: "reset_timedout_connection", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
-		&Directive{Name: "client_body_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy spools request bodies in the system temporary directory", set: validateTempPath},
-		&Directive{Name: "client_body_in_single_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: noopIO},
+		&Directive{Name: "client_body_temp_path", Ctx: httpMSL, Args: Args1234, set: slot(coreLoc(func(c *CoreLoc) **TempPath { return &c.ClientBodyTempPath }), tempPathArg)},
+		&Directive{Name: "client_body_in_single_buffer", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "a body in memory is one buffer in goproxy whatever the setting; where it goes (memory or file) is as in nginx"},
+		&Directive{Name: "post_action", Ctx: httpMSL | CtxIfLocation, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.PostAction }), strArg)},
+		&Directive{Name: "client_body_in_file_only", Ctx: httpMSL, Args: Args1, set: slot(coreLoc(func(c *CoreLoc) **string { return &c.ClientBodyInFileOnly }), enumArg("off", "on", "clean"))},
 		&Directive{Name: "connection_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validatePoolSize, Note: "nginx memory-pool tuning"},
 		&Directive{Name: "request_pool_size", Ctx: CtxHTTP | CtxServer, Args: Args1, Status: NoOp, set: validatePoolSize, Note: "nginx memory-pool tuning"},
 		&Directive{Name: "server_names_hash_max_size", Ctx: CtxHTTP, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
@@ -299,6 +308,27 @@ func validatePoolSize(b *builder, f *frame, s *Stmt) error {
 		return errf(s, "the pool size must be a multiple of 16")
 	}
 	return nil
+}
+
+// TempPath is a *_temp_path: the directory and the lengths of the
+// subdirectory names taken from the end of a file's name.
+type TempPath struct {
+	Dir    string
+	Levels []int `json:",omitempty"`
+}
+
+// tempPathArg reads "path [level1 [level2 [level3]]]", the path from the
+// prefix; a level is 1 or 2 characters, as in nginx.
+func tempPathArg(b *builder, s *Stmt) (TempPath, error) {
+	t := TempPath{Dir: b.prefixPath(s.Args[0])}
+	for _, l := range s.Args[1:] {
+		n, ok := parseDecimal(l)
+		if !ok || n < 1 || n > 2 {
+			return TempPath{}, invalidValue(s)
+		}
+		t.Levels = append(t.Levels, int(n))
+	}
+	return t, nil
 }
 
 // validateTempPath checks "path [level1 [level2 [level3]]]".

@@ -12,8 +12,11 @@ import (
 type HeadersLoc struct {
 	// Add is the level's add_header list; an inner level with any
 	// add_header replaces the outer list entirely, as in nginx.
-	Add     []*AddHeader `json:",omitempty"`
-	Expires *Expires     `json:",omitempty"`
+	Add []*AddHeader `json:",omitempty"`
+	// Trailers is the level's add_trailer list, inherited apart from
+	// add_header's.
+	Trailers []*AddHeader `json:",omitempty"`
+	Expires  *Expires     `json:",omitempty"`
 }
 
 // AddHeader is one add_header.
@@ -39,6 +42,7 @@ type Expires struct {
 func init() {
 	register("ngx_http_headers_module",
 		&Directive{Name: "add_header", Ctx: httpMSL | CtxIfLocation, Args: Args23, set: setAddHeader},
+		&Directive{Name: "add_trailer", Ctx: httpMSL | CtxIfLocation, Args: Args23, set: setAddHeader},
 		&Directive{Name: "expires", Ctx: httpMSL | CtxIfLocation, Args: Args12, set: setExpires},
 	)
 }
@@ -56,7 +60,11 @@ func setAddHeader(b *builder, f *frame, s *Stmt) error {
 		}
 		h.Always = true
 	}
-	f.loc.Headers.Add = append(f.loc.Headers.Add, h)
+	if s.Name == "add_trailer" {
+		f.loc.Headers.Trailers = append(f.loc.Headers.Trailers, h)
+	} else {
+		f.loc.Headers.Add = append(f.loc.Headers.Add, h)
+	}
 	return nil
 }
 

@@ -19,6 +19,7 @@ type ProxyLoc struct {
 	ReadTimeout         *time.Duration `json:",omitempty"`
 	SendTimeout         *time.Duration `json:",omitempty"`
 	Buffering           *bool          `json:",omitempty"`
+	LimitRate           *int64         `json:",omitempty"` // proxy_limit_rate, bytes a second; 0 none
 	RequestBuffering    *bool          `json:",omitempty"`
 	Redirects           []*Redirect    `json:",omitempty"` // empty, not nil: "off"
 	HideHeaders         []string       `json:",omitempty"`
@@ -102,6 +103,7 @@ func init() {
 		&Directive{Name: "proxy_read_timeout", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **time.Duration { return &p.ReadTimeout }), msecArg)},
 		&Directive{Name: "proxy_send_timeout", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **time.Duration { return &p.SendTimeout }), msecArg)},
 		&Directive{Name: "proxy_buffering", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.Buffering }), flagArg)},
+		&Directive{Name: "proxy_limit_rate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.LimitRate }), sizeArg)},
 		&Directive{Name: "proxy_request_buffering", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.RequestBuffering }), flagArg)},
 		&Directive{Name: "proxy_redirect", Ctx: httpMSL, Args: Args12, set: setProxyRedirect},
 		&Directive{Name: "proxy_hide_header", Ctx: httpMSL, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {

@@ -204,6 +204,7 @@ type Loc struct {
 	EmptyGif    EmptyGifLoc
 	RandomIndex RandomIndexLoc
 	Dav         DavLoc
+	Sub         SubLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:

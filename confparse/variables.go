@@ -54,12 +54,11 @@ func changeable(name string) bool {
 
 // nginxOnlyVariables are nginx variables goproxy does not evaluate yet.
 var nginxOnlyVariables = []string{
-	"request_body_file", "tcpinfo_rtt", "tcpinfo_rttvar",
+	"tcpinfo_rtt", "tcpinfo_rttvar",
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_queue_time",
 	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset",
 	"ancient_browser", "modern_browser", "msie", "slice_range", "http2",
-	"sent_trailer_",
 }
 
 var nginxOnlyVarSet = func() map[string]bool {

@@ -96,6 +96,81 @@ func (rq *Request) headerFilter(code int) {
 			rq.NoteHeader(a.Key, a.Name)
 		}
 	}
+	if rq.Parent == nil {
+		rq.expectTrailers = false
+		for _, t := range hl.Trailers {
+			if apply || t.Always {
+				rq.expectTrailers = true
+				break
+			}
+		}
+		if rq.expectTrailers && rq.R.ProtoMajor == 1 && rq.R.ProtoMinor >= 1 &&
+			*rq.Loc.Core.ChunkedTransferEncoding && rq.R.Method != "HEAD" &&
+			code >= 200 && code != 204 && code != 304 {
+			// Trailers go in the last chunk, so nginx's chunked
+			// filter chunks even a body of known length.
+			delete(h, "Content-Length")
+		}
+	}
+}
+
+// Trailer is a trailer field sent after the body.
+type Trailer struct{ Name, Value string }
+
+// sendTrailers evaluates add_trailer at the end of the main response,
+// as nginx's trailers filter does with the last buffer: the fields of
+// the statuses add_header applies to, or "always" ones, each seeing the
+// ones before it ($sent_trailer_*); an empty value sends nothing. The
+// engine writes them in the last chunk (HTTP/1.1 chunked) or a HEADERS
+// frame (HTTP/2); a response cut short or without a body has none.
+func (rq *Request) sendTrailers() {
+	rq.expectTrailers = false
+	if rq.CutShort() || rq.R.Method == "HEAD" || rq.Loc == nil {
+		return
+	}
+	tw, ok := rq.W.(interface{ AddTrailer(name, value string) })
+	if !ok {
+		return
+	}
+	apply := headersApply(rq.status)
+	for _, t := range rq.Loc.Headers.Trailers {
+		if !apply && !t.Always {
+			continue
+		}
+		if v := rq.Eval(t.Value); v != "" {
+			rq.trailers = append(rq.trailers, Trailer{t.Name, v})
+			tw.AddTrailer(t.Name, v)
+		}
+	}
+}
+
+// sentTrailer is $sent_trailer_name: the first trailer of that name
+// (case aside, "_" for "-"), as nginx 1.22 finds it.
+func (rq *Request) sentTrailer(name string) (string, bool) {
+	for _, t := range rq.trailers {
+		if len(t.Name) != len(name) {
+			continue
+		}
+		same := true
+		for i := 0; i < len(name) && same; i++ {
+			a, b := lowerByte(t.Name[i]), lowerByte(name[i])
+			if a == '-' {
+				a = '_'
+			}
+			same = a == b
+		}
+		if same {
+			return t.Value, true
+		}
+	}
+	return "", false
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 var (

@@ -157,9 +157,11 @@ type Request struct {
 	requestID string
 	// Aborted says the connection was closed without a response.
 	Aborted bool
-	// CutShort says the body ended early (the upstream's broke off):
-	// body filters add nothing after it.
-	CutShort bool
+	// expectTrailers says add_trailer applies to the main response
+	// (nginx's r->expect_trailers); trailers are the ones sent, for
+	// $sent_trailer_*.
+	expectTrailers bool
+	trailers       []Trailer
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
 	// requestBody is $request_body: the client's body once a module has
@@ -167,6 +169,8 @@ type Request struct {
 	// went to a temporary file, as in nginx. Atomic: a streamed body is
 	// read by the goroutine sending it upstream.
 	requestBody atomic.Pointer[[]byte]
+	// requestBodyFile is $request_body_file, once the body is in one.
+	requestBodyFile atomic.Pointer[string]
 	// RealIPFrom is the connection's own address ("ip:port") once the
 	// realip module replaced the client address in R.RemoteAddr, for
 	// $realip_remote_addr; "" when it did not.
@@ -455,11 +459,28 @@ func (rq *Request) CountSent(n int64) { rq.sent += n }
 // for $request_body.
 func (rq *Request) SetRequestBody(b []byte) { rq.requestBody.Store(&b) }
 
+// SetRequestBodyFile records the temporary file the client's body was
+// written to, for $request_body_file.
+func (rq *Request) SetRequestBodyFile(name string) { rq.requestBodyFile.Store(&name) }
+
 // BodyBytesSent is $body_bytes_sent.
 func (rq *Request) BodyBytesSent() int64 { return rq.sent }
 
+// CutShort says whether the response ended early: closed without one,
+// or its body cut off (an upstream that closed mid-body), so body
+// filters do not finish it as a whole one (nginx's never see the last
+// buffer then).
+func (rq *Request) CutShort() bool {
+	if rq.Aborted {
+		return true
+	}
+	a, ok := rq.W.(interface{ Aborted() bool })
+	return ok && a.Aborted()
+}
+
 // CloseBody finishes the body filters in chain order, each sending what
-// it holds (a compressor's trailer) to the next before that one closes.
+// it holds (a compressor's trailer) to the next before that one closes,
+// then the add_trailer fields.
 func (rq *Request) CloseBody() {
 	for _, bf := range rq.filters {
 		if c, ok := bf.(io.Closer); ok {
@@ -467,4 +488,7 @@ func (rq *Request) CloseBody() {
 		}
 	}
 	rq.body, rq.filters, rq.bodyTail = nil, nil, nil
+	if rq.expectTrailers {
+		rq.sendTrailers()
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
+	_ "goproxy/proxy" // registers $upstream_cache_status
 )
 
 // notFoundOK are variables that have no value without a TLS client
@@ -24,6 +25,9 @@ var notFoundOK = map[string]bool{
 	"gzip_ratio": true, "limit_req_status": true, "limit_conn_status": true,
 	// Only once a module read the body into memory.
 	"request_body": true,
+	// Only with a cached response, once a trailer of the name is sent,
+	// once a body is in a file.
+	"upstream_cache_status": true, "sent_trailer_x": true, "request_body_file": true,
 }
 
 // TestSupportedVariablesEvaluate checks that every variable the

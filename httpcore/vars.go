@@ -369,6 +369,12 @@ var coreVariables = []Variable{
 		}
 		return "", false
 	}},
+	{"request_body_file", func(rq *Request, _ string) (string, bool) {
+		if f := rq.requestBodyFile.Load(); f != nil {
+			return *f, true
+		}
+		return "", false
+	}},
 	{"limit_rate", func(rq *Request, _ string) (string, bool) {
 		return strconv.FormatInt(rq.LimitRate, 10), true
 	}},
@@ -379,6 +385,9 @@ var coreVariables = []Variable{
 	}},
 	{"sent_http_", func(rq *Request, name string) (string, bool) {
 		return sentHeaderVarFound(rq.W.Header(), name[len("sent_http_"):])
+	}},
+	{"sent_trailer_", func(rq *Request, name string) (string, bool) {
+		return rq.sentTrailer(name[len("sent_trailer_"):])
 	}},
 	{"cookie_", func(rq *Request, name string) (string, bool) {
 		v := CookieVar(rq.R.Header.Values("Cookie"), name[len("cookie_"):])

@@ -345,6 +345,17 @@ func (w *h2Writer) BodyBytesRead() int64 {
 // response was cut short.
 func (w *h2Writer) Abort(discard bool) { w.aborted = true }
 
+// AddTrailer sends a trailer field in a HEADERS frame after the body,
+// as nginx's HTTP/2 module does.
+func (w *h2Writer) AddTrailer(name, value string) {
+	h := w.w.Header()
+	k := http.TrailerPrefix + name
+	h[k] = append(h[k], value)
+}
+
+// Aborted says whether Abort ended the stream.
+func (w *h2Writer) Aborted() bool { return w.aborted }
+
 // WatchClient: the stream's context ends when the client resets the
 // stream (RST_STREAM) or the connection goes.
 func (w *h2Writer) WatchClient(cw ClientWatcher) bool {

@@ -41,6 +41,8 @@ type response struct {
 	// that order and spelt so; the others follow by name.
 	names []HeaderName
 	rl    rateLimit // limit_rate (ratelimit.go)
+	// trailers are sent in the last chunk (AddTrailer).
+	trailers []byte
 }
 
 // HeaderName is a header as nginx sends it: add_header's names and an
@@ -74,7 +76,7 @@ func (w *response) reset(c *conn, r *http.Request, rl *requestLine) {
 	} else {
 		clear(h)
 	}
-	*w = response{c: c, req: r, header: h, length: -1, names: w.names[:0]}
+	*w = response{c: c, req: r, header: h, length: -1, names: w.names[:0], trailers: w.trailers[:0]}
 	if rl != nil && rl.simple {
 		w.simple, w.closeAfter = true, true
 	}
@@ -107,6 +109,18 @@ func (w *response) HeadBytesRead() int64 { return w.c.headBytes }
 func (w *response) Abort(discard bool) {
 	w.aborted, w.discard, w.closeAfter = true, discard, true
 }
+
+// AddTrailer adds a trailer field to the last chunk; a response that is
+// not chunked sends none, as nginx's chunked filter.
+func (w *response) AddTrailer(name, value string) {
+	w.trailers = append(w.trailers, name...)
+	w.trailers = append(w.trailers, ": "...)
+	w.trailers = append(w.trailers, value...)
+	w.trailers = append(w.trailers, "\r\n"...)
+}
+
+// Aborted says whether Abort ended the response.
+func (w *response) Aborted() bool { return w.aborted }
 
 // Sent says whether any of the response has gone to the client (nginx's
 // c->sent > 0, which decides whether a request the client left ends
@@ -592,7 +606,9 @@ func (w *response) finish() {
 		w.WriteHeader(200)
 	}
 	if w.chunked && !w.noBody {
-		w.c.bw.WriteString("0\r\n\r\n")
+		w.c.bw.WriteString("0\r\n")
+		w.c.bw.Write(w.trailers)
+		w.c.bw.WriteString("\r\n")
 	}
 	if w.length >= 0 && !w.noBody && w.written < w.length {
 		w.closeAfter = true

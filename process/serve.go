@@ -39,6 +39,7 @@ import (
 	"goproxy/router"
 	_ "goproxy/ssi" // registers its filter and variables
 	"goproxy/staticfs"
+	_ "goproxy/sub" // registers its filter
 )
 
 // Process is the long-lived state that survives reloads.

@@ -8,10 +8,15 @@ package proxy
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
+	"sync/atomic"
 
+	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
 )
@@ -19,6 +24,7 @@ import (
 type bufferedBody struct {
 	mem    []byte
 	file   *os.File
+	keep   bool // client_body_in_file_only on: the file stays
 	stream io.Reader
 	length int64 // -1: unknown (streamed chunked body)
 }
@@ -38,7 +44,9 @@ func (b *bufferedBody) reader() io.Reader {
 func (b *bufferedBody) close() {
 	if b.file != nil {
 		b.file.Close()
-		os.Remove(b.file.Name())
+		if !b.keep {
+			os.Remove(b.file.Name())
+		}
 	}
 }
 
@@ -107,9 +115,10 @@ func (c *capture) Buffered() int { return bufferedOf(c.r) }
 // readBody prepares the request body; a non-zero status answers the
 // request instead (413, 400, 408).
 func readBody(rq *httpcore.Request, r *http.Request, buffer bool) (*bufferedBody, int) {
-	max := *rq.Loc.Core.ClientMaxBodySize
+	core := &rq.Loc.Core
+	max := *core.ClientMaxBodySize
 	src := &limited{r: r.Body, max: max}
-	limit := *rq.Loc.Core.ClientBodyBufferSize
+	limit := *core.ClientBodyBufferSize
 	if pr, ok := r.Body.(interface{ Preread() int64 }); ok {
 		// What came with the head stays in nginx's header buffer;
 		// client_body_buffer_size is for the rest.
@@ -124,26 +133,65 @@ func readBody(rq *httpcore.Request, r *http.Request, buffer bool) (*bufferedBody
 	if err != nil && err != io.EOF {
 		return nil, bodyErrStatus(err)
 	}
-	if n <= limit {
+	inFile := *core.ClientBodyInFileOnly
+	if n <= limit && inFile == "off" {
 		rq.SetRequestBody(buf.Bytes())
 		return &bufferedBody{mem: buf.Bytes(), length: int64(buf.Len())}, 0
 	}
-	f, ferr := os.CreateTemp("", "goproxy-body-")
+	f, ferr := bodyTempFile(core.ClientBodyTempPath)
 	if ferr != nil {
+		if l, ok := rq.Eng.(httpcore.RequestLogger); ok {
+			l.LogRequest(rq, confparse.LevelCrit, ferr.Error())
+		}
 		return nil, 500
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
+	fail := func(status int) (*bufferedBody, int) {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, 500
+		return nil, status
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		return fail(500)
 	}
 	m, err := io.Copy(f, src)
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, bodyErrStatus(err)
+		return fail(bodyErrStatus(err))
 	}
-	return &bufferedBody{file: f, length: n + m}, 0
+	rq.SetRequestBodyFile(f.Name())
+	return &bufferedBody{file: f, keep: inFile == "on", length: n + m}, 0
+}
+
+// tempNumber names temporary files, counted up from 1 as nginx's
+// ngx_temp_number; a name taken (a kept body of an earlier run) is
+// skipped.
+var tempNumber atomic.Uint32
+
+// bodyTempFile creates a file for a request body under client_body_temp_path:
+// a ten-digit name in the level directories taken from its end
+// ("levels 1 2": .../5/14/0000000145), made as needed.
+func bodyTempFile(tp *confparse.TempPath) (*os.File, error) {
+	for {
+		name := fmt.Sprintf("%010d", tempNumber.Add(1))
+		dir, end := tp.Dir, len(name)
+		for _, l := range tp.Levels {
+			dir = filepath.Join(dir, name[end-l:end])
+			end -= l
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0600)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = os.MkdirAll(dir, 0700); err == nil {
+				f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0600)
+			}
+		}
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open() \"%s\" failed (%s)", path, confparse.ErrnoText(err))
+		}
+		return f, nil
+	}
 }
 
 func bodyErrStatus(err error) int {

@@ -564,7 +564,7 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	// Ranges are served when the upstream allowed them (nginx's
 	// allow_ranges from its Accept-Ranges).
 	ranges := known && e.Header["Accept-Ranges"] != nil && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
-	if ranges {
+	if ranges && !rq.WillTransform(200) { // a filter changing the length takes them away
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
 	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
@@ -104,6 +105,11 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 		// (the Content-Length header itself is kept).
 		resp.ContentLength = -1
 		st.stream = true
+	}
+	if rb, ok := resp.Body.(*respBody); ok && !st.stream && *pl.LimitRate > 0 {
+		// proxy_limit_rate paces the buffered reading only, as nginx's
+		// event pipe; an unbuffered response is read as it comes.
+		rb.rate, rb.startSec = *pl.LimitRate, time.Now().Unix()
 	}
 	h.hideHeaders(resp)
 	for i, v := range resp.Header["Location"] {

@@ -358,7 +358,6 @@ func (h *handler) bodyFailed(rq *httpcore.Request, err error, upstream string) {
 		msg = "recv() failed (" + confparse.ErrnoText(err) + ")"
 	}
 	h.c.errs.RequestUpstream(rq, confparse.LevelError, msg+" while reading upstream", upstream)
-	rq.CutShort = true
 	if a, ok := rq.W.(aborter); ok {
 		a.Abort(errors.Is(err, errInvalidChunked))
 	}

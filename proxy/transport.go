@@ -360,6 +360,27 @@ type respBody struct {
 	// past the declared length, and of the body's end (read or dropped).
 	obs bodyObserver
 	n   int64
+	// rate is proxy_limit_rate in bytes a second from startSec (the
+	// whole second the response began in), 0 for none.
+	rate     int64
+	startSec int64
+}
+
+// pace holds a read back as nginx's event pipe does under
+// proxy_limit_rate: by the end of each wall-clock second the body may
+// have had rate bytes for every second begun since the start; a read
+// past that waits for the next allowance and takes no more than it.
+func (b *respBody) pace(p []byte) []byte {
+	for {
+		limit := b.rate*(time.Now().Unix()-b.startSec+1) - b.n
+		if limit > 0 {
+			if int64(len(p)) > limit {
+				p = p[:limit]
+			}
+			return p
+		}
+		time.Sleep(time.Duration(-limit*1000/b.rate+1) * time.Millisecond)
+	}
 }
 
 // bodyObserver follows an upstream body for logs and $upstream_*.
@@ -374,6 +395,9 @@ type bodyObserver interface {
 func (b *respBody) Read(p []byte) (int, error) {
 	if b.readTO > 0 {
 		b.c.rdl.Set(b.c.nc.SetReadDeadline, time.Now(), b.readTO)
+	}
+	if b.rate > 0 {
+		p = b.pace(p)
 	}
 	n, err := b.rc.Read(p)
 	b.n += int64(n)

@@ -278,6 +278,7 @@ func (rt *Router) end(rq *httpcore.Request) {
 		rq.Error(500)
 	}
 	rq.CloseBody()
+	rt.postAction(rq)
 	for _, f := range rq.Release {
 		f()
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"net/http"
+	"strings"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
@@ -75,7 +76,15 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 		saved.IdleTimeout, saved.KeepAliveHeader = c.IdleTimeout, c.KeepAliveHeader
 	}
 	rt.enterServer(sub, srv)
-	rt.process(sub, srv, nil)
+	var named *loc
+	if strings.HasPrefix(uri, "@") {
+		if named = srv.named[uri[1:]]; named == nil {
+			sub.Error(500)
+		}
+	}
+	if named != nil || !strings.HasPrefix(uri, "@") {
+		rt.process(sub, srv, named)
+	}
 	if o.Stub != nil && !stubbed && !sub.Aborted && sub.BodyBytesSent() == 0 {
 		o.Stub(sub)
 	}
@@ -131,6 +140,21 @@ func (m *memWriter) Write(p []byte) (int, error) {
 		return 0, errTooBig
 	}
 	return m.w.Write(p)
+}
+
+// postAction runs post_action once the main response is complete: the
+// URI (or named location) is processed as nginx's internal redirect of
+// the finished request, with no output to the client, before the
+// connection goes on (a proxied URI's upstream sees the request).
+func (rt *Router) postAction(rq *httpcore.Request) {
+	if rq.Loc == nil || rq.Parent != nil || rq.CutShort() {
+		return
+	}
+	pa := rq.Loc.Core.PostAction
+	if pa == nil || *pa == "" {
+		return
+	}
+	rt.subrequest(rq, *pa, nil, nil)
 }
 
 // discardWriter is a subrequest's response: the header is kept, the

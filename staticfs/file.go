@@ -136,16 +136,12 @@ func (h *Handler) sendEntity(rq *httpcore.Request, fi *fileInfo, allowRanges boo
 	// file sent as an error_page with its error's status.
 	ok := rq.ErrStatus == 0 || rq.ErrStatus == 200
 	ranges := allowRanges && ok && (core.MaxRanges == nil || *core.MaxRanges > 0) && rq.R.ProtoMajor > 0
-	if ranges {
-		hd["Accept-Ranges"] = acceptRanges
-	}
 	if code := notModified(rq, fi); ok && code != 0 {
 		if code == 412 {
 			rq.Error(412)
 			return
 		}
 		delete(hd, "Content-Type")
-		delete(hd, "Accept-Ranges")
 		delete(hd, "Content-Encoding") // gzip_static's
 		rq.WriteHeader(304)
 		return
@@ -153,6 +149,12 @@ func (h *Handler) sendEntity(rq *httpcore.Request, fi *fileInfo, allowRanges boo
 	// The full length first: a compressing filter judges it
 	// (gzip_min_length) before ranges are considered.
 	hd["Content-Length"] = fi.hLength
+	// nginx's range filter offers ranges only with a known length: not
+	// when a body filter (sub_filter, addition, recoding to UTF-8) will
+	// change it.
+	if ranges && !rq.WillTransform(200) {
+		hd["Accept-Ranges"] = acceptRanges
+	}
 	// Ranges are the main request's: a subrequest's output (addition)
 	// is whole, as nginx's range filter skips subrequests.
 	if ranges && rq.Parent == nil && !rq.WillTransform(200) {
