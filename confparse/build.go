@@ -47,6 +47,9 @@ type builder struct {
 	limitRefs []limitRef
 	// cacheRefs are *_cache zone names, checked the same way.
 	cacheRefs []cacheRef
+	// inStream routes variable references to the stream namespace.
+	inStream   bool
+	streamUsed map[string]*Stmt
 }
 
 // frame is the block being read: its context and the model objects its
@@ -61,6 +64,11 @@ type frame struct {
 	loc      *Loc
 	location *Location
 	ups      *Upstream
+	// stream, streamServer and streamSrv are the stream block, its
+	// server, and the settings the current level writes.
+	stream       *StreamConf
+	streamServer *StreamServer
+	streamSrv    *StreamSrv
 	// script is where rewrite-module statements go, in order.
 	script *[]*Op
 }
@@ -265,6 +273,15 @@ func (b *builder) warn(s *Stmt, format string, a ...any) {
 
 // useVar records a variable reference for the end-of-load check.
 func (b *builder) useVar(name string, s *Stmt) {
+	if b.inStream {
+		if b.streamUsed == nil {
+			b.streamUsed = map[string]*Stmt{}
+		}
+		if _, ok := b.streamUsed[name]; !ok {
+			b.streamUsed[name] = s
+		}
+		return
+	}
 	if _, ok := b.usedVars[name]; !ok {
 		b.usedVars[name] = s
 	}
@@ -288,6 +305,14 @@ func (b *builder) finish() error {
 	}
 	if c.HTTP != nil {
 		if err := b.finishHTTP(); err != nil {
+			return err
+		}
+	}
+	if c.Stream != nil {
+		if err := b.checkStreamVars(); err != nil {
+			return err
+		}
+		if err := b.finishStream(); err != nil {
 			return err
 		}
 	}

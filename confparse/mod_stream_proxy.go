@@ -1,0 +1,91 @@
+package confparse
+
+// mod_stream_proxy.go: ngx_stream_proxy_module — proxy_pass to an
+// address, an upstream block, or an address made of variables.
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	ms := ctxStreamMS
+	register("ngx_stream_proxy_module",
+		&Directive{Name: "proxy_pass", Ctx: CtxStreamServer, Args: Args1, set: setStreamProxyPass},
+		&Directive{Name: "proxy_connect_timeout", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **time.Duration { return &c.ProxyConnectTimeout }), msecArg)},
+		&Directive{Name: "proxy_timeout", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **time.Duration { return &c.ProxyTimeout }), msecArg)},
+		&Directive{Name: "proxy_next_upstream", Ctx: ms, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.ProxyNextUpstream }), flagArg)},
+		&Directive{Name: "proxy_next_upstream_tries", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **int { return &c.ProxyNextUpstreamTries }), numArg)},
+		&Directive{Name: "proxy_next_upstream_timeout", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **time.Duration { return &c.ProxyNextUpstreamTimeout }), msecArg)},
+		&Directive{Name: "proxy_protocol", Ctx: ms, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.ProxyProtocol }), flagArg)},
+		&Directive{Name: "proxy_download_rate", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **int64 { return &c.ProxyDownloadRate }), sizeArg)},
+		&Directive{Name: "proxy_upload_rate", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **int64 { return &c.ProxyUploadRate }), sizeArg)},
+		&Directive{Name: "proxy_responses", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **int { return &c.ProxyResponses }), numArg)},
+		&Directive{Name: "proxy_requests", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **int { return &c.ProxyRequests }), numArg)},
+		&Directive{Name: "proxy_half_close", Ctx: ms, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.ProxyHalfClose }), flagArg)},
+		&Directive{Name: "proxy_buffer_size", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **int64 { return &c.ProxyBufferSize }), sizeArg)},
+	)
+	// The rest of the module, and the stream modules goproxy lacks, are
+	// refused by name.
+	for _, n := range []string{"proxy_bind", "proxy_socket_keepalive", "proxy_ssl", "proxy_ssl_certificate",
+		"proxy_ssl_certificate_key", "proxy_ssl_ciphers", "proxy_ssl_conf_command", "proxy_ssl_crl",
+		"proxy_ssl_name", "proxy_ssl_password_file", "proxy_ssl_protocols", "proxy_ssl_server_name",
+		"proxy_ssl_session_reuse", "proxy_ssl_trusted_certificate", "proxy_ssl_verify", "proxy_ssl_verify_depth"} {
+		register("ngx_stream_proxy_module", &Directive{Name: n, Ctx: ms, Args: ArgsAny, Status: Unsupported})
+	}
+	unsupported := map[string][]string{
+		"ngx_stream_ssl_module": {"ssl_certificate", "ssl_certificate_key", "ssl_password_file", "ssl_dhparam",
+			"ssl_ecdh_curve", "ssl_protocols", "ssl_ciphers", "ssl_verify_client", "ssl_verify_depth",
+			"ssl_client_certificate", "ssl_trusted_certificate", "ssl_prefer_server_ciphers", "ssl_session_cache",
+			"ssl_session_tickets", "ssl_session_ticket_key", "ssl_session_timeout", "ssl_crl", "ssl_conf_command",
+			"ssl_alpn", "ssl_handshake_timeout"},
+		"ngx_stream_map_module":           {"map", "map_hash_max_size", "map_hash_bucket_size"},
+		"ngx_stream_geo_module":           {"geo"},
+		"ngx_stream_geoip_module":         {"geoip_country", "geoip_city", "geoip_org"},
+		"ngx_stream_split_clients_module": {"split_clients"},
+		"ngx_stream_limit_conn_module":    {"limit_conn_zone", "limit_conn", "limit_conn_log_level", "limit_conn_dry_run"},
+		"ngx_stream_realip_module":        {"set_real_ip_from"},
+		"ngx_stream_ssl_preread_module":   {"ssl_preread"},
+		"ngx_stream_pass_module":          {"pass"},
+		"ngx_stream_js_module":            {"js_access", "js_filter", "js_import", "js_include", "js_path", "js_preread", "js_set", "js_var"},
+		"ngx_stream_upstream_hash_module": {},
+	}
+	for m, names := range unsupported {
+		for _, n := range names {
+			ctx := ctxStreamMS
+			if n == "map" || n == "geo" || n == "split_clients" || n == "limit_conn_zone" || n == "js_import" ||
+				n == "js_include" || n == "js_path" || n == "js_set" || n == "js_var" || strings.HasPrefix(n, "map_hash") ||
+				strings.HasPrefix(n, "geoip_") {
+				ctx = CtxStream
+			}
+			register(m, &Directive{Name: n, Ctx: ctx, Args: ArgsAny, Block: n == "map" || n == "geo" || n == "split_clients",
+				Status: Unsupported})
+		}
+	}
+}
+
+func setStreamProxyPass(b *builder, f *frame, s *Stmt) error {
+	srv := f.streamServer
+	if srv.ProxyPass != nil || srv.Return != nil {
+		return dupErr(s)
+	}
+	t, err := b.tmpl(s, s.Args[0])
+	if err != nil {
+		return err
+	}
+	if t.IsConst() {
+		v := s.Args[0]
+		if strings.HasPrefix(v, "unix:") {
+			if v == "unix:" {
+				return errf(s, "no path in the unix domain socket in %q", v)
+			}
+		} else if _, port, ok := splitHostPort(v); ok {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return errf(s, "invalid port in %q", v)
+			}
+		}
+	}
+	srv.ProxyPass = t
+	return nil
+}
