@@ -243,7 +243,9 @@ func (s *Session) pipe(c *clientConn, up net.Conn, t *upstreamTry) {
 	done := make(chan struct{}, 2)
 	var closeOnce sync.Once
 	closeAll := func() {
-		closeOnce.Do(func() { c.Conn.Close(); up.Close() })
+		// The peer is free before the client sees the close: the
+		// client's next session finds it so.
+		closeOnce.Do(func() { s.pick.done(); c.Conn.Close(); up.Close() })
 	}
 	cp := func(dst io.Writer, src io.Reader, rate int64, count func(int), first bool, dstConn net.Conn) {
 		defer func() { done <- struct{}{} }()
@@ -261,7 +263,7 @@ func (s *Session) pipe(c *clientConn, up net.Conn, t *upstreamTry) {
 					return
 				}
 				count(n)
-				lim.wait(n)
+				lim.passed(n)
 			}
 			if err != nil {
 				if halfClose && errors.Is(err, io.EOF) {
@@ -305,33 +307,54 @@ func timeoutTick(d time.Duration) time.Duration {
 	return t
 }
 
-// limiter is proxy_upload_rate / proxy_download_rate: bytes per second.
+// limiter is proxy_upload_rate / proxy_download_rate, nginx's way:
+// after n bytes pass, the next read waits n/rate seconds; and by then at
+// most rate * (whole seconds since the start + 1) bytes may have passed
+// (ngx_time() has whole seconds).
 type limiter struct {
 	rate  int64
 	start time.Time
 	total int64
+	until time.Time
 }
 
 func newLimiter(rate int64) *limiter { return &limiter{rate: rate, start: time.Now()} }
 
-// clamp keeps one read within a second's worth of bytes.
+func (l *limiter) allowed() int64 {
+	return l.rate*(time.Now().Unix()-l.start.Unix()+1) - l.total
+}
+
+// before waits until the next bytes may pass and returns how many may.
+func (l *limiter) before() int64 {
+	if d := time.Until(l.until); d > 0 {
+		time.Sleep(d)
+	}
+	a := l.allowed()
+	for ; a <= 0; a = l.allowed() {
+		time.Sleep(time.Duration(-a)*time.Second/time.Duration(l.rate) + time.Millisecond)
+	}
+	return a
+}
+
+// clamp waits until some bytes may pass, and keeps one read within
+// what may.
 func (l *limiter) clamp(b []byte) []byte {
-	if l.rate > 0 && int64(len(b)) > l.rate {
-		return b[:l.rate]
+	if l.rate <= 0 {
+		return b
+	}
+	if a := l.before(); a < int64(len(b)) {
+		return b[:a]
 	}
 	return b
 }
 
-// wait sleeps until n more bytes fit in the rate.
-func (l *limiter) wait(n int) {
+// passed counts n bytes that went through.
+func (l *limiter) passed(n int) {
 	if l.rate <= 0 {
 		return
 	}
 	l.total += int64(n)
-	due := l.start.Add(time.Duration(float64(l.total) / float64(l.rate) * float64(time.Second)))
-	if d := time.Until(due); d > 0 {
-		time.Sleep(d)
-	}
+	l.until = time.Now().Add(time.Duration(n) * time.Second / time.Duration(l.rate))
 }
 
 var errNoUpstream = errors.New("no live upstreams")

@@ -124,8 +124,14 @@ func (us *udpSession) proxy(first []byte) {
 		maxReq = *s.conf.ProxyRequests
 	}
 	requests, responses := 0, 0
+	upLim := newLimiter(sizeOr(s.conf.ProxyUploadRate, 0))
+	downLim := newLimiter(sizeOr(s.conf.ProxyDownloadRate, 0))
 	forward := func(b []byte) {
+		if upLim.rate > 0 {
+			upLim.before()
+		}
 		n, err := up.Write(b)
+		upLim.passed(n)
 		if err == nil {
 			t.sent.Add(int64(n))
 		}
@@ -156,7 +162,11 @@ func (us *udpSession) proxy(first []byte) {
 				close(resp)
 				return
 			}
+			if downLim.rate > 0 {
+				downLim.before()
+			}
 			resp <- append([]byte(nil), buf[:n]...)
+			downLim.passed(n)
 		}
 	}()
 	if finished() {

@@ -209,11 +209,12 @@ func (st *pickState) connected(p *peer) {
 
 // done ends the session's use of the peer it connected to.
 func (st *pickState) done() {
-	if st.cur == nil {
-		return
-	}
 	u := st.up
 	u.mu.Lock()
+	if st.cur == nil {
+		u.mu.Unlock()
+		return
+	}
 	st.cur.conns--
 	if st.cur.fails > 0 && time.Since(st.cur.checked) > st.cur.failTimeout {
 		st.cur.fails = 0
