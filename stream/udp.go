@@ -16,6 +16,8 @@ type udpListener struct {
 	ls       *Listeners
 	mu       sync.Mutex
 	sessions map[string]*udpSession
+	// full are the sessions that had their proxy_requests, by client.
+	full map[string]*udpSession
 }
 
 type udpSession struct {
@@ -25,8 +27,14 @@ type udpSession struct {
 	ul     *udpListener
 	// requests counts the datagrams bound to the session.
 	requests int
-	closed   bool
+	// after is the client's previous session, whose datagrams go
+	// upstream before this one's; drained says this one's have.
+	after       *udpSession
+	drained     chan struct{}
+	drainedOnce sync.Once
 }
+
+func (us *udpSession) drain() { us.drainedOnce.Do(func() { close(us.drained) }) }
 
 func (ul *udpListener) serve() {
 	buf := make([]byte, 65535)
@@ -49,7 +57,9 @@ func (ul *udpListener) serve() {
 			}
 			s := newSession(rt.byListen[ul.key], rt.listens[ul.key], ul.ls.counter.Add(1))
 			s.setAddrs(ul.pc.LocalAddr(), addr)
-			us = &udpSession{s: s, in: make(chan []byte, 64), client: addr, ul: ul}
+			us = &udpSession{s: s, in: make(chan []byte, 64), client: addr, ul: ul,
+				drained: make(chan struct{}), after: ul.full[addr.String()]}
+			delete(ul.full, addr.String())
 			ul.sessions[addr.String()] = us
 			ul.ls.conns.Add(1)
 			go us.run()
@@ -58,6 +68,10 @@ func (ul *udpListener) serve() {
 		if r := us.s.conf.ProxyRequests; r != nil && *r > 0 && us.requests >= *r {
 			// The next datagram starts a new session.
 			delete(ul.sessions, addr.String())
+			if ul.full == nil {
+				ul.full = map[string]*udpSession{}
+			}
+			ul.full[addr.String()] = us
 		}
 		select {
 		case us.in <- dg:
@@ -88,6 +102,14 @@ func (us *udpSession) run() {
 	defer us.ul.ls.conns.Done()
 	defer us.end()
 	defer s.log()
+	defer us.drain()
+	if us.after != nil {
+		select {
+		case <-us.after.drained:
+		case <-time.After(time.Second):
+		}
+		us.after = nil
+	}
 	first := <-us.in
 	s.bytesReceived.Add(int64(len(first)))
 	if !s.preaccess() || !s.access() {
@@ -136,6 +158,9 @@ func (us *udpSession) proxy(first []byte) {
 			t.sent.Add(int64(n))
 		}
 		requests++
+		if maxReq > 0 && requests >= maxReq {
+			us.drain()
+		}
 	}
 	forward(first)
 	finished := func() bool {
