@@ -17,7 +17,11 @@ type StreamConf struct {
 	Servers    []*StreamServer
 	Upstreams  []*Upstream           `json:",omitempty"`
 	LogFormats map[string]*LogFormat `json:",omitempty"`
-	// Vars names the variables the configuration defines (set).
+	Maps       []*Map                `json:",omitempty"`
+	Geos       []*Geo                `json:",omitempty"`
+	Splits     []*SplitClients       `json:",omitempty"`
+	// Vars names the variables the configuration defines (set, map,
+	// geo, split_clients).
 	Vars map[string]bool `json:"-"`
 	// Srv holds the stream-level values of the inherited settings.
 	Srv StreamSrv
@@ -131,7 +135,8 @@ func setStream(b *builder, f *frame, s *Stmt) error {
 	sc := &StreamConf{LogFormats: map[string]*LogFormat{}, Vars: map[string]bool{}}
 	b.cfg.Stream = sc
 	b.inStream = true
-	defer func() { b.inStream = false }()
+	streamBuilding.Store(true)
+	defer func() { b.inStream = false; streamBuilding.Store(false) }()
 	nf := &frame{ctx: CtxStream, main: f.main, stream: sc, streamSrv: &sc.Srv}
 	return b.walk(nf, s.Block)
 }

@@ -27,6 +27,41 @@ func init() {
 		&Directive{Name: "access_log", Ctx: ctxStreamMS, Args: Args1More, set: setStreamAccessLog},
 		&Directive{Name: "open_log_file_cache", Ctx: ctxStreamMS, Args: Args1234, Status: NoOp, set: nil,
 			Note: "stream logs are opened once per configuration"})
+	register("ngx_stream_map_module",
+		&Directive{Name: "map", Ctx: CtxStream, Args: Args2, Block: true, set: func(b *builder, f *frame, s *Stmt) error {
+			m, err := parseMap(b, s)
+			if err != nil {
+				return err
+			}
+			f.stream.Vars[m.Var] = true
+			f.stream.Maps = append(f.stream.Maps, m)
+			return nil
+		}},
+		&Directive{Name: "map_hash_max_size", Ctx: CtxStream, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
+		&Directive{Name: "map_hash_bucket_size", Ctx: CtxStream, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum})
+	register("ngx_stream_geo_module",
+		&Directive{Name: "geo", Ctx: CtxStream, Args: Args12, Block: true, set: func(b *builder, f *frame, s *Stmt) error {
+			g, err := parseGeo(b, s)
+			if err != nil {
+				return err
+			}
+			if len(g.Proxies) > 0 {
+				return errf(s, "\"proxy\" is not allowed in stream geo")
+			}
+			f.stream.Vars[g.Var] = true
+			f.stream.Geos = append(f.stream.Geos, g)
+			return nil
+		}})
+	register("ngx_stream_split_clients_module",
+		&Directive{Name: "split_clients", Ctx: CtxStream, Args: Args2, Block: true, set: func(b *builder, f *frame, s *Stmt) error {
+			sc, err := parseSplitClients(b, s)
+			if err != nil {
+				return err
+			}
+			f.stream.Vars[sc.Var] = true
+			f.stream.Splits = append(f.stream.Splits, sc)
+			return nil
+		}})
 	register("ngx_stream_set_module",
 		&Directive{Name: "set", Ctx: CtxStreamServer, Args: Args2, set: setStreamSet})
 }

@@ -28,6 +28,7 @@ type Runtime struct {
 	upstreams map[string]*upstream
 	logs      *logFiles
 	errlog    func(level confparse.Level, msg string)
+	funcs     map[string]func(*Session) string
 }
 
 type server struct {
@@ -46,6 +47,7 @@ func New(cfg *confparse.StreamConf, prev *Runtime, errlog func(confparse.Level, 
 	if rt.errlog == nil {
 		rt.errlog = func(confparse.Level, string) {}
 	}
+	rt.compileVars()
 	for _, u := range cfg.Upstreams {
 		rt.upstreams[u.Name] = newUpstream(u)
 	}

@@ -122,6 +122,9 @@ func (s *Session) Var(name string) (string, bool) {
 	if ok {
 		return v, true
 	}
+	if f := s.srv.rt.funcs[name]; f != nil {
+		return f(s), true
+	}
 	if g, ok := vars[name]; ok {
 		return g(s)
 	}
