@@ -43,8 +43,8 @@ type StreamSrv struct {
 	ProxyNextUpstreamTries   *int           `json:",omitempty"`
 	ProxyNextUpstreamTimeout *time.Duration `json:",omitempty"`
 	ProxyProtocol            *bool          `json:",omitempty"`
-	ProxyDownloadRate        *int64         `json:",omitempty"`
-	ProxyUploadRate          *int64         `json:",omitempty"`
+	ProxyDownloadRate        *Template      `json:",omitempty"` // a size, may have variables
+	ProxyUploadRate          *Template      `json:",omitempty"`
 	ProxyResponses           *int           `json:",omitempty"`
 	ProxyRequests            *int           `json:",omitempty"`
 	ProxyHalfClose           *bool          `json:",omitempty"`

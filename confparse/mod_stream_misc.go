@@ -3,7 +3,10 @@ package confparse
 // mod_stream_misc.go: the small stream modules — return, access, log
 // and set.
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 func init() {
 	register("ngx_stream_return_module",
@@ -140,7 +143,14 @@ func setStreamAccessLog(b *builder, f *frame, s *Stmt) error {
 				return errf(s, "invalid flush time %q", v)
 			}
 		case "gzip":
-			return errf(s, "the \"gzip\" parameter of stream \"access_log\" is not supported by goproxy")
+			al.Gzip = 1
+			if v != "" || strings.Contains(a, "=") {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 9 {
+					return errf(s, "invalid compression level %q", v)
+				}
+				al.Gzip = n
+			}
 		case "if":
 			t, err := b.tmpl(s, v)
 			if err != nil {

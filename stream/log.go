@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"sync"
 
@@ -66,8 +68,17 @@ func (s *Session) log() {
 		if lf == nil {
 			continue
 		}
-		line := s.formatLine(lf)
-		rt.logs.write(s.eval(al.Path), append(line, '\n'))
+		line := append(s.formatLine(lf), '\n')
+		if al.Gzip > 0 {
+			// Each line is a gzip member of its own: the file is one
+			// valid gzip stream at every moment, as nginx's flushes make it.
+			var zb bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&zb, al.Gzip)
+			zw.Write(line)
+			zw.Close()
+			line = zb.Bytes()
+		}
+		rt.logs.write(s.eval(al.Path), line)
 	}
 }
 

@@ -48,6 +48,15 @@ func New(cfg *confparse.StreamConf, prev *Runtime, errlog func(confparse.Level, 
 		rt.errlog = func(confparse.Level, string) {}
 	}
 	rt.compileVars()
+	// Every constant log path is created at load, used or not, as
+	// nginx opens them when it reads the configuration.
+	for _, al := range cfg.Srv.AccessLogs {
+		if al.Path.IsConst() {
+			if err := rt.logs.open(al.Path.Raw); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, u := range cfg.Upstreams {
 		rt.upstreams[u.Name] = newUpstream(u)
 	}

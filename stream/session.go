@@ -82,6 +82,19 @@ func durOr(d *time.Duration, def time.Duration) time.Duration {
 	return def
 }
 
+// rate evaluates proxy_download_rate / proxy_upload_rate: a size, maybe
+// made of variables (a value that is no size is no limit).
+func (s *Session) rate(t *confparse.Template) int64 {
+	if t == nil {
+		return 0
+	}
+	n, ok := confparse.ParseSize(s.eval(t))
+	if !ok {
+		return 0
+	}
+	return n
+}
+
 func sizeOr(n *int64, def int64) int64 {
 	if n != nil {
 		return *n
@@ -277,8 +290,8 @@ func (s *Session) pipe(c *clientConn, up net.Conn, t *upstreamTry) {
 			}
 		}
 	}
-	go cp(up, c, sizeOr(s.conf.ProxyUploadRate, 0), func(n int) { t.sent.Add(int64(n)) }, false, up)
-	go cp(c, up, sizeOr(s.conf.ProxyDownloadRate, 0), func(n int) { t.received.Add(int64(n)) }, true, c.Conn)
+	go cp(up, c, s.rate(s.conf.ProxyUploadRate), func(n int) { t.sent.Add(int64(n)) }, false, up)
+	go cp(c, up, s.rate(s.conf.ProxyDownloadRate), func(n int) { t.received.Add(int64(n)) }, true, c.Conn)
 	tick := time.NewTicker(timeoutTick(timeout))
 	defer tick.Stop()
 	finished := 0

@@ -146,8 +146,8 @@ func (us *udpSession) proxy(first []byte) {
 		maxReq = *s.conf.ProxyRequests
 	}
 	requests, responses := 0, 0
-	upLim := newLimiter(sizeOr(s.conf.ProxyUploadRate, 0))
-	downLim := newLimiter(sizeOr(s.conf.ProxyDownloadRate, 0))
+	upLim := newLimiter(s.rate(s.conf.ProxyUploadRate))
+	downLim := newLimiter(s.rate(s.conf.ProxyDownloadRate))
 	forward := func(b []byte) {
 		if upLim.rate > 0 {
 			upLim.before()
