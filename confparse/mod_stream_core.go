@@ -35,7 +35,7 @@ type StreamSrv struct {
 	ProxyProtocolTimeout *time.Duration `json:",omitempty"`
 	TCPNodelay           *bool          `json:",omitempty"`
 	ResolverTimeout      *time.Duration `json:",omitempty"`
-	Resolver             []string       `json:",omitempty"`
+	Resolver             *Resolver      `json:",omitempty"`
 
 	ProxyConnectTimeout      *time.Duration `json:",omitempty"`
 	ProxyTimeout             *time.Duration `json:",omitempty"`
@@ -238,16 +238,11 @@ func setStreamResolver(b *builder, f *frame, s *Stmt) error {
 	if f.streamSrv.Resolver != nil {
 		return dupErr(s)
 	}
-	for _, a := range s.Args {
-		if strings.Contains(a, "=") {
-			continue
-		}
-		addr, err := resolverAddr(a)
-		if err != nil {
-			return errf(s, "%s", err.Error())
-		}
-		f.streamSrv.Resolver = append(f.streamSrv.Resolver, addr)
+	r, err := parseResolver(s)
+	if err != nil {
+		return err
 	}
+	f.streamSrv.Resolver = r
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"goproxy/confparse"
+	"goproxy/proxy"
 )
 
 // Runtime is one compiled stream configuration. A reload builds a new
@@ -34,6 +35,8 @@ type Runtime struct {
 type server struct {
 	conf *confparse.StreamServer
 	rt   *Runtime
+	// resolver is the server's "resolver"; nil when it has none.
+	resolver *proxy.Resolver
 }
 
 // listenKey names a socket: its network and address.
@@ -62,6 +65,11 @@ func New(cfg *confparse.StreamConf, prev *Runtime, errlog func(confparse.Level, 
 	}
 	for _, sc := range cfg.Servers {
 		srv := &server{conf: sc, rt: rt}
+		if sc.Srv.Resolver != nil {
+			r := proxy.NewResolver(sc.Srv.Resolver, durOr(sc.Srv.ResolverTimeout, 30*time.Second),
+				func(msg string) { rt.errlog(confparse.LevelError, msg) })
+			srv.resolver = &r
+		}
 		for _, l := range sc.Listens {
 			k := listenKey(l)
 			rt.byListen[k] = srv

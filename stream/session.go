@@ -2,6 +2,7 @@ package stream
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -455,13 +456,26 @@ func (s *Session) resolve(target string) ([]string, error) {
 	if up := s.srv.rt.upstreams[host]; up != nil {
 		return nil, errors.New("upstream \"" + host + "\" may not have port " + port)
 	}
-	ips, err := net.LookupIP(host)
+	var ips []string
+	if s.srv.resolver != nil {
+		ips, err = s.srv.resolver.Resolve(context.Background(), host)
+	} else if !s.srv.conf.ProxyPass.IsConst() {
+		return nil, errors.New("no resolver defined to resolve " + host)
+	} else {
+		// A name written in the configuration: nginx resolved it at
+		// load, with the system's resolver.
+		var addrs []net.IP
+		addrs, err = net.LookupIP(host)
+		for _, ip := range addrs {
+			ips = append(ips, ip.String())
+		}
+	}
 	if err != nil || len(ips) == 0 {
-		return nil, errors.New(host + " could not be resolved")
+		return nil, errors.New(host + " could not be resolved (3: Host not found)")
 	}
 	var out []string
 	for _, ip := range ips {
-		out = append(out, net.JoinHostPort(ip.String(), port))
+		out = append(out, net.JoinHostPort(ip, port))
 	}
 	return out, nil
 }
