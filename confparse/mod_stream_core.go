@@ -17,6 +17,7 @@ type StreamConf struct {
 	Servers    []*StreamServer
 	Upstreams  []*Upstream           `json:",omitempty"`
 	LogFormats map[string]*LogFormat `json:",omitempty"`
+	LimitZones []*LimitZone          `json:",omitempty"`
 	Maps       []*Map                `json:",omitempty"`
 	Geos       []*Geo                `json:",omitempty"`
 	Splits     []*SplitClients       `json:",omitempty"`
@@ -50,6 +51,10 @@ type StreamSrv struct {
 	ProxyHalfClose           *bool          `json:",omitempty"`
 	ProxyBufferSize          *int64         `json:",omitempty"`
 
+	// LimitConn are limit_conn; nil means none written at this level.
+	LimitConn         []*LimitConn `json:",omitempty"`
+	LimitConnLogLevel *Level       `json:",omitempty"`
+	LimitConnDryRun   *bool        `json:",omitempty"`
 	// Access is allow/deny; nil means none written at this level.
 	Access []*AccessRule `json:",omitempty"`
 	// AccessLogs nil: not written; empty: access_log off.
@@ -267,6 +272,13 @@ func (b *builder) finishStream() error {
 			return &Diag{Level: LevelEmerg, Msg: "no \"listen\" is defined for server in " + srv.File + ":" + strconv.Itoa(srv.Line)}
 		}
 	}
+	for _, srv := range sc.Servers {
+		for _, lc := range srv.Srv.LimitConn {
+			if !slices.ContainsFunc(sc.LimitZones, func(z *LimitZone) bool { return z.Name == lc.Zone }) {
+				return &Diag{Level: LevelEmerg, Msg: nginxf("unknown limit_conn_zone %q", lc.Zone)}
+			}
+		}
+	}
 	for _, u := range sc.Upstreams {
 		if !backupBalance(u.Balance) {
 			u.Servers = slices.DeleteFunc(u.Servers, func(us *UpstreamServer) bool { return us.Backup })
@@ -301,6 +313,11 @@ func mergeStreamSrv(c, p *StreamSrv) {
 	mergePtr(&c.ProxyRequests, p.ProxyRequests)
 	mergePtr(&c.ProxyHalfClose, p.ProxyHalfClose)
 	mergePtr(&c.ProxyBufferSize, p.ProxyBufferSize)
+	if c.LimitConn == nil {
+		c.LimitConn = p.LimitConn
+	}
+	mergePtr(&c.LimitConnLogLevel, p.LimitConnLogLevel)
+	mergePtr(&c.LimitConnDryRun, p.LimitConnDryRun)
 	if c.Access == nil {
 		c.Access = p.Access
 	}

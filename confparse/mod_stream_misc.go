@@ -65,6 +65,36 @@ func init() {
 			f.stream.Splits = append(f.stream.Splits, sc)
 			return nil
 		}})
+	register("ngx_stream_limit_conn_module",
+		&Directive{Name: "limit_conn_zone", Ctx: CtxStream, Args: Args2, set: func(b *builder, f *frame, s *Stmt) error {
+			z, err := parseLimitZone(b, s)
+			if err != nil {
+				return err
+			}
+			for _, o := range f.stream.LimitZones {
+				if o.Name == z.Name {
+					return errf(s, "duplicate zone %q", z.Name)
+				}
+			}
+			f.stream.LimitZones = append(f.stream.LimitZones, z)
+			return nil
+		}},
+		&Directive{Name: "limit_conn", Ctx: ctxStreamMS, Args: Args2, set: func(b *builder, f *frame, s *Stmt) error {
+			n, err := strconv.Atoi(s.Args[1])
+			if err != nil || n <= 0 || n > 65535 {
+				return errf(s, "invalid number of connections %q", s.Args[1])
+			}
+			for _, o := range f.streamSrv.LimitConn {
+				if o.Zone == s.Args[0] {
+					return dupErr(s)
+				}
+			}
+			f.streamSrv.LimitConn = append(f.streamSrv.LimitConn, &LimitConn{Zone: s.Args[0], Max: n})
+			return nil
+		}},
+		&Directive{Name: "limit_conn_log_level", Ctx: ctxStreamMS, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **Level { return &c.LimitConnLogLevel }), limitLevelArg)},
+		&Directive{Name: "limit_conn_dry_run", Ctx: ctxStreamMS, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.LimitConnDryRun }), flagArg)},
+	)
 	register("ngx_stream_set_module",
 		&Directive{Name: "set", Ctx: CtxStreamServer, Args: Args2, set: setStreamSet})
 }

@@ -30,6 +30,7 @@ type Runtime struct {
 	logs      *logFiles
 	errlog    func(level confparse.Level, msg string)
 	funcs     map[string]func(*Session) string
+	zones     map[string]*connZone
 }
 
 type server struct {
@@ -51,6 +52,7 @@ func New(cfg *confparse.StreamConf, prev *Runtime, errlog func(confparse.Level, 
 		rt.errlog = func(confparse.Level, string) {}
 	}
 	rt.compileVars()
+	rt.compileZones(prev)
 	// Every constant log path is created at load, used or not, as
 	// nginx opens them when it reads the configuration.
 	for _, al := range cfg.Srv.AccessLogs {

@@ -36,6 +36,9 @@ type Session struct {
 	setVars map[string]string
 	tries   []*upstreamTry
 	pick    *pickState
+
+	limitStatus string
+	held        []heldConn
 }
 
 // upstreamTry is one upstream connection attempt, for $upstream_*.
@@ -113,6 +116,7 @@ func (s *Session) serveTCP(c net.Conn) {
 		tc.SetNoDelay(false)
 	}
 	var client io.Reader = c
+	defer s.releaseConns()
 	defer s.log()
 	if s.listen.ProxyProtocol {
 		c.SetReadDeadline(time.Now().Add(durOr(s.conf.ProxyProtocolTimeout, 30*time.Second)))
@@ -158,7 +162,8 @@ func (c *clientConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// preaccess runs the set directives (ngx_stream_set_module's phase).
+// preaccess runs the set directives and limit_conn (the pre-access
+// phase's modules).
 func (s *Session) preaccess() bool {
 	for _, st := range s.srv.conf.Sets {
 		v := s.eval(st.Value)
@@ -169,7 +174,7 @@ func (s *Session) preaccess() bool {
 		s.setVars[st.Name] = v
 		s.mu.Unlock()
 	}
-	return true
+	return s.limitConn()
 }
 
 // access is ngx_stream_access_module: the first matching rule decides.

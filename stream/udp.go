@@ -101,6 +101,7 @@ func (us *udpSession) run() {
 	s := us.s
 	defer us.ul.ls.conns.Done()
 	defer us.end()
+	defer s.releaseConns()
 	defer s.log()
 	defer us.drain()
 	if us.after != nil {
