@@ -216,10 +216,7 @@ func (s *Session) proxyTCP(c *clientConn) {
 		return net.DialTimeout(network, addr, timeout)
 	})
 	if err != nil || up == nil {
-		s.status = 502
-		if errors.Is(err, errNoUpstream) {
-			s.status = 502
-		}
+		s.status = failStatus(err)
 		return
 	}
 	defer up.Close()
@@ -378,6 +375,20 @@ func (l *limiter) passed(n int) {
 
 var errNoUpstream = errors.New("no live upstreams")
 
+// internalError is a failure nginx ends the session for with 500, not 502.
+type internalError struct{ msg string }
+
+func (e *internalError) Error() string { return e.msg }
+
+// failStatus is the status a failed connect ends the session with.
+func failStatus(err error) int {
+	var ie *internalError
+	if errors.As(err, &ie) {
+		return 500
+	}
+	return 502
+}
+
 type dialer func(network, addr string, timeout time.Duration) (net.Conn, error)
 
 // connect picks upstream servers and connects, trying the next one on
@@ -465,7 +476,7 @@ func (s *Session) resolve(target string) ([]string, error) {
 	if s.srv.resolver != nil {
 		ips, err = s.srv.resolver.Resolve(context.Background(), host)
 	} else if !s.srv.conf.ProxyPass.IsConst() {
-		return nil, errors.New("no resolver defined to resolve " + host)
+		return nil, &internalError{"no resolver defined to resolve " + host}
 	} else {
 		// A name written in the configuration: nginx resolved it at
 		// load, with the system's resolver.

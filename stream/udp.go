@@ -130,7 +130,7 @@ func (us *udpSession) proxy(first []byte) {
 		return net.DialTimeout(network, addr, timeout)
 	})
 	if err != nil || up == nil {
-		s.status = 502
+		s.status = failStatus(err)
 		return
 	}
 	defer up.Close()
