@@ -71,6 +71,8 @@ type StreamServer struct {
 	// Content: exactly one of ProxyPass and Return.
 	ProxyPass *Template `json:",omitempty"`
 	Return    *Template `json:",omitempty"`
+	// RealIPFrom are set_real_ip_from (ngx_stream_realip_module).
+	RealIPFrom []*AccessRule `json:",omitempty"`
 	// Sets are the set directives, in order (ngx_stream_set_module).
 	Sets []*StreamSet `json:",omitempty"`
 }
@@ -380,7 +382,5 @@ var streamOnlyNginx = map[string]bool{
 	"ssl_protocol": true, "ssl_cipher": true, "ssl_ciphers": true, "ssl_server_name": true,
 	"ssl_session_id": true, "ssl_session_reused": true, "ssl_client_verify": true,
 	"ssl_client_s_dn": true, "ssl_client_i_dn": true, "ssl_client_cert": true,
-	"ssl_alpn_protocol": true, "proxy_protocol_addr": true, "proxy_protocol_port": true,
-	"proxy_protocol_server_addr": true, "proxy_protocol_server_port": true,
-	"realip_remote_addr": true, "realip_remote_port": true, "geoip_country_code": true,
+	"ssl_alpn_protocol": true, "geoip_country_code": true,
 }

@@ -95,6 +95,18 @@ func init() {
 		&Directive{Name: "limit_conn_log_level", Ctx: ctxStreamMS, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **Level { return &c.LimitConnLogLevel }), limitLevelArg)},
 		&Directive{Name: "limit_conn_dry_run", Ctx: ctxStreamMS, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.LimitConnDryRun }), flagArg)},
 	)
+	register("ngx_stream_realip_module",
+		&Directive{Name: "set_real_ip_from", Ctx: CtxStreamServer, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
+			if s.Args[0] == "all" {
+				return errf(s, "invalid parameter %q", s.Args[0])
+			}
+			r, err := parseAccessRule(b, s)
+			if err != nil {
+				return err
+			}
+			f.streamServer.RealIPFrom = append(f.streamServer.RealIPFrom, r)
+			return nil
+		}})
 	register("ngx_stream_set_module",
 		&Directive{Name: "set", Ctx: CtxStreamServer, Args: Args2, set: setStreamSet})
 }

@@ -37,6 +37,9 @@ type Session struct {
 	tries   []*upstreamTry
 	pick    *pickState
 
+	pp                 *ppInfo
+	realAddr, realPort string // the connection's own, when realip changed them
+
 	limitStatus string
 	held        []heldConn
 }
@@ -127,6 +130,7 @@ func (s *Session) serveTCP(c net.Conn) {
 		}
 		c.SetReadDeadline(time.Time{})
 		client = br
+		s.realip()
 	}
 	if !s.preaccess() || !s.access() {
 		return
@@ -198,16 +202,6 @@ func (s *Session) access() bool {
 		}
 	}
 	return true
-}
-
-// readProxyProtocol reads a PROXY protocol v1 header; the addresses it
-// carries are not used for $remote_addr (that is realip's work).
-func (s *Session) readProxyProtocol(br *bufio.Reader) error {
-	line, err := br.ReadString('\n')
-	if err != nil || len(line) > 107 || !strings.HasPrefix(line, "PROXY ") {
-		return errors.New("broken header")
-	}
-	return nil
 }
 
 // proxyTCP is ngx_stream_proxy_module for a TCP session.

@@ -84,6 +84,13 @@ var streamModules = []struct{ name, keyword string }{
 	{"stream_pass_module", "pass"},
 }
 
+// streamOptional are the stream modules nginx builds only when asked.
+var streamOptional = []struct{ name, keyword string }{
+	{"stream_ssl_module", "ssl_certificate"},
+	{"stream_realip_module", "set_real_ip_from"},
+	{"stream_ssl_preread_module", "ssl_preread"},
+}
+
 // moduleSupported says whether goproxy implements the module whose key
 // directive is name.
 func moduleSupported(name string) bool {
@@ -132,6 +139,11 @@ func buildInfo() string {
 		for _, m := range streamModules {
 			if !streamSupported(m.keyword) {
 				b.WriteString(" --without-" + m.name)
+			}
+		}
+		for _, m := range streamOptional {
+			if streamSupported(m.keyword) {
+				b.WriteString(" --with-" + m.name)
 			}
 		}
 	}
