@@ -51,6 +51,7 @@ type StreamSrv struct {
 	ProxyHalfClose           *bool          `json:",omitempty"`
 	ProxyBufferSize          *int64         `json:",omitempty"`
 
+	SSLPreread *bool `json:",omitempty"`
 	// LimitConn are limit_conn; nil means none written at this level.
 	LimitConn         []*LimitConn `json:",omitempty"`
 	LimitConnLogLevel *Level       `json:",omitempty"`
@@ -320,6 +321,7 @@ func mergeStreamSrv(c, p *StreamSrv) {
 	}
 	mergePtr(&c.LimitConnLogLevel, p.LimitConnLogLevel)
 	mergePtr(&c.LimitConnDryRun, p.LimitConnDryRun)
+	mergePtr(&c.SSLPreread, p.SSLPreread)
 	if c.Access == nil {
 		c.Access = p.Access
 	}
@@ -378,7 +380,6 @@ func (b *builder) checkStreamVars() error {
 
 // streamOnlyNginx are nginx's stream variables of modules goproxy lacks.
 var streamOnlyNginx = map[string]bool{
-	"ssl_preread_server_name": true, "ssl_preread_alpn_protocols": true, "ssl_preread_protocol": true,
 	"ssl_protocol": true, "ssl_cipher": true, "ssl_ciphers": true, "ssl_server_name": true,
 	"ssl_session_id": true, "ssl_session_reused": true, "ssl_client_verify": true,
 	"ssl_client_s_dn": true, "ssl_client_i_dn": true, "ssl_client_cert": true,

@@ -107,6 +107,8 @@ func init() {
 			f.streamServer.RealIPFrom = append(f.streamServer.RealIPFrom, r)
 			return nil
 		}})
+	register("ngx_stream_ssl_preread_module",
+		&Directive{Name: "ssl_preread", Ctx: ctxStreamMS, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.SSLPreread }), flagArg)})
 	register("ngx_stream_set_module",
 		&Directive{Name: "set", Ctx: CtxStreamServer, Args: Args2, set: setStreamSet})
 }

@@ -41,7 +41,6 @@ func init() {
 			"ssl_session_tickets", "ssl_session_ticket_key", "ssl_session_timeout", "ssl_crl", "ssl_conf_command",
 			"ssl_alpn", "ssl_handshake_timeout"},
 		"ngx_stream_geoip_module":         {"geoip_country", "geoip_city", "geoip_org"},
-		"ngx_stream_ssl_preread_module":   {"ssl_preread"},
 		"ngx_stream_pass_module":          {"pass"},
 		"ngx_stream_js_module":            {"js_access", "js_filter", "js_import", "js_include", "js_path", "js_preread", "js_set", "js_var"},
 		"ngx_stream_upstream_hash_module": {},

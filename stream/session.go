@@ -40,6 +40,7 @@ type Session struct {
 	pp                 *ppInfo
 	realAddr, realPort string // the connection's own, when realip changed them
 
+	hello       *helloInfo
 	limitStatus string
 	held        []heldConn
 }
@@ -136,6 +137,12 @@ func (s *Session) serveTCP(c net.Conn) {
 		return
 	}
 	cc := &clientConn{Conn: c, r: client, s: s}
+	r, ok := s.preread(c, cc)
+	if !ok {
+		return
+	}
+	// What preread read was counted already; it goes on uncounted.
+	cc = &clientConn{Conn: c, r: &prereadReader{r: r, cc: cc}, s: s}
 	switch {
 	case s.srv.conf.Return != nil:
 		v := s.eval(s.srv.conf.Return)
@@ -146,6 +153,15 @@ func (s *Session) serveTCP(c net.Conn) {
 		s.proxyTCP(cc)
 	}
 }
+
+// prereadReader reads the client through its counting reader, so that
+// bytes are counted once.
+type prereadReader struct {
+	r  io.Reader
+	cc *clientConn
+}
+
+func (p *prereadReader) Read(b []byte) (int, error) { return p.r.Read(b) }
 
 // clientConn counts the client's bytes both ways.
 type clientConn struct {
