@@ -52,6 +52,10 @@ type StreamSrv struct {
 	ProxyBufferSize          *int64         `json:",omitempty"`
 
 	SSLPreread *bool `json:",omitempty"`
+	// SSL is ngx_stream_ssl_module's (the http module's model).
+	SSL                 SSLSrv
+	SSLHandshakeTimeout *time.Duration `json:",omitempty"`
+	SSLALPN             []string       `json:",omitempty"`
 	// LimitConn are limit_conn; nil means none written at this level.
 	LimitConn         []*LimitConn `json:",omitempty"`
 	LimitConnLogLevel *Level       `json:",omitempty"`
@@ -145,16 +149,24 @@ func setStream(b *builder, f *frame, s *Stmt) error {
 	b.inStream = true
 	streamBuilding.Store(true)
 	defer func() { b.inStream = false; streamBuilding.Store(false) }()
-	nf := &frame{ctx: CtxStream, main: f.main, stream: sc, streamSrv: &sc.Srv}
-	return b.walk(nf, s.Block)
+	// The ssl directives are http's: they write the SSL of a server
+	// configuration, here one standing for the stream level.
+	holder := &SrvConf{}
+	nf := &frame{ctx: CtxStream, main: f.main, stream: sc, streamSrv: &sc.Srv, srvConf: holder}
+	err := b.walk(nf, s.Block)
+	sc.Srv.SSL = holder.SSL
+	return err
 }
 
 func setStreamServer(b *builder, f *frame, s *Stmt) error {
 	srv := &StreamServer{File: s.File, Line: s.Line}
 	f.stream.Servers = append(f.stream.Servers, srv)
 	nf := *f
-	nf.ctx, nf.streamServer, nf.streamSrv = CtxStreamServer, srv, &srv.Srv
-	if err := b.walk(&nf, s.Block); err != nil {
+	holder := &SrvConf{}
+	nf.ctx, nf.streamServer, nf.streamSrv, nf.srvConf = CtxStreamServer, srv, &srv.Srv, holder
+	err := b.walk(&nf, s.Block)
+	srv.Srv.SSL = holder.SSL
+	if err != nil {
 		return err
 	}
 	if srv.ProxyPass == nil && srv.Return == nil {
@@ -221,9 +233,6 @@ func setStreamListen(b *builder, f *frame, s *Stmt) error {
 			return errf(s, "invalid parameter %q", a)
 		}
 	}
-	if l.SSL {
-		return errf(s, "the \"ssl\" parameter of \"listen\" in stream is not supported by goproxy")
-	}
 	if l.Network == "udp" && l.SSL {
 		return errf(s, "\"ssl\" parameter is incompatible with \"udp\"")
 	}
@@ -271,6 +280,11 @@ func (b *builder) finishStream() error {
 	sc := b.cfg.Stream
 	for _, srv := range sc.Servers {
 		mergeStreamSrv(&srv.Srv, &sc.Srv)
+		for _, l := range srv.Listens {
+			if l.SSL && len(srv.Srv.SSL.Certificates) == 0 {
+				return &Diag{Level: LevelEmerg, Msg: nginxf("no \"ssl_certificate\" is defined for server in %s:%d", srv.File, srv.Line)}
+			}
+		}
 		if len(srv.Listens) == 0 {
 			return &Diag{Level: LevelEmerg, Msg: "no \"listen\" is defined for server in " + srv.File + ":" + strconv.Itoa(srv.Line)}
 		}
@@ -294,50 +308,12 @@ func (b *builder) finishStream() error {
 }
 
 // mergeStreamSrv fills each setting a server left unset from the
-// stream level.
+// stream level, then from nginx's defaults for the ssl ones.
 func mergeStreamSrv(c, p *StreamSrv) {
-	mergePtr(&c.PrereadBufferSize, p.PrereadBufferSize)
-	mergePtr(&c.PrereadTimeout, p.PrereadTimeout)
-	mergePtr(&c.ProxyProtocolTimeout, p.ProxyProtocolTimeout)
-	mergePtr(&c.TCPNodelay, p.TCPNodelay)
-	mergePtr(&c.ResolverTimeout, p.ResolverTimeout)
-	if c.Resolver == nil {
-		c.Resolver = p.Resolver
-	}
-	mergePtr(&c.ProxyConnectTimeout, p.ProxyConnectTimeout)
-	mergePtr(&c.ProxyTimeout, p.ProxyTimeout)
-	mergePtr(&c.ProxyNextUpstream, p.ProxyNextUpstream)
-	mergePtr(&c.ProxyNextUpstreamTries, p.ProxyNextUpstreamTries)
-	mergePtr(&c.ProxyNextUpstreamTimeout, p.ProxyNextUpstreamTimeout)
-	mergePtr(&c.ProxyProtocol, p.ProxyProtocol)
-	mergePtr(&c.ProxyDownloadRate, p.ProxyDownloadRate)
-	mergePtr(&c.ProxyUploadRate, p.ProxyUploadRate)
-	mergePtr(&c.ProxyResponses, p.ProxyResponses)
-	mergePtr(&c.ProxyRequests, p.ProxyRequests)
-	mergePtr(&c.ProxyHalfClose, p.ProxyHalfClose)
-	mergePtr(&c.ProxyBufferSize, p.ProxyBufferSize)
-	if c.LimitConn == nil {
-		c.LimitConn = p.LimitConn
-	}
-	mergePtr(&c.LimitConnLogLevel, p.LimitConnLogLevel)
-	mergePtr(&c.LimitConnDryRun, p.LimitConnDryRun)
-	mergePtr(&c.SSLPreread, p.SSLPreread)
-	if c.Access == nil {
-		c.Access = p.Access
-	}
-	if c.AccessLogs == nil {
-		c.AccessLogs = p.AccessLogs
-	}
-	if c.ErrorLogs == nil {
-		c.ErrorLogs = p.ErrorLogs
-	}
+	mergeInto(c, p)
+	mergeInto(&c.SSL, &defaultSrv().SSL)
 }
 
-func mergePtr[T any](c **T, p *T) {
-	if *c == nil {
-		*c = p
-	}
-}
 
 // Stream variables: a namespace of their own, declared by package stream.
 var (

@@ -35,11 +35,6 @@ func init() {
 		register("ngx_stream_proxy_module", &Directive{Name: n, Ctx: ms, Args: ArgsAny, Status: Unsupported})
 	}
 	unsupported := map[string][]string{
-		"ngx_stream_ssl_module": {"ssl_certificate", "ssl_certificate_key", "ssl_password_file", "ssl_dhparam",
-			"ssl_ecdh_curve", "ssl_protocols", "ssl_ciphers", "ssl_verify_client", "ssl_verify_depth",
-			"ssl_client_certificate", "ssl_trusted_certificate", "ssl_prefer_server_ciphers", "ssl_session_cache",
-			"ssl_session_tickets", "ssl_session_ticket_key", "ssl_session_timeout", "ssl_crl", "ssl_conf_command",
-			"ssl_alpn", "ssl_handshake_timeout"},
 		"ngx_stream_geoip_module":         {"geoip_country", "geoip_city", "geoip_org"},
 		"ngx_stream_pass_module":          {"pass"},
 		"ngx_stream_js_module":            {"js_access", "js_filter", "js_import", "js_include", "js_path", "js_preread", "js_set", "js_var"},

@@ -18,6 +18,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/proxy"
+	"goproxy/ssl"
 )
 
 // Runtime is one compiled stream configuration. A reload builds a new
@@ -38,6 +39,7 @@ type server struct {
 	rt   *Runtime
 	// resolver is the server's "resolver"; nil when it has none.
 	resolver *proxy.Resolver
+	ssl      *ssl.Server // nil without a "listen ... ssl"
 }
 
 // listenKey names a socket: its network and address.
@@ -45,7 +47,7 @@ func listenKey(l *confparse.StreamListen) string { return l.Network + " " + l.Ad
 
 // New compiles a stream configuration; prev (may be nil) lends its
 // upstream state (failures, connection counts) to unchanged upstreams.
-func New(cfg *confparse.StreamConf, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
+func New(cfg *confparse.StreamConf, dir string, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
 	rt := &Runtime{cfg: cfg, byListen: map[string]*server{}, listens: map[string]*confparse.StreamListen{},
 		upstreams: map[string]*upstream{}, logs: &logFiles{files: map[string]*os.File{}}, errlog: errlog}
 	if rt.errlog == nil {
@@ -67,6 +69,12 @@ func New(cfg *confparse.StreamConf, prev *Runtime, errlog func(confparse.Level, 
 	}
 	for _, sc := range cfg.Servers {
 		srv := &server{conf: sc, rt: rt}
+		tc, err := newSSL(sc, dir)
+		if err != nil {
+			rt.Release()
+			return nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+		}
+		srv.ssl = tc
 		if sc.Srv.Resolver != nil {
 			r := proxy.NewResolver(sc.Srv.Resolver, durOr(sc.Srv.ResolverTimeout, 30*time.Second),
 				func(msg string) { rt.errlog(confparse.LevelError, msg) })

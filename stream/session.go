@@ -3,6 +3,7 @@ package stream
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"goproxy/confparse"
+	"goproxy/httpd"
 )
 
 // Session is one TCP connection or UDP "session" (the datagrams of one
@@ -41,6 +43,8 @@ type Session struct {
 	realAddr, realPort string // the connection's own, when realip changed them
 
 	hello       *helloInfo
+	tls         *tls.Conn
+	tlsInfo     *httpd.Conn
 	limitStatus string
 	held        []heldConn
 }
@@ -136,6 +140,15 @@ func (s *Session) serveTCP(c net.Conn) {
 	if !s.preaccess() || !s.access() {
 		return
 	}
+	if s.listen.SSL {
+		// The handshake reads what the PROXY header left buffered.
+		var ok bool
+		if c, ok = s.handshake(&bufConn{Conn: c, r: client}); !ok {
+			return
+		}
+		defer c.Close()
+		client = c
+	}
 	cc := &clientConn{Conn: c, r: client, s: s}
 	r, ok := s.preread(c, cc)
 	if !ok {
@@ -153,6 +166,15 @@ func (s *Session) serveTCP(c net.Conn) {
 		s.proxyTCP(cc)
 	}
 }
+
+// bufConn is a connection whose reads come through r (a reader that
+// buffered the PROXY header).
+type bufConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (b *bufConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // prereadReader reads the client through its counting reader, so that
 // bytes are counted once.
