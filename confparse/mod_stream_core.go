@@ -314,7 +314,6 @@ func mergeStreamSrv(c, p *StreamSrv) {
 	mergeInto(&c.SSL, &defaultSrv().SSL)
 }
 
-
 // Stream variables: a namespace of their own, declared by package stream.
 var (
 	streamVars        = map[string]bool{}

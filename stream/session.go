@@ -149,13 +149,12 @@ func (s *Session) serveTCP(c net.Conn) {
 		defer c.Close()
 		client = c
 	}
-	cc := &clientConn{Conn: c, r: client, s: s}
-	r, ok := s.preread(c, cc)
+	// What preread reads is counted when it goes on.
+	r, ok := s.preread(c, client)
 	if !ok {
 		return
 	}
-	// What preread read was counted already; it goes on uncounted.
-	cc = &clientConn{Conn: c, r: &prereadReader{r: r, cc: cc}, s: s}
+	cc := &clientConn{Conn: c, r: r, s: s}
 	switch {
 	case s.srv.conf.Return != nil:
 		v := s.eval(s.srv.conf.Return)
@@ -175,15 +174,6 @@ type bufConn struct {
 }
 
 func (b *bufConn) Read(p []byte) (int, error) { return b.r.Read(p) }
-
-// prereadReader reads the client through its counting reader, so that
-// bytes are counted once.
-type prereadReader struct {
-	r  io.Reader
-	cc *clientConn
-}
-
-func (p *prereadReader) Read(b []byte) (int, error) { return p.r.Read(b) }
 
 // clientConn counts the client's bytes both ways.
 type clientConn struct {

@@ -58,7 +58,7 @@ func (s *Session) handshake(c net.Conn) (net.Conn, bool) {
 	s.tls, s.tlsInfo = t, info
 	if srv.ssl.Reject(info.SSLVerify) != 0 {
 		s.srv.rt.errlog(confparse.LevelInfo, "client SSL certificate verify error: ("+info.SSLVerify+") while SSL handshaking, client: "+s.remoteAddr)
-		s.status = 400
+		s.status = 500 // nginx's stream ends a rejected certificate so
 		return nil, false
 	}
 	return t, true
