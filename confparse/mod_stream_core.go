@@ -50,6 +50,10 @@ type StreamSrv struct {
 	ProxyRequests            *int           `json:",omitempty"`
 	ProxyHalfClose           *bool          `json:",omitempty"`
 	ProxyBufferSize          *int64         `json:",omitempty"`
+	ProxySSL                 *bool          `json:",omitempty"`
+	// ProxyTLS holds proxy_ssl_* in http's model; only its SSL fields
+	// are written.
+	ProxyTLS ProxyLoc
 
 	SSLPreread *bool `json:",omitempty"`
 	// SSL is ngx_stream_ssl_module's (the http module's model).
@@ -152,9 +156,10 @@ func setStream(b *builder, f *frame, s *Stmt) error {
 	// The ssl directives are http's: they write the SSL of a server
 	// configuration, here one standing for the stream level.
 	holder := &SrvConf{}
-	nf := &frame{ctx: CtxStream, main: f.main, stream: sc, streamSrv: &sc.Srv, srvConf: holder}
+	lholder := &Loc{}
+	nf := &frame{ctx: CtxStream, main: f.main, stream: sc, streamSrv: &sc.Srv, srvConf: holder, loc: lholder}
 	err := b.walk(nf, s.Block)
-	sc.Srv.SSL = holder.SSL
+	sc.Srv.SSL, sc.Srv.ProxyTLS = holder.SSL, lholder.Proxy
 	return err
 }
 
@@ -163,9 +168,10 @@ func setStreamServer(b *builder, f *frame, s *Stmt) error {
 	f.stream.Servers = append(f.stream.Servers, srv)
 	nf := *f
 	holder := &SrvConf{}
-	nf.ctx, nf.streamServer, nf.streamSrv, nf.srvConf = CtxStreamServer, srv, &srv.Srv, holder
+	lholder := &Loc{}
+	nf.ctx, nf.streamServer, nf.streamSrv, nf.srvConf, nf.loc = CtxStreamServer, srv, &srv.Srv, holder, lholder
 	err := b.walk(&nf, s.Block)
-	srv.Srv.SSL = holder.SSL
+	srv.Srv.SSL, srv.Srv.ProxyTLS = holder.SSL, lholder.Proxy
 	if err != nil {
 		return err
 	}
@@ -312,6 +318,21 @@ func (b *builder) finishStream() error {
 func mergeStreamSrv(c, p *StreamSrv) {
 	mergeInto(c, p)
 	mergeInto(&c.SSL, &defaultSrv().SSL)
+	d := defaultLoc("").Proxy
+	t := &c.ProxyTLS
+	mergePtrs(&t.SSLVerify, d.SSLVerify)
+	mergePtrs(&t.SSLServerName, d.SSLServerName)
+	mergePtrs(&t.SSLVerifyDepth, d.SSLVerifyDepth)
+	mergePtrs(&t.SSLSessionReuse, d.SSLSessionReuse)
+	if t.SSLProtocols == nil {
+		t.SSLProtocols = d.SSLProtocols
+	}
+}
+
+func mergePtrs[T any](c **T, p *T) {
+	if *c == nil {
+		*c = p
+	}
 }
 
 // Stream variables: a namespace of their own, declared by package stream.

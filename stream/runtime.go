@@ -39,7 +39,8 @@ type server struct {
 	rt   *Runtime
 	// resolver is the server's "resolver"; nil when it has none.
 	resolver *proxy.Resolver
-	ssl      *ssl.Server // nil without a "listen ... ssl"
+	ssl      *ssl.Server        // nil without a "listen ... ssl"
+	upTLS    *proxy.UpstreamTLS // proxy_ssl on
 }
 
 // listenKey names a socket: its network and address.
@@ -75,6 +76,12 @@ func New(cfg *confparse.StreamConf, dir string, prev *Runtime, errlog func(confp
 			return nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 		}
 		srv.ssl = tc
+		if sc.Srv.ProxySSL != nil && *sc.Srv.ProxySSL {
+			if srv.upTLS, err = proxy.NewUpstreamTLS(&sc.Srv.ProxyTLS, dir); err != nil {
+				rt.Release()
+				return nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+			}
+		}
 		if sc.Srv.Resolver != nil {
 			r := proxy.NewResolver(sc.Srv.Resolver, durOr(sc.Srv.ResolverTimeout, 30*time.Second),
 				func(msg string) { rt.errlog(confparse.LevelError, msg) })

@@ -235,7 +235,11 @@ func (s *Session) access() bool {
 // proxyTCP is ngx_stream_proxy_module for a TCP session.
 func (s *Session) proxyTCP(c *clientConn) {
 	up, err := s.connect(func(network, addr string, timeout time.Duration) (net.Conn, error) {
-		return net.DialTimeout(network, addr, timeout)
+		c, err := net.DialTimeout(network, addr, timeout)
+		if err != nil || s.srv.upTLS == nil {
+			return c, err
+		}
+		return s.upstreamTLS(c, timeout)
 	})
 	if err != nil || up == nil {
 		s.status = failStatus(err)
@@ -253,6 +257,39 @@ func (s *Session) proxyTCP(c *clientConn) {
 		t.sent.Add(int64(n))
 	}
 	s.pipe(c, up, t)
+}
+
+// upstreamTLS is proxy_ssl: the handshake with the upstream, named by
+// proxy_ssl_name (by default the host of proxy_pass).
+func (s *Session) upstreamTLS(c net.Conn, timeout time.Duration) (net.Conn, error) {
+	t := &s.conf.ProxyTLS
+	name := s.eval(s.srv.conf.ProxyPass)
+	if h, _, err := net.SplitHostPort(name); err == nil {
+		name = h
+	}
+	if t.SSLName != nil {
+		name = s.eval(t.SSLName)
+		if h, _, err := net.SplitHostPort(name); err == nil {
+			name = h
+		}
+	}
+	sni := ""
+	if *t.SSLServerName && net.ParseIP(name) == nil {
+		sni = name
+	}
+	var cp, kp string
+	if s.srv.upTLS.VariableCert() {
+		cp, kp = s.eval(t.SSLCertificate), s.eval(t.SSLCertificateKey)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tc, err := s.srv.upTLS.Handshake(ctx, c, sni, name, cp, kp)
+	if err != nil {
+		c.Close()
+		s.srv.rt.errlog(confparse.LevelError, err.Error()+" while SSL handshaking to upstream, client: "+s.remoteAddr)
+		return nil, err
+	}
+	return tc, nil
 }
 
 // proxyProtocolHeader is the PROXY v1 line nginx sends upstream.
