@@ -51,6 +51,7 @@ type StreamSrv struct {
 	ProxyHalfClose           *bool          `json:",omitempty"`
 	ProxyBufferSize          *int64         `json:",omitempty"`
 	ProxySSL                 *bool          `json:",omitempty"`
+	ProxyBind                *Template      `json:",omitempty"` // "off" or an address, may have variables
 	// ProxyTLS holds proxy_ssl_* in http's model; only its SSL fields
 	// are written.
 	ProxyTLS ProxyLoc

@@ -4,6 +4,7 @@ package confparse
 // address, an upstream block, or an address made of variables.
 
 import (
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,28 @@ func init() {
 	)
 	// The rest of the module, and the stream modules goproxy lacks, are
 	// refused by name.
-	for _, n := range []string{"proxy_bind", "proxy_socket_keepalive", "proxy_ssl_ciphers", "proxy_ssl_conf_command",
+	register("ngx_stream_proxy_module",
+		&Directive{Name: "proxy_bind", Ctx: ms, Args: Args12, set: func(b *builder, f *frame, s *Stmt) error {
+			if f.streamSrv.ProxyBind != nil {
+				return dupErr(s)
+			}
+			if len(s.Args) == 2 {
+				if s.Args[1] != "transparent" {
+					return errf(s, "invalid parameter %q", s.Args[1])
+				}
+				return errf(s, "the \"transparent\" parameter of \"proxy_bind\" is not supported by goproxy")
+			}
+			t, err := b.tmpl(s, s.Args[0])
+			if err != nil {
+				return err
+			}
+			if t.IsConst() && s.Args[0] != "off" && net.ParseIP(s.Args[0]) == nil {
+				return errf(s, "invalid address %q", s.Args[0])
+			}
+			f.streamSrv.ProxyBind = t
+			return nil
+		}})
+	for _, n := range []string{"proxy_socket_keepalive", "proxy_ssl_ciphers", "proxy_ssl_conf_command",
 		"proxy_ssl_crl"} {
 		register("ngx_stream_proxy_module", &Directive{Name: n, Ctx: ms, Args: ArgsAny, Status: Unsupported})
 	}

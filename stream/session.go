@@ -235,7 +235,7 @@ func (s *Session) access() bool {
 // proxyTCP is ngx_stream_proxy_module for a TCP session.
 func (s *Session) proxyTCP(c *clientConn) {
 	up, err := s.connect(func(network, addr string, timeout time.Duration) (net.Conn, error) {
-		c, err := net.DialTimeout(network, addr, timeout)
+		c, err := s.dial(network, addr, timeout)
 		if err != nil || s.srv.upTLS == nil {
 			return c, err
 		}
@@ -257,6 +257,25 @@ func (s *Session) proxyTCP(c *clientConn) {
 		t.sent.Add(int64(n))
 	}
 	s.pipe(c, up, t)
+}
+
+// dial connects to an upstream, from proxy_bind's address if any.
+func (s *Session) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	if b := s.conf.ProxyBind; b != nil && network != "unix" {
+		if v := s.eval(b); v != "off" {
+			ip := net.ParseIP(v)
+			if ip == nil {
+				return nil, &internalError{"invalid local address \"" + v + "\""}
+			}
+			if network == "udp" {
+				d.LocalAddr = &net.UDPAddr{IP: ip}
+			} else {
+				d.LocalAddr = &net.TCPAddr{IP: ip}
+			}
+		}
+	}
+	return d.Dial(network, addr)
 }
 
 // upstreamTLS is proxy_ssl: the handshake with the upstream, named by

@@ -127,7 +127,7 @@ func (us *udpSession) run() {
 func (us *udpSession) proxy(first []byte) {
 	s := us.s
 	up, err := s.connect(func(network, addr string, timeout time.Duration) (net.Conn, error) {
-		return net.DialTimeout(network, addr, timeout)
+		return s.dial(network, addr, timeout)
 	})
 	if err != nil || up == nil {
 		s.status = failStatus(err)

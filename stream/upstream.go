@@ -165,8 +165,12 @@ func (st *pickState) pickFrom(peers []*peer, now time.Time) *peer {
 			return live[0]
 		}
 		a := pick()
-		if st.up.conf.RandomTwo {
+		if st.up.conf.RandomTwo && len(live) > 1 {
+			// Two different peers, as nginx draws them.
 			b := pick()
+			for b == a {
+				b = pick()
+			}
 			if b.conns*a.weight < a.conns*b.weight {
 				return b
 			}
