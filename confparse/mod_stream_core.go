@@ -195,11 +195,6 @@ func setStreamListen(b *builder, f *frame, s *Stmt) error {
 		}
 		addrs, l.Network = []string{v[5:]}, "unix"
 	} else {
-		if _, _, ok := splitHostPort(v); !ok {
-			if _, err := strconv.Atoi(v); err != nil {
-				return errf(s, "no port in %q of the \"listen\" directive", v)
-			}
-		}
 		var err error
 		addrs, _, _, err = parseListenAddr(v)
 		if err != nil {
@@ -237,7 +232,7 @@ func setStreamListen(b *builder, f *frame, s *Stmt) error {
 		case name == "so_keepalive" && hasVal:
 		case name == "fastopen" && hasVal:
 		default:
-			return errf(s, "invalid parameter %q", a)
+			return errf(s, "the invalid %q parameter", a)
 		}
 	}
 	if l.Network == "udp" && l.SSL {
@@ -289,7 +284,7 @@ func (b *builder) finishStream() error {
 		mergeStreamSrv(&srv.Srv, &sc.Srv)
 		for _, l := range srv.Listens {
 			if l.SSL && len(srv.Srv.SSL.Certificates) == 0 {
-				return &Diag{Level: LevelEmerg, Msg: nginxf("no \"ssl_certificate\" is defined for server in %s:%d", srv.File, srv.Line)}
+				return &Diag{Level: LevelEmerg, Msg: "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive", File: l.File, Line: l.Line}
 			}
 		}
 		if len(srv.Listens) == 0 {
@@ -299,7 +294,7 @@ func (b *builder) finishStream() error {
 	for _, srv := range sc.Servers {
 		for _, lc := range srv.Srv.LimitConn {
 			if !slices.ContainsFunc(sc.LimitZones, func(z *LimitZone) bool { return z.Name == lc.Zone }) {
-				return &Diag{Level: LevelEmerg, Msg: nginxf("unknown limit_conn_zone %q", lc.Zone)}
+				return &Diag{Level: LevelEmerg, Msg: nginxf("zero size shared memory zone %q", lc.Zone)}
 			}
 		}
 	}
