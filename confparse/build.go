@@ -50,6 +50,9 @@ type builder struct {
 	// inStream routes variable references to the stream namespace.
 	inStream   bool
 	streamUsed map[string]*Stmt
+	// streamDefined are the stream variables set, map, geo and
+	// split_clients define.
+	streamDefined map[string]bool
 }
 
 // frame is the block being read: its context and the model objects its

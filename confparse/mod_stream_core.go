@@ -21,9 +21,6 @@ type StreamConf struct {
 	Maps       []*Map                `json:",omitempty"`
 	Geos       []*Geo                `json:",omitempty"`
 	Splits     []*SplitClients       `json:",omitempty"`
-	// Vars names the variables the configuration defines (set, map,
-	// geo, split_clients).
-	Vars map[string]bool `json:"-"`
 	// Srv holds the stream-level values of the inherited settings.
 	Srv StreamSrv
 }
@@ -149,7 +146,8 @@ func setStream(b *builder, f *frame, s *Stmt) error {
 	if b.cfg.Stream != nil {
 		return dupErr(s)
 	}
-	sc := &StreamConf{LogFormats: map[string]*LogFormat{}, Vars: map[string]bool{}}
+	sc := &StreamConf{LogFormats: map[string]*LogFormat{}}
+	b.streamDefined = map[string]bool{}
 	b.cfg.Stream = sc
 	b.inStream = true
 	streamBuilding.Store(true)
@@ -356,7 +354,7 @@ func (b *builder) checkStreamVars() error {
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		if streamVars[n] || b.cfg.Stream.Vars[n] {
+		if streamVars[n] || b.streamDefined[n] {
 			continue
 		}
 		if slices.ContainsFunc(streamVarPrefixes, func(p string) bool { return strings.HasPrefix(n, p) }) {

@@ -36,7 +36,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			f.stream.Vars[m.Var] = true
+			b.streamDefined[m.Var] = true
 			f.stream.Maps = append(f.stream.Maps, m)
 			return nil
 		}},
@@ -51,7 +51,7 @@ func init() {
 			if len(g.Proxies) > 0 {
 				return errf(s, "\"proxy\" is not allowed in stream geo")
 			}
-			f.stream.Vars[g.Var] = true
+			b.streamDefined[g.Var] = true
 			f.stream.Geos = append(f.stream.Geos, g)
 			return nil
 		}})
@@ -61,7 +61,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			f.stream.Vars[sc.Var] = true
+			b.streamDefined[sc.Var] = true
 			f.stream.Splits = append(f.stream.Splits, sc)
 			return nil
 		}})
@@ -225,7 +225,7 @@ func setStreamSet(b *builder, f *frame, s *Stmt) error {
 	if err != nil {
 		return err
 	}
-	f.stream.Vars[name] = true
+	b.streamDefined[name] = true
 	f.streamServer.Sets = append(f.streamServer.Sets, &StreamSet{Name: name, Value: t})
 	return nil
 }

@@ -62,7 +62,7 @@ func (p *Process) build(cfg *confparse.Config) (*runtime, error) {
 		}
 		errs := r.errs
 		logf := func(l confparse.Level, msg string) { errs.Log(l, msg) }
-		if r.stream, err = stream.New(cfg.Stream, cfg.ConfPrefix, prev, logf); err != nil {
+		if r.stream, err = stream.New(cfg, prev, logf); err != nil {
 			return fail(err)
 		}
 	}

@@ -63,11 +63,11 @@ func (s *Session) limitConn() bool {
 			z.mu.Unlock()
 			if dry {
 				s.limitStatus = "REJECTED_DRY_RUN"
-				s.srv.rt.errlog(level, "limiting connections, dry run, by zone \""+lc.Zone+"\", client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
+				s.srv.log(level, "limiting connections, dry run, by zone \""+lc.Zone+"\", client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
 				continue
 			}
 			s.limitStatus = "REJECTED"
-			s.srv.rt.errlog(level, "limiting connections by zone \""+lc.Zone+"\", client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
+			s.srv.log(level, "limiting connections by zone \""+lc.Zone+"\", client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
 			s.status = 503
 			return false
 		}

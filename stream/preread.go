@@ -57,7 +57,7 @@ func (s *Session) preread(c net.Conn, r io.Reader) (io.Reader, bool) {
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == size {
-			s.srv.rt.errlog(confparse.LevelError, "preread buffer full while prereading client data, client: "+s.remoteAddr)
+			s.srv.log(confparse.LevelError, "preread buffer full while prereading client data, client: "+s.remoteAddr)
 			s.status = 400
 			return nil, false
 		}
@@ -74,7 +74,7 @@ func (s *Session) preread(c net.Conn, r io.Reader) (io.Reader, bool) {
 		}
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				s.srv.rt.errlog(confparse.LevelInfo, "preread timed out while prereading client data, client: "+s.remoteAddr)
+				s.srv.log(confparse.LevelInfo, "preread timed out while prereading client data, client: "+s.remoteAddr)
 				return nil, false
 			}
 			return io.MultiReader(bytes.NewReader(buf), r), true

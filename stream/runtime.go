@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"goproxy/confparse"
+	"goproxy/logging"
 	"goproxy/proxy"
 	"goproxy/ssl"
 )
@@ -32,6 +33,7 @@ type Runtime struct {
 	errlog    func(level confparse.Level, msg string)
 	funcs     map[string]func(*Session) string
 	zones     map[string]*connZone
+	errLogs   []*logging.ErrorLog
 }
 
 type server struct {
@@ -41,6 +43,17 @@ type server struct {
 	resolver *proxy.Resolver
 	ssl      *ssl.Server        // nil without a "listen ... ssl"
 	upTLS    *proxy.UpstreamTLS // proxy_ssl on
+	// errs is the server's error_log when it has its own.
+	errs *logging.ErrorLog
+}
+
+// log writes to the server's error log.
+func (srv *server) log(level confparse.Level, msg string) {
+	if srv.errs != nil {
+		srv.errs.Log(level, msg)
+		return
+	}
+	srv.rt.errlog(level, msg)
 }
 
 // listenKey names a socket: its network and address.
@@ -48,7 +61,8 @@ func listenKey(l *confparse.StreamListen) string { return l.Network + " " + l.Ad
 
 // New compiles a stream configuration; prev (may be nil) lends its
 // upstream state (failures, connection counts) to unchanged upstreams.
-func New(cfg *confparse.StreamConf, dir string, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
+func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
+	cfg, dir := conf.Stream, conf.ConfPrefix
 	rt := &Runtime{cfg: cfg, byListen: map[string]*server{}, listens: map[string]*confparse.StreamListen{},
 		upstreams: map[string]*upstream{}, logs: &logFiles{files: map[string]*os.File{}}, errlog: errlog}
 	if rt.errlog == nil {
@@ -76,6 +90,13 @@ func New(cfg *confparse.StreamConf, dir string, prev *Runtime, errlog func(confp
 			return nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 		}
 		srv.ssl = tc
+		if sc.Srv.ErrorLogs != nil {
+			if srv.errs, err = logging.NewErrorLog(sc.Srv.ErrorLogs, conf.Main.LogJSON); err != nil {
+				rt.Release()
+				return nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
+			}
+			rt.errLogs = append(rt.errLogs, srv.errs)
+		}
 		if sc.Srv.ProxySSL != nil && *sc.Srv.ProxySSL {
 			if srv.upTLS, err = proxy.NewUpstreamTLS(&sc.Srv.ProxyTLS, dir); err != nil {
 				rt.Release()
@@ -108,6 +129,9 @@ func New(cfg *confparse.StreamConf, dir string, prev *Runtime, errlog func(confp
 func (rt *Runtime) Release() {
 	if rt != nil {
 		rt.logs.close()
+		for _, el := range rt.errLogs {
+			el.Close()
+		}
 	}
 }
 

@@ -223,7 +223,7 @@ func (s *Session) access() bool {
 		if match {
 			if r.Deny {
 				s.status = 403
-				s.srv.rt.errlog(confparse.LevelError, "access forbidden by rule, client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
+				s.srv.log(confparse.LevelError, "access forbidden by rule, client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
 				return false
 			}
 			return true
@@ -305,7 +305,7 @@ func (s *Session) upstreamTLS(c net.Conn, timeout time.Duration) (net.Conn, erro
 	tc, err := s.srv.upTLS.Handshake(ctx, c, sni, name, cp, kp)
 	if err != nil {
 		c.Close()
-		s.srv.rt.errlog(confparse.LevelError, err.Error()+" while SSL handshaking to upstream, client: "+s.remoteAddr)
+		s.srv.log(confparse.LevelError, err.Error()+" while SSL handshaking to upstream, client: "+s.remoteAddr)
 		return nil, err
 	}
 	return tc, nil
@@ -382,7 +382,7 @@ func (s *Session) pipe(c *clientConn, up net.Conn, t *upstreamTry) {
 			finished++
 		case <-tick.C:
 			if time.Since(time.Unix(0, last.Load())) >= timeout {
-				s.srv.rt.errlog(confparse.LevelInfo, "upstream timed out (110: Connection timed out) while proxying connection, client: "+s.remoteAddr)
+				s.srv.log(confparse.LevelInfo, "upstream timed out (110: Connection timed out) while proxying connection, client: "+s.remoteAddr)
 				closeAll()
 			}
 		}
@@ -483,7 +483,7 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 		// An address: host:port, or unix:path.
 		addrs, err := s.resolve(target)
 		if err != nil {
-			s.srv.rt.errlog(confparse.LevelError, err.Error())
+			s.srv.log(confparse.LevelError, err.Error())
 			return nil, err
 		}
 		up = adhocUpstream(addrs)
@@ -503,7 +503,7 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 	for {
 		p := st.pick()
 		if p == nil {
-			s.srv.rt.errlog(confparse.LevelError, "no live upstreams while connecting to upstream, client: "+s.remoteAddr)
+			s.srv.log(confparse.LevelError, "no live upstreams while connecting to upstream, client: "+s.remoteAddr)
 			return nil, errNoUpstream
 		}
 		tries++
@@ -525,7 +525,7 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 		t.connectTime = "-"
 		t.sessionTime = msecs(time.Since(began))
 		st.failed(p)
-		s.srv.rt.errlog(confparse.LevelError, "connect() failed while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+p.addr+"\"")
+		s.srv.log(confparse.LevelError, "connect() failed while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+p.addr+"\"")
 		if !next || (maxTries > 0 && tries >= maxTries) || (!deadline.IsZero() && time.Now().After(deadline)) {
 			return nil, err
 		}

@@ -49,7 +49,7 @@ func (s *Session) handshake(c net.Conn) (net.Conn, bool) {
 	err := t.Handshake()
 	c.SetDeadline(time.Time{})
 	if err != nil {
-		s.srv.rt.errlog(confparse.LevelInfo, "SSL_do_handshake() failed ("+err.Error()+") while SSL handshaking, client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
+		s.srv.log(confparse.LevelInfo, "SSL_do_handshake() failed ("+err.Error()+") while SSL handshaking, client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
 		s.status = 500
 		return nil, false
 	}
@@ -57,7 +57,7 @@ func (s *Session) handshake(c net.Conn) (net.Conn, bool) {
 	info.SSLVerify = srv.ssl.Verify(&st)
 	s.tls, s.tlsInfo = t, info
 	if srv.ssl.Reject(info.SSLVerify) != 0 {
-		s.srv.rt.errlog(confparse.LevelInfo, "client SSL certificate verify error: ("+info.SSLVerify+") while SSL handshaking, client: "+s.remoteAddr)
+		s.srv.log(confparse.LevelInfo, "client SSL certificate verify error: ("+info.SSLVerify+") while SSL handshaking, client: "+s.remoteAddr)
 		s.status = 500 // nginx's stream ends a rejected certificate so
 		return nil, false
 	}
