@@ -331,10 +331,17 @@ func (ls *Listeners) serveTCP(ln net.Listener, key string) {
 		}
 		ls.conns.Add(1)
 		ls.active.Store(c, struct{}{})
+		s := newSession(rt.byListen[key], rt.listens[key], ls.counter.Add(1))
+		s.setAddrs(c.LocalAddr(), c.RemoteAddr())
+		if !s.listen.ProxyProtocol {
+			// Without a PROXY header to wait for, the pre-access phase
+			// (set, limit_conn) runs in accept order, as nginx's event
+			// loop runs it: a connection counts before the next is taken.
+			s.early, s.earlyOK = true, s.preaccess()
+		}
 		go func() {
 			defer ls.conns.Done()
 			defer ls.active.Delete(c)
-			s := newSession(rt.byListen[key], rt.listens[key], ls.counter.Add(1))
 			s.serveTCP(c)
 		}()
 	}

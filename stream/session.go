@@ -46,6 +46,8 @@ type Session struct {
 	tls         *tls.Conn
 	tlsInfo     *httpd.Conn
 	limitStatus string
+	// early says the pre-access phase ran at accept; earlyOK its outcome.
+	early, earlyOK bool
 	held        []heldConn
 }
 
@@ -117,7 +119,6 @@ func sizeOr(n *int64, def int64) int64 {
 // serveTCP runs a connection through the phases.
 func (s *Session) serveTCP(c net.Conn) {
 	defer c.Close()
-	s.setAddrs(c.LocalAddr(), c.RemoteAddr())
 	if tc, ok := c.(*net.TCPConn); ok && (s.conf.TCPNodelay == nil || *s.conf.TCPNodelay) {
 		tc.SetNoDelay(true)
 	} else if ok {
@@ -137,7 +138,14 @@ func (s *Session) serveTCP(c net.Conn) {
 		client = br
 		s.realip()
 	}
-	if !s.preaccess() || !s.access() {
+	if s.early {
+		if !s.earlyOK {
+			return
+		}
+	} else if !s.preaccess() {
+		return
+	}
+	if !s.access() {
 		return
 	}
 	if s.listen.SSL {
