@@ -48,7 +48,7 @@ type Session struct {
 	limitStatus string
 	// early says the pre-access phase ran at accept; earlyOK its outcome.
 	early, earlyOK bool
-	held        []heldConn
+	held           []heldConn
 }
 
 // upstreamTry is one upstream connection attempt, for $upstream_*.
