@@ -116,6 +116,34 @@ var auditSamples = map[string]string{
 	"upstream:keepalive_timeout":  "keepalive_timeout 7s;",
 	"upstream:server":             "server 127.0.0.1:10;",
 	"user":                        "user root;", // root's default is nobody
+
+	"stream":                 "stream { server { listen 127.0.0.1:8082; return x; } }",
+	"stream:listen":          "listen 127.0.0.1:8083;",
+	"stream:server":          "server { listen 127.0.0.1:8084; return x; }",
+	"stream:upstream":        "upstream sv { server 127.0.0.1:10; }",
+	"stream:proxy_pass":      "proxy_pass 127.0.0.1:10;",
+	"stream:return":          "return x;",
+	"stream:set":             "set $sv x;",
+	"stream:allow":           "allow 127.0.0.1;",
+	"stream:deny":            "deny 127.0.0.1;",
+	"stream:log_format":      "log_format sf $status;",
+	"stream:access_log":      "access_log /tmp/a sfmt;",
+	"stream:map":             "map $remote_addr $sm { default 1; }",
+	"stream:geo":             "geo $sg { default 1; }",
+	"stream:split_clients":   "split_clients $remote_addr $ss { * x; }",
+	"stream:limit_conn_zone": "limit_conn_zone $remote_addr zone=sz2:1m;",
+	"stream:limit_conn":      "limit_conn sz 1;",
+	"stream:resolver":        "resolver 127.0.0.1;",
+	"stream:upstream:server": "server 127.0.0.1:10;", "stream:limit_conn_log_level": "limit_conn_log_level warn;", "stream:ssl_protocols": "ssl_protocols TLSv1.3;",
+	"stream:set_real_ip_from":              "set_real_ip_from 127.0.0.1;",
+	"stream:ssl_alpn":                      "ssl_alpn h2;",
+	"stream:proxy_ssl_protocols":           "proxy_ssl_protocols TLSv1.3;",
+	"stream:proxy_bind":                    "proxy_bind 127.0.0.1;",
+	"stream:proxy_ssl_certificate":         "proxy_ssl_certificate /tmp/a;",
+	"stream:proxy_ssl_certificate_key":     "proxy_ssl_certificate_key /tmp/a;",
+	"stream:proxy_ssl_name":                "proxy_ssl_name x;",
+	"stream:proxy_ssl_password_file":       "proxy_ssl_password_file /tmp/a;",
+	"stream:proxy_ssl_trusted_certificate": "proxy_ssl_trusted_certificate /tmp/a;",
 }
 
 // auditCandidates are tried, in order, as the one argument of a
@@ -135,13 +163,33 @@ func auditConf(ctx confparse.Ctx, stmt string) string {
 		" limit_req_zone $uri zone=zz:1m rate=1r/s; limit_conn_zone $uri zone=cc:1m;" +
 		" upstream u { server 127.0.0.1:9; " + at(confparse.CtxUpstream) + " }" +
 		" server { listen 127.0.0.1:8080; " + at(confparse.CtxServer) +
-		" location / { " + at(confparse.CtxLocation) + " } } }\n"
+		" location / { " + at(confparse.CtxLocation) + " } } }" +
+		streamBlock(ctx, stmt, at) + "\n"
+}
+
+// streamBlock is the stream part of auditConf, present for the stream
+// contexts only (a sample of "stream" writes its own).
+func streamBlock(ctx confparse.Ctx, stmt string, at func(confparse.Ctx) string) string {
+	if ctx&(confparse.CtxStream|confparse.CtxStreamServer|confparse.CtxStreamUpstream) == 0 {
+		return ""
+	}
+	return " stream { log_format sfmt x; limit_conn_zone $remote_addr zone=sz:1m; " + at(confparse.CtxStream) + " upstream su { server 127.0.0.1:9; " + at(confparse.CtxStreamUpstream) + " }" +
+		" server { listen 127.0.0.1:8081; " + streamContent(ctx, stmt) + at(confparse.CtxStreamServer) + " } }"
+}
+
+// streamContent is the stream server's handler, unless the statement is one.
+func streamContent(ctx confparse.Ctx, stmt string) string {
+	if ctx == confparse.CtxStreamServer && (strings.HasPrefix(stmt, "return ") || strings.HasPrefix(stmt, "proxy_pass ")) {
+		return ""
+	}
+	return "proxy_pass 127.0.0.1:9; "
 }
 
 // auditCtx is the context a directive is tried in: the innermost one.
 func auditCtx(d *confparse.Directive) confparse.Ctx {
 	for _, c := range []confparse.Ctx{confparse.CtxLocation, confparse.CtxServer, confparse.CtxUpstream,
-		confparse.CtxHTTP, confparse.CtxEvents, confparse.CtxMain} {
+		confparse.CtxHTTP, confparse.CtxEvents, confparse.CtxMain, confparse.CtxStreamServer,
+		confparse.CtxStreamUpstream, confparse.CtxStream} {
 		if d.Ctx&c != 0 {
 			return c
 		}
@@ -152,11 +200,11 @@ func auditCtx(d *confparse.Directive) confparse.Ctx {
 func TestSupportedDirectivesAreRead(t *testing.T) {
 	supported := map[string]bool{}
 	for _, d := range confparse.Directives() {
-		supported[d.Name] = d.Status == confparse.Supported
+		supported[d.Name] = supported[d.Name] || d.Status == confparse.Supported
 	}
 	for _, m := range []map[string]string{auditSamples, auditExempt, auditPending} {
 		for k := range m {
-			if name := strings.TrimPrefix(k, "upstream:"); !supported[name] {
+			if name := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(k, "stream:"), "upstream:"), "stream:"); !supported[name] {
 				t.Errorf("%q in the audit's tables is not a supported directive", name)
 			}
 		}
@@ -189,6 +237,12 @@ func TestSupportedDirectivesAreRead(t *testing.T) {
 		key := d.Name
 		if ctx == confparse.CtxUpstream {
 			key = "upstream:" + d.Name
+		}
+		if ctx&(confparse.CtxStream|confparse.CtxStreamServer|confparse.CtxStreamUpstream) != 0 {
+			key = "stream:" + d.Name
+		}
+		if ctx == confparse.CtxStreamUpstream {
+			key = "stream:upstream:" + d.Name
 		}
 		if s, ok := auditSamples[key]; ok {
 			stmts = []string{s}

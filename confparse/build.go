@@ -50,6 +50,12 @@ type builder struct {
 	// portless are *_pass hosts written without a port: an upstream
 	// block's name, else "no port in upstream" once all are known.
 	portless []portless
+	// inStream routes variable references to the stream namespace.
+	inStream   bool
+	streamUsed map[string]*Stmt
+	// streamDefined are the stream variables set, map, geo and
+	// split_clients define.
+	streamDefined map[string]bool
 }
 
 type portless struct {
@@ -69,6 +75,11 @@ type frame struct {
 	loc      *Loc
 	location *Location
 	ups      *Upstream
+	// stream, streamServer and streamSrv are the stream block, its
+	// server, and the settings the current level writes.
+	stream       *StreamConf
+	streamServer *StreamServer
+	streamSrv    *StreamSrv
 	// script is where rewrite-module statements go, in order.
 	script *[]*Op
 }
@@ -273,6 +284,15 @@ func (b *builder) warn(s *Stmt, format string, a ...any) {
 
 // useVar records a variable reference for the end-of-load check.
 func (b *builder) useVar(name string, s *Stmt) {
+	if b.inStream {
+		if b.streamUsed == nil {
+			b.streamUsed = map[string]*Stmt{}
+		}
+		if _, ok := b.streamUsed[name]; !ok {
+			b.streamUsed[name] = s
+		}
+		return
+	}
 	if _, ok := b.usedVars[name]; !ok {
 		b.usedVars[name] = s
 	}
@@ -296,6 +316,14 @@ func (b *builder) finish() error {
 	}
 	if c.HTTP != nil {
 		if err := b.finishHTTP(); err != nil {
+			return err
+		}
+	}
+	if c.Stream != nil {
+		if err := b.checkStreamVars(); err != nil {
+			return err
+		}
+		if err := b.finishStream(); err != nil {
 			return err
 		}
 	}

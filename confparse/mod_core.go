@@ -214,11 +214,25 @@ var debugSubsystems = map[string]bool{"debug_core": true, "debug_alloc": true, "
 // setErrorLog reads "error_log file [level]". Only the main level's logs
 // are used by goproxy; inner levels are kept for the request they serve.
 func setErrorLog(b *builder, f *frame, s *Stmt) error {
+	l, err := parseErrorLog(b, s)
+	if err != nil {
+		return err
+	}
+	if f.ctx == CtxMain {
+		f.main.ErrorLogs = append(f.main.ErrorLogs, l)
+		return nil
+	}
+	f.loc.Log.ErrorLogs = append(f.loc.Log.ErrorLogs, l)
+	return nil
+}
+
+// parseErrorLog reads "error_log file [level]", in any context.
+func parseErrorLog(b *builder, s *Stmt) (*ErrorLog, error) {
 	target := s.Args[0]
 	switch {
 	case target == "stderr":
 	case strings.HasPrefix(target, "syslog:"), strings.HasPrefix(target, "memory:"):
-		return errf(s, "error_log %q is not supported by goproxy", target)
+		return nil, errf(s, "error_log %q is not supported by goproxy", target)
 	default:
 		target = b.prefixPath(target)
 	}
@@ -230,13 +244,13 @@ func setErrorLog(b *builder, f *frame, s *Stmt) error {
 	for _, a := range s.Args[1:] {
 		if lv, ok := ParseLevel(a); ok {
 			if level != 0 || debugOnly {
-				return errf(s, "duplicate log level %q", a)
+				return nil, errf(s, "duplicate log level %q", a)
 			}
 			level = lv
 			continue
 		}
 		if !debugSubsystems[a] || level != 0 {
-			return errf(s, "invalid log level %q", a)
+			return nil, errf(s, "invalid log level %q", a)
 		}
 		debugOnly = true
 	}
@@ -246,10 +260,5 @@ func setErrorLog(b *builder, f *frame, s *Stmt) error {
 	if level != 0 {
 		l.Level = level
 	}
-	if f.ctx == CtxMain {
-		f.main.ErrorLogs = append(f.main.ErrorLogs, l)
-		return nil
-	}
-	f.loc.Log.ErrorLogs = append(f.loc.Log.ErrorLogs, l)
-	return nil
+	return l, nil
 }

@@ -33,6 +33,16 @@ func init() {
 }
 
 func setAccess(b *builder, f *frame, s *Stmt) error {
+	r, err := parseAccessRule(b, s)
+	if err != nil {
+		return err
+	}
+	f.loc.Access.Rules = append(f.loc.Access.Rules, r)
+	return nil
+}
+
+// parseAccessRule reads one allow or deny, in http or stream.
+func parseAccessRule(b *builder, s *Stmt) (*AccessRule, error) {
 	r := &AccessRule{Deny: s.Name == "deny"}
 	v := s.Args[0]
 	switch {
@@ -44,7 +54,7 @@ func setAccess(b *builder, f *frame, s *Stmt) error {
 		if !strings.Contains(v, "/") {
 			ip := net.ParseIP(v)
 			if ip == nil {
-				return errf(s, "invalid parameter %q", v)
+				return nil, errf(s, "invalid parameter %q", v)
 			}
 			bits := 128
 			if ip.To4() != nil {
@@ -55,13 +65,12 @@ func setAccess(b *builder, f *frame, s *Stmt) error {
 		}
 		ip, n, err := net.ParseCIDR(v)
 		if err != nil {
-			return errf(s, "invalid parameter %q", v)
+			return nil, errf(s, "invalid parameter %q", v)
 		}
 		if !ip.Equal(n.IP) {
 			b.warn(s, "low address bits of %s are meaningless", v)
 		}
 		r.Net = n
 	}
-	f.loc.Access.Rules = append(f.loc.Access.Rules, r)
-	return nil
+	return r, nil
 }

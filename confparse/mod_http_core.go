@@ -550,33 +550,43 @@ func setResolver(b *builder, f *frame, s *Stmt) error {
 	if c.Resolver != nil {
 		return dupErr(s)
 	}
+	r, err := parseResolver(s)
+	if err != nil {
+		return err
+	}
+	c.Resolver = r
+	return nil
+}
+
+// parseResolver reads "resolver address ... [valid=time] [ipv6=on|off]",
+// in http or stream.
+func parseResolver(s *Stmt) (*Resolver, error) {
 	r := &Resolver{IPv6: true}
 	for _, a := range s.Args {
 		switch {
 		case strings.HasPrefix(a, "valid="):
 			d, ok := ParseTime(a[6:], false)
 			if !ok {
-				return errf(s, "invalid parameter: %s", a)
+				return nil, errf(s, "invalid parameter: %s", a)
 			}
 			r.Valid = d
 		case strings.HasPrefix(a, "ipv6="):
 			v, err := parseFlag(s, a[5:])
 			if err != nil {
-				return errf(s, "invalid parameter: %s", a)
+				return nil, errf(s, "invalid parameter: %s", a)
 			}
 			r.IPv6 = v
 		case strings.HasPrefix(a, "ipv4="), strings.HasPrefix(a, "status_zone="):
-			return errf(s, "resolver parameter %q is not supported by goproxy", a)
+			return nil, errf(s, "resolver parameter %q is not supported by goproxy", a)
 		default:
 			addr, err := resolverAddr(a)
 			if err != nil {
-				return errf(s, "%s", err.Error())
+				return nil, errf(s, "%s", err.Error())
 			}
 			r.Addrs = append(r.Addrs, addr)
 		}
 	}
-	c.Resolver = r
-	return nil
+	return r, nil
 }
 
 func setOpenFileCache(b *builder, f *frame, s *Stmt) error {

@@ -85,12 +85,23 @@ func varName(s *Stmt, v string) (string, error) {
 }
 
 func setGeo(b *builder, f *frame, s *Stmt) error {
+	g, err := parseGeo(b, s)
+	if err != nil {
+		return err
+	}
+	f.http.Vars[g.Var] = true
+	f.http.Geos = append(f.http.Geos, g)
+	return nil
+}
+
+// parseGeo reads a geo block, in http or stream.
+func parseGeo(b *builder, s *Stmt) (*Geo, error) {
 	g := &Geo{}
 	target := s.Args[0]
 	if len(s.Args) == 2 {
 		src := s.Args[0]
 		if len(src) < 2 || src[0] != '$' {
-			return errf(s, "invalid variable name %q", src)
+			return nil, errf(s, "invalid variable name %q", src)
 		}
 		// nginx takes everything after "$" as the name: "$a$b" is a
 		// variable called "a$b".
@@ -100,17 +111,15 @@ func setGeo(b *builder, f *frame, s *Stmt) error {
 	}
 	name, err := varName(s, target)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g.Var = name
-	f.http.Vars[name] = true
 	gb := &geoBuild{g: g}
 	if err := b.walkGeo(gb, s.Block); err != nil {
-		return err
+		return nil, err
 	}
 	gb.finish()
-	f.http.Geos = append(f.http.Geos, g)
-	return nil
+	return g, nil
 }
 
 func (b *builder) walkGeo(gb *geoBuild, stmts []*Stmt) error {

@@ -96,10 +96,25 @@ func limitLevelArg(b *builder, s *Stmt) (Level, error) {
 }
 
 func setLimitZone(b *builder, f *frame, s *Stmt) error {
+	z, err := parseLimitZone(b, s)
+	if err != nil {
+		return err
+	}
+	for _, o := range f.http.LimitZones {
+		if o.Name == z.Name && o.Conn == z.Conn {
+			return errf(s, "duplicate zone %q", z.Name)
+		}
+	}
+	f.http.LimitZones = append(f.http.LimitZones, z)
+	return nil
+}
+
+// parseLimitZone reads limit_req_zone / limit_conn_zone, in http or stream.
+func parseLimitZone(b *builder, s *Stmt) (*LimitZone, error) {
 	z := &LimitZone{Conn: s.Name == "limit_conn_zone", File: s.File, Line: s.Line}
 	key, err := b.tmpl(s, s.Args[0])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	z.Key = key
 	for _, a := range s.Args[1:] {
@@ -108,10 +123,10 @@ func setLimitZone(b *builder, f *frame, s *Stmt) error {
 			name, size, ok := strings.Cut(a[5:], ":")
 			n, sok := ParseSize(size)
 			if !ok || name == "" || !sok {
-				return errf(s, "invalid zone size %q", a)
+				return nil, errf(s, "invalid zone size %q", a)
 			}
 			if n < 8192 {
-				return errf(s, "zone %q is too small", a)
+				return nil, errf(s, "zone %q is too small", a)
 			}
 			z.Name, z.Size = name, n
 		case strings.HasPrefix(a, "rate=") && !z.Conn:
@@ -123,32 +138,26 @@ func setLimitZone(b *builder, f *frame, s *Stmt) error {
 			case strings.HasSuffix(v, "r/m"):
 				v, unit, z.PerMinute = v[:len(v)-3], 60, true
 			default:
-				return errf(s, "invalid rate %q", a)
+				return nil, errf(s, "invalid rate %q", a)
 			}
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n <= 0 {
-				return errf(s, "invalid rate %q", a)
+				return nil, errf(s, "invalid rate %q", a)
 			}
 			z.Rate = n * 1000 / unit
 		case a == "sync" && !z.Conn:
-			return errf(s, "the \"sync\" parameter is not supported by goproxy")
+			return nil, errf(s, "the \"sync\" parameter is not supported by goproxy")
 		default:
-			return errf(s, "invalid parameter %q", a)
+			return nil, errf(s, "invalid parameter %q", a)
 		}
 	}
 	if z.Name == "" {
-		return errf(s, "%q must have \"zone\" parameter", s.Name)
+		return nil, errf(s, "%q must have \"zone\" parameter", s.Name)
 	}
 	if !z.Conn && z.Rate == 0 {
 		z.Rate = 1000
 	}
-	for _, o := range f.http.LimitZones {
-		if o.Name == z.Name && o.Conn == z.Conn {
-			return errf(s, "duplicate zone %q", z.Name)
-		}
-	}
-	f.http.LimitZones = append(f.http.LimitZones, z)
-	return nil
+	return z, nil
 }
 
 func setLimitReq(b *builder, f *frame, s *Stmt) error {

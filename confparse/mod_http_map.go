@@ -43,25 +43,34 @@ func init() {
 }
 
 func setMap(b *builder, f *frame, s *Stmt) error {
-	src, err := b.tmpl(s, s.Args[0])
+	m, err := parseMap(b, s)
 	if err != nil {
 		return err
 	}
+	f.http.Vars[m.Var] = true
+	f.http.Maps = append(f.http.Maps, m)
+	return nil
+}
+
+// parseMap reads a map block, in http or stream.
+func parseMap(b *builder, s *Stmt) (*Map, error) {
+	src, err := b.tmpl(s, s.Args[0])
+	if err != nil {
+		return nil, err
+	}
 	name := s.Args[1]
 	if len(name) < 2 || name[0] != '$' {
-		return errf(s, "invalid variable name %q", name)
+		return nil, errf(s, "invalid variable name %q", name)
 	}
 	m := &Map{Source: src, Var: lower(name[1:]), Exact: map[string]*Template{}}
 	if !changeable(m.Var) {
 		// like "set", map may only define variables nginx lets change.
-		return errf(s, "the duplicate %q variable", m.Var)
+		return nil, errf(s, "the duplicate %q variable", m.Var)
 	}
-	f.http.Vars[m.Var] = true
 	if err := b.walkMap(m, s.Block); err != nil {
-		return err
+		return nil, err
 	}
-	f.http.Maps = append(f.http.Maps, m)
-	return nil
+	return m, nil
 }
 
 func (b *builder) walkMap(m *Map, stmts []*Stmt) error {

@@ -26,28 +26,38 @@ func init() {
 }
 
 func setSplitClients(b *builder, f *frame, s *Stmt) error {
-	src, err := b.tmpl(s, s.Args[0])
+	sc, err := parseSplitClients(b, s)
 	if err != nil {
 		return err
+	}
+	f.http.Vars[sc.Var] = true
+	f.http.Splits = append(f.http.Splits, sc)
+	return nil
+}
+
+// parseSplitClients reads a split_clients block, in http or stream.
+func parseSplitClients(b *builder, s *Stmt) (*SplitClients, error) {
+	src, err := b.tmpl(s, s.Args[0])
+	if err != nil {
+		return nil, err
 	}
 	name, err := varName(s, s.Args[1])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sc := &SplitClients{Source: src, Var: name}
-	f.http.Vars[name] = true
 	for _, t := range s.Block {
 		if t.err != nil {
-			return t.err
+			return nil, t.err
 		}
 		if t.IsBlock {
-			return errf(t, "unexpected \"{\"")
+			return nil, errf(t, "unexpected \"{\"")
 		}
 		p := &SplitPart{}
 		if t.Name != "*" {
 			n, ok := parsePercent(t.Name)
 			if !ok || n == 0 {
-				return errf(t, "invalid percent value %q", t.Name)
+				return nil, errf(t, "invalid percent value %q", t.Name)
 			}
 			p.Percent = n
 		}
@@ -67,15 +77,14 @@ func setSplitClients(b *builder, f *frame, s *Stmt) error {
 			sum += p.Percent
 		}
 		if sum > 10000 {
-			return &Diag{Level: LevelEmerg, Msg: "percent total is greater than 100%", File: s.File, Line: s.EndLine}
+			return nil, &Diag{Level: LevelEmerg, Msg: "percent total is greater than 100%", File: s.File, Line: s.EndLine}
 		}
 		if p.Percent != 0 {
 			last += uint64(p.Percent) * 0xffffffff / 10000
 			p.Bound = uint32(last)
 		}
 	}
-	f.http.Splits = append(f.http.Splits, sc)
-	return nil
+	return sc, nil
 }
 
 // parsePercent reads "12.34%" into hundredths (1234), as nginx's

@@ -22,8 +22,9 @@ type Config struct {
 	ConfPrefix string       // directory of Path, with a trailing slash
 	Files      []SourceFile `json:"-"` // every file read, in order, for -T
 	Main       *MainConf
-	HTTP       *HTTPConf `json:",omitempty"`
-	Warnings   []*Diag   `json:",omitempty"`
+	HTTP       *HTTPConf   `json:",omitempty"`
+	Stream     *StreamConf `json:",omitempty"`
+	Warnings   []*Diag     `json:",omitempty"`
 }
 
 // MainConf holds the top-level (core module) settings.

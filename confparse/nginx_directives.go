@@ -18,7 +18,7 @@ var nginxDirectivesTSV string
 
 // extraNginxDirectives are nginx's blocks from modules the probed build
 // loads dynamically (stream, mail) or not at all.
-var extraNginxDirectives = map[string]Ctx{"stream": CtxMain, "mail": CtxMain}
+var extraNginxDirectives = map[string]Ctx{"mail": CtxMain}
 
 var tsvCtx = map[string]Ctx{
 	"main": CtxMain, "events": CtxEvents, "http": CtxHTTP, "server": CtxServer,

@@ -13,18 +13,20 @@ type Ctx uint32
 
 // The contexts a directive can be written in.
 const (
-	CtxMain        Ctx = 1 << iota // top level
-	CtxEvents                      // events { }
-	CtxHTTP                        // http { }
-	CtxServer                      // server { } inside http
-	CtxLocation                    // location { }
-	CtxUpstream                    // upstream { }
-	CtxIfServer                    // if { } in server
-	CtxIfLocation                  // if { } in location
-	CtxLimitExcept                 // limit_except { }
-	CtxStream                      // stream { } and everything in it
-	CtxMail                        // mail { } and everything in it
-	CtxAny         Ctx = 1<<31 - 1
+	CtxMain           Ctx = 1 << iota // top level
+	CtxEvents                         // events { }
+	CtxHTTP                           // http { }
+	CtxServer                         // server { } inside http
+	CtxLocation                       // location { }
+	CtxUpstream                       // upstream { }
+	CtxIfServer                       // if { } in server
+	CtxIfLocation                     // if { } in location
+	CtxLimitExcept                    // limit_except { }
+	CtxStream                         // stream { } and everything in it
+	CtxMail                           // mail { } and everything in it
+	CtxStreamServer                   // server { } inside stream
+	CtxStreamUpstream                 // upstream { } inside stream
+	CtxAny            Ctx = 1<<31 - 1
 
 	// The usual combinations of nginx's modules.
 	httpMSL  = CtxHTTP | CtxServer | CtxLocation
@@ -41,6 +43,7 @@ var ctxNames = []struct {
 	{CtxLocation, "location"}, {CtxUpstream, "upstream"}, {CtxIfServer, "if in server"},
 	{CtxIfLocation, "if in location"}, {CtxLimitExcept, "limit_except"},
 	{CtxStream, "stream"}, {CtxMail, "mail"},
+	{CtxStreamServer, "stream server"}, {CtxStreamUpstream, "stream upstream"},
 }
 
 // String lists the contexts, e.g. "http, server, location".

@@ -4,7 +4,15 @@ package confparse
 // goproxy can evaluate. A variable nginx has but goproxy cannot evaluate
 // is refused at load time rather than silently left empty.
 
-import "strings"
+import (
+	"strings"
+	"sync/atomic"
+)
+
+// streamBuilding is set while a stream block is read: "changeable"
+// then asks about stream variables. (Loads run one at a time per
+// builder; the flag is only read during a walk of that block.)
+var streamBuilding atomic.Bool
 
 type varKind int
 
@@ -49,6 +57,9 @@ func DeclaredVariables() []string {
 // name (set, map, geo): any name no module evaluates, and the two module
 // variables nginx marks changeable. Others are "the duplicate variable".
 func changeable(name string) bool {
+	if streamBuilding.Load() {
+		return !streamVars[name]
+	}
 	return !declaredVars[name] || name == "args" || name == "limit_rate"
 }
 

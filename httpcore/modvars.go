@@ -218,8 +218,28 @@ func (l *geoLookup) addr(rq *Request) net.IP {
 	return p.IP
 }
 
-func (l *geoLookup) value(rq *Request) string {
-	ip := l.addr(rq)
+func (l *geoLookup) value(rq *Request) string { return l.lookup(l.addr(rq)) }
+
+// GeoLookup is a compiled geo block, for the stream module's geo (which
+// looks up an address it finds itself: a session has no headers).
+type GeoLookup struct{ l *geoLookup }
+
+// CompileGeo compiles a geo block.
+func CompileGeo(g *confparse.Geo) GeoLookup { return GeoLookup{compileGeo(g)} }
+
+// Lookup is the block's value for ip (nil: the address nginx looks up
+// when there is none).
+func (g GeoLookup) Lookup(ip net.IP) string {
+	if ip == nil {
+		ip = inaddrNone
+	}
+	return g.l.lookup(ip)
+}
+
+// MurmurHash2 is split_clients' hash, for the stream module's.
+func MurmurHash2(s string) uint32 { return murmurHash2(s) }
+
+func (l *geoLookup) lookup(ip net.IP) string {
 	ip4 := ip.To4()
 	if l.isRanges {
 		if ip4 == nil {

@@ -10,9 +10,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"goproxy/httpd"
 )
 
 var tlsVersionNames = map[uint16]string{tls.VersionTLS10: "TLSv1", tls.VersionTLS11: "TLSv1.1",
@@ -230,4 +233,26 @@ func legacyDN(n pkix.Name) string {
 		}
 	}
 	return b.String()
+}
+
+// SSLVariableNames lists the ssl_* variables, for the stream module,
+// whose ssl variables are these same ones.
+func SSLVariableNames() []string {
+	out := make([]string, len(sslVariables))
+	for i, v := range sslVariables {
+		out[i] = v.Name
+	}
+	return out
+}
+
+// SSLVar evaluates an ssl_* variable for a TLS connection outside an
+// HTTP request (a stream session): st is its state, conn the session id,
+// client verification and client hello facts.
+func SSLVar(name string, st *tls.ConnectionState, conn *httpd.Conn) (string, bool) {
+	for _, v := range sslVariables {
+		if v.Name == name {
+			return v.Get(&Request{R: &http.Request{TLS: st}, Conn: conn}, name)
+		}
+	}
+	return "", false
 }

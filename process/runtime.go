@@ -16,6 +16,7 @@ import (
 	"goproxy/logging"
 	"goproxy/proxy"
 	"goproxy/router"
+	"goproxy/stream"
 )
 
 type runtime struct {
@@ -24,6 +25,7 @@ type runtime struct {
 	access *logging.AccessLog
 	proxy  *proxy.Config
 	zones  *limitreq.Set
+	stream *stream.Runtime // nil: no stream block
 	// inflight counts the requests running on this runtime; retired
 	// says another one is in force, released that it was let go.
 	inflight atomic.Int64
@@ -53,6 +55,17 @@ func (p *Process) build(cfg *confparse.Config) (*runtime, error) {
 		return fail(&confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()})
 	}
 	r.proxy = p.proxy.Configure(cfg, r.errs)
+	if cfg.Stream != nil {
+		var prev *stream.Runtime
+		if old := p.live.Load(); old != nil {
+			prev = old.stream
+		}
+		errs := r.errs
+		logf := func(l confparse.Level, msg string) { errs.Log(l, msg) }
+		if r.stream, err = stream.New(cfg, prev, logf); err != nil {
+			return fail(err)
+		}
+	}
 	r.router, err = router.New(cfg, router.Options{Static: p.static, Proxy: r.proxy, Log: r.access,
 		Errors: r.errs, Zones: r.zones.Zones})
 	if err != nil {
@@ -102,6 +115,8 @@ func (r *runtime) release() {
 	if r.zones != nil {
 		r.zones.Release()
 	}
+	// r.stream's logs are closed by the stream listeners once no
+	// session can still start on it.
 	if r.access != nil {
 		r.access.Close()
 	}

@@ -39,6 +39,7 @@ import (
 	"goproxy/router"
 	_ "goproxy/ssi" // registers its filter and variables
 	"goproxy/staticfs"
+	"goproxy/stream"
 	_ "goproxy/sub" // registers its filter
 )
 
@@ -56,6 +57,7 @@ type Process struct {
 	zones   *limitreq.Zones
 	mu      sync.Mutex
 	lns     map[string]net.Listener // by bind address
+	streams *stream.Listeners
 	// reloading makes reloads one at a time.
 	reloading sync.Mutex
 	pidPath   string
@@ -182,7 +184,7 @@ func Run(lo confparse.Options) int {
 // Start compiles cfg and starts serving it.
 func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
 	metricsOnce.Do(func() { metrics.Init(httpcore.Version) })
-	p := &Process{opts: lo, lns: map[string]net.Listener{}}
+	p := &Process{opts: lo, lns: map[string]net.Listener{}, streams: stream.NewListeners()}
 	p.static = staticfs.New(errLogger{p})
 	p.proxy = proxy.NewManager()
 	metrics.Register(p.static.Cache)
@@ -197,7 +199,7 @@ func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
 	p.srv = &httpd.Server{Handler: dispatch{p}, ConnState: connState, ErrorLog: p.engineLog}
 	p.applyEvents(cfg, r.router)
 	metrics.Reload(true)
-	if err := p.listen(r.router); err != nil {
+	if err := p.listenAll(r); err != nil {
 		if !r.errs.IsStderr() {
 			r.errs.Log(confparse.LevelEmerg, err.Error())
 		}
@@ -307,6 +309,14 @@ func (p *Process) listen(rt *router.Router) error {
 	return nil
 }
 
+// listenAll opens the http and the stream sockets of a runtime.
+func (p *Process) listenAll(r *runtime) error {
+	if err := p.listen(r.router); err != nil {
+		return err
+	}
+	return p.streams.Apply(r.stream)
+}
+
 // listenKey names a socket: its address, and whether it speaks TLS (a
 // reload that adds "ssl" to a listen reopens it).
 func listenKey(l *confparse.Listen) string {
@@ -394,7 +404,7 @@ func (p *Process) reload(el *logging.ErrorLog) error {
 		el.Log(confparse.LevelEmerg, err.Error())
 		return err
 	}
-	if err := p.listen(r.router); err != nil {
+	if err := p.listenAll(r); err != nil {
 		el.Log(confparse.LevelEmerg, err.Error())
 		r.release()
 		return err
@@ -457,7 +467,11 @@ func (p *Process) Quit() {
 		ctx, cancel = context.WithTimeout(ctx, *t)
 		defer cancel()
 	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); p.streams.Close(ctx, true) }()
 	p.srv.Shutdown(ctx)
+	wg.Wait()
 	logging.Flush()
 	p.errlog.Load().Log(confparse.LevelNotice, "exit")
 }
@@ -468,6 +482,7 @@ func (p *Process) Stop() {
 	p.errlog.Load().Log(confparse.LevelNotice, "exiting")
 	asRoot(p.closeListeners)
 	p.srv.Close()
+	p.streams.Close(context.Background(), false)
 	logging.Flush()
 	p.errlog.Load().Log(confparse.LevelNotice, "exit")
 }

@@ -52,6 +52,20 @@ func newResolver(c *confparse.Resolver, timeout time.Duration, logf func(string)
 		key: key + valid.String()}
 }
 
+// Resolver is a resolver for the stream module's proxy_pass with
+// variables: the same client and cache as http's.
+type Resolver struct{ r *resolver }
+
+// NewResolver is the resolver of a "resolver" directive (nil: the system's).
+func NewResolver(c *confparse.Resolver, timeout time.Duration, logf func(string)) Resolver {
+	return Resolver{newResolver(c, timeout, logf)}
+}
+
+// Resolve looks host up through the cache.
+func (r Resolver) Resolve(ctx context.Context, host string) ([]string, error) {
+	return r.r.cached(ctx, host)
+}
+
 // lookup returns the addresses of host, IPv4 first, asking again: the
 // periodic re-resolution of an upstream group's names, which follows a
 // container restarted with a new address whatever the TTL.

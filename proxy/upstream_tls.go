@@ -84,6 +84,38 @@ func tlsConfig(p *confparse.ProxyLoc, dir string) (*upTLS, error) {
 	return u, nil
 }
 
+// UpstreamTLS is proxy_ssl_* for the stream module's proxy: the same
+// settings and handshake as http's.
+type UpstreamTLS struct{ u *upTLS }
+
+// NewUpstreamTLS prepares the proxy_ssl_* of p; dir is the
+// configuration directory.
+func NewUpstreamTLS(p *confparse.ProxyLoc, dir string) (*UpstreamTLS, error) {
+	u, err := tlsConfig(p, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &UpstreamTLS{u}, nil
+}
+
+// Handshake runs TLS over nc: sni is sent (empty: none), name is what
+// the certificate must carry, certPath/keyPath the evaluated client
+// certificate when its paths have variables.
+func (t *UpstreamTLS) Handshake(ctx context.Context, nc net.Conn, sni, name, certPath, keyPath string) (net.Conn, error) {
+	tt := &tlsTarget{sni: sni, name: name}
+	if t.u.variableCert() {
+		c, err := t.u.clientCert(certPath, keyPath)
+		if err != nil {
+			return nil, err
+		}
+		tt.cert, tt.cacheKey = c, certPath+"\x00"+keyPath
+	}
+	return t.u.handshake(ctx, nc, tt)
+}
+
+// VariableCert says whether the client certificate's paths have variables.
+func (t *UpstreamTLS) VariableCert() bool { return t.u.variableCert() }
+
 // variableCert says whether the client certificate is chosen per request.
 func (u *upTLS) variableCert() bool {
 	return u.cert != nil && (!u.cert.IsConst() || !u.key.IsConst())

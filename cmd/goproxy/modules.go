@@ -67,11 +67,46 @@ var nginxModules = []struct {
 	{"http_stub_status_module", false, "stub_status"},
 }
 
+// streamModules are nginx's default stream modules, by key directive
+// ("" for those with none: never claimed).
+var streamModules = []struct{ name, keyword string }{
+	{"stream_limit_conn_module", "limit_conn_zone"},
+	{"stream_access_module", "allow"},
+	{"stream_geo_module", "geo"},
+	{"stream_map_module", "map"},
+	{"stream_split_clients_module", "split_clients"},
+	{"stream_return_module", "return"},
+	{"stream_set_module", "set"},
+	{"stream_upstream_hash_module", "hash"},
+	{"stream_upstream_least_conn_module", "least_conn"},
+	{"stream_upstream_random_module", "random"},
+	{"stream_upstream_zone_module", "zone"},
+	{"stream_pass_module", "pass"},
+}
+
+// streamOptional are the stream modules nginx builds only when asked.
+var streamOptional = []struct{ name, keyword string }{
+	{"stream_ssl_module", "ssl_certificate"},
+	{"stream_realip_module", "set_real_ip_from"},
+	{"stream_ssl_preread_module", "ssl_preread"},
+}
+
 // moduleSupported says whether goproxy implements the module whose key
 // directive is name.
 func moduleSupported(name string) bool {
 	for _, d := range confparse.Directives() {
 		if d.Name == name {
+			return d.Status != confparse.Unsupported
+		}
+	}
+	return false
+}
+
+// streamSupported is moduleSupported for a stream module's directive:
+// only the stream modules' rows count ("map" is also http's).
+func streamSupported(name string) bool {
+	for _, d := range confparse.Directives() {
+		if d.Name == name && strings.HasPrefix(d.Module, "ngx_stream_") {
 			return d.Status != confparse.Unsupported
 		}
 	}
@@ -97,6 +132,19 @@ func buildInfo() string {
 			b.WriteString(" --without-" + m.name)
 		case !m.dflt && has:
 			b.WriteString(" --with-" + m.name)
+		}
+	}
+	if streamSupported("stream") {
+		b.WriteString(" --with-stream")
+		for _, m := range streamModules {
+			if !streamSupported(m.keyword) {
+				b.WriteString(" --without-" + m.name)
+			}
+		}
+		for _, m := range streamOptional {
+			if streamSupported(m.keyword) {
+				b.WriteString(" --with-" + m.name)
+			}
 		}
 	}
 	b.WriteString("\n")

@@ -1,0 +1,68 @@
+package confparse
+
+// mod_stream_upstream.go: ngx_stream_upstream_module and its balancers.
+// The upstream block and its server lines are the http module's (same
+// parameters, same checks); only the context differs.
+
+func init() {
+	register("ngx_stream_upstream_module",
+		&Directive{Name: "upstream", Ctx: CtxStream, Args: Args1, Block: true, set: setStreamUpstream},
+		&Directive{Name: "server", Ctx: CtxStreamUpstream, Args: Args1More, set: setStreamUpstreamServer},
+		&Directive{Name: "hash", Ctx: CtxStreamUpstream, Args: Args12, set: setBalance},
+		&Directive{Name: "least_conn", Ctx: CtxStreamUpstream, Args: Args0, set: setBalance},
+		&Directive{Name: "random", Ctx: CtxStreamUpstream, Args: Args0 | Args12, set: setBalance},
+		&Directive{Name: "zone", Ctx: CtxStreamUpstream, Args: Args12, Status: NoOp, set: setStreamUpstreamZone,
+			Note: "goproxy is one process: upstream state is always shared"},
+	)
+}
+
+func setStreamUpstream(b *builder, f *frame, s *Stmt) error {
+	name := s.Args[0]
+	for _, u := range f.stream.Upstreams {
+		if u.Name == name {
+			return errf(s, "duplicate upstream %q", name)
+		}
+	}
+	u := &Upstream{Name: name, File: s.File, Line: s.Line}
+	f.stream.Upstreams = append(f.stream.Upstreams, u)
+	nf := *f
+	nf.ctx, nf.ups = CtxStreamUpstream, u
+	if err := b.walk(&nf, s.Block); err != nil {
+		return err
+	}
+	if len(u.Servers) == 0 {
+		end := *s
+		if end.EndLine != 0 {
+			end.Line = end.EndLine
+		}
+		return errf(&end, "no servers are inside upstream")
+	}
+	return nil
+}
+
+// setStreamUpstreamServer is http's server line, except that stream has
+// no default port: nginx wants one.
+func setStreamUpstreamServer(b *builder, f *frame, s *Stmt) error {
+	if a := s.Args[0]; len(a) < 5 || a[:5] != "unix:" {
+		if _, _, ok := splitHostPort(a); !ok {
+			return errf(s, "no port in upstream %q", a)
+		}
+	}
+	return setUpstreamServer(b, f, s)
+}
+
+func setStreamUpstreamZone(b *builder, f *frame, s *Stmt) error {
+	f.ups.Zone, f.ups.ZoneSize = s.Args[0], 0
+	if len(s.Args) == 1 {
+		return nil
+	}
+	n, ok := ParseSize(s.Args[1])
+	if !ok {
+		return errf(s, "invalid zone size %q", s.Args[1])
+	}
+	if n < minZoneSize {
+		return errf(s, "zone %q is too small", s.Args[0])
+	}
+	f.ups.ZoneSize = n
+	return nil
+}
