@@ -30,9 +30,9 @@ func TestUpstreamTLSClientCertAndName(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "me.key"), client.KeyPEM, 0o644)
 	os.WriteFile(filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
 	varT := &confparse.Template{Raw: "$arg_c", Parts: []confparse.Part{{Var: "arg_c"}}}
-	p := &confparse.ProxyLoc{SSLVerify: ptrTo(true), SSLVerifyDepth: ptrTo(1), SSLSessionReuse: ptrTo(false),
+	p := &confparse.UpstreamSSL{SSLCiphers: ptrTo("DEFAULT"), SSLVerify: ptrTo(true), SSLVerifyDepth: ptrTo(1), SSLSessionReuse: ptrTo(false),
 		SSLTrusted: ptrTo(dir + "ca.crt"), SSLCertificate: varT, SSLCertificateKey: varT}
-	u, err := tlsConfig(p, dir)
+	u, err := tlsConfig(p, "proxy", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
