@@ -368,10 +368,9 @@ var errLineTooLong = errors.New("line too long")
 // method is left to the line's parse. The bytes stay buffered; an error
 // is the connection's.
 func methodAhead(br *bufio.Reader) error {
-	for n := 1; n <= br.Size(); n = br.Buffered() + 1 {
-		b, err := br.Peek(n)
-		b = bytes.TrimLeft(b, "\r\n")
-		for _, c := range b {
+	for {
+		b, _ := br.Peek(br.Buffered())
+		for _, c := range bytes.TrimLeft(b, "\r\n") {
 			switch {
 			case c == ' ' || c == '\r' || c == '\n':
 				return nil
@@ -379,11 +378,14 @@ func methodAhead(br *bufio.Reader) error {
 				return errBadMethod
 			}
 		}
-		if err != nil {
+		if len(b) >= br.Size() {
+			return nil
+		}
+		// Wait for bytes beyond those looked at.
+		if _, err := br.Peek(len(b) + 1); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 // readLineN reads one CRLF- or LF-terminated line of at most max bytes,

@@ -208,6 +208,42 @@ func TestBadMethodBeforeLineEnd(t *testing.T) {
 	}
 }
 
+// TestWholeRequestAfterMethodCheck: a request line that arrives whole,
+// alone or after empty lines, is read and served, not left waiting.
+func TestWholeRequestAfterMethodCheck(t *testing.T) {
+	for _, raw := range []string{"GET / HTTP/1.0\r\n\r\n", "\r\n\r\nPOST /a HTTP/1.0\r\nContent-Length: 0\r\n\r\n", "G"} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cli, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := l.Accept()
+		l.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go (&Server{Handler: &headRecorder{lim: testLimits}}).ServeConn(srv, "test")
+		if raw == "G" {
+			// The method's letters one by one.
+			for _, p := range []string{"G", "E", "T", " / HTTP/1.0\r\n\r\n"} {
+				cli.Write([]byte(p))
+				time.Sleep(20 * time.Millisecond)
+			}
+		} else {
+			cli.Write([]byte(raw))
+		}
+		cli.SetReadDeadline(time.Now().Add(2 * time.Second))
+		got, _ := io.ReadAll(cli)
+		if !bytes.HasPrefix(got, []byte("HTTP/1.1 200 OK")) {
+			t.Errorf("%q: %q, want it served", raw, got)
+		}
+		cli.Close()
+	}
+}
+
 // refusalRecorder passes on the engine's refusal of a request.
 type refusalRecorder struct {
 	lim     Limits
