@@ -131,12 +131,12 @@ func (b *builder) checkLocation(l *Location) {
 // either with variables.
 func checkUpstreamSSLs(l *Location) error {
 	if p := &l.Conf.Proxy; p.Pass != nil && (p.Pass.Scheme == "https" || p.Pass.Vars) {
-		if err := checkUpstreamSSL("proxy", &p.UpstreamSSL, l); err != nil {
+		if err := checkUpstreamSSL("proxy", &p.UpstreamSSL); err != nil {
 			return err
 		}
 	}
 	if u := &l.Conf.UWSGI; u.Pass != nil && (u.Pass.Scheme == "suwsgi" || u.Pass.Vars) {
-		if err := checkUpstreamSSL("uwsgi", &u.UpstreamSSL, l); err != nil {
+		if err := checkUpstreamSSL("uwsgi", &u.UpstreamSSL); err != nil {
 			return err
 		}
 	}

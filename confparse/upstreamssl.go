@@ -79,15 +79,14 @@ func upstreamSSLDirectives(prefix string, get func(*Loc) *UpstreamSSL) []*Direct
 // checkUpstreamSSL is nginx's check of *_ssl_* where the pass may speak
 // TLS (https:// or suwsgi://, or a URL with variables): a certificate
 // needs its key, verification needs trusted certificates (nginx never
-// falls back on the system's CA store).
-func checkUpstreamSSL(prefix string, u *UpstreamSSL, l *Location) error {
+// falls back on the system's CA store). nginx finds these while merging,
+// and names no file or line.
+func checkUpstreamSSL(prefix string, u *UpstreamSSL) error {
 	if u.SSLCertificate != nil && u.SSLCertificate.Raw != "" && u.SSLCertificateKey == nil {
-		return &Diag{Level: LevelEmerg, File: l.File, Line: l.Line,
-			Msg: fmt.Sprintf("no \"%s_ssl_certificate_key\" is defined for certificate %q", prefix, u.SSLCertificate.Raw)}
+		return &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("no \"%s_ssl_certificate_key\" is defined for certificate %q", prefix, u.SSLCertificate.Raw)}
 	}
 	if u.SSLVerify != nil && *u.SSLVerify && u.SSLTrusted == nil {
-		return &Diag{Level: LevelEmerg, File: l.File, Line: l.Line,
-			Msg: fmt.Sprintf("no %s_ssl_trusted_certificate for %s_ssl_verify", prefix, prefix)}
+		return &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("no %s_ssl_trusted_certificate for %s_ssl_verify", prefix, prefix)}
 	}
 	return nil
 }
