@@ -102,6 +102,7 @@ var auditSamples = map[string]string{
 	"proxy_redirect":              "proxy_redirect /a /b;",
 	"proxy_set_header":            "proxy_set_header X-A b;",
 	"proxy_ssl_protocols":         "proxy_ssl_protocols TLSv1.3;",
+	"uwsgi_ssl_protocols":         "uwsgi_ssl_protocols TLSv1.3;",
 	"rewrite":                     "rewrite ^/a /b;",
 	"satisfy":                     "satisfy any;",
 	"server":                      "server { listen 127.0.0.1:8081; }",

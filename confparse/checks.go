@@ -56,7 +56,7 @@ func (b *builder) checkHTTP() error {
 		}
 		for _, l := range s.Locations {
 			b.checkLocation(l)
-			if err := checkProxySSL(l); err != nil {
+			if err := checkUpstreamSSLs(l); err != nil {
 				return err
 			}
 		}
@@ -126,24 +126,22 @@ func (b *builder) checkLocation(l *Location) {
 	}
 }
 
-// checkProxySSL is nginx's check of proxy_ssl_* where proxy_pass may
-// speak TLS (an https URL, or one with variables): a certificate needs
-// its key, verification needs trusted certificates (nginx never falls
-// back on the system's CA store).
-func checkProxySSL(l *Location) error {
-	p := &l.Conf.Proxy
-	if p.Pass != nil && (p.Pass.Scheme == "https" || p.Pass.Vars) {
-		if p.SSLCertificate != nil && p.SSLCertificate.Raw != "" && p.SSLCertificateKey == nil {
-			return &Diag{Level: LevelEmerg, File: l.File, Line: l.Line,
-				Msg: fmt.Sprintf("no \"proxy_ssl_certificate_key\" is defined for certificate %q", p.SSLCertificate.Raw)}
+// checkUpstreamSSLs runs checkUpstreamSSL on each location whose pass
+// may speak TLS: proxy_pass to https:// and uwsgi_pass to suwsgi://, or
+// either with variables.
+func checkUpstreamSSLs(l *Location) error {
+	if p := &l.Conf.Proxy; p.Pass != nil && (p.Pass.Scheme == "https" || p.Pass.Vars) {
+		if err := checkUpstreamSSL("proxy", &p.UpstreamSSL); err != nil {
+			return err
 		}
-		if p.SSLVerify != nil && *p.SSLVerify && p.SSLTrusted == nil {
-			return &Diag{Level: LevelEmerg, File: l.File, Line: l.Line,
-				Msg: "no proxy_ssl_trusted_certificate for proxy_ssl_verify"}
+	}
+	if u := &l.Conf.UWSGI; u.Pass != nil && (u.Pass.Scheme == "suwsgi" || u.Pass.Vars) {
+		if err := checkUpstreamSSL("uwsgi", &u.UpstreamSSL); err != nil {
+			return err
 		}
 	}
 	for _, c := range l.Locations {
-		if err := checkProxySSL(c); err != nil {
+		if err := checkUpstreamSSLs(c); err != nil {
 			return err
 		}
 	}

@@ -127,11 +127,7 @@ func defaultLoc(prefix string) *Loc {
 		PassRequestHeaders:  ptr(true),
 		PassRequestBody:     ptr(true),
 		IgnoreClientAbort:   ptr(false),
-		SSLVerify:           ptr(false),
-		SSLServerName:       ptr(false),
-		SSLVerifyDepth:      ptr(1),
-		SSLSessionReuse:     ptr(true),
-		SSLProtocols:        []string{"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"},
+		UpstreamSSL:         upstreamSSLDefaults(),
 		Cache:               defaultCacheLoc("$scheme$proxy_host$request_uri"),
 	}
 	l.FastCGI.CGIUpstream = cgiDefaults()
@@ -139,6 +135,7 @@ func defaultLoc(prefix string) *Loc {
 	l.SCGI.CGIUpstream = cgiDefaults()
 	l.UWSGI.CGIUpstream = cgiDefaults()
 	l.UWSGI.Modifier1, l.UWSGI.Modifier2 = ptr(0), ptr(0)
+	l.UWSGI.UpstreamSSL = upstreamSSLDefaults()
 	l.Memcached = memcachedDefaults()
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}

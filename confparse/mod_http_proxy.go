@@ -36,17 +36,9 @@ type ProxyLoc struct {
 	Method              *Template      `json:",omitempty"`
 	CookieDomains       []*Redirect    `json:",omitempty"`
 	CookiePaths         []*Redirect    `json:",omitempty"`
-	SSLVerify           *bool          `json:",omitempty"`
-	SSLServerName       *bool          `json:",omitempty"`
-	SSLName             *Template      `json:",omitempty"`
-	SSLTrusted          *string        `json:",omitempty"`
-	SSLCertificate      *Template      `json:",omitempty"`
-	SSLCertificateKey   *Template      `json:",omitempty"`
-	SSLPasswordFile     *string        `json:",omitempty"`
-	SSLProtocols        []string       `json:",omitempty"`
-	SSLVerifyDepth      *int           `json:",omitempty"`
-	SSLSessionReuse     *bool          `json:",omitempty"`
-	BufferSize          *int64         `json:",omitempty"`
+	// UpstreamSSL is proxy_ssl_*, for https upstreams.
+	UpstreamSSL
+	BufferSize *int64 `json:",omitempty"`
 	// Cache is proxy_cache and the proxy_cache_* directives.
 	Cache CacheLoc
 }
@@ -88,6 +80,7 @@ func proxyLoc[T any](get func(*ProxyLoc) **T) func(*frame) **T {
 const noopBuffers = "goproxy streams through pooled buffers; nginx's buffer sizing does not apply"
 
 func init() {
+	register("ngx_http_proxy_module", upstreamSSLDirectives("proxy", func(l *Loc) *UpstreamSSL { return &l.Proxy.UpstreamSSL })...)
 	register("ngx_http_proxy_module",
 		&Directive{Name: "proxy_pass", Ctx: CtxLocation | CtxIfLocation | CtxLimitExcept, Args: Args1, set: setProxyPass},
 		&Directive{Name: "proxy_set_header", Ctx: httpMSL, Args: Args2, set: func(b *builder, f *frame, s *Stmt) error {
@@ -126,27 +119,6 @@ func init() {
 		&Directive{Name: "proxy_method", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.Method }), tmplArg)},
 		&Directive{Name: "proxy_cookie_domain", Ctx: httpMSL, Args: Args12, set: setCookieRewrite},
 		&Directive{Name: "proxy_cookie_path", Ctx: httpMSL, Args: Args12, set: setCookieRewrite},
-		&Directive{Name: "proxy_ssl_verify", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.SSLVerify }), flagArg)},
-		&Directive{Name: "proxy_ssl_server_name", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.SSLServerName }), flagArg)},
-		&Directive{Name: "proxy_ssl_name", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.SSLName }), tmplArg)},
-		&Directive{Name: "proxy_ssl_trusted_certificate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **string { return &p.SSLTrusted }), confFileArg)},
-		&Directive{Name: "proxy_ssl_certificate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.SSLCertificate }), sslPathArg)},
-		&Directive{Name: "proxy_ssl_certificate_key", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.SSLCertificateKey }), sslPathArg)},
-		&Directive{Name: "proxy_ssl_password_file", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **string { return &p.SSLPasswordFile }), confFileArg)},
-		&Directive{Name: "proxy_ssl_verify_depth", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int { return &p.SSLVerifyDepth }), numArg)},
-		&Directive{Name: "proxy_ssl_session_reuse", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.SSLSessionReuse }), flagArg)},
-		&Directive{Name: "proxy_ssl_protocols", Ctx: httpMSL, Args: Args1More, set: func(b *builder, f *frame, s *Stmt) error {
-			if f.loc.Proxy.SSLProtocols != nil {
-				return dupErr(s)
-			}
-			for _, p := range s.Args {
-				if !validTLSProtocol(p) {
-					return errf(s, "invalid value %q", p)
-				}
-			}
-			f.loc.Proxy.SSLProtocols = s.Args
-			return nil
-		}},
 		&Directive{Name: "proxy_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.BufferSize }), sizeArg),
 			Note: "limits the upstream's response head (\"upstream sent too big header\" beyond it); default 4k"},
 		&Directive{Name: "proxy_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopBuffers, set: validateBufs},

@@ -2,7 +2,7 @@ package confparse
 
 // mod_http_uwsgi.go: ngx_http_uwsgi_module, the settings every CGI-like
 // module shares (cgiparams.go) under uwsgi_*, and the packet's two
-// modifiers.
+// modifiers; uwsgi_ssl_* are upstreamssl.go's.
 
 // UWSGILoc is ngx_http_uwsgi_module's configuration.
 type UWSGILoc struct {
@@ -11,6 +11,8 @@ type UWSGILoc struct {
 	// select the application's request handler (0: WSGI).
 	Modifier1 *int `json:",omitempty"`
 	Modifier2 *int `json:",omitempty"`
+	// UpstreamSSL is uwsgi_ssl_*, for suwsgi:// (uwsgi over TLS).
+	UpstreamSSL
 }
 
 func uwsgiLoc[T any](get func(*UWSGILoc) **T) func(*frame) **T {
@@ -32,5 +34,6 @@ func init() {
 		&Directive{Name: "uwsgi_modifier1", Ctx: httpMSL, Args: Args1, set: slot(uwsgiLoc(func(p *UWSGILoc) **int { return &p.Modifier1 }), modifierArg)},
 		&Directive{Name: "uwsgi_modifier2", Ctx: httpMSL, Args: Args1, set: slot(uwsgiLoc(func(p *UWSGILoc) **int { return &p.Modifier2 }), modifierArg)},
 	)
+	ds = append(ds, upstreamSSLDirectives("uwsgi", func(l *Loc) *UpstreamSSL { return &l.UWSGI.UpstreamSSL })...)
 	register("ngx_http_uwsgi_module", ds...)
 }

@@ -312,21 +312,8 @@ func (b *builder) finishStream() error {
 func mergeStreamSrv(c, p *StreamSrv) {
 	mergeInto(c, p)
 	mergeInto(&c.SSL, &defaultSrv().SSL)
-	d := defaultLoc("").Proxy
-	t := &c.ProxyTLS
-	mergePtrs(&t.SSLVerify, d.SSLVerify)
-	mergePtrs(&t.SSLServerName, d.SSLServerName)
-	mergePtrs(&t.SSLVerifyDepth, d.SSLVerifyDepth)
-	mergePtrs(&t.SSLSessionReuse, d.SSLSessionReuse)
-	if t.SSLProtocols == nil {
-		t.SSLProtocols = d.SSLProtocols
-	}
-}
-
-func mergePtrs[T any](c **T, p *T) {
-	if *c == nil {
-		*c = p
-	}
+	d := upstreamSSLDefaults()
+	mergeInto(&c.ProxyTLS.UpstreamSSL, &d)
 }
 
 // Stream variables: a namespace of their own, declared by package stream.

@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"math"
 	"net/http"
@@ -30,9 +31,14 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 	// Request line; nginx skips empty lines before it.
 	var line []byte
 	var err error
-	for {
+	for first := true; ; first = false {
 		var n int
-		line, n, err = readLineN(c.br, bufs.maxLine())
+		if first {
+			err = methodAhead(c.br)
+		}
+		if err == nil {
+			line, n, err = readLineN(c.br, bufs.maxLine())
+		}
 		if err == nil && !bufs.place(n) {
 			err = errLineTooLong
 		}
@@ -353,6 +359,34 @@ func parseLength(s string) (int64, bool) {
 }
 
 var errLineTooLong = errors.New("line too long")
+
+// methodAhead reads until the request line's method is known good (up to
+// its space) or bad, as nginx parses the line as it arrives: a client
+// that sends no method (binary data, a TLS handshake, a uwsgi packet)
+// gets its 400 at once, not after a newline that may never come. Empty
+// lines before the request line are skipped, and a line end in the
+// method is left to the line's parse. The bytes stay buffered; an error
+// is the connection's.
+func methodAhead(br *bufio.Reader) error {
+	for {
+		b, _ := br.Peek(br.Buffered())
+		for _, c := range bytes.TrimLeft(b, "\r\n") {
+			switch {
+			case c == ' ' || c == '\r' || c == '\n':
+				return nil
+			case (c < 'A' || c > 'Z') && c != '_' && c != '-':
+				return errBadMethod
+			}
+		}
+		if len(b) >= br.Size() {
+			return nil
+		}
+		// Wait for bytes beyond those looked at.
+		if _, err := br.Peek(len(b) + 1); err != nil {
+			return err
+		}
+	}
+}
 
 // readLineN reads one CRLF- or LF-terminated line of at most max bytes,
 // its line end included, and returns it without the LF and one CR before

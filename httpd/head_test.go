@@ -159,3 +159,99 @@ func TestHeadValues(t *testing.T) {
 		t.Errorf("ignore_invalid_headers off: %v %v", err, r.Header)
 	}
 }
+
+// TestBadMethodBeforeLineEnd: nginx refuses a request line as soon as
+// what came cannot begin a method (a uwsgi packet or a TLS handshake to
+// a plain port), without waiting for a line end that may never come;
+// a good method's start still waits for the rest.
+func TestBadMethodBeforeLineEnd(t *testing.T) {
+	for _, tc := range []struct {
+		sent    string
+		refused bool
+	}{
+		{"\x00\x10\x00\x00\x0b\x00SERVER_NAME", true},
+		{"\x16\x03\x01\x02\x00", true},
+		{"\r\n\r\nget", true},
+		{"GET", false},
+		{"\r\nPOS", false},
+		{"GET /no-end", false},
+	} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cli, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := l.Accept()
+		l.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &refusalRecorder{lim: testLimits, refused: make(chan *StatusError, 1)}
+		go (&Server{Handler: h}).ServeConn(srv, "test")
+		cli.Write([]byte(tc.sent))
+		select {
+		case se := <-h.refused:
+			if !tc.refused {
+				t.Errorf("%q: refused (%v) before the line ended", tc.sent, se)
+			} else if se != errBadMethod {
+				t.Errorf("%q: %v, want %v", tc.sent, se, errBadMethod)
+			}
+		case <-time.After(300 * time.Millisecond):
+			if tc.refused {
+				t.Errorf("%q: still waiting for a line end", tc.sent)
+			}
+		}
+		cli.Close()
+	}
+}
+
+// TestWholeRequestAfterMethodCheck: a request line that arrives whole,
+// alone or after empty lines, is read and served, not left waiting.
+func TestWholeRequestAfterMethodCheck(t *testing.T) {
+	for _, raw := range []string{"GET / HTTP/1.0\r\n\r\n", "\r\n\r\nPOST /a HTTP/1.0\r\nContent-Length: 0\r\n\r\n", "G"} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cli, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := l.Accept()
+		l.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go (&Server{Handler: &headRecorder{lim: testLimits}}).ServeConn(srv, "test")
+		if raw == "G" {
+			// The method's letters one by one.
+			for _, p := range []string{"G", "E", "T", " / HTTP/1.0\r\n\r\n"} {
+				cli.Write([]byte(p))
+				time.Sleep(20 * time.Millisecond)
+			}
+		} else {
+			cli.Write([]byte(raw))
+		}
+		cli.SetReadDeadline(time.Now().Add(2 * time.Second))
+		got, _ := io.ReadAll(cli)
+		if !bytes.HasPrefix(got, []byte("HTTP/1.1 200 OK")) {
+			t.Errorf("%q: %q, want it served", raw, got)
+		}
+		cli.Close()
+	}
+}
+
+// refusalRecorder passes on the engine's refusal of a request.
+type refusalRecorder struct {
+	lim     Limits
+	refused chan *StatusError
+}
+
+func (h *refusalRecorder) Limits(*Conn) Limits                          { return h.lim }
+func (h *refusalRecorder) ServeHTTP(http.ResponseWriter, *http.Request) {}
+func (h *refusalRecorder) ServeError(_ http.ResponseWriter, _ *http.Request, se *StatusError) {
+	h.refused <- se
+}

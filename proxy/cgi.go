@@ -53,12 +53,16 @@ func (c *Config) newHandlerFor(l *confparse.Loc) *handler {
 		return c.newCGIHandler(l, &l.Memcached.CGIUpstream, &memcachedWire{conf: &l.Memcached})
 	case l.UWSGI.Pass != nil:
 		u := &l.UWSGI
-		return c.newCGIHandler(l, &u.CGIUpstream, &streamWire{conf: &u.CGIUpstream,
+		h := c.newCGIHandler(l, &u.CGIUpstream, &streamWire{conf: &u.CGIUpstream,
 			packet: func(ps []cgiParam, length int64) ([]byte, error) {
 				return uwsgiPacket(ps, byte(*u.Modifier1), byte(*u.Modifier2))
 			}})
+		h.useTLS(c, &u.UpstreamSSL, "uwsgi", "suwsgi")
+		return h
 	}
-	return newHandler(c, l)
+	h := newHandler(c, l)
+	h.useTLS(c, &l.Proxy.UpstreamSSL, "proxy", "https")
+	return h
 }
 
 // newCGIHandler is the handler of a CGI-family location, on the proxy's
@@ -147,6 +151,7 @@ func (h *handler) resolveWire(st *state) bool {
 		return false
 	}
 	st.group = h.c.groupFor(host, port, h.loc)
+	st.passHost = host
 	st.uri = ""
 	return true
 }

@@ -28,9 +28,14 @@ type handler struct {
 	headers []*confparse.HeaderTmpl // proxy_set_header, then nginx's defaults
 	setKeys map[string]bool         // header names proxy_set_header owns
 	hide    map[string]bool         // response headers not passed on
-	tls     *upTLS
-	tlsErr  error
-	wire    wire // nil: HTTP; else FastCGI, SCGI or uwsgi (cgi.go)
+	// tls is the *_ssl_* settings (sslConf) of connections to a pass of
+	// scheme tlsScheme ("https", or uwsgi's "suwsgi"); nil when the
+	// pass never speaks TLS.
+	tls       *upTLS
+	tlsErr    error
+	tlsScheme string
+	sslConf   *confparse.UpstreamSSL
+	wire      wire // nil: HTTP; else FastCGI, SCGI or uwsgi (cgi.go)
 }
 
 // defaultHeaders are nginx's built-in proxy_set_header list; an empty
@@ -96,9 +101,6 @@ func newHandler(c *Config, l *confparse.Loc) *handler {
 		port := h.pass.Port
 		h.group = c.groupFor(h.pass.Host, port, l)
 	}
-	if h.pass.Scheme == "https" || h.pass.Vars {
-		h.tls, h.tlsErr = tlsConfig(&l.Proxy, c.cfg.ConfPrefix)
-	}
 	h.rp = &httputil.ReverseProxy{
 		Rewrite:        h.rewrite,
 		Transport:      h,
@@ -113,14 +115,31 @@ func newHandler(c *Config, l *confparse.Loc) *handler {
 	return h
 }
 
+// useTLS prepares prefix's *_ssl_* for a pass that speaks TLS as scheme
+// (https://, suwsgi://), or may (one with variables).
+func (h *handler) useTLS(c *Config, u *confparse.UpstreamSSL, prefix, scheme string) {
+	if h.pass.Scheme == scheme || h.pass.Vars {
+		h.tls, h.tlsErr = tlsConfig(u, prefix, c.cfg.ConfPrefix)
+		h.tlsScheme, h.sslConf = scheme, u
+	}
+}
+
+// usesTLS says whether the request's upstream connections speak TLS.
+func (h *handler) usesTLS(st *state) bool {
+	return h.tlsScheme != "" && st.scheme == h.tlsScheme
+}
+
 // state is one request's proxy state, carried in its context.
 type state struct {
-	rq      *httpcore.Request
-	group   *group
-	scheme  string
-	uri     string
-	hostHdr string
-	noHost  bool // proxy_set_header Host "" removed it
+	rq     *httpcore.Request
+	group  *group
+	scheme string
+	uri    string
+	// passHost is the host of a CGI-family pass with variables, as
+	// evaluated: the default name of its TLS upstream.
+	passHost string
+	hostHdr  string
+	noHost   bool // proxy_set_header Host "" removed it
 	// declared is the client body's length when its body is not sent
 	// (-1: none); nginx passes it on all the same.
 	declared  int64
@@ -201,7 +220,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.Upstream.ProxyHost = proxyHost(h.pass.Host, h.pass.Port, h.pass.Scheme, h.pass.ExplicitPort)
 		rq.Upstream.ProxyPort = strconv.Itoa(h.pass.Port)
 	}
-	if h.tlsErr != nil && st.scheme == "https" {
+	if h.tlsErr != nil && h.usesTLS(st) {
 		h.c.errs.Request(rq, confparse.LevelEmerg, h.tlsErr.Error())
 		rq.Error(500)
 		return

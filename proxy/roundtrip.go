@@ -221,19 +221,23 @@ func (h *handler) newAttempt(out *http.Request, st *state, proto string) *attemp
 	if out.Host == "" && !st.noHost {
 		out.Host = st.rq.Upstream.ProxyHost
 	}
-	if st.scheme == "https" && h.tls != nil {
+	if h.usesTLS(st) && h.tls != nil {
 		a.tls = h.tls
-		a.tlsTarget = h.tlsTarget(st, pl)
+		a.tlsTarget = h.tlsTarget(st)
 	}
 	return a
 }
 
 // tlsTarget is nginx's ngx_http_upstream_ssl_name and certificate for
-// one request: the name is proxy_ssl_name, else the host of proxy_pass,
-// without a port; it is checked by proxy_ssl_verify and sent as SNI only
-// with proxy_ssl_server_name on.
-func (h *handler) tlsTarget(st *state, pl *confparse.ProxyLoc) tlsTarget {
+// one request: the name is *_ssl_name, else the host of the pass,
+// without a port; it is checked by *_ssl_verify and sent as SNI only
+// with *_ssl_server_name on.
+func (h *handler) tlsTarget(st *state) tlsTarget {
+	pl := h.sslConf
 	name := st.rq.Upstream.ProxyHost
+	if h.wire != nil && st.passHost != "" {
+		name = st.passHost
+	}
 	if pl.SSLName != nil {
 		name = st.rq.Eval(pl.SSLName)
 	}

@@ -1,7 +1,8 @@
 package proxy
 
-// upstream_tls.go is proxy_ssl_*: the client side of TLS to an https
-// upstream. Verification is OpenSSL's as nginx uses it (the chain up to
+// upstream_tls.go is proxy_ssl_* and uwsgi_ssl_*: the client side of
+// TLS to an https or suwsgi upstream (one implementation, as the two
+// modules' settings are one confparse.UpstreamSSL). Verification is OpenSSL's as nginx uses it (the chain up to
 // a self-signed certificate of proxy_ssl_trusted_certificate within
 // proxy_ssl_verify_depth, then the name by subjectAltName or, without
 // DNS names, the subject's CN), and the client certificate may come
@@ -23,8 +24,9 @@ import (
 	"goproxy/ssl"
 )
 
-// upTLS is a location's proxy_ssl_* settings, ready for handshakes.
+// upTLS is a location's *_ssl_* settings, ready for handshakes.
 type upTLS struct {
+	prefix    string      // the module's directive prefix, for messages
 	base      *tls.Config // versions and the session cache
 	verify    bool
 	trust     *ssl.Trust
@@ -48,12 +50,17 @@ type pairEntry struct {
 	certSz, keSz int64
 }
 
-// tlsConfig builds the client TLS settings of proxy_ssl_*; dir is the
-// configuration directory.
-func tlsConfig(p *confparse.ProxyLoc, dir string) (*upTLS, error) {
-	u := &upTLS{base: &tls.Config{InsecureSkipVerify: true}, verify: *p.SSLVerify, depth: *p.SSLVerifyDepth,
+// tlsConfig builds the client TLS settings of prefix's *_ssl_* ("proxy",
+// "uwsgi"); dir is the configuration directory.
+func tlsConfig(p *confparse.UpstreamSSL, prefix, dir string) (*upTLS, error) {
+	u := &upTLS{prefix: prefix, base: &tls.Config{InsecureSkipVerify: true}, verify: *p.SSLVerify, depth: *p.SSLVerifyDepth,
 		dir: dir, pairs: map[string]*pairEntry{}, caches: map[string]tls.ClientSessionCache{}}
 	u.base.MinVersion, u.base.MaxVersion = ssl.Versions(p.SSLProtocols)
+	suites, err := ssl.CipherSuites(*p.SSLCiphers)
+	if err != nil {
+		return nil, err
+	}
+	u.base.CipherSuites = suites
 	if *p.SSLSessionReuse {
 		u.base.ClientSessionCache = tls.NewLRUClientSessionCache(64)
 	}
@@ -91,7 +98,7 @@ type UpstreamTLS struct{ u *upTLS }
 // NewUpstreamTLS prepares the proxy_ssl_* of p; dir is the
 // configuration directory.
 func NewUpstreamTLS(p *confparse.ProxyLoc, dir string) (*UpstreamTLS, error) {
-	u, err := tlsConfig(p, dir)
+	u, err := tlsConfig(&p.UpstreamSSL, "proxy", dir)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +136,7 @@ func (u *upTLS) clientCert(certPath, keyPath string) (*tls.Certificate, error) {
 		return nil, nil
 	}
 	if keyPath == "" {
-		return nil, fmt.Errorf("no \"proxy_ssl_certificate_key\" for certificate %q", certPath)
+		return nil, fmt.Errorf("no \"%s_ssl_certificate_key\" for certificate %q", u.prefix, certPath)
 	}
 	ct, cs := fileStamp(certPath)
 	kt, ks := fileStamp(keyPath)
@@ -178,7 +185,7 @@ func (u *upTLS) sessionCache(key string) tls.ClientSessionCache {
 }
 
 // tlsTarget is what one request's handshake needs: the SNI name (empty
-// with proxy_ssl_server_name off), the name the certificate must carry,
+// with *_ssl_server_name off), the name the certificate must carry,
 // and the client certificate.
 type tlsTarget struct {
 	sni, name string

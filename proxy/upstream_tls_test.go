@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"goproxy/confparse"
@@ -30,9 +31,9 @@ func TestUpstreamTLSClientCertAndName(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "me.key"), client.KeyPEM, 0o644)
 	os.WriteFile(filepath.Join(dir, "ca.crt"), ca.CertPEM, 0o644)
 	varT := &confparse.Template{Raw: "$arg_c", Parts: []confparse.Part{{Var: "arg_c"}}}
-	p := &confparse.ProxyLoc{SSLVerify: ptrTo(true), SSLVerifyDepth: ptrTo(1), SSLSessionReuse: ptrTo(false),
+	p := &confparse.UpstreamSSL{SSLCiphers: ptrTo("DEFAULT"), SSLVerify: ptrTo(true), SSLVerifyDepth: ptrTo(1), SSLSessionReuse: ptrTo(false),
 		SSLTrusted: ptrTo(dir + "ca.crt"), SSLCertificate: varT, SSLCertificateKey: varT}
-	u, err := tlsConfig(p, dir)
+	u, err := tlsConfig(p, "proxy", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,5 +84,27 @@ func TestUpstreamTLSClientCertAndName(t *testing.T) {
 		}
 		cc.Close()
 		l.Close()
+	}
+}
+
+// TestUpstreamTLSPrefixAndCiphers: one implementation serves proxy_ssl_*
+// and uwsgi_ssl_*; its messages name the module's directives, and
+// *_ssl_ciphers of OpenSSL names pick Go's suites.
+func TestUpstreamTLSPrefixAndCiphers(t *testing.T) {
+	p := &confparse.UpstreamSSL{SSLCiphers: ptrTo("ECDHE-RSA-AES128-GCM-SHA256"), SSLVerify: ptrTo(false),
+		SSLVerifyDepth: ptrTo(1), SSLSessionReuse: ptrTo(true)}
+	u, err := tlsConfig(p, "uwsgi", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.clientCert("c.crt", ""); err == nil || !strings.Contains(err.Error(), `"uwsgi_ssl_certificate_key"`) {
+		t.Errorf("certificate without key: %v", err)
+	}
+	if len(u.base.CipherSuites) != 1 || u.base.CipherSuites[0] != tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 {
+		t.Errorf("suites %v", u.base.CipherSuites)
+	}
+	p.SSLCiphers = ptrTo("NO-SUCH-CIPHER")
+	if _, err := tlsConfig(p, "uwsgi", ""); err == nil {
+		t.Error("a cipher list matching nothing was accepted")
 	}
 }

@@ -247,6 +247,12 @@ func (rt *Router) ServeError(w http.ResponseWriter, r *http.Request, se *httpd.S
 	if t := rt.table(rq.Conn); t != nil && t.def != nil {
 		rt.enterServer(rq, t.def)
 		rq.Host = t.def.core.Name
+		// The handshake's verdict on the client certificate holds for
+		// a refused request too ($ssl_client_verify in its log and
+		// add_header ... always); nothing is rejected for it here.
+		if s := t.def.ssl; s != nil && rq.R.TLS != nil && rq.Conn != nil && rq.Conn.SSLVerify == "" {
+			rq.Conn.SSLVerify = s.Verify(rq.R.TLS)
+		}
 	}
 	if r.URL != nil {
 		rq.URI = r.URL.Path

@@ -65,12 +65,13 @@ var opensslNames = map[string]uint16{
 	"ECDHE-RSA-DES-CBC3-SHA":        tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,
 }
 
-// cipherSuites reads an OpenSSL cipher string. A list of cipher names
+// CipherSuites reads an OpenSSL cipher string (ssl_ciphers, and the
+// *_ssl_ciphers of upstreams). A list of cipher names
 // becomes Go's suite list (names Go lacks, like DHE ones, are skipped as
 // OpenSSL skips unknown names); a string of OpenSSL keywords (HIGH,
 // !aNULL, ...) keeps Go's own secure default list. TLS 1.3 suites are not
 // configurable, in Go as in nginx's ssl_ciphers.
-func cipherSuites(s string) ([]uint16, error) {
+func CipherSuites(s string) ([]uint16, error) {
 	var out []uint16
 	named := false
 	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == ',' || r == ' ' }) {

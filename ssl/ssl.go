@@ -49,7 +49,7 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 	s := &Server{conf: c, dir: dir, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
 	tc := &tls.Config{}
 	tc.MinVersion, tc.MaxVersion = serverVersions(c.Protocols)
-	suites, err := cipherSuites(*c.Ciphers)
+	suites, err := CipherSuites(*c.Ciphers)
 	if err != nil {
 		return nil, err
 	}
