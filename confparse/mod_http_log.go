@@ -59,8 +59,17 @@ func init() {
 }
 
 func setLogFormat(b *builder, f *frame, s *Stmt) error {
+	if s.Args[0] == "combined" {
+		return errf(s, "duplicate \"log_format\" name %q", s.Args[0])
+	}
+	return logFormat(b, s, f.http.LogFormats)
+}
+
+// logFormat reads a log_format of http or stream into formats: a new
+// name, escape=, the format's parts joined into one template.
+func logFormat(b *builder, s *Stmt, formats map[string]*LogFormat) error {
 	name := s.Args[0]
-	if _, ok := f.http.LogFormats[name]; ok || name == "combined" {
+	if _, ok := formats[name]; ok {
 		return errf(s, "duplicate \"log_format\" name %q", name)
 	}
 	lf := &LogFormat{Name: name, Escape: "default"}
@@ -79,7 +88,7 @@ func setLogFormat(b *builder, f *frame, s *Stmt) error {
 		return err
 	}
 	lf.Format = t
-	f.http.LogFormats[name] = lf
+	formats[name] = lf
 	return nil
 }
 

@@ -72,16 +72,22 @@ func init() {
 }
 
 func setUpstream(b *builder, f *frame, s *Stmt) error {
+	return upstreamBlock(b, f, s, &f.http.Upstreams, CtxUpstream)
+}
+
+// upstreamBlock reads an upstream block of http or stream into list,
+// with nginx's checks on the block: a unique name, at least a server.
+func upstreamBlock(b *builder, f *frame, s *Stmt, list *[]*Upstream, ctx Ctx) error {
 	name := s.Args[0]
-	for _, u := range f.http.Upstreams {
+	for _, u := range *list {
 		if u.Name == name {
 			return errf(s, "duplicate upstream %q", name)
 		}
 	}
 	u := &Upstream{Name: name, File: s.File, Line: s.Line}
-	f.http.Upstreams = append(f.http.Upstreams, u)
+	*list = append(*list, u)
 	nf := *f
-	nf.ctx, nf.ups = CtxUpstream, u
+	nf.ctx, nf.ups = ctx, u
 	if err := b.walk(&nf, s.Block); err != nil {
 		return err
 	}

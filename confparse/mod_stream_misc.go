@@ -123,28 +123,7 @@ func setStreamAccess(b *builder, f *frame, s *Stmt) error {
 }
 
 func setStreamLogFormat(b *builder, f *frame, s *Stmt) error {
-	name := s.Args[0]
-	if _, ok := f.stream.LogFormats[name]; ok {
-		return errf(s, "duplicate \"log_format\" name %q", name)
-	}
-	lf := &LogFormat{Name: name, Escape: "default"}
-	args := s.Args[1:]
-	if strings.HasPrefix(args[0], "escape=") {
-		switch v := args[0][7:]; v {
-		case "default", "json", "none":
-			lf.Escape = v
-		default:
-			return errf(s, "unknown log format escaping %q", v)
-		}
-		args = args[1:]
-	}
-	t, err := b.tmpl(s, strings.Join(args, ""))
-	if err != nil {
-		return err
-	}
-	lf.Format = t
-	f.stream.LogFormats[name] = lf
-	return nil
+	return logFormat(b, s, f.stream.LogFormats)
 }
 
 func setStreamAccessLog(b *builder, f *frame, s *Stmt) error {

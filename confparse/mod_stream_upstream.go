@@ -17,27 +17,7 @@ func init() {
 }
 
 func setStreamUpstream(b *builder, f *frame, s *Stmt) error {
-	name := s.Args[0]
-	for _, u := range f.stream.Upstreams {
-		if u.Name == name {
-			return errf(s, "duplicate upstream %q", name)
-		}
-	}
-	u := &Upstream{Name: name, File: s.File, Line: s.Line}
-	f.stream.Upstreams = append(f.stream.Upstreams, u)
-	nf := *f
-	nf.ctx, nf.ups = CtxStreamUpstream, u
-	if err := b.walk(&nf, s.Block); err != nil {
-		return err
-	}
-	if len(u.Servers) == 0 {
-		end := *s
-		if end.EndLine != 0 {
-			end.Line = end.EndLine
-		}
-		return errf(&end, "no servers are inside upstream")
-	}
-	return nil
+	return upstreamBlock(b, f, s, &f.stream.Upstreams, CtxStreamUpstream)
 }
 
 // setStreamUpstreamServer is http's server line, except that stream has
