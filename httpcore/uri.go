@@ -357,3 +357,26 @@ func AppendJSONEscaped(b []byte, s string) []byte {
 	}
 	return b
 }
+
+// AppendLogEscaped is log_format's escape= for a variable's value in an
+// access log line (http's and stream's): "none" as it is, "json" as a
+// JSON string's contents, "default" with \xHH for quotes, backslashes,
+// control and non-ASCII bytes.
+func AppendLogEscaped(b []byte, v, mode string) []byte {
+	const hexd = "0123456789ABCDEF"
+	switch mode {
+	case "none":
+		return append(b, v...)
+	case "json":
+		return AppendJSONEscaped(b, v)
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '"' || c == '\\' || c < 0x20 || c > 0x7e {
+			b = append(b, '\\', 'x', hexd[c>>4], hexd[c&15])
+			continue
+		}
+		b = append(b, c)
+	}
+	return b
+}

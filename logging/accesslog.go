@@ -278,29 +278,10 @@ func FormatLine(rq *httpcore.Request, f *confparse.LogFormat) []byte {
 				}
 				continue
 			}
-			b = appendEscaped(b, v, f.Escape)
+			b = httpcore.AppendLogEscaped(b, v, f.Escape)
 		default:
 			b = append(b, p.Lit...)
 		}
-	}
-	return b
-}
-
-func appendEscaped(b []byte, v, mode string) []byte {
-	const hexd = "0123456789ABCDEF"
-	switch mode {
-	case "none":
-		return append(b, v...)
-	case "json":
-		return httpcore.AppendJSONEscaped(b, v)
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == '"' || c == '\\' || c < 0x20 || c > 0x7e {
-			b = append(b, '\\', 'x', hexd[c>>4], hexd[c&15])
-			continue
-		}
-		b = append(b, c)
 	}
 	return b
 }
