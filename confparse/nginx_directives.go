@@ -33,11 +33,17 @@ var completeOnce sync.Once
 func completeRegistry() {
 	completeOnce.Do(func() {
 		add := func(name string, ctx Ctx, block bool) {
-			if _, ok := registry[name]; ok {
+			// A name goproxy registers for some contexts only (proxy_bind in
+			// stream, not in http) still gets an Unsupported row for the
+			// others, so it is refused by name there, not "not allowed here".
+			for _, r := range registry[name] {
+				ctx &^= r.Ctx
+			}
+			if ctx == 0 || name == "include" { // include: expanded by the builder
 				return
 			}
-			registry[name] = []*Directive{{Name: name, Ctx: ctx, Args: ArgsAny, Block: block,
-				Status: Unsupported, Module: moduleOf(name)}}
+			registry[name] = append(registry[name], &Directive{Name: name, Ctx: ctx, Args: ArgsAny,
+				Block: block, Status: Unsupported, Module: moduleOf(name)})
 		}
 		for i, line := range strings.Split(nginxDirectivesTSV, "\n") {
 			f := strings.Split(line, "\t")
