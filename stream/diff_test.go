@@ -16,6 +16,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 // nginx's Debian build has the stream module as a dynamic module;
@@ -31,33 +32,21 @@ func needStreamModule(t *testing.T) {
 
 // echoTCP answers every read with what was read, upper-cased.
 func echoTCP(t *testing.T) int {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	addr := testupstream.Listen(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf)
+			if n > 0 {
+				c.Write(bytes.ToUpper(buf[:n]))
+			}
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						c.Write(bytes.ToUpper(buf[:n]))
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	})
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // echoUDP answers every datagram with it, upper-cased.
