@@ -206,6 +206,7 @@ type Loc struct {
 	RandomIndex RandomIndexLoc
 	Dav         DavLoc
 	Sub         SubLoc
+	SecureLink  SecureLinkLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:

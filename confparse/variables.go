@@ -67,7 +67,7 @@ func changeable(name string) bool {
 var nginxOnlyVariables = []string{
 	"tcpinfo_rtt", "tcpinfo_rttvar",
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_queue_time",
-	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
+	"upstream_trailer_", "invalid_referer", "uid_got",
 	"uid_set", "uid_reset",
 	"ancient_browser", "modern_browser", "msie", "slice_range", "http2",
 }
