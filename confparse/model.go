@@ -207,6 +207,7 @@ type Loc struct {
 	Dav         DavLoc
 	Sub         SubLoc
 	SecureLink  SecureLinkLoc
+	Userid      UseridLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:

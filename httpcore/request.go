@@ -296,7 +296,8 @@ type FilterOrder int
 
 // The modules' places in the filter chain.
 const (
-	OrderGunzip FilterOrder = iota
+	OrderUserid FilterOrder = iota
+	OrderGunzip
 	OrderAddition
 	OrderSub
 	OrderCharset

@@ -30,6 +30,8 @@ var notFoundOK = map[string]bool{
 	"upstream_cache_status": true, "sent_trailer_x": true, "request_body_file": true,
 	// Only where secure_link applies and the link is good.
 	"secure_link": true, "secure_link_expires": true,
+	// Only where userid is on and there is a cookie to read or set.
+	"uid_got": true, "uid_set": true,
 }
 
 // TestSupportedVariablesEvaluate checks that every variable the

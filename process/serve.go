@@ -41,7 +41,8 @@ import (
 	_ "goproxy/ssi"        // registers its filter and variables
 	"goproxy/staticfs"
 	"goproxy/stream"
-	_ "goproxy/sub" // registers its filter
+	_ "goproxy/sub"    // registers its filter
+	_ "goproxy/userid" // registers its header filter and variables
 )
 
 // Process is the long-lived state that survives reloads.
