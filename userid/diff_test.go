@@ -139,5 +139,16 @@ func TestUseridLikeNginx(t *testing.T) {
 		p.Compare(t, req)
 	}
 	mint(t, p, "/reset/?r=log", "Cookie: uid="+on)
-	mint(t, p, "/on/", "Cookie: uid=short")
+	mint(t, p, "/on/", "Cookie: a=1; uid=short")
+	for _, msg := range []string{
+		`[notice]`, `userid cookie "uid=` + words(on) + `" was reset`,
+		`[error]`, `client sent too short userid cookie "a=1; uid=short"`,
+		`client sent invalid userid cookie "uid=-` + on[1:] + `"`,
+	} {
+		for _, s := range []*nginxtest.Server{p.Nginx, p.Go} {
+			if !strings.Contains(s.ErrorLog(), msg) {
+				t.Errorf("%s's error log lacks %q", s.Name, msg)
+			}
+		}
+	}
 }
