@@ -97,6 +97,7 @@ var auditSamples = map[string]string{
 	"proxy_cache_use_stale":       "proxy_cache_use_stale error;",
 	"proxy_cookie_domain":         "proxy_cookie_domain a b;",
 	"proxy_cookie_path":           "proxy_cookie_path /a /b;",
+	"proxy_cookie_flags":          "proxy_cookie_flags a secure;",
 	"proxy_http_version":          "proxy_http_version 1.1;",
 	"proxy_ignore_headers":        "proxy_ignore_headers X-Accel-Expires;",
 	"proxy_redirect":              "proxy_redirect /a /b;",

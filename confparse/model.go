@@ -206,6 +206,8 @@ type Loc struct {
 	RandomIndex RandomIndexLoc
 	Dav         DavLoc
 	Sub         SubLoc
+	SecureLink  SecureLinkLoc
+	Userid      UseridLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:
