@@ -32,6 +32,10 @@ func writeVarLog(c *fileCache, path string, line []byte) error {
 	return c.write(path, line)
 }
 
+// WriteVarLog writes a line to a path with variables, opened for it and
+// closed after it (stream's access logs, which have no cache).
+func WriteVarLog(path string, line []byte) error { return writeVarLog(nil, path, line) }
+
 // fileCache is one open_log_file_cache (a level that wrote it, and the
 // levels inside that inherit it).
 type fileCache struct {
