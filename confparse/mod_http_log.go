@@ -112,16 +112,22 @@ func setAccessLog(b *builder, f *frame, s *Stmt) error {
 	return nil
 }
 
-// setLogFileCache reads open_log_file_cache as nginx does (defaults
-// inactive=10s, min_uses=1, valid=60s).
+// setLogFileCache reads open_log_file_cache at an http level.
 func setLogFileCache(b *builder, f *frame, s *Stmt) error {
 	if f.loc.Log.FileCache != nil {
 		return dupErr(s)
 	}
+	c, err := parseLogFileCache(s)
+	f.loc.Log.FileCache = c
+	return err
+}
+
+// parseLogFileCache reads open_log_file_cache as nginx does (defaults
+// inactive=10s, min_uses=1, valid=60s; "off" is Max 0).
+func parseLogFileCache(s *Stmt) (*LogFileCache, error) {
 	c := &LogFileCache{Inactive: 10 * time.Second, MinUses: 1, Valid: 60 * time.Second}
 	if len(s.Args) == 1 && s.Args[0] == "off" {
-		f.loc.Log.FileCache = &LogFileCache{}
-		return nil
+		return &LogFileCache{}, nil
 	}
 	for _, a := range s.Args {
 		k, v, _ := strings.Cut(a, "=")
@@ -145,12 +151,11 @@ func setLogFileCache(b *builder, f *frame, s *Stmt) error {
 			}
 		}
 		if !ok {
-			return errf(s, "invalid %q parameter %q", s.Name, a)
+			return nil, errf(s, "invalid %q parameter %q", s.Name, a)
 		}
 	}
 	if c.Max == 0 {
-		return errf(s, "%q must have \"max\" parameter", s.Name)
+		return nil, errf(s, "%q must have \"max\" parameter", s.Name)
 	}
-	f.loc.Log.FileCache = c
-	return nil
+	return c, nil
 }

@@ -28,8 +28,7 @@ func init() {
 	register("ngx_stream_log_module",
 		&Directive{Name: "log_format", Ctx: CtxStream, Args: Args2More, set: setStreamLogFormat},
 		&Directive{Name: "access_log", Ctx: ctxStreamMS, Args: Args1More, set: setStreamAccessLog},
-		&Directive{Name: "open_log_file_cache", Ctx: ctxStreamMS, Args: Args1234, Status: NoOp, set: nil,
-			Note: "stream logs are opened once per configuration"})
+		&Directive{Name: "open_log_file_cache", Ctx: ctxStreamMS, Args: Args1234, set: setStreamLogFileCache})
 	register("ngx_stream_map_module",
 		&Directive{Name: "map", Ctx: CtxStream, Args: Args2, Block: true, set: func(b *builder, f *frame, s *Stmt) error {
 			m, err := parseMap(b, s)
@@ -143,6 +142,15 @@ func setStreamAccessLog(b *builder, f *frame, s *Stmt) error {
 	}
 	f.streamSrv.AccessLogs = append(f.streamSrv.AccessLogs, al)
 	return nil
+}
+
+func setStreamLogFileCache(b *builder, f *frame, s *Stmt) error {
+	if f.streamSrv.LogFileCache != nil {
+		return dupErr(s)
+	}
+	c, err := parseLogFileCache(s)
+	f.streamSrv.LogFileCache = c
+	return err
 }
 
 func setStreamSet(b *builder, f *frame, s *Stmt) error {

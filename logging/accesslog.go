@@ -24,7 +24,7 @@ type AccessLog struct {
 	errs    *ErrorLog
 	json    bool
 	sinks   map[*confparse.AccessLog]*Sink // the constant paths
-	caches  map[*confparse.LogFileCache]*fileCache
+	caches  map[*confparse.LogFileCache]*FileCache
 }
 
 var combined = func() *confparse.LogFormat {
@@ -36,7 +36,7 @@ var combined = func() *confparse.LogFormat {
 // constant log path, so that a bad path fails the load, as in nginx.
 func NewAccessLog(cfg *confparse.Config, errs *ErrorLog) (*AccessLog, error) {
 	a := &AccessLog{formats: map[string]*confparse.LogFormat{"combined": combined}, errs: errs, json: cfg.Main.LogJSON,
-		sinks: map[*confparse.AccessLog]*Sink{}, caches: map[*confparse.LogFileCache]*fileCache{}}
+		sinks: map[*confparse.AccessLog]*Sink{}, caches: map[*confparse.LogFileCache]*FileCache{}}
 	if cfg.HTTP == nil {
 		return a, nil
 	}
@@ -46,7 +46,7 @@ func NewAccessLog(cfg *confparse.Config, errs *ErrorLog) (*AccessLog, error) {
 	var err error
 	cfg.EachLoc(func(l *confparse.Loc) {
 		if c := l.Log.FileCache; c != nil && c.Max > 0 && a.caches[c] == nil {
-			a.caches[c] = newFileCache(c)
+			a.caches[c] = NewFileCache(c)
 		}
 		for _, al := range l.Log.Access {
 			if al.Path.IsConst() && err == nil && a.sinks[al] == nil {
@@ -72,7 +72,7 @@ func (a *AccessLog) Close() {
 	}
 	a.sinks = nil
 	for _, c := range a.caches {
-		c.closeAll()
+		c.Close()
 	}
 }
 
@@ -121,11 +121,11 @@ func (a *AccessLog) logVar(rq *httpcore.Request, al *confparse.AccessLog) {
 		return
 	}
 	path := rq.Eval(al.Path)
-	var cache *fileCache
+	var cache *FileCache
 	if c := rq.Loc.Log.FileCache; c != nil {
 		cache = a.caches[c]
 	}
-	if err := writeVarLog(cache, path, line); err != nil {
+	if err := WriteVarLog(cache, path, line); err != nil {
 		a.errs.Request(rq, confparse.LevelCrit, "open() \""+path+"\" failed ("+confparse.ErrnoText(err)+")")
 	}
 }

@@ -42,7 +42,11 @@ func (s *Session) log() {
 			continue
 		}
 		path := s.eval(al.Path)
-		if err := logging.WriteVarLog(path, append(line, '\n')); err != nil {
+		var cache *logging.FileCache
+		if c := s.conf.LogFileCache; c != nil {
+			cache = rt.logCaches[c]
+		}
+		if err := logging.WriteVarLog(cache, path, append(line, '\n')); err != nil {
 			s.srv.log(confparse.LevelCrit, "open() \""+path+"\" failed ("+confparse.ErrnoText(err)+")")
 		}
 	}

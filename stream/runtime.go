@@ -30,6 +30,7 @@ type Runtime struct {
 	listens   map[string]*confparse.StreamListen
 	upstreams map[string]*upstream
 	logs      map[*confparse.AccessLog]*logging.Sink // the constant targets
+	logCaches map[*confparse.LogFileCache]*logging.FileCache
 	errlog    func(level confparse.Level, msg string)
 	funcs     map[string]func(*Session) string
 	zones     map[string]*connZone
@@ -64,7 +65,8 @@ func listenKey(l *confparse.StreamListen) string { return l.Network + " " + l.Ad
 func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
 	cfg, dir := conf.Stream, conf.ConfPrefix
 	rt := &Runtime{cfg: cfg, byListen: map[string]*server{}, listens: map[string]*confparse.StreamListen{},
-		upstreams: map[string]*upstream{}, logs: map[*confparse.AccessLog]*logging.Sink{}, errlog: errlog}
+		upstreams: map[string]*upstream{}, logs: map[*confparse.AccessLog]*logging.Sink{},
+		logCaches: map[*confparse.LogFileCache]*logging.FileCache{}, errlog: errlog}
 	if rt.errlog == nil {
 		rt.errlog = func(confparse.Level, string) {}
 	}
@@ -109,6 +111,9 @@ func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, str
 			rt.byListen[k] = srv
 			rt.listens[k] = l
 		}
+		if c := sc.Srv.LogFileCache; c != nil && c.Max > 0 && rt.logCaches[c] == nil {
+			rt.logCaches[c] = logging.NewFileCache(c)
+		}
 		if err := rt.openLogs(sc.Srv.AccessLogs); err != nil {
 			rt.Release()
 			return nil, err
@@ -124,6 +129,9 @@ func (rt *Runtime) Release() {
 			s.Release()
 		}
 		rt.logs = nil
+		for _, c := range rt.logCaches {
+			c.Close()
+		}
 		for _, el := range rt.errLogs {
 			el.Close()
 		}
