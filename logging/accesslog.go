@@ -93,6 +93,10 @@ func (a *AccessLog) Log(rq *httpcore.Request) {
 			} else if f := a.formats[al.Format]; f != nil {
 				s.log.Info(string(FormatLine(rq, f)))
 			}
+			if lv, msg, failed := s.Failed(); failed {
+				a.errs.forLoc(rq.Loc).Log(lv, msg)
+				a.errs.Request(rq, confparse.LevelWarn, "send() to syslog failed while logging request")
+			}
 			continue
 		}
 		if al.Path.IsConst() {

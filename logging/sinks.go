@@ -70,6 +70,18 @@ func OpenSink(al *confparse.AccessLog) (*Sink, error) { return sinkFor(al, false
 // Line writes one formatted line (without its newline).
 func (s *Sink) Line(line []byte) { s.log.Info(string(line)) }
 
+// Failed reports a line to syslog that could not be sent since the last
+// call: the system call's failure, at the level nginx logs it (nginx
+// follows it with "send() to syslog failed" in the request's context).
+func (s *Sink) Failed() (confparse.Level, string, bool) {
+	if w, ok := s.out.(*syslogWriter); ok {
+		if f := w.takeFailure(); f != nil {
+			return f.level, f.msg, true
+		}
+	}
+	return 0, "", false
+}
+
 // accessEncoder renders an access-log entry: the formatted line as it
 // is, or in JSON mode an object of typed fields.
 func accessEncoder(json bool) zapcore.Encoder {

@@ -31,6 +31,15 @@ type syslogWriter struct {
 	conf *confparse.Syslog
 	mu   sync.Mutex
 	conn net.Conn
+	// failed is the last failure not yet reported (SendFailure).
+	failed *sendFailure
+}
+
+// sendFailure is what nginx logs when a line could not be sent: the
+// system call's failure, before the line's own context.
+type sendFailure struct {
+	level confparse.Level
+	msg   string
 }
 
 func newSyslogWriter(c *confparse.Syslog) *syslogWriter { return &syslogWriter{conf: c} }
@@ -43,6 +52,7 @@ func (w *syslogWriter) Write(b []byte) (int, error) {
 	if w.conn == nil {
 		c, err := net.Dial(w.conf.Network, w.conf.Addr)
 		if err != nil {
+			w.failed = &sendFailure{confparse.LevelAlert, "connect() failed (" + confparse.ErrnoText(err) + ")"}
 			return len(b), nil
 		}
 		w.conn = c
@@ -50,8 +60,18 @@ func (w *syslogWriter) Write(b []byte) (int, error) {
 	if _, err := w.conn.Write(b); err != nil {
 		w.conn.Close()
 		w.conn = nil
+		w.failed = &sendFailure{confparse.LevelError, "send() failed (" + confparse.ErrnoText(err) + ")"}
 	}
 	return len(b), nil
+}
+
+// takeFailure returns and forgets the last failure.
+func (w *syslogWriter) takeFailure() *sendFailure {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f := w.failed
+	w.failed = nil
+	return f
 }
 
 // Sync is a no-op: a datagram is sent whole.

@@ -103,3 +103,35 @@ func receive(t *testing.T, c net.PacketConn, s *nginxtest.Server) []string {
 		out = append(out, m)
 	}
 }
+
+const syslogFailConf = `events {}
+http {
+    server {
+        listen 127.0.0.1:{{PORT}};
+        location / { return 200 ok; access_log syslog:server=unix:{{DIR}}/none.sock; }
+        location /u { return 200 ok; access_log syslog:server=127.0.0.1:{{PORT1}}; }
+    }
+}
+`
+
+// TestSyslogSendFailureLogged: a line that cannot be sent (no socket, a
+// refused datagram) is reported in the error log with nginx's words.
+func TestSyslogSendFailureLogged(t *testing.T) {
+	p := nginxtest.Start(t, syslogFailConf, nginxtest.Options{Ports: 2})
+	for _, uri := range []string{"/", "/u", "/u", "/u"} {
+		p.Both(t, nginxtest.Get(uri))
+	}
+	time.Sleep(100 * time.Millisecond)
+	failures := func(s *nginxtest.Server) string {
+		var out []string
+		for _, l := range strings.Split(s.ErrorLog(), "\n") {
+			if m := errLine.FindStringSubmatch(l); m != nil && strings.Contains(m[3], "failed") {
+				out = append(out, m[1]+" "+strings.ReplaceAll(m[3], s.Dir, "DIR"))
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	if ng, gp := failures(p.Nginx), failures(p.Go); ng != gp || ng == "" {
+		t.Errorf("send failures logged:\nnginx:\n%s\ngoproxy:\n%s", ng, gp)
+	}
+}

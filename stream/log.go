@@ -39,6 +39,10 @@ func (s *Session) log() {
 		line := s.formatLine(lf)
 		if sink := rt.logs[al]; sink != nil {
 			sink.Line(line)
+			if lv, msg, failed := sink.Failed(); failed {
+				s.srv.log(lv, msg)
+				s.srv.log(confparse.LevelWarn, "send() to syslog failed while "+s.phaseText()+", client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
+			}
 			continue
 		}
 		path := s.eval(al.Path)
@@ -50,6 +54,15 @@ func (s *Session) log() {
 			s.srv.log(confparse.LevelCrit, "open() \""+path+"\" failed ("+confparse.ErrnoText(err)+")")
 		}
 	}
+}
+
+// phaseText is what nginx says the session was doing when it ended, in
+// messages of the log phase.
+func (s *Session) phaseText() string {
+	if s.srv.conf.Return != nil {
+		return "returning text"
+	}
+	return "proxying connection"
 }
 
 // formatLine renders a log_format with its escaping.
