@@ -31,7 +31,7 @@ func (h *handler) rewriteRedirect(rq *httpcore.Request, v string, prefix int) (s
 			continue
 		}
 		if r.Regex != nil {
-			if m := r.Regex.Re.FindStringSubmatchIndex(rest); m != nil {
+			if m, _ := rq.FindRegex(r.Regex, rest); m != nil {
 				rq.SetCaptures(r.Regex, rest, m)
 				return head + rq.Eval(r.Replacement), true
 			}
@@ -153,7 +153,7 @@ func rewriteCookie(rq *httpcore.Request, c string, domains, paths []*confparse.R
 func rewriteCookieDomain(rq *httpcore.Request, v string, rules []*confparse.Redirect) (string, bool) {
 	for _, r := range rules {
 		if r.Regex != nil {
-			if m := r.Regex.Re.FindStringSubmatchIndex(v); m != nil {
+			if m, _ := rq.FindRegex(r.Regex, v); m != nil {
 				rq.SetCaptures(r.Regex, v, m)
 				return rq.Eval(r.Replacement), true
 			}
@@ -175,7 +175,7 @@ func rewriteCookieDomain(rq *httpcore.Request, v string, rules []*confparse.Redi
 func rewriteCookiePath(rq *httpcore.Request, v string, rules []*confparse.Redirect) (string, bool) {
 	for _, r := range rules {
 		if r.Regex != nil {
-			if m := r.Regex.Re.FindStringSubmatchIndex(v); m != nil {
+			if m, _ := rq.FindRegex(r.Regex, v); m != nil {
 				rq.SetCaptures(r.Regex, v, m)
 				return rq.Eval(r.Replacement), true
 			}
