@@ -65,7 +65,10 @@ func CompileRegex(src string, caseless bool) (*Regexp, error) {
 			r.re2, r.why = nil, "a repeated group that can capture nothing"
 		}
 	}
-	if r.re2 == nil || rd.nlSensitive || rd.byteSensitive {
+	if r.re2 == nil && rd.ungreedy {
+		return nil, fmt.Errorf("regex \"%s\" uses the (?U) option with %s, which goproxy's regex engines do not support together", src, r.why)
+	}
+	if !rd.ungreedy && (r.re2 == nil || rd.nlSensitive || rd.byteSensitive) {
 		opts := regexp2.None
 		if caseless {
 			opts = regexp2.IgnoreCase

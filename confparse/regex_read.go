@@ -33,6 +33,8 @@ type pcreRead struct {
 	// finds the rest), so a non-ASCII subject goes to the backtracking
 	// engine.
 	byteSensitive bool
+	// ungreedy: (?U), which RE2 reads as PCRE does and regexp2 ignores.
+	ungreedy bool
 }
 
 type pcreReader struct {
@@ -516,7 +518,7 @@ func (r *pcreReader) group() error {
 			r.multi = true
 		}
 		if strings.Contains(flags, "U") {
-			r.need("the (?U) option") // .NET has no ungreedy mode, RE2 has
+			r.out.ungreedy = true
 		}
 		take(k+1, "(?"+rest[1:k+1], "(?"+rest[1:k+1])
 	}

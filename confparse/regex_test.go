@@ -26,19 +26,25 @@ func TestRegexEngines(t *testing.T) {
 		{`^\Qa++\E$`, "RE2;", "a++", "aa"},
 		{`^\x{41}+$`, "RE2;", "AA", "B"},
 		{`^(?:ab)+`, "RE2", "abab", "ba"},
+		{`^/(?i)[a-j]+\.PHP\b`, "RE2", "/ABc.php", "/abk.php"},
+		{`^/(?i)k`, "RE2; backtracking for non-ASCII", "/K", "/\u212a"},
 		{`^(a)\1`, "backtracking (a back-reference)", "aa", "ab"},
 		{`^(?<q>['"]).*\k<q>$`, "backtracking (a back-reference)", `"x"`, `"x'`},
 		{`^/(?!index|remote)`, "backtracking (a look-ahead)", "/x", "/index"},
 		{`(?<=/a)b`, "backtracking (a look-behind)", "/ab", "/cb"},
 		{`^(?>a+)a`, "backtracking (an atomic group)", "", "aaa"},
-		{`^\w+\s\d$`, "RE2;", "ab\v1", "é 1"},
+		{`^\w+\s\d$`, "RE2; backtracking for subjects ending", "ab\v1", "é 1"},
+		{`^/.$`, "RE2; backtracking for non-ASCII subjects and", "/\xff", "/é"},
+		{`\.php`, "RE2", "/a.php", "/aphp"},
+		{`^/(a*)+$`, "backtracking (a repeated group that can capture nothing)", "/aa", "/b"},
+		{`^/a{1,2000}$`, "backtracking (what RE2 refuses)", "/aaa", "/b"},
 	} {
 		re, err := confparse.CompileRegex(c.src, false)
 		if err != nil {
 			t.Errorf("%s: %v", c.src, err)
 			continue
 		}
-		if !strings.HasPrefix(re.Engine(), c.engine) {
+		if e := re.Engine(); !strings.HasPrefix(e, c.engine) || c.engine == "RE2" && e != "RE2" {
 			t.Errorf("%s: engine %q, want %q", c.src, re.Engine(), c.engine)
 		}
 		if ok, err := re.Match(c.match); c.match != "" && (!ok || err != nil) {

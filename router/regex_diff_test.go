@@ -61,13 +61,14 @@ var regexCases = []struct {
 	{"~", `^/(?<year>\d{4})/(?P<m>\d\d)/(?'d'\d\d)$`, "$year $m $d", []string{"/2024/03/09", "/2024/3/09"}},
 	{"~", `^/(?<a>x)(y)(?<c>z)`, "$a $c", []string{"/xyz"}},
 	{"~", `^/\Qa.b\E$`, "", []string{"/a.b", "/axb"}},
-	{"~", `^/a{2,3}?`, "", []string{"/aaaa"}},
+	{"~", `^/(a{2,3}?)`, "", []string{"/aaaa"}},
 	{"~", `^/a{,2}$`, "", []string{"/a{,2}", "/aa"}},
 	{"~", `^/(?#note)x$`, "", []string{"/x"}},
 	{"~", `^/(?x) a b # comment`, "", []string{"/ab", "/a%20b"}},
 	{"~", `\Bb`, "", []string{"/ab", "/b", "/%C3%A9b"}},
 	{"~", `^/\R$`, "", []string{"/%0D%0A", "/%0A", "/%0B"}},
-	{"~", `^/(?U)a+`, "", []string{"/aaa"}},
+	{"~", `^/((?U)a+)(.*)`, "", []string{"/aaa"}},
+	{"~", `^/(a+?)(a*?)$`, "", []string{"/aaa"}},
 	{"~", `^/(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\10$`, "", []string{"/abcdefghijj", "/abcdefghija0"}},
 }
 
