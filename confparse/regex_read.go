@@ -92,6 +92,7 @@ func (r *pcreReader) byteLit(b byte) {
 	r.emit(s)
 }
 
+// item reads one element outside a class.
 func (r *pcreReader) item() error {
 	src, i := r.src, r.i
 	c := src[i]
