@@ -356,6 +356,9 @@ func diffValue(a, b reflect.Value, field string, seen map[string]bool, visited m
 			return
 		}
 		for i := 0; i < t.NumField(); i++ {
+			if !t.Field(i).IsExported() {
+				continue // derived from the exported ones (a Regexp's engines)
+			}
 			name := strings.TrimPrefix(t.PkgPath(), "goproxy/") + "." + t.Name() + "." + t.Field(i).Name
 			if t.Name() == "" { // an anonymous struct: named by the field holding it
 				name = field + "." + t.Field(i).Name
