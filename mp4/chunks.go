@@ -67,19 +67,24 @@ func (f *file) cropStsc(t *trak, start bool) error {
 	found := false
 	for ; k+12 <= len(data); k += 12 {
 		nextChunk = get32(data[k:])
-		if n := (nextChunk - chunk) * samples; sample < n {
+		if nextChunk < chunk {
+			return f.fail(`unordered mp4 stsc chunks in "%s"`, f.name)
+		}
+		n := uint64(nextChunk-chunk) * uint64(samples) // 64-bit since the CVE-2024-7347 fix
+		if uint64(sample) < n {
 			found = true
 			break
-		} else {
-			sample -= n
 		}
-		prevSamples = samples
+		sample -= uint32(n)
+		if nextChunk > chunk {
+			prevSamples = samples
+		}
 		chunk, samples, id = nextChunk, get32(data[k+4:]), get32(data[k+8:])
 		entries--
 	}
 	if !found {
 		nextChunk = t.chunks + 1
-		if sample > (nextChunk-chunk)*samples {
+		if uint64(sample) > uint64(nextChunk-chunk)*uint64(samples) {
 			what := "end"
 			if start {
 				what = "start"
@@ -140,7 +145,7 @@ func (f *file) updateStsz(t *trak) error {
 		return nil
 	}
 	entries := t.stszN
-	if t.startSample > uint64(entries) {
+	if t.startSample >= uint64(entries) {
 		return f.fail(`start time is out mp4 stsz samples in "%s"`, f.name)
 	}
 	entries -= uint32(t.startSample)

@@ -49,23 +49,27 @@ func (f *file) cropStts(t *trak, start bool) error {
 	}
 	key := f.seekKeyFrame(t, uint32(sample))
 	sample -= uint64(key)
+	// The key frame may be in an earlier entry; a damaged sync table
+	// walks nginx back past the table's start, into the bytes before
+	// it in the index (up to the index's own start here).
+	base := f.moovBuf
+	pos := cap(base) - cap(data) + 8*k // the entry's place in base
 	for rest < key {
-		// The key frame is in an earlier entry.
-		if k == 0 {
+		if pos < 8 {
 			return f.fail(`start time is out mp4 stts samples in "%s"`, f.name)
 		}
 		t.prefix += uint64(rest * duration)
 		key -= rest
-		k--
+		pos -= 8
 		entries++
-		count, duration = get32(data[8*k:]), get32(data[8*k+4:])
+		count, duration = get32(base[pos:]), get32(base[pos+4:])
 		rest = count
 	}
 	t.prefix += uint64(key * duration)
 	t.duration += t.prefix
 	rest -= key
-	put32(data[8*k:], count-rest)
-	t.out[oSttsData] = data[8*k:]
+	put32(base[pos:], count-rest)
+	t.out[oSttsData] = base[pos : cap(base)-cap(data)+len(data)]
 	t.sttsEntries = uint32(entries)
 	t.startSample = sample
 	return nil

@@ -2,6 +2,7 @@ package mp4_test
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -123,4 +124,13 @@ func refusals(log string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -98,6 +98,7 @@ type file struct {
 	timescale     uint32
 	ftyp, mvhd    []byte
 	moov          bool
+	moovBuf       []byte // the window the index was read in
 	mdat          bool
 	mdatEnd       int64
 	traks         []*trak
@@ -253,7 +254,7 @@ func readMoov(f *file, size uint64) error {
 	if err := f.read(int(size)); err != nil {
 		return err
 	}
-	f.moov = true
+	f.moov, f.moovBuf = true, f.win
 	err := f.readAtoms(moovAtoms, size)
 	if noMdat {
 		// What follows the index is read after it, keeping it intact.
