@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"goproxy/confparse"
 )
 
 // Options is one request's cut and the location's settings.
@@ -128,7 +130,7 @@ func (f *file) read(size int) error {
 	n, err := f.r.ReadAt(buf, f.off)
 	if n != len(buf) {
 		if err != nil && err != io.EOF {
-			return &Error{Level: "crit", Msg: `pread() "` + f.name + `" failed (` + err.Error() + `)`}
+			return &Error{Level: "crit", Msg: `pread() "` + f.name + `" failed (` + confparse.ErrnoText(err) + `)`}
 		}
 		return &Error{Level: "crit", Msg: fmt.Sprintf(`pread() read only %d of %d from "%s"`, n, f.bufSize, f.name)}
 	}
