@@ -196,6 +196,7 @@ type Loc struct {
 	Memcached   MemcachedLoc
 	Referer     RefererLoc
 	Flv         FlvLoc
+	Mp4         Mp4Loc
 	EmptyGif    EmptyGifLoc
 	RandomIndex RandomIndexLoc
 	Dav         DavLoc
