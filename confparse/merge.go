@@ -118,7 +118,6 @@ func defaultLoc(prefix string) *Loc {
 		ReadTimeout:         ptr(60 * time.Second),
 		SendTimeout:         ptr(60 * time.Second),
 		Buffering:           ptr(true),
-		LimitRate:           ptr(int64(0)),
 		RequestBuffering:    ptr(true),
 		NextUpstream:        []string{"error", "timeout"},
 		NextUpstreamTries:   ptr(0),
@@ -129,12 +128,13 @@ func defaultLoc(prefix string) *Loc {
 		IgnoreClientAbort:   ptr(false),
 		UpstreamSSL:         upstreamSSLDefaults(),
 		Cache:               defaultCacheLoc("$scheme$proxy_host$request_uri"),
+		UpstreamConn:        upstreamConnDefaults(),
 	}
 	l.FastCGI.CGIUpstream = cgiDefaults()
 	l.FastCGI.KeepConn = ptr(false)
 	l.SCGI.CGIUpstream = cgiDefaults()
 	l.UWSGI.CGIUpstream = cgiDefaults()
-	l.UWSGI.Modifier1, l.UWSGI.Modifier2 = ptr(0), ptr(0)
+	l.UWSGI.Modifier1, l.UWSGI.Modifier2, l.UWSGI.String = ptr(0), ptr(0), ptr("")
 	l.UWSGI.UpstreamSSL = upstreamSSLDefaults()
 	l.Memcached = memcachedDefaults()
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}

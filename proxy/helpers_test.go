@@ -136,3 +136,24 @@ func (p *pair) hideString(s string) string {
 	}
 	return s
 }
+
+// serveConns serves each connection to a new loopback port with serve,
+// which closes it, and returns the port's address.
+func serveConns(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c)
+		}
+	}()
+	return ln.Addr().String()
+}

@@ -176,39 +176,25 @@ func TestMemcachedReal(t *testing.T) {
 // fakeMemcached answers each "get KEY" with answers[KEY], as written.
 func fakeMemcached(t *testing.T, answers map[string]string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return serveConns(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			line, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					key := strings.TrimSuffix(strings.TrimPrefix(line, "get "), "\r\n")
-					a, ok := answers[key]
-					if !ok {
-						a = "END\r\n"
-					}
-					c.Write([]byte(a))
-					if strings.HasSuffix(a, "#close") {
-						return
-					}
-				}
-			}()
+			key := strings.TrimSuffix(strings.TrimPrefix(line, "get "), "\r\n")
+			a, ok := answers[key]
+			if !ok {
+				a = "END\r\n"
+			}
+			c.Write([]byte(a))
+			if strings.HasSuffix(a, "#close") {
+				return
+			}
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // TestMemcachedInvalid checks the answers nginx refuses (502 and its
