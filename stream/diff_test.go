@@ -199,6 +199,10 @@ func TestConfigErrorsLikeNginx(t *testing.T) {
 		`stream { server { listen 127.0.0.1:1; location / { } } }`,
 		`stream { server { listen 127.0.0.1:1 ssl; return x; } }`,
 		`stream { server { listen 127.0.0.1:1; limit_conn z 1; return x; } }`,
+		`stream { server { listen 127.0.0.1:1; proxy_bind 127.0.0.1:0; proxy_pass 127.0.0.1:1; } }`,
+		`stream { server { listen 127.0.0.1:1; proxy_bind off transparent; proxy_pass 127.0.0.1:1; } }`,
+		`stream { server { listen 127.0.0.1:1; proxy_bind 127.0.0.1 x; proxy_pass 127.0.0.1:1; } }`,
+		`stream { server { listen 127.0.0.1:1; proxy_socket_keepalive maybe; proxy_pass 127.0.0.1:1; } }`,
 	}
 	dir := t.TempDir()
 	for i, c := range cases {
