@@ -35,6 +35,23 @@ func echoTCP(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveTCP(t, ln, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if n > 0 {
+				c.Write(bytes.ToUpper(buf[:n]))
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// serveTCP serves each connection ln accepts with serve, then closes
+// it; it returns ln's port.
+func serveTCP(t *testing.T, ln net.Listener, serve func(c net.Conn)) int {
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -44,16 +61,7 @@ func echoTCP(t *testing.T) int {
 			}
 			go func() {
 				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						c.Write(bytes.ToUpper(buf[:n]))
-					}
-					if err != nil {
-						return
-					}
-				}
+				serve(c)
 			}()
 		}
 	}()

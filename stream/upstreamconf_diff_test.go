@@ -20,24 +20,12 @@ func tlsCipherUpstream(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				tc := c.(*tls.Conn)
-				if tc.Handshake() != nil {
-					return
-				}
-				fmt.Fprint(c, tls.CipherSuiteName(tc.ConnectionState().CipherSuite))
-			}(c)
+	return serveTCP(t, ln, func(c net.Conn) {
+		tc := c.(*tls.Conn)
+		if tc.Handshake() == nil {
+			fmt.Fprint(c, tls.CipherSuiteName(tc.ConnectionState().CipherSuite))
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	})
 }
 
 // TestProxySSLCiphersDiff: stream's proxy_ssl_ciphers chooses what the
