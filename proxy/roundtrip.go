@@ -94,9 +94,11 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 			return nil, errClientClosed
 		}
 		if addr, ok := BindFailed(err); ok && a.dialFailed {
-			// nginx gives up on the request: no next upstream.
+			// nginx gives up on the request: no next upstream, and
+			// the try has no peer and no status in $upstream_*.
 			h.c.errs.RequestUpstream(rq, confparse.LevelCrit, "bind("+addr+") failed ("+confparse.ErrnoText(err)+") while connecting to upstream", upstream)
-			failedTry(u, a, "500", start)
+			u.Addr[len(u.Addr)-1] = ""
+			failedTry(u, a, "-", start)
 			st.status = 500
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"goproxy/internal/nginxtest"
 )
@@ -33,7 +34,9 @@ func peerUpstream(t *testing.T) *upstream {
 // fastcgi_bind are the same code.
 func TestBindDiff(t *testing.T) {
 	up := peerUpstream(t)
-	p := start(t, conf("", `
+	p := start(t, conf(`
+    log_format u "$request_uri $status [$upstream_addr] [$upstream_status]";`, `
+        access_log {{DIR}}/u.log u;
         proxy_bind 127.0.0.2;
         location /c { proxy_bind 127.0.0.3; proxy_pass http://{{UP}}; }
         location /inherit { proxy_pass http://{{UP}}; }
@@ -42,9 +45,14 @@ func TestBindDiff(t *testing.T) {
         location /tp { proxy_bind 127.0.0.4 transparent; proxy_pass http://{{UP}}; }
         location /fail { proxy_bind 10.255.1.2; proxy_pass http://{{UP}}; }
 `), up)
-	for _, path := range []string{"/c", "/inherit", "/off", "/var", "/var?b=", "/var?b=foo", "/var?b=127.0.0.5",
-		"/var?b=127.0.0.5:0", "/var?b=[::1]", "/tp", "/fail"} {
+	paths := []string{"/c", "/inherit", "/off", "/var", "/var?b=", "/var?b=foo", "/var?b=127.0.0.5",
+		"/var?b=127.0.0.5:0", "/var?b=[::1]", "/tp", "/fail"}
+	for _, path := range paths {
 		p.cmp(t, nginxtest.Get(path))
+	}
+	ng, gp := logLines(p.Nginx, "u.log", len(paths)), logLines(p.Go, "u.log", len(paths))
+	if ng != gp {
+		t.Errorf("access logs differ:\n--- nginx:\n%s--- goproxy:\n%s", ng, gp)
 	}
 	for _, want := range []string{`[error] invalid local address "foo"`, `[error] invalid local address "127.0.0.5:0"`,
 		`[crit] bind(10.255.1.2) failed (99: Cannot assign requested address) while connecting to upstream`} {
@@ -54,6 +62,17 @@ func TestBindDiff(t *testing.T) {
 			}
 		}
 	}
+}
+
+// logLines is a log of the server's once it has n lines (it may lag
+// the responses a little), with the upstreams' ports hidden.
+func logLines(s *nginxtest.Server, name string, n int) string {
+	var b []byte
+	for i := 0; i < 100 && strings.Count(string(b), "\n") < n; i++ {
+		time.Sleep(10 * time.Millisecond)
+		b, _ = os.ReadFile(filepath.Join(s.Dir, name))
+	}
+	return string(b)
 }
 
 // TestForceRangesDiff: proxy_force_ranges on an upstream that sends no
