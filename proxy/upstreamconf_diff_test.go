@@ -190,7 +190,9 @@ func storeTree(t *testing.T, dir string) string {
 }
 
 // TestUWSGIStringDiff: uwsgi_string goes after the vars, counted in the
-// packet's size; the backend answers with the packet as it came.
+// packet's size; the backend answers with the packet as it came. The
+// answer is also stored (uwsgi_store: the CGI family's *_store is the
+// proxy's).
 func TestUWSGIStringDiff(t *testing.T) {
 	addr := serveConns(t, func(c net.Conn) {
 		defer c.Close()
@@ -200,12 +202,18 @@ func TestUWSGIStringDiff(t *testing.T) {
 		}
 		pkt := make([]byte, binary.LittleEndian.Uint16(h[1:3]))
 		io.ReadFull(c, pkt)
-		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n%q", pkt)
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nLast-Modified: Sat, 01 Jan 2000 00:00:00 GMT\r\n\r\n%q", pkt)
 	})
-	p := start(t, conf("", `
+	p := start(t, "user root;\n"+conf("uwsgi_temp_path {{DIR}}/temp;", `
         location / { uwsgi_param A b; uwsgi_string "XYZ"; uwsgi_pass `+addr+`; }
         location /none { uwsgi_param A b; uwsgi_pass `+addr+`; }
+        location /st/ { uwsgi_param A b; uwsgi_store {{DIR}}/store$uri; uwsgi_store_access all:r; uwsgi_pass `+addr+`; }
 `))
 	p.cmp(t, nginxtest.Get("/"))
 	p.cmp(t, nginxtest.Get("/none"))
+	p.cmp(t, nginxtest.Get("/st/d/a.txt"))
+	ng, gp := storeTree(t, filepath.Join(p.Nginx.Dir, "store")), storeTree(t, filepath.Join(p.Go.Dir, "store"))
+	if ng != gp || ng == "" {
+		t.Errorf("stored trees differ:\n--- nginx:\n%s--- goproxy:\n%s", ng, gp)
+	}
 }
