@@ -42,6 +42,13 @@ func mergeValue(c, p reflect.Value) {
 	}
 }
 
+// mergeLoc merges location-level settings; *_store and *_cache are
+// first settled between themselves (storeOrCache).
+func mergeLoc(c, p *Loc) {
+	storeOrCache(c)
+	mergeInto(c, p)
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // defaultSrv is nginx's server-level defaults.
@@ -172,11 +179,11 @@ func (b *builder) finishHTTP() error {
 		return err
 	}
 	mergeInto(h.Srv, defaultSrv())
-	mergeInto(h.Loc, defaultLoc(b.cfg.Prefix))
+	mergeLoc(h.Loc, defaultLoc(b.cfg.Prefix))
 	mergeScript(h.Loc)
 	for _, s := range h.Servers {
 		mergeInto(s.Srv, h.Srv)
-		mergeInto(s.Loc, h.Loc)
+		mergeLoc(s.Loc, h.Loc)
 		mergeScript(s.Loc)
 		if len(s.Listens) == 0 {
 			s.Listens = []*Listen{defaultListen(s)}
@@ -199,7 +206,7 @@ func (b *builder) finishHTTP() error {
 }
 
 func mergeLocation(l *Location, parent *Loc) {
-	mergeInto(l.Conf, parent)
+	mergeLoc(l.Conf, parent)
 	mergeScript(l.Conf)
 	for _, c := range l.Locations {
 		mergeLocation(c, l.Conf)
@@ -222,7 +229,7 @@ func mergeScript(l *Loc) {
 }
 
 func inheritBlock(c, parent *Loc) {
-	mergeInto(c, parent)
+	mergeLoc(c, parent)
 	if c.Proxy.Pass == nil {
 		c.Proxy.Pass = parent.Proxy.Pass
 	}

@@ -175,6 +175,22 @@ func storeConflict(l *Loc, prefix string, s *Stmt) error {
 	return nil
 }
 
+// storeOrCache applies nginx's rule that *_store and *_cache exclude
+// each other: the one a level writes turns off the other it would
+// inherit (a location's proxy_cache is not stored by the server's
+// proxy_store, and the other way round).
+func storeOrCache(l *Loc) {
+	for _, prefix := range []string{"proxy", "fastcgi", "scgi", "uwsgi"} {
+		u, c := upstreamModule(l, prefix)
+		switch {
+		case u.Store != nil && u.Store.On && c.Zone == nil:
+			c.Zone = &Template{Raw: "off", Parts: []Part{{Lit: "off"}}}
+		case c.Zone != nil && !(c.Zone.IsConst() && c.Zone.Raw == "off") && u.Store == nil:
+			u.Store = &Store{}
+		}
+	}
+}
+
 // upstreamConnDefaults are nginx's defaults.
 func upstreamConnDefaults() UpstreamConn {
 	return UpstreamConn{Bind: &Bind{}, SocketKeepalive: ptr(false), ForceRanges: ptr(false),

@@ -217,3 +217,30 @@ func TestUWSGIStringDiff(t *testing.T) {
 		t.Errorf("stored trees differ:\n--- nginx:\n%s--- goproxy:\n%s", ng, gp)
 	}
 }
+
+// TestStoreOrCacheDiff: the one of proxy_store and proxy_cache a level
+// writes turns off the other it inherits.
+func TestStoreOrCacheDiff(t *testing.T) {
+	up := startUpstream(t, "sc", func(w *bufio.Writer, c net.Conn, r *upReq) bool {
+		w.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nLast-Modified: Mon, 28 Sep 1970 06:00:00 GMT\r\nConnection: close\r\n\r\nhello")
+		return false
+	})
+	p := start(t, "user root;\n"+conf("proxy_temp_path {{DIR}}/temp; proxy_cache_path {{DIR}}/cache keys_zone=sc:1m;", `
+        proxy_store on;
+        root {{DIR}}/store;
+        add_header X-Cache $upstream_cache_status;
+        location /cached/ { proxy_cache sc; proxy_cache_valid 1m; proxy_pass http://{{UP}}; }
+        location /stored/ {
+            proxy_cache sc;
+            proxy_cache_valid 1m;
+            location /stored/in/ { proxy_store on; proxy_pass http://{{UP}}; }
+        }
+`), up)
+	for _, path := range []string{"/cached/a", "/cached/a", "/stored/in/b", "/stored/in/b"} {
+		p.cmp(t, nginxtest.Get(path))
+	}
+	ng, gp := storeTree(t, filepath.Join(p.Nginx.Dir, "store")), storeTree(t, filepath.Join(p.Go.Dir, "store"))
+	if ng != gp || ng == "" {
+		t.Errorf("stored trees differ:\n--- nginx:\n%s--- goproxy:\n%s", ng, gp)
+	}
+}
