@@ -244,3 +244,28 @@ func TestStoreOrCacheDiff(t *testing.T) {
 		t.Errorf("stored trees differ:\n--- nginx:\n%s--- goproxy:\n%s", ng, gp)
 	}
 }
+
+// TestCGIForceRangesDiff: scgi_force_ranges ranges an SCGI answer of
+// known length, as proxy_force_ranges does an HTTP one.
+func TestCGIForceRangesDiff(t *testing.T) {
+	addr := serveConns(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		if _, err := br.ReadString(','); err != nil { // the netstring of headers, enough of it
+			return
+		}
+		io.WriteString(c, "Status: 200 OK\r\nContent-Length: 10\r\nETag: \"e\"\r\n\r\n0123456789")
+	})
+	p := start(t, conf("", `
+        location / { scgi_force_ranges on; scgi_pass `+addr+`; }
+        location /plain { scgi_pass `+addr+`; }
+`))
+	for _, raw := range []string{
+		nginxtest.Get("/", "Range: bytes=2-4"),
+		nginxtest.Get("/", "Range: bytes=2-4", `If-Range: "e"`),
+		nginxtest.Get("/"),
+		nginxtest.Get("/plain", "Range: bytes=2-4"),
+	} {
+		p.cmp(t, raw)
+	}
+}
