@@ -191,11 +191,16 @@ func (h *handler) newAttempt(out *http.Request, st *state, proto string) *attemp
 	a := &attempt{req: out, proto: proto, uri: st.uri, connectTO: *pl.ConnectTimeout,
 		readTO: *pl.ReadTimeout, sendTO: *pl.SendTimeout, length: 0, maxHead: defaultBufferSize,
 		keepaliveOn: *pl.SocketKeepalive}
-	local, invalid := EvalBind(pl.Bind, st.rq.Eval)
-	if invalid != "" {
-		h.c.errs.Request(st.rq, confparse.LevelError, "invalid local address \""+invalid+"\"")
+	if !st.bound {
+		// *_bind is evaluated once a request, as nginx does.
+		var invalid string
+		st.local, invalid = EvalBind(pl.Bind, st.rq.Eval)
+		if invalid != "" {
+			h.c.errs.Request(st.rq, confparse.LevelError, "invalid local address \""+invalid+"\"")
+		}
+		st.bound = true
 	}
-	a.local = local
+	a.local = st.local
 	if pl.BufferSize != nil {
 		a.maxHead = int(*pl.BufferSize)
 	}
