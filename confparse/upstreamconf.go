@@ -125,7 +125,7 @@ func upstreamConnDirectives(prefix string) []*Directive {
 		&Directive{Name: n("force_ranges"), Ctx: httpMSL, Args: ArgsFlag, set: slot(loc(func(l *Loc) **bool { return &get(l).ForceRanges }), flagArg)},
 		&Directive{Name: n("limit_rate"), Ctx: httpMSL, Args: Args1, set: slot(loc(func(l *Loc) **int64 { return &get(l).LimitRate }), sizeArg)},
 		&Directive{Name: n("store_access"), Ctx: httpMSL, Args: Args123, set: slot(loc(func(l *Loc) **uint32 { return &get(l).StoreAccess }), accessArg)},
-		&Directive{Name: n("store"), Ctx: httpMSL, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
+		&Directive{Name: n("store"), Ctx: httpMSL, Args: Args1, Note: "the temporary file is written in the nearest existing directory of the destination, not in " + n("temp_path"), set: func(b *builder, f *frame, s *Stmt) error {
 			u := get(f.loc)
 			if u.Store != nil {
 				return dupErr(s)
