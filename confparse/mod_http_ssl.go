@@ -25,6 +25,7 @@ type SSLSrv struct {
 	ECDHCurve          *string        `json:",omitempty"`
 	ClientCertificate  *string        `json:",omitempty"`
 	TrustedCertificate *string        `json:",omitempty"`
+	CRL                *string        `json:",omitempty"`
 	VerifyClient       *string        `json:",omitempty"` // off, on, optional, optional_no_ca
 	VerifyDepth        *int           `json:",omitempty"`
 	RejectHandshake    *bool          `json:",omitempty"`
@@ -98,6 +99,7 @@ func init() {
 		&Directive{Name: "ssl_ecdh_curve", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.ECDHCurve }), strArg)},
 		&Directive{Name: "ssl_client_certificate", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.ClientCertificate }), confFileArg)},
 		&Directive{Name: "ssl_trusted_certificate", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.TrustedCertificate }), confFileArg)},
+		&Directive{Name: "ssl_crl", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.CRL }), confFileArg)},
 		&Directive{Name: "ssl_verify_client", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.VerifyClient }), enumArg("off", "on", "optional", "optional_no_ca"))},
 		&Directive{Name: "ssl_verify_depth", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **int { return &c.VerifyDepth }), numArg)},
 		&Directive{Name: "ssl_password_file", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.PasswordFile }), confFileArg),

@@ -14,6 +14,7 @@ type UpstreamSSL struct {
 	SSLServerName     *bool     `json:",omitempty"`
 	SSLName           *Template `json:",omitempty"`
 	SSLTrusted        *string   `json:",omitempty"`
+	SSLCRL            *string   `json:",omitempty"`
 	SSLCertificate    *Template `json:",omitempty"`
 	SSLCertificateKey *Template `json:",omitempty"`
 	SSLPasswordFile   *string   `json:",omitempty"`
@@ -54,6 +55,7 @@ func upstreamSSLDirectives(prefix string, get func(*Loc) *UpstreamSSL) []*Direct
 		{Name: n + "session_reuse", Ctx: httpMSL, Args: ArgsFlag, set: flag(func(u *UpstreamSSL) **bool { return &u.SSLSessionReuse })},
 		{Name: n + "name", Ctx: httpMSL, Args: Args1, set: slot(loc(func(l *Loc) **Template { return &get(l).SSLName }), tmplArg)},
 		{Name: n + "trusted_certificate", Ctx: httpMSL, Args: Args1, set: file(func(u *UpstreamSSL) **string { return &u.SSLTrusted })},
+		{Name: n + "crl", Ctx: httpMSL, Args: Args1, set: file(func(u *UpstreamSSL) **string { return &u.SSLCRL })},
 		{Name: n + "password_file", Ctx: httpMSL, Args: Args1, set: file(func(u *UpstreamSSL) **string { return &u.SSLPasswordFile })},
 		{Name: n + "certificate", Ctx: httpMSL, Args: Args1, set: path(func(u *UpstreamSSL) **Template { return &u.SSLCertificate })},
 		{Name: n + "certificate_key", Ctx: httpMSL, Args: Args1, set: path(func(u *UpstreamSSL) **Template { return &u.SSLCertificateKey })},

@@ -71,6 +71,17 @@ func tlsConfig(p *confparse.UpstreamSSL, prefix, dir string) (*upTLS, error) {
 		}
 		u.trust = t
 	}
+	if p.SSLCRL != nil && u.verify {
+		// nginx reads the list only to verify with it.
+		crls, err := ssl.LoadCRL(*p.SSLCRL)
+		if err != nil {
+			return nil, err
+		}
+		if u.trust == nil {
+			u.trust = ssl.NewTrust(nil)
+		}
+		u.trust.CRL = crls
+	}
 	if p.SSLPasswordFile != nil {
 		pw, err := ssl.ReadPasswords(*p.SSLPasswordFile)
 		if err != nil {

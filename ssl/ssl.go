@@ -117,6 +117,18 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 			tc.ClientCAs = cas.All
 		}
 	}
+	if c.CRL != nil {
+		crls, err := LoadCRL(*c.CRL)
+		if err != nil {
+			return nil, err
+		}
+		if s.verify != "off" {
+			if s.trust == nil {
+				s.trust = NewTrust(nil)
+			}
+			s.trust.CRL = crls
+		}
+	}
 	s.static = tc.Certificates
 	usePicker(tc, *c.PreferServer)
 	s.base = tc

@@ -45,6 +45,9 @@ type Trust struct {
 	// All is every certificate of the files: the CA names a server
 	// sends in its certificate request.
 	All *x509.CertPool
+	// CRL, when set, is ssl_crl or proxy_ssl_crl: the verified chain is
+	// checked against it.
+	CRL *CRLs
 }
 
 // NewTrust sorts certificates into anchors and helpers.
@@ -96,22 +99,26 @@ func (t *Trust) Verify(peer []*x509.Certificate, depth int, usage x509.ExtKeyUsa
 	if err != nil {
 		return reason(err, peer, now)
 	}
-	if !DepthOK(chains, depth) {
+	chain := chainWithin(chains, depth)
+	if chain == nil {
 		return errChainTooLong
+	}
+	if t != nil && t.CRL != nil {
+		return t.CRL.Check(chain, now)
 	}
 	return ""
 }
 
-// DepthOK reports whether one of the verified chains (leaf first, trust
-// anchor last) has at most depth intermediate certificates: OpenSSL's
-// verify depth, for ssl_verify_depth and proxy_ssl_verify_depth.
-func DepthOK(chains [][]*x509.Certificate, depth int) bool {
+// chainWithin is the first of the verified chains (leaf first, trust
+// anchor last) with at most depth intermediate certificates, or nil:
+// OpenSSL's verify depth, for ssl_verify_depth and proxy_ssl_verify_depth.
+func chainWithin(chains [][]*x509.Certificate, depth int) []*x509.Certificate {
 	for _, ch := range chains {
 		if len(ch)-2 <= depth {
-			return true
+			return ch
 		}
 	}
-	return false
+	return nil
 }
 
 // ErrChainTooLong is OpenSSL's reason when no chain is within the depth.

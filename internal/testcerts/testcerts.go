@@ -227,3 +227,20 @@ func (c *Cert) EncryptedKeyPEM(t testing.TB, password string) []byte {
 	}
 	return pem.EncodeToMemory(blk)
 }
+
+// CRL is a PEM revocation list signed by ca that revokes the serials of
+// revoked, valid from an hour ago for a day.
+func (ca *Cert) CRL(t testing.TB, revoked ...*Cert) []byte {
+	t.Helper()
+	tmpl := &x509.RevocationList{Number: big.NewInt(1 + serial.Add(1)),
+		ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(24 * time.Hour)}
+	for _, r := range revoked {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: r.Cert.SerialNumber, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
