@@ -145,6 +145,7 @@ var auditSamples = map[string]string{
 	"stream:proxy_ssl_name":                "proxy_ssl_name x;",
 	"stream:proxy_ssl_password_file":       "proxy_ssl_password_file /tmp/a;",
 	"stream:proxy_ssl_trusted_certificate": "proxy_ssl_trusted_certificate /tmp/a;",
+	"ssl_ocsp_cache":                       "ssl_ocsp_cache shared:oc:1m;",
 }
 
 // auditCandidates are tried, in order, as the one argument of a

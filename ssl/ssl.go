@@ -39,14 +39,18 @@ type Server struct {
 	// sessions is ssl_session_cache (nil for off and none).
 	ticketKeys []ticketKey
 	sessions   *sessionCache
+	env        *Env
+	staples    staplers   // ssl_stapling, by certificate
+	ocsp       *ocspCheck // ssl_ocsp; nil when off
 }
 
 // New prepares a server's TLS settings, loading its certificates now so
 // that a bad one fails the configuration (as "nginx -t" does). dir is
 // the configuration directory: certificate paths with variables are
 // relative to it once evaluated, as in nginx.
-func New(c *confparse.SSLSrv, dir string) (*Server, error) {
-	s := &Server{conf: c, dir: dir, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
+func New(c *confparse.SSLSrv, dir string, env *Env) (*Server, error) {
+	s := &Server{conf: c, dir: dir, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient,
+		env: env, staples: staplers{}}
 	tc := &tls.Config{}
 	tc.MinVersion, tc.MaxVersion = serverVersions(c.Protocols)
 	suites, err := CipherSuites(*c.Ciphers)
@@ -77,6 +81,7 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 		}
 		s.passwords = pw
 	}
+	var names []string // the files of tc.Certificates
 	for i, ct := range c.Certificates {
 		if !ct.IsConst() || !c.Keys[i].IsConst() {
 			s.dynamic = true
@@ -87,6 +92,7 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 			return nil, err
 		}
 		tc.Certificates = append(tc.Certificates, *cert)
+		names = append(names, ct.Raw)
 	}
 	if s.verify != "off" {
 		tc.ClientAuth = tls.RequestClientCert
@@ -129,8 +135,19 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 			s.trust.CRL = crls
 		}
 	}
+	if *c.OCSP != "off" && s.verify != "off" {
+		if s.ocsp, err = newOCSPCheck(c, s.trust, env); err != nil {
+			return nil, err
+		}
+	}
+	if *c.Stapling {
+		if err := s.prepareStapling(tc.Certificates, names); err != nil {
+			return nil, err
+		}
+	}
 	s.static = tc.Certificates
 	usePicker(tc, *c.PreferServer)
+	s.staples.wrap(tc)
 	s.base = tc
 	s.h2 = tc.Clone()
 	s.h2.NextProtos = []string{"h2", "http/1.1"}
@@ -167,6 +184,7 @@ func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool, def *Server, setID 
 		tc.Certificates = append(tc.Certificates, *cert)
 	}
 	usePicker(tc, *s.conf.PreferServer)
+	s.staples.wrap(tc)
 	return tc, nil
 }
 
@@ -258,7 +276,11 @@ func (s *Server) Verify(st *tls.ConnectionState) string {
 	if st == nil || len(st.PeerCertificates) == 0 || s.verify == "off" {
 		return "NONE"
 	}
-	if reason := s.trust.Verify(st.PeerCertificates, *s.conf.VerifyDepth, x509.ExtKeyUsageClientAuth, time.Now()); reason != "" {
+	chain, reason := s.trust.verifyChain(st.PeerCertificates, *s.conf.VerifyDepth, x509.ExtKeyUsageClientAuth, time.Now())
+	if reason == "" && s.ocsp != nil {
+		reason = s.ocsp.validate(chain)
+	}
+	if reason != "" {
 		return "FAILED:" + reason
 	}
 	return "SUCCESS"

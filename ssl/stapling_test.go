@@ -1,0 +1,169 @@
+package ssl_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"goproxy/internal/nginxtest"
+	"goproxy/internal/testcerts"
+)
+
+// ocspResponder is a Go OCSP responder: it answers GET /BASE64 with the
+// response set for the asked serial, and counts the requests.
+type ocspResponder struct {
+	mu    sync.Mutex
+	resp  map[string][]byte // by serial
+	asked int
+	srv   *httptest.Server
+}
+
+func newOCSPResponder(t *testing.T) *ocspResponder {
+	r := &ocspResponder{resp: map[string][]byte{}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
+		raw, err := url.PathUnescape(strings.TrimPrefix(q.URL.EscapedPath(), "/"))
+		der, err2 := base64.StdEncoding.DecodeString(raw)
+		if err != nil || err2 != nil {
+			http.Error(w, "bad request", 400)
+			return
+		}
+		req, err := ocsp.ParseRequest(der)
+		if err != nil {
+			http.Error(w, "bad request", 400)
+			return
+		}
+		r.mu.Lock()
+		r.asked++
+		b := r.resp[req.SerialNumber.String()]
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "application/ocsp-response")
+		w.Write(b)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *ocspResponder) set(c *testcerts.Cert, der []byte) {
+	r.mu.Lock()
+	r.resp[c.Cert.SerialNumber.String()] = der
+	r.mu.Unlock()
+}
+
+// TestStaplingDiff: nginx and goproxy staple alike. The first client
+// that asks starts the fetch and gets none; later ones get the response
+// if its status is good and, with ssl_stapling_verify, its signer is the
+// issuer found in ssl_trusted_certificate; a revoked status is not
+// stapled; ssl_stapling_file staples the file whatever it says.
+func TestStaplingDiff(t *testing.T) {
+	ca := testcerts.NewCA(t, "Root")
+	good := ca.Server(t, testcerts.Opts{}, "good.test")
+	revoked := ca.Server(t, testcerts.Opts{Key: testcerts.RSA}, "revoked.test")
+	other := testcerts.NewCA(t, "Root") // the same name, another key
+	r := newOCSPResponder(t)
+	r.set(good, ca.OCSPResponse(t, good, ocsp.Good))
+	r.set(revoked, ca.OCSPResponse(t, revoked, ocsp.Revoked))
+	f := files{"certs/ca.crt": string(ca.CertPEM), "certs/other.crt": string(other.CertPEM)}
+	f.add("good", good)
+	f.add("revoked", revoked)
+	f["certs/revoked.der"] = string(ca.OCSPResponse(t, revoked, ocsp.Revoked))
+	conf := `events {}
+http {
+    access_log off;
+    ssl_stapling on;
+    ssl_stapling_responder ` + r.srv.URL + `/;
+    ssl_trusted_certificate {{ROOT}}/certs/ca.crt;
+    server {
+        listen 127.0.0.1:{{PORT}} ssl;
+        ssl_certificate {{ROOT}}/certs/good.crt;
+        ssl_certificate_key {{ROOT}}/certs/good.key;
+        ssl_stapling_verify on;
+        return 200 "ok\n";
+    }
+    server {
+        listen 127.0.0.1:{{PORT1}} ssl;
+        ssl_certificate {{ROOT}}/certs/revoked.crt;
+        ssl_certificate_key {{ROOT}}/certs/revoked.key;
+        return 200 "ok\n";
+    }
+    server {
+        listen 127.0.0.1:{{PORT2}} ssl;
+        ssl_certificate {{ROOT}}/certs/revoked.crt;
+        ssl_certificate_key {{ROOT}}/certs/revoked.key;
+        ssl_stapling_file {{ROOT}}/certs/revoked.der;
+        return 200 "ok\n";
+    }
+    server {
+        listen 127.0.0.1:{{PORT3}} ssl;
+        ssl_certificate {{ROOT}}/certs/good.crt;
+        ssl_certificate_key {{ROOT}}/certs/good.key;
+        ssl_trusted_certificate {{ROOT}}/certs/other.crt;
+        ssl_stapling_verify on;
+        return 200 "ok\n";
+    }
+}
+`
+	p := nginxtest.Start(t, conf, nginxtest.Options{Ports: 4, Files: f})
+	stapled := func(port int) (ng, gp bool) {
+		t.Helper()
+		a, b := p.BothTLS(t, port, client("x.test"), "")
+		if a.HandshakeErr != nil || b.HandshakeErr != nil {
+			t.Fatalf("port %d: handshake: nginx %v, goproxy %v", port, a.HandshakeErr, b.HandshakeErr)
+		}
+		return len(a.State.OCSPResponse) > 0, len(b.State.OCSPResponse) > 0
+	}
+	for port := 0; port < 4; port++ {
+		ng, gp := stapled(port)
+		if ng != gp || ng != (port == 2) {
+			t.Errorf("port %d, first handshake: stapled by nginx %v, goproxy %v", port, ng, gp)
+		}
+	}
+	want := []bool{true, false, true, false}
+	deadline := time.Now().Add(5 * time.Second)
+	for port := 0; port < 4; port++ {
+		for {
+			ng, gp := stapled(port)
+			if ng == want[port] && gp == want[port] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("port %d: stapled by nginx %v, goproxy %v; want %v\n%s", port, ng, gp, want[port], grepOCSP(p.Nginx.ErrorLog()))
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	a, b := p.BothTLS(t, 2, client("x.test"), "")
+	if !bytes.Equal(a.State.OCSPResponse, b.State.OCSPResponse) || len(b.State.OCSPResponse) == 0 {
+		t.Error("ssl_stapling_file: the servers staple different responses")
+	}
+	// A staple is fetched once, not once a handshake.
+	r.mu.Lock()
+	asked := r.asked
+	r.mu.Unlock()
+	for i := 0; i < 3; i++ {
+		stapled(0)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.asked != asked {
+		t.Errorf("the responder was asked %d more times for a response still fresh", r.asked-asked)
+	}
+}
+
+func grepOCSP(log string) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "OCSP") && !strings.Contains(l, "[debug]") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
