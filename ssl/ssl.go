@@ -49,6 +49,7 @@ type Server struct {
 // the configuration directory: certificate paths with variables are
 // relative to it once evaluated, as in nginx.
 func New(c *confparse.SSLSrv, dir string, env *Env) (*Server, error) {
+	c, cmds := withConfCommands(c)
 	s := &Server{conf: c, dir: dir, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient,
 		env: env, staples: staplers{}}
 	tc := &tls.Config{}
@@ -58,7 +59,7 @@ func New(c *confparse.SSLSrv, dir string, env *Env) (*Server, error) {
 		return nil, err
 	}
 	tc.CipherSuites = suites
-	curves, err := curvePrefs(*c.ECDHCurve)
+	curves, err := CurvePreferences(*c.ECDHCurve)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +94,9 @@ func New(c *confparse.SSLSrv, dir string, env *Env) (*Server, error) {
 		}
 		tc.Certificates = append(tc.Certificates, *cert)
 		names = append(names, ct.Raw)
+	}
+	if tc.Certificates, names, err = overrideCertificates(tc.Certificates, names, cmds, s.passwords); err != nil {
+		return nil, err
 	}
 	if s.verify != "off" {
 		tc.ClientAuth = tls.RequestClientCert
