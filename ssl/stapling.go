@@ -16,8 +16,10 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,8 +96,22 @@ func newStapler(c *confparse.SSLSrv, cert *tls.Certificate, name string, store *
 		url = leaf.OCSPServer[0]
 	}
 	r, err := parseResponder(url)
+	if err == nil && net.ParseIP(r.host) == nil {
+		// nginx looks the name up when it loads the configuration, with
+		// the system's resolver (the "resolver" is used at run time).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, lerr := net.DefaultResolver.LookupHost(ctx, r.host)
+		cancel()
+		if lerr != nil {
+			err = errors.New("host not found")
+		}
+	}
 	if err != nil {
-		env.log(confparse.LevelWarn, fmt.Sprintf("\"ssl_stapling\" ignored, %v in OCSP responder %q in the certificate %q", err, url, name))
+		where := url
+		if len(url) > 7 && strings.EqualFold(url[:7], "http://") {
+			where = url[7:]
+		}
+		env.log(confparse.LevelWarn, fmt.Sprintf("\"ssl_stapling\" ignored, %v in OCSP responder %q in the certificate %q", err, where, name))
 		return nil, nil
 	}
 	st.responder = r

@@ -3,6 +3,7 @@ package ssl_test
 import (
 	"bytes"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"goproxy/internal/nginxtest"
 	"goproxy/internal/testcerts"
+	"goproxy/internal/testdns"
 )
 
 // ocspResponder is a Go OCSP responder: it answers GET /BASE64 with the
@@ -74,42 +76,13 @@ func TestStaplingDiff(t *testing.T) {
 	f.add("good", good)
 	f.add("revoked", revoked)
 	f["certs/revoked.der"] = string(ca.OCSPResponse(t, revoked, ocsp.Revoked))
-	conf := `events {}
-http {
-    access_log off;
-    ssl_stapling on;
-    ssl_stapling_responder ` + r.srv.URL + `/;
-    ssl_trusted_certificate {{ROOT}}/certs/ca.crt;
-    server {
-        listen 127.0.0.1:{{PORT}} ssl;
-        ssl_certificate {{ROOT}}/certs/good.crt;
-        ssl_certificate_key {{ROOT}}/certs/good.key;
-        ssl_stapling_verify on;
-        return 200 "ok\n";
-    }
-    server {
-        listen 127.0.0.1:{{PORT1}} ssl;
-        ssl_certificate {{ROOT}}/certs/revoked.crt;
-        ssl_certificate_key {{ROOT}}/certs/revoked.key;
-        return 200 "ok\n";
-    }
-    server {
-        listen 127.0.0.1:{{PORT2}} ssl;
-        ssl_certificate {{ROOT}}/certs/revoked.crt;
-        ssl_certificate_key {{ROOT}}/certs/revoked.key;
-        ssl_stapling_file {{ROOT}}/certs/revoked.der;
-        return 200 "ok\n";
-    }
-    server {
-        listen 127.0.0.1:{{PORT3}} ssl;
-        ssl_certificate {{ROOT}}/certs/good.crt;
-        ssl_certificate_key {{ROOT}}/certs/good.key;
-        ssl_trusted_certificate {{ROOT}}/certs/other.crt;
-        ssl_stapling_verify on;
-        return 200 "ok\n";
-    }
-}
-`
+	conf := "events {}\nhttp {\n    access_log off;\n    ssl_stapling on;\n" +
+		"    ssl_stapling_responder " + r.srv.URL + "/;\n    ssl_trusted_certificate {{ROOT}}/certs/ca.crt;\n" +
+		stapledServer("", "good", "ssl_stapling_verify on;") +
+		stapledServer("1", "revoked", "") +
+		stapledServer("2", "revoked", "ssl_stapling_file {{ROOT}}/certs/revoked.der;") +
+		stapledServer("3", "good", "ssl_trusted_certificate {{ROOT}}/certs/other.crt; ssl_stapling_verify on;") +
+		"}\n"
 	p := nginxtest.Start(t, conf, nginxtest.Options{Ports: 4, Files: f})
 	stapled := func(port int) (ng, gp bool) {
 		t.Helper()
@@ -166,4 +139,56 @@ func grepOCSP(log string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestStaplingResolver: a responder named by host is looked up with the
+// server's "resolver" when the response is fetched, in nginx and in
+// goproxy (both look the name up with the system's resolver too, when
+// the configuration loads, and ignore ssl_stapling if it is not found).
+func TestStaplingResolver(t *testing.T) {
+	ca := testcerts.NewCA(t, "Root")
+	good := ca.Server(t, testcerts.Opts{}, "good.test")
+	r := newOCSPResponder(t)
+	r.set(good, ca.OCSPResponse(t, good, ocsp.Good))
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(r.srv.URL, "http://"))
+	f := files{"certs/ca.crt": string(ca.CertPEM)}
+	f.add("good", good)
+	dns := testdns.New(t)
+	dns.Set("localhost", net.IPv4(127, 0, 0, 1))
+	trusted := "ssl_trusted_certificate {{ROOT}}/certs/ca.crt; ssl_stapling on; "
+	conf := "events {}\nhttp {\n    access_log off;\n" +
+		stapledServer("", "good", "resolver "+dns.Addr()+" ipv6=off; "+trusted+"ssl_stapling_responder http://localhost:"+port+"/;") +
+		stapledServer("1", "good", trusted+"ssl_stapling_responder http://ocsp.invalid:"+port+"/;") +
+		"}\n"
+	p := nginxtest.Start(t, conf, nginxtest.Options{Files: f, Ports: 2})
+	for _, l := range []string{p.Nginx.ErrorLog(), p.Go.ErrorLog()} {
+		if !strings.Contains(l, `"ssl_stapling" ignored, host not found in OCSP responder "ocsp.invalid:`+port+`/"`) {
+			t.Errorf("no warning for a responder not found:\n%s", l)
+		}
+	}
+	p.BothTLS(t, 0, client("x.test"), "")
+	p.BothTLS(t, 1, client("x.test"), "")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a, b := p.BothTLS(t, 0, client("x.test"), "")
+		ng, gp := len(a.State.OCSPResponse) > 0, len(b.State.OCSPResponse) > 0
+		if ng && gp {
+			if n := dns.Asked(); n < 2 {
+				t.Errorf("the resolver was asked %d times, want once by each server", n)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stapled by nginx %v, goproxy %v\nnginx: %s\ngoproxy: %s", ng, gp, grepOCSP(p.Nginx.ErrorLog()), p.Go.ErrorLog())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stapledServer is a server block on {{PORTn}} with certificate name
+// and the directives of extra.
+func stapledServer(n, name, extra string) string {
+	return "    server {\n        listen 127.0.0.1:{{PORT" + n + "}} ssl;\n" +
+		"        ssl_certificate {{ROOT}}/certs/" + name + ".crt;\n        ssl_certificate_key {{ROOT}}/certs/" + name + ".key;\n" +
+		"        " + extra + "\n        return 200 \"ok\\n\";\n    }\n"
 }
