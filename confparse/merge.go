@@ -158,6 +158,7 @@ func defaultLoc(prefix string) *Loc {
 	l.Sub = SubLoc{Once: ptr(true), LastModified: ptr(false), Types: []string{}}
 	l.Access.Satisfy = ptr("all")
 	l.RandomIndex.On = ptr(false)
+	l.Mp4 = Mp4Loc{BufferSize: ptr(int64(512 << 10)), MaxBufferSize: ptr(int64(10 << 20)), StartKeyFrame: ptr(false)}
 	l.Dav = DavLoc{Methods: []string{}, Access: ptr(uint32(0o600)), CreateFullPutPath: ptr(false), MinDeleteDepth: ptr(0)}
 	l.AuthReq.URI = ptr("")
 	l.RealIP.Header = ptr("X-Real-IP")
@@ -246,5 +247,6 @@ func inheritBlock(c, parent *Loc) {
 		c.Status.StubStatus = parent.Status.StubStatus
 	}
 	c.Flv.On = c.Flv.On || parent.Flv.On
+	c.Mp4.On = c.Mp4.On || parent.Mp4.On
 	c.EmptyGif.On = c.EmptyGif.On || parent.EmptyGif.On
 }

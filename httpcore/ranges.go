@@ -108,11 +108,15 @@ var boundaryCounter atomic.Uint64
 
 // SendRanges answers a Range request for a body of size bytes; body
 // sends bytes [off, off+n). false means "send it all" (ranges that do
-// not apply).
-func SendRanges(rq *Request, size int64, header string, body func(off, n int64)) bool {
+// not apply). single is nginx's single_range: a response that can be
+// cut once only (mp4's) sends several ranges whole.
+func SendRanges(rq *Request, size int64, header string, single bool, body func(off, n int64)) bool {
 	max := -1
 	if m := rq.Loc.Core.MaxRanges; m != nil {
 		max = *m
+	}
+	if single {
+		max = 1
 	}
 	rs, status := parseRanges(header, size, max)
 	hd := rq.Header()

@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"goproxy/internal/nginxtest"
-	"goproxy/internal/testdns"
 	"goproxy/internal/testupstream"
 )
 
@@ -26,11 +25,11 @@ import (
 // implicit upstream lives for its request).
 func TestVariableHostsStayBounded(t *testing.T) {
 	const hosts = 10000
-	dns := testdns.New(t)
+	dns, table := newDNS(t)
 	up := testupstream.Start(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	_, port, _ := net.SplitHostPort(up)
 	for i := 0; i < hosts; i++ {
-		dns.Set(fmt.Sprintf("h%d.test", i), net.IPv4(127, 0, 0, 1))
+		table.Set(fmt.Sprintf("h%d.test", i), "127.0.0.1")
 	}
 	conf := fmt.Sprintf(`events {}
 http {

@@ -568,7 +568,7 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
 	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {
-		if httpcore.SendRanges(rq, e.BodySize, rr, func(off, n int64) {
+		if httpcore.SendRanges(rq, e.BodySize, rr, false, func(off, n int64) {
 			st.sentFromCache(e.Body(off, n))
 		}) {
 			return

@@ -13,6 +13,13 @@ import (
 	"goproxy/internal/testupstream"
 )
 
+// newDNS is a test DNS server answering A queries from a table the
+// test changes.
+func newDNS(t *testing.T) (*testdns.Server, *testdns.Hosts) {
+	h := &testdns.Hosts{}
+	return testdns.Start(t, h.Answer), h
+}
+
 // backend answers every request with its name, on ip:port.
 func backend(t *testing.T, ip string, port int, name string) net.Listener {
 	l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", ip, port))
@@ -49,7 +56,7 @@ func waitBody(t *testing.T, addr, want string) {
 // answers 502 until it does, then follows the name to a new address
 // without a reload.
 func TestBackendStartsLaterAndMoves(t *testing.T) {
-	dns := testdns.New(t)
+	dns, hosts := newDNS(t)
 	port := nginxtest.FreePort(t)
 	conf := fmt.Sprintf(`events {}
 http {
@@ -67,11 +74,11 @@ http {
 		t.Fatalf("before the backend exists: %d %q", r.Status, r.Body)
 	}
 	a := backend(t, "127.0.0.2", port, "first")
-	dns.Set("app.test", net.IPv4(127, 0, 0, 2))
+	hosts.Set("app.test", "127.0.0.2")
 	waitBody(t, addr, "first")
 	b := backend(t, "127.0.0.3", port, "second")
 	defer b.Close()
-	dns.Set("app.test", net.IPv4(127, 0, 0, 3))
+	hosts.Set("app.test", "127.0.0.3")
 	a.Close()
 	waitBody(t, addr, "second")
 	if !strings.Contains(p.Go.ErrorLog(), "app.test") {
@@ -83,7 +90,7 @@ http {
 // is a 502, and the error log names the host (without the port) and
 // the resolver's code and wording, as nginx's does.
 func TestResolveErrorLogged(t *testing.T) {
-	dns := testdns.New(t)
+	dns, _ := newDNS(t)
 	conf := fmt.Sprintf(`events {}
 http {
     access_log off;

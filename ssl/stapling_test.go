@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
+	"golang.org/x/net/dns/dnsmessage"
 
 	"goproxy/internal/nginxtest"
 	"goproxy/internal/testcerts"
@@ -153,8 +154,12 @@ func TestStaplingResolver(t *testing.T) {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(r.srv.URL, "http://"))
 	f := files{"certs/ca.crt": string(ca.CertPEM)}
 	f.add("good", good)
-	dns := testdns.New(t)
-	dns.Set("localhost", net.IPv4(127, 0, 0, 1))
+	dns := testdns.Start(t, func(_ string, typ dnsmessage.Type) testdns.Reply {
+		if typ != dnsmessage.TypeA {
+			return testdns.Reply{}
+		}
+		return testdns.Reply{RRs: []testdns.RR{{Type: dnsmessage.TypeA, Value: "127.0.0.1", TTL: 60}}}
+	})
 	trusted := "ssl_trusted_certificate {{ROOT}}/certs/ca.crt; ssl_stapling on; "
 	conf := "events {}\nhttp {\n    access_log off;\n" +
 		stapledServer("", "good", "resolver "+dns.Addr()+" ipv6=off; "+trusted+"ssl_stapling_responder http://localhost:"+port+"/;") +
@@ -173,7 +178,7 @@ func TestStaplingResolver(t *testing.T) {
 		a, b := p.BothTLS(t, 0, client("x.test"), "")
 		ng, gp := len(a.State.OCSPResponse) > 0, len(b.State.OCSPResponse) > 0
 		if ng && gp {
-			if n := dns.Asked(); n < 2 {
+			if n := len(dns.Asked()); n < 2 {
 				t.Errorf("the resolver was asked %d times, want once by each server", n)
 			}
 			return

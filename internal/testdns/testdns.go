@@ -1,63 +1,72 @@
-// Package testdns is a DNS server for tests: it answers A questions
-// from a table the test changes (NXDOMAIN for a name not in it), for
-// the "resolver" directive of the configurations under test.
+// Package testdns is a UDP DNS server for tests of goproxy's resolver:
+// it answers from a function, one query at a time and in order (as the
+// nginx tests' server does), and records what it was asked.
 package testdns
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// Server is a running table DNS server.
-type Server struct {
-	mu    sync.Mutex
-	addrs map[string][4]byte
-	conn  net.PacketConn
-	asked atomic.Int32
+// RR is one answer record.
+type RR struct {
+	Owner string // "" is the queried name
+	Type  dnsmessage.Type
+	Value string // address or CNAME target
+	TTL   uint32
 }
 
-// New starts a server on a free UDP port of 127.0.0.1, stopped when the
-// test ends.
-func New(t testing.TB) *Server {
+// Reply is the answer to one query; Drop sends nothing, Empty an empty
+// datagram, Delay waits before answering.
+type Reply struct {
+	RCode dnsmessage.RCode
+	RRs   []RR
+	Drop  bool
+	Empty bool
+	Delay time.Duration
+}
+
+// Server is a running test DNS server.
+type Server struct {
+	conn    net.PacketConn
+	answer  func(name string, t dnsmessage.Type) Reply
+	mu      sync.Mutex
+	queries []string
+}
+
+// Start listens on a free 127.0.0.1 port until the test ends.
+func Start(t testing.TB, answer func(name string, t dnsmessage.Type) Reply) *Server {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Server{addrs: map[string][4]byte{}, conn: pc}
+	s := &Server{conn: pc, answer: answer}
 	t.Cleanup(func() { pc.Close() })
-	go d.serve()
-	return d
+	go s.serve()
+	return s
 }
 
-// Addr is the server's address, for "resolver ADDR;".
-func (d *Server) Addr() string { return d.conn.LocalAddr().String() }
+// Addr is the server's host:port, for "resolver".
+func (s *Server) Addr() string { return s.conn.LocalAddr().String() }
 
-// Asked is how many questions the server has had.
-func (d *Server) Asked() int { return int(d.asked.Load()) }
-
-// Set makes name resolve to ip (nil: removes it).
-func (d *Server) Set(name string, ip net.IP) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if ip == nil {
-		delete(d.addrs, name)
-		return
-	}
-	var a [4]byte
-	copy(a[:], ip.To4())
-	d.addrs[name] = a
+// Asked lists the queries received so far, as "name TYPE".
+func (s *Server) Asked() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.queries...)
 }
 
-func (d *Server) serve() {
+func (s *Server) serve() {
 	buf := make([]byte, 1500)
 	for {
-		n, from, err := d.conn.ReadFrom(buf)
+		n, from, err := s.conn.ReadFrom(buf)
 		if err != nil {
 			return
 		}
@@ -70,27 +79,87 @@ func (d *Server) serve() {
 		if err != nil {
 			continue
 		}
-		d.asked.Add(1)
 		name := strings.TrimSuffix(q.Name.String(), ".")
-		d.mu.Lock()
-		ip, ok := d.addrs[name]
-		d.mu.Unlock()
-		rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true}
-		if !ok && q.Type == dnsmessage.TypeA {
-			rh.RCode = dnsmessage.RCodeNameError
+		s.mu.Lock()
+		s.queries = append(s.queries, name+" "+strings.TrimPrefix(q.Type.String(), "Type"))
+		s.mu.Unlock()
+		r := s.answer(name, q.Type)
+		time.Sleep(r.Delay)
+		if r.Drop {
+			continue
 		}
-		b := dnsmessage.NewBuilder(nil, rh)
-		b.EnableCompression()
-		b.StartQuestions()
-		b.Question(q)
-		b.StartAnswers()
-		if ok && q.Type == dnsmessage.TypeA {
-			b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 1},
-				dnsmessage.AResource{A: ip})
+		if r.Empty {
+			s.conn.WriteTo(nil, from)
+			continue
 		}
-		msg, err := b.Finish()
-		if err == nil {
-			d.conn.WriteTo(msg, from)
+		if msg, err := build(h.ID, q, r); err == nil {
+			s.conn.WriteTo(msg, from)
 		}
 	}
+}
+
+func build(id uint16, q dnsmessage.Question, r Reply) ([]byte, error) {
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: id, Response: true, RecursionAvailable: true, RCode: r.RCode})
+	b.EnableCompression()
+	b.StartQuestions()
+	b.Question(q)
+	b.StartAnswers()
+	for _, a := range r.RRs {
+		owner := q.Name
+		if a.Owner != "" {
+			owner = dnsmessage.MustNewName(a.Owner + ".")
+		}
+		rh := dnsmessage.ResourceHeader{Name: owner, Class: dnsmessage.ClassINET, TTL: a.TTL}
+		switch a.Type {
+		case dnsmessage.TypeA:
+			b.AResource(rh, dnsmessage.AResource{A: netip.MustParseAddr(a.Value).As4()})
+		case dnsmessage.TypeAAAA:
+			b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: netip.MustParseAddr(a.Value).As16()})
+		case dnsmessage.TypeCNAME:
+			b.CNAMEResource(rh, dnsmessage.CNAMEResource{CNAME: dnsmessage.MustNewName(a.Value + ".")})
+		}
+	}
+	return b.Finish()
+}
+
+// Table answers from per-name, per-type replies; anything else is an
+// empty NOERROR answer.
+func Table(m map[string]map[dnsmessage.Type]Reply) func(string, dnsmessage.Type) Reply {
+	return func(name string, t dnsmessage.Type) Reply { return m[name][t] }
+}
+
+// Hosts is a name → IPv4 table a test changes while the server runs: A
+// queries for a listed name get its address (TTL 1 s), for any other
+// name NXDOMAIN; other types an empty answer.
+type Hosts struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// Set lists name at ip, or removes it when ip is "".
+func (h *Hosts) Set(name, ip string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil {
+		h.m = map[string]string{}
+	}
+	if ip == "" {
+		delete(h.m, name)
+		return
+	}
+	h.m[name] = ip
+}
+
+// Answer is the function for Start.
+func (h *Hosts) Answer(name string, t dnsmessage.Type) Reply {
+	h.mu.Lock()
+	ip, ok := h.m[name]
+	h.mu.Unlock()
+	switch {
+	case t != dnsmessage.TypeA:
+		return Reply{}
+	case !ok:
+		return Reply{RCode: dnsmessage.RCodeNameError}
+	}
+	return Reply{RRs: []RR{{Type: dnsmessage.TypeA, Value: ip, TTL: 1}}}
 }
