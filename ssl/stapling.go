@@ -221,7 +221,8 @@ func (st *stapler) fetch() ([]byte, time.Time, string, error) {
 
 // prepareStapling makes the staplers of certs (from files names). The
 // trusted certificates are ssl_trusted_certificate and
-// ssl_client_certificate, nginx's certificate store.
+// ssl_client_certificate, nginx's certificate store (with ssl_crl, as
+// OpenSSL's store has it).
 func (s *Server) prepareStapling(certs []tls.Certificate, names []string) error {
 	var files []string
 	for _, f := range []*string{s.conf.ClientCertificate, s.conf.TrustedCertificate} {
@@ -229,8 +230,9 @@ func (s *Server) prepareStapling(certs []tls.Certificate, names []string) error 
 			files = append(files, *f)
 		}
 	}
-	var store *Trust
-	if len(files) > 0 {
+	// With ssl_verify_client the same files are loaded already.
+	store := s.trust
+	if store == nil && len(files) > 0 {
 		var err error
 		if store, err = LoadTrust(files...); err != nil {
 			return err
