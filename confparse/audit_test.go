@@ -151,6 +151,12 @@ var auditSamples = map[string]string{
 	"stream:proxy_ssl_name":                "proxy_ssl_name x;",
 	"stream:proxy_ssl_password_file":       "proxy_ssl_password_file /tmp/a;",
 	"stream:proxy_ssl_trusted_certificate": "proxy_ssl_trusted_certificate /tmp/a;",
+	"ssl_ocsp_cache":                       "ssl_ocsp_cache shared:oc:1m;",
+	"ssl_conf_command":                     "ssl_conf_command Options -SessionTicket;",
+	"proxy_ssl_conf_command":               "proxy_ssl_conf_command Options -SessionTicket;",
+	"uwsgi_ssl_conf_command":               "uwsgi_ssl_conf_command Options -SessionTicket;",
+	"stream:ssl_conf_command":              "ssl_conf_command Options -SessionTicket;",
+	"stream:proxy_ssl_conf_command":        "proxy_ssl_conf_command Options -SessionTicket;",
 }
 
 // auditCandidates are tried, in order, as the one argument of a

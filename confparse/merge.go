@@ -73,6 +73,10 @@ func defaultSrv() *SrvConf {
 			VerifyDepth:     ptr(1),
 			RejectHandshake: ptr(false),
 			On:              ptr(false),
+			Stapling:        ptr(false),
+			StaplingVerify:  ptr(false),
+			OCSP:            ptr("off"),
+			OCSPCache:       ptr("off"),
 		},
 		HTTP2: HTTP2Srv{On: ptr(false), MaxConcurrentStreams: ptr(128), PrereadSize: ptr(int64(64 << 10))},
 	}

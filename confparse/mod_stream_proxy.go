@@ -32,16 +32,12 @@ func init() {
 			return setBind(b, &f.streamSrv.ProxyBind, s)
 		}},
 		&Directive{Name: "proxy_socket_keepalive", Ctx: ms, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.ProxySocketKeepalive }), flagArg)})
-	// The rest of the module, and the stream modules goproxy lacks, are
-	// refused by name.
-	for _, n := range []string{"proxy_ssl_conf_command", "proxy_ssl_crl"} {
-		register("ngx_stream_proxy_module", &Directive{Name: n, Ctx: ms, Args: ArgsAny, Status: Unsupported})
-	}
 	// proxy_ssl_* are http's (same arguments and model: ProxyLoc's SSL
 	// fields), read into the level's ProxyTLS.
 	register("ngx_stream_proxy_module",
 		&Directive{Name: "proxy_ssl", Ctx: ms, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.ProxySSL }), flagArg)})
-	for _, n := range []string{"proxy_ssl_certificate", "proxy_ssl_certificate_key", "proxy_ssl_ciphers", "proxy_ssl_name",
+	for _, n := range []string{"proxy_ssl_certificate", "proxy_ssl_certificate_key", "proxy_ssl_ciphers", "proxy_ssl_conf_command",
+		"proxy_ssl_crl", "proxy_ssl_name",
 		"proxy_ssl_password_file", "proxy_ssl_protocols", "proxy_ssl_server_name", "proxy_ssl_session_reuse",
 		"proxy_ssl_trusted_certificate", "proxy_ssl_verify", "proxy_ssl_verify_depth"} {
 		for _, r := range registry[n] {
