@@ -63,7 +63,7 @@ func init() {
 				ctx = CtxStream
 			}
 			register(m, &Directive{Name: n, Ctx: ctx, Args: ArgsAny, Block: n == "map" || n == "geo" || n == "split_clients",
-				Status: Unsupported})
+				Status: Unsupported, Note: unsupportedWhy[m]})
 		}
 	}
 }
