@@ -3,11 +3,13 @@ package filecache
 // entry.go is the on-disk form of one cached response. nginx's own
 // format is a C struct dump; goproxy's is text, so an entry can be read
 // with less(1), but it keeps nginx's layout principles: a fixed-size
-// first line holding what a revalidation rewrites in place (validity and
-// the date of the response), then the key, the Vary data and the
+// first line holding what a revalidation rewrites in place (validity, the
+// date of the response and the stale windows its Cache-Control granted),
+// then the key, the Vary data and the
 // response head, a blank line, and the body as received.
 //
-//	GPCACHE1 <valid until, unix s, 20 digits> <date, unix s, 20 digits>\n
+//	GPCACHE2 <valid until> <date> <stale-while-revalidate> <stale-if-error>\n
+//	         (unix seconds, 20 digits each; the windows in seconds)
 //	KEY: "<key, Go-quoted>"\n
 //	VARY: <the response's Vary>\n
 //	VARIANT: <hex md5 of the request headers Vary names>\n
@@ -30,8 +32,8 @@ import (
 )
 
 const (
-	magic     = "GPCACHE1 "
-	firstLine = len(magic) + 20 + 1 + 20 + 1
+	magic     = "GPCACHE2 "
+	firstLine = len(magic) + 4*21
 )
 
 var errFormat = errors.New("filecache: not a cache entry")
@@ -41,11 +43,14 @@ type Meta struct {
 	Key        string
 	ValidUntil time.Time // fresh until then
 	Date       time.Time // when it was stored or last revalidated
-	Vary       string    // the response's Vary header
-	Variant    string    // hex md5 of the request's values for Vary
-	Status     int
-	Reason     string
-	Header     http.Header
+	// Stale is how long after ValidUntil the response may be served
+	// stale (Cache-Control's stale-while-revalidate, stale-if-error).
+	Stale
+	Vary    string // the response's Vary header
+	Variant string // hex md5 of the request's values for Vary
+	Status  int
+	Reason  string
+	Header  http.Header
 }
 
 // Entry is an entry opened for reading: its meta and its body, which
@@ -73,7 +78,7 @@ func (e *Entry) Close() error {
 // encodeHead writes everything before the body.
 func encodeHead(w io.Writer, m *Meta) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s%020d %020d\n", magic, m.ValidUntil.Unix(), m.Date.Unix())
+	b.Write(appendFirstLine(nil, m.ValidUntil, m.Date, m.Stale))
 	fmt.Fprintf(&b, "KEY: %s\nVARY: %s\nVARIANT: %s\nSTATUS: %d %s\n", strconv.Quote(m.Key),
 		oneLine(m.Vary), m.Variant, m.Status, oneLine(m.Reason))
 	for k, vs := range m.Header {
@@ -113,12 +118,15 @@ func decodeHead(r *bufio.Reader) (*Meta, int64, error) {
 	if err != nil || len(first)+1 != firstLine || !strings.HasPrefix(first, magic) {
 		return nil, 0, errFormat
 	}
-	valid, err1 := strconv.ParseInt(first[len(magic):len(magic)+20], 10, 64)
-	date, err2 := strconv.ParseInt(first[len(magic)+21:], 10, 64)
-	if err1 != nil || err2 != nil {
-		return nil, 0, errFormat
+	var f [4]int64
+	for i := range f {
+		at := len(magic) + 21*i
+		if f[i], err = strconv.ParseInt(first[at:at+20], 10, 64); err != nil {
+			return nil, 0, errFormat
+		}
 	}
-	m := &Meta{ValidUntil: time.Unix(valid, 0), Date: time.Unix(date, 0), Header: http.Header{}}
+	m := &Meta{ValidUntil: time.Unix(f[0], 0), Date: time.Unix(f[1], 0), Header: http.Header{},
+		Stale: Stale{WhileRevalidate: time.Duration(f[2]) * time.Second, IfError: time.Duration(f[3]) * time.Second}}
 	for _, field := range []string{"KEY: ", "VARY: ", "VARIANT: ", "STATUS: "} {
 		s, err := line()
 		if err != nil || !strings.HasPrefix(s, field) {
@@ -178,14 +186,26 @@ func readEntry(path string) (*Entry, error) {
 	return &Entry{Meta: *m, BodyOffset: n, BodySize: fi.Size() - n, f: f}, nil
 }
 
+// appendFirstLine formats the fixed-size first line.
+func appendFirstLine(b []byte, valid, date time.Time, st Stale) []byte {
+	b = append(b, magic...)
+	for i, v := range [4]int64{valid.Unix(), date.Unix(), int64(st.WhileRevalidate / time.Second), int64(st.IfError / time.Second)} {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = fmt.Appendf(b, "%020d", v)
+	}
+	return append(b, '\n')
+}
+
 // rewriteValidity updates the fixed first line in place, as nginx's
 // ngx_http_file_cache_update_header does after a revalidation.
-func rewriteValidity(path string, valid, date time.Time) error {
+func rewriteValidity(path string, valid, date time.Time, st Stale) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, err = fmt.Fprintf(io.NewOffsetWriter(f, 0), "%s%020d %020d\n", magic, valid.Unix(), date.Unix())
+	_, err = f.WriteAt(appendFirstLine(nil, valid, date, st), 0)
 	return err
 }

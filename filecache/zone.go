@@ -305,14 +305,14 @@ func (lk *Lookup) Unlock() {
 
 // Revalidated records a new validity for the entry after the upstream
 // confirmed it (a 304 to a conditional request).
-func (lk *Lookup) Revalidated(valid, date time.Time) error {
+func (lk *Lookup) Revalidated(f Freshness, date time.Time) error {
 	if lk.Entry != nil {
-		lk.Entry.ValidUntil, lk.Entry.Date = valid, date
+		lk.Entry.ValidUntil, lk.Entry.Date, lk.Entry.Stale = f.Until, date, f.Stale
 	}
 	lk.z.mu.Lock()
-	lk.n.validUntil = valid
+	lk.n.validUntil = f.Until
 	lk.z.mu.Unlock()
-	return rewriteValidity(lk.z.Path(lk.Key), valid, date)
+	return rewriteValidity(lk.z.Path(lk.Key), f.Until, date, f.Stale)
 }
 
 // Writer writes a new entry; Commit puts it in place, Abort drops it.

@@ -8,6 +8,7 @@ package proxy
 // cacheable or not), and the store while the body streams to the client.
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -90,13 +91,16 @@ func sameLayout(a, b *confparse.CacheZone) bool {
 
 // cacheState is one request's cache state.
 type cacheState struct {
-	conf   *confparse.CacheLoc
-	lk     *filecache.Lookup
-	key    string
-	stale  *filecache.Entry // an expired entry, for use_stale and revalidation
-	store  bool             // the response may be stored
-	owner  bool             // this request holds the key's lock
-	status string
+	conf  *confparse.CacheLoc
+	lk    *filecache.Lookup
+	key   string
+	stale *filecache.Entry // an expired entry, for use_stale and revalidation
+	store bool             // the response may be stored
+	owner bool             // this request holds the key's lock
+	// staleError says the expired entry is within its stale-if-error
+	// window: an upstream that fails is answered with it.
+	staleError bool
+	status     string
 }
 
 var errServeCached = errors.New("serve the cached entry")
@@ -105,11 +109,17 @@ var errServeCached = errors.New("serve the cached entry")
 // answered from the cache (or with an error); otherwise st.cache says
 // what to do with the upstream's response.
 func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) bool {
+	rq := st.rq
+	if bg := backgroundOf(r); bg != nil {
+		// A background update: the request it copies made the
+		// lookup and holds the lock.
+		st.cache = bg.cache
+		return h.cacheMiss(st, r)
+	}
 	cl := &h.loc.Proxy.Cache
 	if !cl.On() {
 		return false
 	}
-	rq := st.rq
 	name := cl.Zone.Raw
 	if !cl.Zone.IsConst() {
 		name = rq.Eval(cl.Zone)
@@ -152,10 +162,19 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 				return true
 			}
 			h.serveEntry(st, e, cacheHit)
+			e.Close()
 			return true
 		}
-		if e != nil && c.lk.Updating && useStale(cl, "updating") {
+		// nginx's stale_updating and stale_error: the windows the
+		// entry's Cache-Control granted past its expiry.
+		staleUpdating := false
+		if e != nil {
+			staleUpdating = useStale(cl, "updating") || withinStale(e.ValidUntil, e.WhileRevalidate, now)
+			c.staleError = withinStale(e.ValidUntil, e.IfError, now)
+		}
+		if e != nil && c.lk.Updating && staleUpdating {
 			h.serveEntry(st, e, cacheUpdating)
+			e.Close()
 			return true
 		}
 		if c.lk.Uses < *cl.MinUses {
@@ -178,11 +197,24 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 				continue // look again: the holder may have stored it
 			}
 			c.owner = true
-		} else if e != nil && useStale(cl, "updating") {
+		} else if e != nil {
+			// An expired entry is being updated by this request:
+			// others may be answered with it meanwhile.
 			c.owner = c.lk.MarkUpdating()
+		}
+		if e != nil && c.owner && staleUpdating && *cl.BackgroundUpdate {
+			h.serveEntry(st, e, cacheStale)
+			h.updateInBackground(st, c)
+			return true
 		}
 		break
 	}
+	return h.cacheMiss(st, r)
+}
+
+// cacheMiss readies a request that goes to the upstream (MISS, EXPIRED).
+func (h *handler) cacheMiss(st *state, r *http.Request) bool {
+	c := st.cache
 	if !rangeAllowed(st, r.Header.Get("Range")) {
 		// nginx's cache_check_range: a range beyond
 		// proxy_cache_max_range_offset goes upstream as asked, and
@@ -194,8 +226,46 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		c.status = cacheExpired
 		c.stale = e
 	}
-	rq.Upstream.CacheStatus = c.status
+	st.rq.Upstream.CacheStatus = c.status
 	return false
+}
+
+// withinStale says whether now is within a stale window after valid, as
+// nginx counts it, in whole seconds.
+func withinStale(valid time.Time, window time.Duration, now time.Time) bool {
+	return window > 0 && valid.Unix()+int64(window/time.Second) >= now.Unix()
+}
+
+// background is what a background update takes over from the request it
+// copies: the cache state, with the key's lock, and the request body.
+type background struct {
+	cache    *cacheState
+	body     *bufferedBody
+	declared int64
+}
+
+type backgroundKey struct{}
+
+func backgroundOf(r *http.Request) *background {
+	b, _ := r.Context().Value(backgroundKey{}).(*background)
+	return b
+}
+
+// updateInBackground is *_cache_background_update: the request was
+// answered with the expired entry, and a copy of it fetches the
+// response once the client has that answer, holding the key's lock
+// until the entry is refreshed, as nginx's background subrequest.
+func (h *handler) updateInBackground(st *state, c *cacheState) {
+	bg := &background{cache: &cacheState{conf: c.conf, lk: c.lk, key: c.key, store: c.store, owner: true,
+		staleError: c.staleError}, body: st.body, declared: st.declared}
+	c.owner = false
+	st.body = nil
+	clone := st.rq.CloneBackground()
+	clone.R = clone.R.WithContext(context.WithValue(clone.R.Context(), backgroundKey{}, bg))
+	st.rq.AddBackground(func() {
+		h.ServeHTTP(clone, clone.R)
+		clone.EndBackground()
+	})
 }
 
 // find looks the key up, and the secondary key of the request's variant
@@ -301,8 +371,8 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	ignore := func(name string) bool { return ignored(h.loc.Proxy.IgnoreHeaders, name) }
 	if resp.StatusCode == http.StatusNotModified && c.stale != nil && *cl.Revalidate {
 		resp.Body.Close()
-		if until, ok := filecache.Validity(c.stale.Status, resp.Header, cl.Valid, ignore, now); ok {
-			c.lk.Revalidated(until, now)
+		if f, ok := filecache.Revalidation(&c.stale.Meta, resp.Header, cl.Valid, ignore, now); ok {
+			c.lk.Revalidated(f, now)
 		}
 		c.status = cacheRevalidated
 		return errServeCached
@@ -315,11 +385,11 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	if !c.store || anySet(rq, cl.NoCache) {
 		return nil
 	}
-	until, ok := filecache.Validity(resp.StatusCode, resp.Header, cl.Valid, ignore, now)
+	f, ok := filecache.Validity(resp.StatusCode, resp.Header, cl.Valid, ignore, now)
 	if !ok {
 		return nil
 	}
-	m := &filecache.Meta{Key: c.key, ValidUntil: until, Date: now, Status: resp.StatusCode}
+	m := &filecache.Meta{Key: c.key, ValidUntil: f.Until, Date: now, Stale: f.Stale, Status: resp.StatusCode}
 	m.Reason = strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
 	if h.interceptsEntry(resp.StatusCode) {
 		// proxy_intercept_errors answers with error_page: only the
@@ -523,7 +593,7 @@ func (h *handler) staleOnError(st *state, err error) bool {
 			kind = "invalid_header"
 		}
 	}
-	if !useStale(c.conf, kind) {
+	if !useStale(c.conf, kind) && !c.staleError {
 		return false
 	}
 	h.serveEntry(st, c.stale, cacheStale)

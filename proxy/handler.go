@@ -225,9 +225,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.Error(500)
 		return
 	}
+	bg := backgroundOf(r)
 	if sb := h.loc.Proxy.SetBody; sb != nil {
 		v := rq.Eval(sb)
 		st.body = &bufferedBody{mem: []byte(v), length: int64(len(v))}
+	} else if bg != nil {
+		// A background update sends the body its request read.
+		st.body, st.declared = bg.body, bg.declared
 	} else if *h.loc.Proxy.PassRequestBody && hasBody(r) {
 		b, status := readBody(rq, r, *h.loc.Proxy.RequestBuffering || (r.ContentLength < 0 && *h.loc.Proxy.HTTPVersion == "1.0"))
 		if status != 0 {
@@ -249,7 +253,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.close()
 	}
 	answered := h.cacheStart(st, w, r)
-	defer st.countCache()
+	if bg == nil {
+		defer st.countCache()
+	}
 	if answered {
 		return
 	}
