@@ -20,6 +20,7 @@ import (
 	"goproxy/confparse"
 	"goproxy/filecache"
 	"goproxy/httpcore"
+	"goproxy/httpd"
 )
 
 // The values of $upstream_cache_status.
@@ -151,7 +152,7 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		c.lk = c.find(z, r)
 		e := c.lk.Entry
 		now := time.Now()
-		if e != nil && now.Before(e.ValidUntil) {
+		if e != nil && fresh(e.ValidUntil, now) {
 			c.status = cacheHit
 			if h.interceptsEntry(e.Status) {
 				// An intercepted error was cached as its status
@@ -182,9 +183,13 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		}
 		if *cl.Lock {
 			if deadline.IsZero() {
-				deadline = now.Add(*cl.LockTimeout)
+				// Requests that arrived just before this one take
+				// the lock first, as in nginx (httpd's arrival.go).
+				arrival(rq).AwaitEarlier(arrivalWindow)
+				deadline = time.Now().Add(*cl.LockTimeout)
 			}
 			ch, age, owner := c.lk.Lock(*cl.LockAge)
+			arrival(rq).Settle()
 			if !owner {
 				e.Close()
 				if !waitLock(ch, age, deadline, r) {
@@ -212,6 +217,20 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 	return h.cacheMiss(st, r)
 }
 
+// arrivalWindow bounds how long a request about to take a cache lock
+// waits for those that arrived before it: the scheduler's reordering is
+// shorter than that, and a request that long before it is not "sent at
+// the same time".
+const arrivalWindow = 50 * time.Millisecond
+
+// arrival is the request's place in arrival order (nil: none kept).
+func arrival(rq *httpcore.Request) *httpd.Arrival {
+	if rq.Conn == nil {
+		return nil
+	}
+	return rq.Conn.Arrival
+}
+
 // cacheMiss readies a request that goes to the upstream (MISS, EXPIRED).
 func (h *handler) cacheMiss(st *state, r *http.Request) bool {
 	c := st.cache
@@ -230,8 +249,13 @@ func (h *handler) cacheMiss(st *state, r *http.Request) bool {
 	return false
 }
 
-// withinStale says whether now is within a stale window after valid, as
-// nginx counts it, in whole seconds.
+// fresh says whether an entry valid until valid is fresh now. nginx
+// counts in whole seconds and expires an entry once the second after its
+// last is reached: "max-age=1" keeps a response for one to two seconds.
+func fresh(valid, now time.Time) bool { return now.Unix() <= valid.Unix() }
+
+// withinStale says whether now is within a stale window after valid, in
+// whole seconds as nginx counts it.
 func withinStale(valid time.Time, window time.Duration, now time.Time) bool {
 	return window > 0 && valid.Unix()+int64(window/time.Second) >= now.Unix()
 }

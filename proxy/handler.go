@@ -97,6 +97,9 @@ func newHandler(c *Config, l *confparse.Loc) *handler {
 	for _, k := range l.Proxy.HideHeaders {
 		h.hide[http.CanonicalHeaderKey(k)] = true
 	}
+	if c := &l.Proxy.Cache; c.On() && *c.Lock {
+		httpd.OrderArrivals()
+	}
 	if !h.pass.Vars {
 		port := h.pass.Port
 		h.group = c.groupFor(h.pass.Host, port, l)
@@ -202,6 +205,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &state{rq: rq, group: h.group, scheme: h.pass.Scheme, declared: -1, stream: !*h.loc.Proxy.Buffering}
 	st.held = heldWriter{w, st}
 	rq.NewUpstream()
+	if c := &h.loc.Proxy.Cache; !c.On() || !*c.Lock {
+		arrival(rq).Settle() // no cache lock to take in order
+	}
 	if h.wire != nil {
 		// The application gets no URI of the proxy's kind: its logs
 		// name the peer alone ("fastcgi://127.0.0.1:9000").
