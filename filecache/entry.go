@@ -28,6 +28,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
@@ -59,12 +61,31 @@ type Entry struct {
 	Meta
 	BodyOffset int64
 	BodySize   int64
+	// StatusLine is "code reason", Length the body's length as a
+	// header value: made once per file, not at each hit.
+	StatusLine string
+	Length     []string
 	f          *os.File
+	body       io.LimitedReader
+	section    io.SectionReader
 }
 
-// Body reads bytes [off, off+n) of the body.
+// Body reads bytes [off, off+n) of the body with pread, leaving the
+// file's offset alone.
 func (e *Entry) Body(off, n int64) io.Reader {
-	return io.NewSectionReader(e.f, e.BodyOffset+off, n)
+	e.section = *io.NewSectionReader(e.f, e.BodyOffset+off, n)
+	return &e.section
+}
+
+// File is Body as the file itself, at the body's offset, so that the
+// engine can send it with sendfile. The entry serves one reader at a
+// time.
+func (e *Entry) File(off, n int64) io.Reader {
+	e.body = io.LimitedReader{R: e.f, N: n}
+	if _, err := e.f.Seek(e.BodyOffset+off, io.SeekStart); err != nil {
+		e.body.N = 0
+	}
+	return &e.body
 }
 
 // Close closes the entry's file.
@@ -166,24 +187,72 @@ func decodeHead(r *bufio.Reader) (*Meta, int64, error) {
 	}
 }
 
+// fileIdent tells one file from another at the same path: a new entry
+// is a new file (renamed into place), a revalidation changes its
+// modification time.
+type fileIdent struct {
+	size, mtime int64
+	ino         uint64
+}
+
+func identOf(fi os.FileInfo) fileIdent {
+	id := fileIdent{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.ino = st.Ino
+	}
+	return id
+}
+
+// decoded is an entry's head as read from its file.
+type decoded struct {
+	meta   *Meta
+	n      int64 // the head's length
+	ident  fileIdent
+	status string
+	length []string
+}
+
+var headReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
 // readEntry opens the entry at path. A file shorter than its head says,
-// or not in the format, is an error: it is never served.
-func readEntry(path string) (*Entry, error) {
-	f, err := os.Open(path)
+// or not in the format, is an error: it is never served. When known is
+// the head of this very file, it is not read again; d is the head used.
+func readEntry(path string, known *decoded) (e *Entry, d *decoded, err error) {
+	f, err := openFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	m, n, err := decodeHead(bufio.NewReaderSize(io.LimitReader(f, 1<<20), 4096))
+	id := identOf(fi)
+	if d = known; d == nil || d.ident != id {
+		br := headReaders.Get().(*bufio.Reader)
+		br.Reset(io.LimitReader(f, 1<<20))
+		m, n, err := decodeHead(br)
+		br.Reset(nil)
+		headReaders.Put(br)
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		d = &decoded{meta: m, n: n, ident: id, status: strconv.Itoa(m.Status) + " " + m.Reason,
+			length: []string{strconv.FormatInt(id.size-n, 10)}}
+	}
+	return &Entry{Meta: *d.meta, BodyOffset: d.n, BodySize: id.size - d.n, StatusLine: d.status, Length: d.length, f: f}, d, nil
+}
+
+// openFile opens path for reading as a blocking descriptor: os.Open
+// would try to add a regular file to the network poller, one failing
+// epoll_ctl per cache hit.
+func openFile(path string) (*os.File, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return &Entry{Meta: *m, BodyOffset: n, BodySize: fi.Size() - n, f: f}, nil
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // appendFirstLine formats the fixed-size first line.

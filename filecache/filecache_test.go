@@ -324,3 +324,42 @@ func TestVariant(t *testing.T) {
 		t.Fatal("no Vary, yet a variant")
 	}
 }
+
+// TestHeadKeptUntilTheFileChanges: a hit reuses the decoded head of the
+// entry it found before, and a new entry at the key is read afresh.
+func TestHeadKeptUntilTheFileChanges(t *testing.T) {
+	z := testZone(t, 1<<20)
+	k := KeyOf("k")
+	put := func(v string) {
+		lk := z.Find(k)
+		lk.Entry.Close()
+		w, err := lk.Create(&Meta{Key: "k", ValidUntil: time.Now().Add(time.Minute), Status: 200, Reason: "OK",
+			Header: http.Header{"X-V": {v}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "body "+v)
+		w.Commit()
+	}
+	get := func() (string, string) {
+		e := z.Find(k).Entry
+		if e == nil {
+			t.Fatal("no entry")
+		}
+		defer e.Close()
+		b, _ := io.ReadAll(e.Body(0, e.BodySize))
+		return e.Header.Get("X-V"), string(b)
+	}
+	put("1")
+	get()
+	if z.nodes[k].head == nil {
+		t.Fatal("the head was not kept")
+	}
+	if v, b := get(); v != "1" || b != "body 1" {
+		t.Fatalf("kept head: %q %q", v, b)
+	}
+	put("22")
+	if v, b := get(); v != "22" || b != "body 22" {
+		t.Fatalf("after a new entry: %q %q", v, b)
+	}
+}

@@ -631,14 +631,15 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	rq.Upstream.CacheStatus = status
 	hd := rq.Header()
 	for k, v := range e.Header {
-		hd[k] = append([]string(nil), v...)
+		// The entry's values, read only: an append makes a copy.
+		hd[k] = v[:len(v):len(v)]
 	}
 	h.accel(rq, hd)
 	for _, k := range reprocessed {
 		delete(hd, k)
 	}
 	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
-		s.SetStatusLine(e.Status, strconv.Itoa(e.Status)+" "+e.Reason)
+		s.SetStatusLine(e.Status, e.StatusLine)
 	}
 	code := e.Status
 	if code == 200 && notModifiedEntry(rq, e) {
@@ -653,7 +654,7 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	// ranges.
 	_, known := e.Header["Content-Length"]
 	if known {
-		hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
+		hd["Content-Length"] = e.Length[:1:1]
 	}
 	// Ranges are served when the upstream allowed them (nginx's
 	// allow_ranges from its Accept-Ranges).
@@ -663,7 +664,7 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	}
 	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {
 		if httpcore.SendRanges(rq, e.BodySize, rr, func(off, n int64) {
-			st.sentFromCache(e.Body(off, n))
+			st.sentFromCache(e, off, n)
 		}) {
 			return
 		}
@@ -672,15 +673,20 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	if rq.R.Method == "HEAD" || e.BodySize == 0 {
 		return
 	}
-	st.sentFromCache(e.Body(0, e.BodySize))
+	st.sentFromCache(e, 0, e.BodySize)
 }
 
-// sentFromCache sends part of an entry's body and counts it for its
-// zone's metrics.
-func (st *state) sentFromCache(r io.Reader) {
-	n, _ := st.rq.ReadFrom(r)
+// sentFromCache sends bytes [off, off+n) of an entry's body, with
+// sendfile when the location has it, and counts them for its zone's
+// metrics.
+func (st *state) sentFromCache(e *filecache.Entry, off, n int64) {
+	r := e.Body(off, n)
+	if *st.rq.Loc.Core.Sendfile {
+		r = e.File(off, n)
+	}
+	sent, _ := st.rq.ReadFrom(r)
 	if c := st.cache; c != nil && c.lk != nil {
-		c.lk.Zone().Sent(n)
+		c.lk.Zone().Sent(sent)
 	}
 }
 
