@@ -19,7 +19,6 @@ type ProxyLoc struct {
 	ReadTimeout         *time.Duration `json:",omitempty"`
 	SendTimeout         *time.Duration `json:",omitempty"`
 	Buffering           *bool          `json:",omitempty"`
-	LimitRate           *int64         `json:",omitempty"` // proxy_limit_rate, bytes a second; 0 none
 	RequestBuffering    *bool          `json:",omitempty"`
 	Redirects           []*Redirect    `json:",omitempty"` // empty, not nil: "off"
 	HideHeaders         []string       `json:",omitempty"`
@@ -36,11 +35,17 @@ type ProxyLoc struct {
 	Method              *Template      `json:",omitempty"`
 	CookieDomains       []*Redirect    `json:",omitempty"`
 	CookiePaths         []*Redirect    `json:",omitempty"`
+	// CookieFlags is the level's proxy_cookie_flags list, empty (not
+	// nil) for "off".
+	CookieFlags []*CookieFlags `json:",omitempty"`
 	// UpstreamSSL is proxy_ssl_*, for https upstreams.
 	UpstreamSSL
 	BufferSize *int64 `json:",omitempty"`
 	// Cache is proxy_cache and the proxy_cache_* directives.
 	Cache CacheLoc
+	// UpstreamConn is proxy_bind, proxy_force_ranges, proxy_limit_rate,
+	// proxy_store...
+	UpstreamConn
 }
 
 // ProxyPass is proxy_pass's URL, split.
@@ -65,6 +70,16 @@ type HeaderTmpl struct {
 	Value *Template
 }
 
+// CookieFlags is one proxy_cookie_flags rule: the cookie it is for, a
+// name compared caseless or a regex (always caseless), and the flags,
+// evaluated per response because they may hold variables (nginx reads
+// them, and ignores an unknown one, only then).
+type CookieFlags struct {
+	Name  *Template   `json:",omitempty"`
+	Regex *Regexp     `json:",omitempty"`
+	Flags []*Template `json:",omitempty"`
+}
+
 // Redirect is one proxy_redirect / proxy_cookie_* rule.
 type Redirect struct {
 	Default     bool      `json:",omitempty"`
@@ -81,6 +96,7 @@ const noopBuffers = "goproxy streams through pooled buffers; nginx's buffer sizi
 
 func init() {
 	register("ngx_http_proxy_module", upstreamSSLDirectives("proxy", func(l *Loc) *UpstreamSSL { return &l.Proxy.UpstreamSSL })...)
+	register("ngx_http_proxy_module", upstreamConnDirectives("proxy")...)
 	register("ngx_http_proxy_module",
 		&Directive{Name: "proxy_pass", Ctx: CtxLocation | CtxIfLocation | CtxLimitExcept, Args: Args1, set: setProxyPass},
 		&Directive{Name: "proxy_set_header", Ctx: httpMSL, Args: Args2, set: func(b *builder, f *frame, s *Stmt) error {
@@ -96,7 +112,6 @@ func init() {
 		&Directive{Name: "proxy_read_timeout", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **time.Duration { return &p.ReadTimeout }), msecArg)},
 		&Directive{Name: "proxy_send_timeout", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **time.Duration { return &p.SendTimeout }), msecArg)},
 		&Directive{Name: "proxy_buffering", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.Buffering }), flagArg)},
-		&Directive{Name: "proxy_limit_rate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.LimitRate }), sizeArg)},
 		&Directive{Name: "proxy_request_buffering", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.RequestBuffering }), flagArg)},
 		&Directive{Name: "proxy_redirect", Ctx: httpMSL, Args: Args12, set: setProxyRedirect},
 		&Directive{Name: "proxy_hide_header", Ctx: httpMSL, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
@@ -119,6 +134,7 @@ func init() {
 		&Directive{Name: "proxy_method", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.Method }), tmplArg)},
 		&Directive{Name: "proxy_cookie_domain", Ctx: httpMSL, Args: Args12, set: setCookieRewrite},
 		&Directive{Name: "proxy_cookie_path", Ctx: httpMSL, Args: Args12, set: setCookieRewrite},
+		&Directive{Name: "proxy_cookie_flags", Ctx: httpMSL, Args: Args1234, set: setCookieFlags},
 		&Directive{Name: "proxy_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.BufferSize }), sizeArg),
 			Note: "limits the upstream's response head (\"upstream sent too big header\" beyond it); default 4k"},
 		&Directive{Name: "proxy_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopBuffers, set: validateBufs},
@@ -128,7 +144,6 @@ func init() {
 		&Directive{Name: "proxy_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy does not spool responses to disk", set: validateTempPath},
 		&Directive{Name: "proxy_headers_hash_max_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
 		&Directive{Name: "proxy_headers_hash_bucket_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
-		&Directive{Name: "proxy_socket_keepalive", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "Go enables TCP keep-alive on upstream sockets"},
 		&Directive{Name: "proxy_send_lowat", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
 	)
 }
@@ -320,6 +335,46 @@ func setCookieRewrite(b *builder, f *frame, s *Stmt) error {
 	}
 	if r.Replacement, err = b.tmpl(s, to); err != nil {
 		return err
+	}
+	*list = append(*list, r)
+	return nil
+}
+
+// setCookieFlags reads proxy_cookie_flags as nginx does: "off" alone
+// and any rule at the same level are each other's duplicate; a lone
+// argument other than "off" is refused, but "off" followed by flags
+// names a cookie.
+func setCookieFlags(b *builder, f *frame, s *Stmt) error {
+	list := &f.loc.Proxy.CookieFlags
+	if *list != nil && len(*list) == 0 {
+		return dupErr(s)
+	}
+	if len(s.Args) == 1 {
+		if s.Args[0] != "off" {
+			return errf(s, "invalid parameter %q", s.Args[0])
+		}
+		if *list != nil {
+			return dupErr(s)
+		}
+		*list = []*CookieFlags{}
+		return nil
+	}
+	r := &CookieFlags{}
+	var err error
+	if name := s.Args[0]; strings.HasPrefix(name, "~") {
+		r.Regex, err = b.regex(s, name[1:], true)
+	} else {
+		r.Name, err = b.tmpl(s, name)
+	}
+	if err != nil {
+		return err
+	}
+	for _, a := range s.Args[1:] {
+		t, err := b.tmpl(s, a)
+		if err != nil {
+			return err
+		}
+		r.Flags = append(r.Flags, t)
 	}
 	*list = append(*list, r)
 	return nil

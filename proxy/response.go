@@ -111,16 +111,20 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 		// event pipe; an unbuffered response is read as it comes.
 		rb.rate, rb.startSec = *pl.LimitRate, time.Now().Unix()
 	}
+	h.storeResponse(st, resp)
 	h.hideHeaders(resp)
+	if err := h.upstreamRanges(st, resp, nil); err != nil {
+		return err
+	}
 	for i, v := range resp.Header["Location"] {
 		resp.Header["Location"][i] = h.rewriteLocation(rq, v)
 	}
 	for i, v := range resp.Header["Refresh"] {
 		resp.Header["Refresh"][i] = h.rewriteRefresh(rq, v)
 	}
-	if cs := resp.Header["Set-Cookie"]; len(cs) > 0 && (len(pl.CookieDomains) > 0 || len(pl.CookiePaths) > 0) {
+	if cs := resp.Header["Set-Cookie"]; len(cs) > 0 && (len(pl.CookieDomains) > 0 || len(pl.CookiePaths) > 0 || len(pl.CookieFlags) > 0) {
 		for i, c := range cs {
-			cs[i] = rewriteCookie(rq, c, pl.CookieDomains, pl.CookiePaths)
+			cs[i] = rewriteCookie(rq, c, pl)
 		}
 	}
 	return nil

@@ -27,6 +27,11 @@ func (rt *Router) process(rq *httpcore.Request, srv *server, named *loc) {
 		} else {
 			var res findResult
 			l, res = srv.locs.find(rq.URI, rq.SetCaptures)
+			if res == matchFailed {
+				rq.LogRegexError(&confparse.MatchError{Subject: rq.URI, Source: l.conf.Regex.Source})
+				rq.Error(500)
+				return
+			}
 			if res == autoRedirect {
 				rt.enterLocation(rq, l)
 				rt.redirectSlash(rq)
@@ -135,6 +140,7 @@ func (rt *Router) InternalRedirect(rq *httpcore.Request, uri, args string) {
 		return
 	}
 	rq.Internal = true
+	rq.ClearModCtx()
 	srv := rt.serverOf(rq)
 	// What a content handler set on the response goes with the URI;
 	// an auth module's WWW-Authenticate stays for error_page 401, and
