@@ -97,6 +97,8 @@ func defaultLoc(prefix string) *Loc {
 		PortInRedirect:             ptr(true),
 		ServerNameInRedirect:       ptr(false),
 		LogNotFound:                ptr(true),
+		LogSubrequest:              ptr(false),
+		MSIERefresh:                ptr(false),
 		Sendfile:                   ptr(false),
 		RecursiveErrorPages:        ptr(false),
 		ChunkedTransferEncoding:    ptr(true),
@@ -156,6 +158,8 @@ func defaultLoc(prefix string) *Loc {
 	l.RandomIndex.On = ptr(false)
 	l.Dav = DavLoc{Methods: []string{}, Access: ptr(uint32(0o600)), CreateFullPutPath: ptr(false), MinDeleteDepth: ptr(0)}
 	l.AuthReq.URI = ptr("")
+	l.Browser = BrowserLoc{ModernValue: ptr("1"), AncientValue: ptr("1")}
+	l.Mirror = MirrorLoc{URIs: []string{}, RequestBody: ptr(true)}
 	l.RealIP.Header = ptr("X-Real-IP")
 	l.RealIP.Recursive = ptr(false)
 	return l

@@ -103,7 +103,9 @@ func setAccessLog(b *builder, f *frame, s *Stmt) error {
 	if strings.HasPrefix(s.Args[0], "syslog:") {
 		return errf(s, "access_log %q is not supported by goproxy", s.Args[0])
 	}
-	path := s.Args[0]
+	// A relative path is under the prefix, with variables too (nginx
+	// makes the written path full before it compiles the script).
+	path := b.prefixPath(s.Args[0])
 	t, err := b.tmpl(s, path)
 	if err != nil {
 		return err

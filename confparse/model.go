@@ -206,6 +206,8 @@ type Loc struct {
 	RandomIndex RandomIndexLoc
 	Dav         DavLoc
 	Sub         SubLoc
+	Mirror      MirrorLoc
+	Browser     BrowserLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:

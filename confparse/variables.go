@@ -54,13 +54,17 @@ func DeclaredVariables() []string {
 }
 
 // changeable reports whether a configuration may define the variable
-// name (set, map, geo): any name no module evaluates, and the two module
+// name (set, map, geo): any name no module evaluates, and the module
 // variables nginx marks changeable. Others are "the duplicate variable".
 func changeable(name string) bool {
 	if streamBuilding.Load() {
 		return !streamVars[name]
 	}
-	return !declaredVars[name] || name == "args" || name == "limit_rate"
+	switch name {
+	case "args", "limit_rate", "msie", "modern_browser", "ancient_browser":
+		return true
+	}
+	return !declaredVars[name]
 }
 
 // nginxOnlyVariables are nginx variables goproxy does not evaluate yet.
@@ -69,7 +73,7 @@ var nginxOnlyVariables = []string{
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_queue_time",
 	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset",
-	"ancient_browser", "modern_browser", "msie", "slice_range", "http2",
+	"slice_range", "http2",
 }
 
 var nginxOnlyVarSet = func() map[string]bool {

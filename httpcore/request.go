@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,11 @@ type SubOptions struct {
 	// subrequest_output_buffer_size, and a longer one ends the main
 	// request without a response, as in nginx.
 	InMemory bool
+	// Method is the subrequest's method ("": GET), and RequestBody the
+	// client's body it sends (nil: none): a mirror repeats the client's
+	// request.
+	Method      string
+	RequestBody []byte
 }
 
 // Server is what a Request knows of its server block.
@@ -164,6 +170,10 @@ type Request struct {
 	trailers       []Trailer
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
+	// background counts the background subrequests running beside the
+	// request, backgrounds those started (background.go).
+	background  sync.WaitGroup
+	backgrounds int
 	// requestBody is $request_body: the client's body once a module has
 	// read all of it into memory; nil while it is unread, or when it
 	// went to a temporary file, as in nginx. Atomic: a streamed body is

@@ -140,10 +140,15 @@ func escapeArgsByte(c byte) bool {
 // AppendEscapedArgs appends s escaped as nginx escapes a regex capture
 // placed in a rewrite's arguments or redirect (NGX_ESCAPE_ARGS).
 func AppendEscapedArgs(b []byte, s string) []byte {
+	return appendEscaped(b, s, escapeArgsByte)
+}
+
+// appendEscaped appends s with the bytes of the set escaped as %XX.
+func appendEscaped(b []byte, s string, set func(byte) bool) []byte {
 	const hexd = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if escapeArgsByte(c) {
+		if set(c) {
 			b = append(b, '%', hexd[c>>4], hexd[c&15])
 			continue
 		}
@@ -216,17 +221,7 @@ func EscapeURI(s string) string {
 	if n == 0 {
 		return s
 	}
-	const hexd = "0123456789ABCDEF"
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if escapeURIByte(c) {
-			b = append(b, '%', hexd[c>>4], hexd[c&15])
-			continue
-		}
-		b = append(b, c)
-	}
-	return string(b)
+	return string(appendEscaped(make([]byte, 0, len(s)+2*n), s, escapeURIByte))
 }
 
 // MapURIToPath computes $document_root and $request_filename for the

@@ -43,6 +43,7 @@ type response struct {
 	rl    rateLimit // limit_rate (ratelimit.go)
 	// trailers are sent in the last chunk (AddTrailer).
 	trailers []byte
+	finished bool // the end of the response is sent (finish)
 }
 
 // HeaderName is a header as nginx sends it: add_header's names and an
@@ -591,10 +592,16 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // finish completes the response: the chunked terminator, and a close if
 // the body fell short of its Content-Length.
+// Finish ends the response before the handler returns: a main request
+// is done while its background subrequests (mirror) still run, and the
+// client has all of its response meanwhile, as from nginx.
+func (w *response) Finish() { w.finish() }
+
 func (w *response) finish() {
-	if w.hijacked {
+	if w.hijacked || w.finished {
 		return
 	}
+	w.finished = true
 	if w.aborted {
 		if !w.discard {
 			w.c.bw.Flush()

@@ -77,6 +77,9 @@ func (rt *Router) process(rq *httpcore.Request, srv *server, named *loc) {
 			return
 		}
 	}
+	if !rt.mirror(rq) {
+		return
+	}
 	rt.content(rq)
 }
 

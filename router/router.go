@@ -284,6 +284,7 @@ func (rt *Router) end(rq *httpcore.Request) {
 		rq.Error(500)
 	}
 	rq.CloseBody()
+	rq.WaitBackground()
 	rt.postAction(rq)
 	for _, f := range rq.Release {
 		f()
