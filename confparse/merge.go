@@ -122,6 +122,7 @@ func defaultLoc(prefix string) *Loc {
 		Buffering:           ptr(true),
 		LimitRate:           ptr(int64(0)),
 		RequestBuffering:    ptr(true),
+		ForceRanges:         ptr(false),
 		NextUpstream:        []string{"error", "timeout"},
 		NextUpstreamTries:   ptr(0),
 		NextUpstreamTimeout: ptr(time.Duration(0)),
@@ -158,6 +159,7 @@ func defaultLoc(prefix string) *Loc {
 	l.RandomIndex.On = ptr(false)
 	l.Dav = DavLoc{Methods: []string{}, Access: ptr(uint32(0o600)), CreateFullPutPath: ptr(false), MinDeleteDepth: ptr(0)}
 	l.AuthReq.URI = ptr("")
+	l.Slice.Size = ptr(int64(0))
 	l.Browser = BrowserLoc{ModernValue: ptr("1"), AncientValue: ptr("1")}
 	l.Mirror = MirrorLoc{URIs: []string{}, RequestBody: ptr(true)}
 	l.RealIP.Header = ptr("X-Real-IP")

@@ -208,6 +208,7 @@ type Loc struct {
 	Sub         SubLoc
 	Mirror      MirrorLoc
 	Browser     BrowserLoc
+	Slice       SliceLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:

@@ -73,7 +73,7 @@ var nginxOnlyVariables = []string{
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_queue_time",
 	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
 	"uid_set", "uid_reset",
-	"slice_range", "http2",
+	"http2",
 }
 
 var nginxOnlyVarSet = func() map[string]bool {

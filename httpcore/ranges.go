@@ -114,6 +114,16 @@ func SendRanges(rq *Request, size int64, header string, body func(off, n int64))
 	if m := rq.Loc.Core.MaxRanges; m != nil {
 		max = *m
 	}
+	return sendRanges(rq, size, header, max, body)
+}
+
+// SendRange is SendRanges for a response that can send one range only
+// (nginx's single_range: the slice module's): several are sent whole.
+func SendRange(rq *Request, size int64, header string, body func(off, n int64)) bool {
+	return sendRanges(rq, size, header, 1, body)
+}
+
+func sendRanges(rq *Request, size int64, header string, max int, body func(off, n int64)) bool {
 	rs, status := parseRanges(header, size, max)
 	hd := rq.Header()
 	if status == 200 {

@@ -63,6 +63,14 @@ type SubOptions struct {
 	// request.
 	Method      string
 	RequestBody []byte
+	// Clone runs the subrequest in its parent's location, from the
+	// content phase, with the parent's method (nginx's
+	// NGX_HTTP_SUBREQUEST_CLONE, the slice module's).
+	Clone bool
+	// Init sees the subrequest before it runs; OnHeader becomes its
+	// Request.OnHeader.
+	Init     func(sub *Request)
+	OnHeader func(sub *Request, code int)
 }
 
 // Server is what a Request knows of its server block.
@@ -192,6 +200,13 @@ type Request struct {
 	// page is sent and returns true when it made the output itself
 	// (the SSI stub).
 	PostSubrequest func(rq *Request, code int) bool
+	// OnHeader, on a subrequest, sees its response head as its handler
+	// made it, before the header filters (the slice module checks each
+	// slice's range there).
+	OnHeader func(rq *Request, code int)
+	// Slice is the slice module's state of a main request and of the
+	// subrequests that fetch its slices ($slice_range).
+	Slice any
 	// SSI is the SSI module's state of the request, for $date_gmt's
 	// timefmt and the variables and blocks a main request's includes
 	// share.
@@ -223,6 +238,18 @@ type UpstreamInfo struct {
 	// one backs each list's first element, so a request with a single
 	// try appends without allocating.
 	one [8][1]string
+}
+
+// Clone copies the record, its lists too (a request's own record is
+// reused once the request ends).
+func (u *UpstreamInfo) Clone() *UpstreamInfo {
+	c := *u
+	for _, l := range []*[]string{&c.Addr, &c.Status, &c.ResponseTime, &c.ConnectTime, &c.HeaderTime,
+		&c.BytesReceived, &c.BytesSent, &c.ResponseLength} {
+		*l = slices.Clone(*l)
+	}
+	c.Header = u.Header.Clone()
+	return &c
 }
 
 // NewUpstream resets the request's upstream record and returns it.
@@ -270,6 +297,9 @@ func (rq *Request) WriteHeader(code int) {
 		code = rq.ErrStatus
 	}
 	rq.status = code
+	if rq.OnHeader != nil {
+		rq.OnHeader(rq, code)
+	}
 	rq.keepalive()
 	rq.headerFilter(code)
 	for _, hf := range headerFilters {

@@ -75,7 +75,7 @@ func (c *Config) newCGIHandler(l *confparse.Loc, u *confparse.CGIUpstream, w wir
 	// an empty Connection keeps the client's from deciding reuse.
 	p.SetHeaders = []*confparse.HeaderTmpl{{Name: "Connection", Value: &confparse.Template{}}}
 	p.ConnectTimeout, p.ReadTimeout, p.SendTimeout = u.ConnectTimeout, u.ReadTimeout, u.SendTimeout
-	p.Buffering, p.RequestBuffering = u.Buffering, u.RequestBuffering
+	p.Buffering, p.RequestBuffering, p.ForceRanges = u.Buffering, u.RequestBuffering, u.ForceRanges
 	p.HideHeaders, p.PassHeaders, p.IgnoreHeaders = u.HideHeaders, u.PassHeaders, u.IgnoreHeaders
 	p.NextUpstream, p.NextUpstreamTries, p.NextUpstreamTimeout = u.NextUpstream, u.NextUpstreamTries, u.NextUpstreamTimeout
 	p.InterceptErrors, p.IgnoreClientAbort = u.InterceptErrors, u.IgnoreClientAbort
@@ -208,7 +208,7 @@ func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
 	}
 	if set != nil {
 		hd := http.Header{}
-		st.revalidateHeaders(hd)
+		st.revalidateHeaders(hd, nil)
 		for _, k := range []string{"If-Modified-Since", "If-None-Match"} {
 			name := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
 			if v := hd.Get(k); v != "" && !userParam(u.Params, name) {

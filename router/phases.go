@@ -9,6 +9,7 @@ import (
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/metrics"
+	"goproxy/slice"
 )
 
 // process runs the phases from server rewrite (named == nil) or from a
@@ -190,6 +191,10 @@ func (rt *Router) content(rq *httpcore.Request) {
 	}
 	if rq.Loc.Status.StubStatus {
 		stubStatus(rq)
+		return
+	}
+	if slice.Applies(rq) {
+		slice.Serve(rq)
 		return
 	}
 	if h := rt.handlerFor(rq.Loc); h != nil {

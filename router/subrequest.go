@@ -49,6 +49,9 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	if o.Method != "" {
 		r.Method = o.Method
 	}
+	if o.Clone {
+		r.Method = parent.R.Method
+	}
 	if o.RequestBody != nil {
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(o.RequestBody)), int64(len(o.RequestBody))
 	}
@@ -67,6 +70,10 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 		URI: uri, Args: o.Args, Internal: true, Parent: parent, RealIPFrom: parent.RealIPFrom}
 	if o.RequestBody != nil {
 		sub.SetRequestBody(o.RequestBody)
+	}
+	sub.OnHeader = o.OnHeader
+	if o.Init != nil {
+		o.Init(sub)
 	}
 	if mem != nil {
 		mem.sub = sub
@@ -88,12 +95,17 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	}
 	rt.enterServer(sub, srv)
 	var named *loc
-	if strings.HasPrefix(uri, "@") {
+	if strings.HasPrefix(uri, "@") && !o.Clone {
 		if named = srv.named[uri[1:]]; named == nil {
 			sub.Error(500)
 		}
 	}
-	if named != nil || !strings.HasPrefix(uri, "@") {
+	switch {
+	case o.Clone:
+		sub.Loc, sub.Location, sub.LocName, sub.ProxyContent = parent.Loc, parent.Location, parent.LocName, parent.ProxyContent
+		sub.DocRoot, sub.Filename = parent.DocRoot, parent.Filename
+		rt.content(sub)
+	case named != nil || !strings.HasPrefix(uri, "@"):
 		rt.process(sub, srv, named)
 	}
 	if o.Stub != nil && !stubbed && !sub.Aborted && sub.BodyBytesSent() == 0 {
