@@ -27,7 +27,6 @@ type CGIUpstream struct {
 	SendTimeout         *time.Duration `json:",omitempty"`
 	Buffering           *bool          `json:",omitempty"`
 	RequestBuffering    *bool          `json:",omitempty"`
-	ForceRanges         *bool          `json:",omitempty"`
 	HideHeaders         []string       `json:",omitempty"`
 	PassHeaders         []string       `json:",omitempty"`
 	IgnoreHeaders       []string       `json:",omitempty"`
@@ -59,7 +58,6 @@ func cgiDefaults() CGIUpstream {
 		SendTimeout:         ptr(60 * time.Second),
 		Buffering:           ptr(true),
 		RequestBuffering:    ptr(true),
-		ForceRanges:         ptr(false),
 		NextUpstream:        []string{"error", "timeout"},
 		NextUpstreamTries:   ptr(0),
 		NextUpstreamTimeout: ptr(time.Duration(0)),
@@ -100,7 +98,6 @@ func cgiDirectives(prefix, scheme string, get func(*Loc) *CGIUpstream) []*Direct
 		{Name: n("read_timeout"), Ctx: httpMSL, Args: Args1, set: dur(func(u *CGIUpstream) **time.Duration { return &u.ReadTimeout })},
 		{Name: n("send_timeout"), Ctx: httpMSL, Args: Args1, set: dur(func(u *CGIUpstream) **time.Duration { return &u.SendTimeout })},
 		{Name: n("buffering"), Ctx: httpMSL, Args: ArgsFlag, set: flag(func(u *CGIUpstream) **bool { return &u.Buffering })},
-		{Name: n("force_ranges"), Ctx: httpMSL, Args: ArgsFlag, set: flag(func(u *CGIUpstream) **bool { return &u.ForceRanges })},
 		{Name: n("request_buffering"), Ctx: httpMSL, Args: ArgsFlag, set: flag(func(u *CGIUpstream) **bool { return &u.RequestBuffering })},
 		{Name: n("intercept_errors"), Ctx: httpMSL, Args: ArgsFlag, set: flag(func(u *CGIUpstream) **bool { return &u.InterceptErrors })},
 		{Name: n("pass_request_headers"), Ctx: httpMSL, Args: ArgsFlag, set: flag(func(u *CGIUpstream) **bool { return &u.PassRequestHeaders })},

@@ -122,7 +122,6 @@ func defaultLoc(prefix string) *Loc {
 		Buffering:           ptr(true),
 		LimitRate:           ptr(int64(0)),
 		RequestBuffering:    ptr(true),
-		ForceRanges:         ptr(false),
 		NextUpstream:        []string{"error", "timeout"},
 		NextUpstreamTries:   ptr(0),
 		NextUpstreamTimeout: ptr(time.Duration(0)),

@@ -13,17 +13,14 @@ type ProxyLoc struct {
 	Pass *ProxyPass `json:",omitempty" merge:"-"`
 	// SetHeaders is the level's proxy_set_header list; nil means nginx's
 	// defaults. An inner list replaces the outer one.
-	SetHeaders       []*HeaderTmpl  `json:",omitempty"`
-	HTTPVersion      *string        `json:",omitempty"`
-	ConnectTimeout   *time.Duration `json:",omitempty"`
-	ReadTimeout      *time.Duration `json:",omitempty"`
-	SendTimeout      *time.Duration `json:",omitempty"`
-	Buffering        *bool          `json:",omitempty"`
-	LimitRate        *int64         `json:",omitempty"` // proxy_limit_rate, bytes a second; 0 none
-	RequestBuffering *bool          `json:",omitempty"`
-	// ForceRanges serves ranges of the upstream's responses whatever
-	// their Accept-Ranges says, cached or not.
-	ForceRanges         *bool          `json:",omitempty"`
+	SetHeaders          []*HeaderTmpl  `json:",omitempty"`
+	HTTPVersion         *string        `json:",omitempty"`
+	ConnectTimeout      *time.Duration `json:",omitempty"`
+	ReadTimeout         *time.Duration `json:",omitempty"`
+	SendTimeout         *time.Duration `json:",omitempty"`
+	Buffering           *bool          `json:",omitempty"`
+	LimitRate           *int64         `json:",omitempty"` // proxy_limit_rate, bytes a second; 0 none
+	RequestBuffering    *bool          `json:",omitempty"`
 	Redirects           []*Redirect    `json:",omitempty"` // empty, not nil: "off"
 	HideHeaders         []string       `json:",omitempty"`
 	PassHeaders         []string       `json:",omitempty"`
@@ -101,7 +98,6 @@ func init() {
 		&Directive{Name: "proxy_buffering", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.Buffering }), flagArg)},
 		&Directive{Name: "proxy_limit_rate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.LimitRate }), sizeArg)},
 		&Directive{Name: "proxy_request_buffering", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.RequestBuffering }), flagArg)},
-		&Directive{Name: "proxy_force_ranges", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.ForceRanges }), flagArg)},
 		&Directive{Name: "proxy_redirect", Ctx: httpMSL, Args: Args12, set: setProxyRedirect},
 		&Directive{Name: "proxy_hide_header", Ctx: httpMSL, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
 			f.loc.Proxy.HideHeaders = append(f.loc.Proxy.HideHeaders, s.Args[0])

@@ -348,37 +348,34 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	}
 	sb := &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, full: -1, accel: accelHeaders(resp.Header)}
 	resp.Body = sb
-	accept := resp.Header["Accept-Ranges"]
-	if full, ok := sendRange(st, resp, sb, *h.loc.Proxy.ForceRanges); ok {
-		sb.full, sb.accept = full, accept
-	}
+	missRange(st, resp, sb)
 	return nil
 }
 
-// sendRange answers a Range request with one range of a response as
-// nginx does for a response it caches, or one force_ranges lets it cut:
-// when the upstream allows ranges (Accept-Ranges) or force is on, one
-// range is sent from the whole body as it comes (body reads all of it);
-// several, or none that fits, get the whole response.
-func sendRange(st *state, resp *http.Response, body io.ReadCloser, force bool) (full int64, ok bool) {
+// missRange answers a Range request on a MISS as nginx does for a
+// response it caches: when the upstream allows ranges (Accept-Ranges),
+// one range is sent from the whole body as it is stored; several, or
+// none that fits, get the whole response. A subrequest's is whole (a
+// slice the slice module checks), as nginx's range filter skips them.
+func missRange(st *state, resp *http.Response, sb *storeBody) {
 	rq := st.rq
 	rr := rq.R.Header.Get("Range")
-	if rr == "" || resp.StatusCode != 200 || resp.ContentLength < 0 || (resp.Header["Accept-Ranges"] == nil && !force) ||
+	if rr == "" || resp.StatusCode != 200 || resp.ContentLength < 0 || resp.Header["Accept-Ranges"] == nil ||
 		rq.R.ProtoMajor == 0 || rq.WillTransform(200) || !rangeAllowed(st, rr) || rq.Parent != nil {
-		return 0, false
+		return
 	}
 	start, end, ok := httpcore.SingleRange(rq, rr, resp.ContentLength)
 	if !ok {
-		return 0, false
+		return
 	}
 	size := resp.ContentLength
+	sb.full, sb.accept = size, resp.Header["Accept-Ranges"]
 	resp.StatusCode, resp.Status = 206, "206 Partial Content"
 	delete(resp.Header, "Accept-Ranges")
 	resp.Header["Content-Range"] = []string{"bytes " + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(size, 10)}
 	resp.Header["Content-Length"] = []string{strconv.FormatInt(end-start, 10)}
 	resp.ContentLength = end - start
-	resp.Body = &rangeBody{rc: body, skip: start, left: end - start}
-	return size, true
+	resp.Body = &rangeBody{rc: sb, skip: start, left: end - start}
 }
 
 // rangeBody passes on [skip, skip+left) of a body and reads the rest
@@ -570,8 +567,8 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 		hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
 	}
 	// Ranges are served when the upstream allowed them (nginx's
-	// allow_ranges from its Accept-Ranges), or force_ranges does.
-	ranges := known && (e.Header["Accept-Ranges"] != nil || *h.loc.Proxy.ForceRanges) && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
+	// allow_ranges from its Accept-Ranges).
+	ranges := known && e.Header["Accept-Ranges"] != nil && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
 	if ranges && !rq.WillTransform(200) { // a filter changing the length takes them away
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}

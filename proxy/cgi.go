@@ -75,7 +75,7 @@ func (c *Config) newCGIHandler(l *confparse.Loc, u *confparse.CGIUpstream, w wir
 	// an empty Connection keeps the client's from deciding reuse.
 	p.SetHeaders = []*confparse.HeaderTmpl{{Name: "Connection", Value: &confparse.Template{}}}
 	p.ConnectTimeout, p.ReadTimeout, p.SendTimeout = u.ConnectTimeout, u.ReadTimeout, u.SendTimeout
-	p.Buffering, p.RequestBuffering, p.ForceRanges = u.Buffering, u.RequestBuffering, u.ForceRanges
+	p.Buffering, p.RequestBuffering = u.Buffering, u.RequestBuffering
 	p.HideHeaders, p.PassHeaders, p.IgnoreHeaders = u.HideHeaders, u.PassHeaders, u.IgnoreHeaders
 	p.NextUpstream, p.NextUpstreamTries, p.NextUpstreamTimeout = u.NextUpstream, u.NextUpstreamTries, u.NextUpstreamTimeout
 	p.InterceptErrors, p.IgnoreClientAbort = u.InterceptErrors, u.IgnoreClientAbort

@@ -78,9 +78,6 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 	if err := h.cacheResponse(st, resp); err != nil {
 		return err
 	}
-	if st.cache == nil && *pl.ForceRanges {
-		h.forceRanges(st, resp)
-	}
 	for k, v := range st.hop {
 		resp.Header[k] = v
 	}
@@ -127,19 +124,6 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 		}
 	}
 	return nil
-}
-
-// forceRanges is proxy_force_ranges for a response not cached: the
-// client's one range is cut from it, and a whole 200 of known length
-// offers ranges, as nginx's range filter does once ranges are allowed.
-func (h *handler) forceRanges(st *state, resp *http.Response) {
-	if _, ok := sendRange(st, resp, resp.Body, true); ok || resp.StatusCode != 200 || resp.ContentLength < 0 {
-		return
-	}
-	rq := st.rq
-	if rq.Parent == nil && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0) && !rq.WillTransform(200) {
-		resp.Header["Accept-Ranges"] = []string{"bytes"}
-	}
 }
 
 // accel applies X-Accel-Limit-Rate and X-Accel-Charset of an upstream's
