@@ -229,14 +229,20 @@ func setErrorLog(b *builder, f *frame, s *Stmt) error {
 // parseErrorLog reads "error_log file [level]", in any context.
 func parseErrorLog(b *builder, s *Stmt) (*ErrorLog, error) {
 	target := s.Args[0]
+	var sl *Syslog
 	switch {
 	case target == "stderr":
-	case strings.HasPrefix(target, "syslog:"), strings.HasPrefix(target, "memory:"):
+	case strings.HasPrefix(target, "syslog:"):
+		var err error
+		if sl, err = parseSyslog(s, target[7:]); err != nil {
+			return nil, err
+		}
+	case strings.HasPrefix(target, "memory:"):
 		return nil, errf(s, "error_log %q is not supported by goproxy", target)
 	default:
 		target = b.prefixPath(target)
 	}
-	l := &ErrorLog{Path: target, Level: LevelError}
+	l := &ErrorLog{Path: target, Level: LevelError, Syslog: sl}
 	// nginx takes one level, or debug_* names (debug for one subsystem,
 	// logged as debug here), but not both.
 	var level Level

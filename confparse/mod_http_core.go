@@ -363,7 +363,10 @@ func setHTTP(b *builder, f *frame, s *Stmt) error {
 	}
 	h := &HTTPConf{Srv: &SrvConf{}, Loc: &Loc{}, LogFormats: map[string]*LogFormat{}, Vars: map[string]bool{}}
 	b.cfg.HTTP = h
-	return b.walk(&frame{ctx: CtxHTTP, main: f.main, http: h, srvConf: h.Srv, loc: h.Loc}, s.Block)
+	if err := b.walk(&frame{ctx: CtxHTTP, main: f.main, http: h, srvConf: h.Srv, loc: h.Loc}, s.Block); err != nil {
+		return err
+	}
+	return b.checkSecureLinks(s)
 }
 
 func setServer(b *builder, f *frame, s *Stmt) error {

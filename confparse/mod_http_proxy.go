@@ -36,6 +36,9 @@ type ProxyLoc struct {
 	Method              *Template      `json:",omitempty"`
 	CookieDomains       []*Redirect    `json:",omitempty"`
 	CookiePaths         []*Redirect    `json:",omitempty"`
+	// CookieFlags is the level's proxy_cookie_flags list, empty (not
+	// nil) for "off".
+	CookieFlags []*CookieFlags `json:",omitempty"`
 	// UpstreamSSL is proxy_ssl_*, for https upstreams.
 	UpstreamSSL
 	BufferSize *int64 `json:",omitempty"`
@@ -63,6 +66,16 @@ type ProxyPass struct {
 type HeaderTmpl struct {
 	Name  string
 	Value *Template
+}
+
+// CookieFlags is one proxy_cookie_flags rule: the cookie it is for, a
+// name compared caseless or a regex (always caseless), and the flags,
+// evaluated per response because they may hold variables (nginx reads
+// them, and ignores an unknown one, only then).
+type CookieFlags struct {
+	Name  *Template   `json:",omitempty"`
+	Regex *Regexp     `json:",omitempty"`
+	Flags []*Template `json:",omitempty"`
 }
 
 // Redirect is one proxy_redirect / proxy_cookie_* rule.
@@ -119,6 +132,7 @@ func init() {
 		&Directive{Name: "proxy_method", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **Template { return &p.Method }), tmplArg)},
 		&Directive{Name: "proxy_cookie_domain", Ctx: httpMSL, Args: Args12, set: setCookieRewrite},
 		&Directive{Name: "proxy_cookie_path", Ctx: httpMSL, Args: Args12, set: setCookieRewrite},
+		&Directive{Name: "proxy_cookie_flags", Ctx: httpMSL, Args: Args1234, set: setCookieFlags},
 		&Directive{Name: "proxy_buffer_size", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.BufferSize }), sizeArg),
 			Note: "limits the upstream's response head (\"upstream sent too big header\" beyond it); default 4k"},
 		&Directive{Name: "proxy_buffers", Ctx: httpMSL, Args: Args2, Status: NoOp, Note: noopBuffers, set: validateBufs},
@@ -320,6 +334,46 @@ func setCookieRewrite(b *builder, f *frame, s *Stmt) error {
 	}
 	if r.Replacement, err = b.tmpl(s, to); err != nil {
 		return err
+	}
+	*list = append(*list, r)
+	return nil
+}
+
+// setCookieFlags reads proxy_cookie_flags as nginx does: "off" alone
+// and any rule at the same level are each other's duplicate; a lone
+// argument other than "off" is refused, but "off" followed by flags
+// names a cookie.
+func setCookieFlags(b *builder, f *frame, s *Stmt) error {
+	list := &f.loc.Proxy.CookieFlags
+	if *list != nil && len(*list) == 0 {
+		return dupErr(s)
+	}
+	if len(s.Args) == 1 {
+		if s.Args[0] != "off" {
+			return errf(s, "invalid parameter %q", s.Args[0])
+		}
+		if *list != nil {
+			return dupErr(s)
+		}
+		*list = []*CookieFlags{}
+		return nil
+	}
+	r := &CookieFlags{}
+	var err error
+	if name := s.Args[0]; strings.HasPrefix(name, "~") {
+		r.Regex, err = b.regex(s, name[1:], true)
+	} else {
+		r.Name, err = b.tmpl(s, name)
+	}
+	if err != nil {
+		return err
+	}
+	for _, a := range s.Args[1:] {
+		t, err := b.tmpl(s, a)
+		if err != nil {
+			return err
+		}
+		r.Flags = append(r.Flags, t)
 	}
 	*list = append(*list, r)
 	return nil

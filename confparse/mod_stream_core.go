@@ -67,6 +67,9 @@ type StreamSrv struct {
 	// AccessLogs nil: not written; empty: access_log off.
 	AccessLogs []*AccessLog `json:",omitempty"`
 	ErrorLogs  []*ErrorLog  `json:",omitempty"`
+	// LogFileCache is open_log_file_cache (Max 0: off), for the access
+	// logs whose paths have variables.
+	LogFileCache *LogFileCache `json:",omitempty"`
 }
 
 // StreamServer is one server block of stream.

@@ -55,8 +55,10 @@ type EventsConf struct {
 
 // ErrorLog is one error_log target.
 type ErrorLog struct {
-	Path  string // absolute path, or "stderr"
+	Path  string // absolute path, "stderr", or the whole "syslog:..." target
 	Level Level
+	// Syslog is set for a "syslog:" target.
+	Syslog *Syslog `json:",omitempty"`
 }
 
 // HTTPConf is the http block.
@@ -206,6 +208,8 @@ type Loc struct {
 	RandomIndex RandomIndexLoc
 	Dav         DavLoc
 	Sub         SubLoc
+	SecureLink  SecureLinkLoc
+	Userid      UseridLoc
 	Mirror      MirrorLoc
 	Browser     BrowserLoc
 	Slice       SliceLoc

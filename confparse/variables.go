@@ -61,7 +61,7 @@ func changeable(name string) bool {
 		return !streamVars[name]
 	}
 	switch name {
-	case "args", "limit_rate", "msie", "modern_browser", "ancient_browser":
+	case "args", "limit_rate", "uid_reset", "msie", "modern_browser", "ancient_browser":
 		return true
 	}
 	return !declaredVars[name]
@@ -71,8 +71,7 @@ func changeable(name string) bool {
 var nginxOnlyVariables = []string{
 	"tcpinfo_rtt", "tcpinfo_rttvar",
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_queue_time",
-	"upstream_trailer_", "invalid_referer", "secure_link", "secure_link_expires", "uid_got",
-	"uid_set", "uid_reset",
+	"upstream_trailer_", "invalid_referer",
 	"http2",
 }
 

@@ -59,7 +59,8 @@ func (t *VarTable) addModuleVars(h *confparse.HTTPConf) {
 	for name := range t.SetVars {
 		_, isMap := t.Maps[name]
 		_, isFunc := t.Funcs[name]
-		if isMap || isFunc || name == "args" || name == "limit_rate" || isPrefixed(name) {
+		_, registered := exactVars[name] // $args, $limit_rate, $uid_reset
+		if isMap || isFunc || registered || isPrefixed(name) {
 			delete(t.SetVars, name)
 		}
 	}

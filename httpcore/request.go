@@ -214,7 +214,26 @@ type Request struct {
 	// GzipVary asks for "Vary: Accept-Encoding" when gzip_vary is on
 	// (nginx's r->gzip_vary): set by gzip, gzip_static and gunzip.
 	GzipVary bool
+	// modCtx is the state modules keep for the request, each under a
+	// key of its own (nginx's module ctx): userid's cookie,
+	// secure_link's expiry.
+	modCtx map[any]any
 }
+
+// ModCtx is the state a module keeps for the request under key, or nil.
+func (rq *Request) ModCtx(key any) any { return rq.modCtx[key] }
+
+// SetModCtx records a module's state of the request.
+func (rq *Request) SetModCtx(key, v any) {
+	if rq.modCtx == nil {
+		rq.modCtx = map[any]any{}
+	}
+	rq.modCtx[key] = v
+}
+
+// ClearModCtx forgets every module's state, as nginx's internal
+// redirect does.
+func (rq *Request) ClearModCtx() { rq.modCtx = nil }
 
 // UpstreamInfo is what the proxy records for $upstream_* variables.
 type UpstreamInfo struct {
@@ -317,7 +336,8 @@ type FilterOrder int
 
 // The modules' places in the filter chain.
 const (
-	OrderGunzip FilterOrder = iota
+	OrderUserid FilterOrder = iota
+	OrderGunzip
 	OrderAddition
 	OrderSub
 	OrderCharset

@@ -139,22 +139,64 @@ func escapeArgsByte(c byte) bool {
 
 // AppendEscapedArgs appends s escaped as nginx escapes a regex capture
 // placed in a rewrite's arguments or redirect (NGX_ESCAPE_ARGS).
-func AppendEscapedArgs(b []byte, s string) []byte {
-	return appendEscaped(b, s, escapeArgsByte)
+func AppendEscapedArgs(b []byte, s string) []byte { return appendEscaped(b, s, escapeArgsByte) }
+
+// escapeHTMLURIByte is NGX_ESCAPE_HTML, the table SSI's echo
+// encoding=url uses: controls, space, DEL and above, and "#%'<>\^`{|}.
+func escapeHTMLURIByte(c byte) bool {
+	return c <= ' ' || c >= 0x7f || strings.IndexByte("\"#%'<>\\^`{|}", c) >= 0
 }
 
-// appendEscaped appends s with the bytes of the set escaped as %XX.
-func appendEscaped(b []byte, s string, set func(byte) bool) []byte {
+// EscapeHTMLURI escapes s with NGX_ESCAPE_HTML.
+func EscapeHTMLURI(s string) string { return string(appendEscaped(nil, s, escapeHTMLURIByte)) }
+
+// escapeComponentByte is NGX_ESCAPE_URI_COMPONENT: everything but
+// letters, digits and "-._~".
+func escapeComponentByte(c byte) bool {
+	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~')
+}
+
+// AppendEscapedComponent appends s escaped with NGX_ESCAPE_URI_COMPONENT
+// (autoindex's links).
+func AppendEscapedComponent(b []byte, s string) []byte {
+	return appendEscaped(b, s, escapeComponentByte)
+}
+
+// appendEscaped appends s with each byte esc selects as %XX.
+func appendEscaped(b []byte, s string, esc func(byte) bool) []byte {
 	const hexd = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if set(c) {
+		if esc(c) {
 			b = append(b, '%', hexd[c>>4], hexd[c&15])
 			continue
 		}
 		b = append(b, c)
 	}
 	return b
+}
+
+// EscapeHTML is ngx_escape_html: <, >, & and " become entities.
+func EscapeHTML(s string) string {
+	if !strings.ContainsAny(s, `<>&"`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '"':
+			b.WriteString("&quot;")
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 // UnescapeRedirect is ngx_unescape_uri(NGX_UNESCAPE_REDIRECT), which
@@ -212,16 +254,12 @@ func UnescapeRedirect(s string) string {
 
 // EscapeURI escapes a decoded URI for sending on, as nginx does.
 func EscapeURI(s string) string {
-	n := 0
 	for i := 0; i < len(s); i++ {
 		if escapeURIByte(s[i]) {
-			n++
+			return string(appendEscaped(make([]byte, 0, len(s)+8), s, escapeURIByte))
 		}
 	}
-	if n == 0 {
-		return s
-	}
-	return string(appendEscaped(make([]byte, 0, len(s)+2*n), s, escapeURIByte))
+	return s
 }
 
 // MapURIToPath computes $document_root and $request_filename for the

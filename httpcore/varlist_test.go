@@ -28,6 +28,10 @@ var notFoundOK = map[string]bool{
 	// Only with a cached response, once a trailer of the name is sent,
 	// once a body is in a file.
 	"upstream_cache_status": true, "sent_trailer_x": true, "request_body_file": true,
+	// Only where secure_link applies and the link is good.
+	"secure_link": true, "secure_link_expires": true,
+	// Only where userid is on and there is a cookie to read or set.
+	"uid_got": true, "uid_set": true,
 	// Only in a request the slice module answers.
 	"slice_range": true,
 }

@@ -38,10 +38,12 @@ import (
 	"goproxy/proxy"
 	_ "goproxy/referer" // registers $invalid_referer
 	"goproxy/router"
-	_ "goproxy/ssi" // registers its filter and variables
+	_ "goproxy/securelink" // registers $secure_link, $secure_link_expires
+	_ "goproxy/ssi"        // registers its filter and variables
 	"goproxy/staticfs"
 	"goproxy/stream"
-	_ "goproxy/sub" // registers its filter
+	_ "goproxy/sub"    // registers its filter
+	_ "goproxy/userid" // registers its header filter and variables
 )
 
 // Process is the long-lived state that survives reloads.

@@ -25,11 +25,11 @@ import (
 // implicit upstream lives for its request).
 func TestVariableHostsStayBounded(t *testing.T) {
 	const hosts = 10000
-	dns := newDNS(t)
+	dns, table := newDNS(t)
 	up := testupstream.Start(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	_, port, _ := net.SplitHostPort(up)
 	for i := 0; i < hosts; i++ {
-		dns.set(fmt.Sprintf("h%d.test", i), net.IPv4(127, 0, 0, 1))
+		table.Set(fmt.Sprintf("h%d.test", i), "127.0.0.1")
 	}
 	conf := fmt.Sprintf(`events {}
 http {
@@ -41,7 +41,7 @@ http {
         location / { proxy_pass http://$arg_h:%s; }
     }
 }
-`, dns.conn.LocalAddr(), port)
+`, dns.Addr(), port)
 	p := nginxtest.Start(t, conf, nginxtest.Options{GoOnly: true})
 	addr := p.Go.Addr()
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}

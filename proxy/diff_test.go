@@ -327,10 +327,49 @@ func TestCookieRewrite(t *testing.T) {
 		"v=1;  Domain=a.net  ;   Secure;  Path=/p/x", "v=1;\tDomain=a.net\t;\tSecure",
 		"Domain=a.net; v=1", "v=1; Domain=", "v=1; Domain=.", "v=1;;Domain=a.net", "v=1;Secure;HttpOnly",
 		"v=1; Secure= x ; Domain=a.net", "v=1 x = y z ; Domain=a.net", "v=1; Domain=a.net=b",
-		"v=1;Expires=Wed, 21 Oct 2015 07:28:00 GMT;Domain=a.net", "v=1; Domain=a.net; ",
+		"v=1;Expires=Wed, 21 Oct 2015 07:28:00 GMT;Domain=a.net", "v=1; Domain=a.net; ", "v;Domain=a.net",
 	} {
 		p.cmp(t, nginxtest.Get("/c", "X-C: "+c, "X-D: .q.net"))
 		p.cmp(t, nginxtest.Get("/off/c", "X-C: "+c))
+	}
+}
+
+// TestCookieFlags checks proxy_cookie_flags against nginx: the first rule
+// for a name (caseless) or regex, flags in any case, on winning over off,
+// duplicate attributes (the first Secure satisfies "secure", all go for
+// "nosecure"), SameSite without a value, empty and unknown flags from
+// variables, a value written back though nothing changed, flags with
+// domain rewriting, and a level's list replacing its parent's.
+func TestCookieFlags(t *testing.T) {
+	up := startUpstream(t, "cookie", func(w *bufio.Writer, _ net.Conn, r *upReq) bool {
+		w.WriteString("HTTP/1.1 200 OK\r\nSet-Cookie: " + r.Header.Get("X-C") + "\r\nSet-Cookie: z=9;secure\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+		return false
+	})
+	p := start(t, conf("", `
+        location / {
+            proxy_pass http://{{UP}};
+            proxy_cookie_domain a.net b.net;
+            proxy_cookie_flags a secure httponly samesite=none;
+            proxy_cookie_flags A nosecure;
+            proxy_cookie_flags d nosecure nohttponly nosamesite;
+            proxy_cookie_flags m SECURE nosecure samesite=lax;
+            proxy_cookie_flags s samesite=strict samesite=lax;
+            proxy_cookie_flags ~^r(e)g httponly;
+            proxy_cookie_flags $http_x_n $http_x_f1 $http_x_f2;
+            location /off/ { proxy_pass http://{{UP}}; proxy_cookie_flags off; }
+            location /own/ { proxy_pass http://{{UP}}; proxy_cookie_flags ~. nohttponly; }
+        }`), up)
+	for _, c := range []string{
+		"a=1", "a=1;x", "a=1 ; secure=x ;Secure; HTTPONLY;samesite", "a=1; SameSite=none", "a=1; SameSite=None ",
+		"A=1;secure", "d=1;secure;;HttpOnly;SameSite=lax;samesite=strict", "d=1;x", "d=1", "m=1;secure;Secure",
+		"m=1;SameSite=strict", "s=1;samesite=x;SAMESITE=y", "s=1", "reg=1;x", "Reg=1;a=b;;", "xreg=1;x",
+		"n=1;x", "n=1;domain=a.net", "a=1;domain=a.net", "q=1;domain=a.net", "a", "=1;x", "a=1;  ;",
+	} {
+		for _, h := range [][]string{{}, {"X-N: n", "X-F1: bogus"}, {"X-N: N", "X-F1: ", "X-F2: Secure"}, {"X-N: n", "X-F1: samesite"}} {
+			p.cmp(t, nginxtest.Get("/c", append([]string{"X-C: " + c}, h...)...))
+		}
+		p.cmp(t, nginxtest.Get("/off/c", "X-C: "+c))
+		p.cmp(t, nginxtest.Get("/own/c", "X-C: "+c+";httponly"))
 	}
 }
 

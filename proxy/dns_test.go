@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"reflect"
 	"strconv"
 	"strings"
@@ -14,122 +12,25 @@ import (
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"goproxy/internal/testdns"
 )
 
-// rr is one answer record of the test server.
-type rr struct {
-	owner string // "" is the queried name
-	typ   dnsmessage.Type
-	value string // address or CNAME target
-	ttl   uint32
-}
+type (
+	rr    = testdns.RR
+	reply = testdns.Reply
+)
 
-// reply is the test server's answer to one query; drop sends nothing,
-// empty an empty datagram.
-type reply struct {
-	rcode dnsmessage.RCode
-	rrs   []rr
-	drop  bool
-	empty bool
-	delay time.Duration
-}
-
-// testDNS is a UDP DNS server answering from a function, which records
-// the queries it gets ("name TYPE").
-type testDNS struct {
-	conn    net.PacketConn
-	answer  func(name string, t dnsmessage.Type) reply
-	mu      sync.Mutex
-	queries []string
-}
-
-func newTestDNS(t *testing.T, answer func(name string, t dnsmessage.Type) reply) *testDNS {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &testDNS{conn: pc, answer: answer}
-	t.Cleanup(func() { pc.Close() })
-	go d.serve()
-	return d
-}
-
-func (d *testDNS) addr() string { return d.conn.LocalAddr().String() }
-
-func (d *testDNS) asked() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]string(nil), d.queries...)
-}
-
-func (d *testDNS) serve() {
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := d.conn.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		var p dnsmessage.Parser
-		h, err := p.Start(buf[:n])
-		if err != nil {
-			continue
-		}
-		q, err := p.Question()
-		if err != nil {
-			continue
-		}
-		name := strings.TrimSuffix(q.Name.String(), ".")
-		d.mu.Lock()
-		d.queries = append(d.queries, name+" "+strings.TrimPrefix(q.Type.String(), "Type"))
-		d.mu.Unlock()
-		r := d.answer(name, q.Type)
-		// Answered in order, one at a time, like the nginx tests' server.
-		time.Sleep(r.delay)
-		if r.drop {
-			continue
-		}
-		if r.empty {
-			d.conn.WriteTo(nil, from)
-			continue
-		}
-		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, RecursionAvailable: true, RCode: r.rcode})
-		b.StartQuestions()
-		b.Question(q)
-		b.StartAnswers()
-		for _, a := range r.rrs {
-			owner := q.Name
-			if a.owner != "" {
-				owner = dnsmessage.MustNewName(a.owner + ".")
-			}
-			rh := dnsmessage.ResourceHeader{Name: owner, Class: dnsmessage.ClassINET, TTL: a.ttl}
-			switch a.typ {
-			case dnsmessage.TypeA:
-				b.AResource(rh, dnsmessage.AResource{A: netip.MustParseAddr(a.value).As4()})
-			case dnsmessage.TypeAAAA:
-				b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: netip.MustParseAddr(a.value).As16()})
-			case dnsmessage.TypeCNAME:
-				b.CNAMEResource(rh, dnsmessage.CNAMEResource{CNAME: dnsmessage.MustNewName(a.value + ".")})
-			}
-		}
-		msg, err := b.Finish()
-		if err == nil {
-			d.conn.WriteTo(msg, from)
-		}
-	}
-}
+var (
+	newTestDNS = testdns.Start
+	table      = testdns.Table
+)
 
 var (
 	tA     = dnsmessage.TypeA
 	tAAAA  = dnsmessage.TypeAAAA
 	tCNAME = dnsmessage.TypeCNAME
 )
-
-// table answers from per-name, per-type replies; anything else is an
-// empty NOERROR answer.
-func table(m map[string]map[dnsmessage.Type]reply) func(string, dnsmessage.Type) reply {
-	return func(name string, t dnsmessage.Type) reply { return m[name][t] }
-}
 
 func dnsCode(err error) int {
 	var de *dnsError
@@ -144,13 +45,13 @@ func dnsCode(err error) int {
 // the last error's code; no address at all is "Host not found".
 func TestDNSCombinesAndFails(t *testing.T) {
 	d := newTestDNS(t, table(map[string]map[dnsmessage.Type]reply{
-		"n-n.test": {tA: {rrs: []rr{{typ: tA, value: "10.0.0.1", ttl: 60}}}, tAAAA: {rrs: []rr{{typ: tAAAA, value: "fe80::1", ttl: 60}}}},
-		"n-e.test": {tA: {rrs: []rr{{typ: tA, value: "10.0.0.1", ttl: 60}}}, tAAAA: {rcode: dnsmessage.RCodeServerFailure}},
-		"e-n.test": {tA: {rcode: dnsmessage.RCodeServerFailure}, tAAAA: {rrs: []rr{{typ: tAAAA, value: "fe80::1", ttl: 60}}}},
-		"e-e.test": {tA: {rcode: dnsmessage.RCodeServerFailure}, tAAAA: {rcode: dnsmessage.RCodeNameError}},
-		"z-n.test": {tAAAA: {rrs: []rr{{typ: tAAAA, value: "fe80::1", ttl: 60}}}},
+		"n-n.test": {tA: {RRs: []rr{{Type: tA, Value: "10.0.0.1", TTL: 60}}}, tAAAA: {RRs: []rr{{Type: tAAAA, Value: "fe80::1", TTL: 60}}}},
+		"n-e.test": {tA: {RRs: []rr{{Type: tA, Value: "10.0.0.1", TTL: 60}}}, tAAAA: {RCode: dnsmessage.RCodeServerFailure}},
+		"e-n.test": {tA: {RCode: dnsmessage.RCodeServerFailure}, tAAAA: {RRs: []rr{{Type: tAAAA, Value: "fe80::1", TTL: 60}}}},
+		"e-e.test": {tA: {RCode: dnsmessage.RCodeServerFailure}, tAAAA: {RCode: dnsmessage.RCodeNameError}},
+		"z-n.test": {tAAAA: {RRs: []rr{{Type: tAAAA, Value: "fe80::1", TTL: 60}}}},
 	}))
-	c := newDNSClient([]string{d.addr()}, 2*time.Second, 0, true, nil)
+	c := newDNSClient([]string{d.Addr()}, 2*time.Second, 0, true, nil)
 	ctx := context.Background()
 	if got, err := c.resolve(ctx, "n-n.test", true); err != nil || !reflect.DeepEqual(got, []string{"10.0.0.1", "fe80::1"}) {
 		t.Errorf("n-n: %v %v", got, err)
@@ -173,17 +74,17 @@ func TestDNSCombinesAndFails(t *testing.T) {
 // uses the cache.
 func TestDNSCNAME(t *testing.T) {
 	d := newTestDNS(t, table(map[string]map[dnsmessage.Type]reply{
-		"alias2.test": {tA: {rrs: []rr{{typ: tA, value: "10.0.0.2", ttl: 60}}}, tAAAA: {rrs: []rr{{typ: tAAAA, value: "fe80::2", ttl: 60}}}},
-		"alias4.test": {tA: {rrs: []rr{{typ: tA, value: "10.0.0.4", ttl: 60}}}},
-		"alias6.test": {tAAAA: {rrs: []rr{{typ: tAAAA, value: "fe80::6", ttl: 60}}}},
-		"z-c.test":    {tAAAA: {rrs: []rr{{typ: tCNAME, value: "alias2.test", ttl: 60}}}},
-		"c-z.test":    {tA: {rrs: []rr{{typ: tCNAME, value: "alias2.test", ttl: 60}}}},
-		"n-c.test":    {tA: {rrs: []rr{{typ: tA, value: "10.0.0.9", ttl: 60}}}, tAAAA: {rrs: []rr{{typ: tCNAME, value: "alias2.test", ttl: 60}}}},
-		"c1-c2.test":  {tA: {rrs: []rr{{typ: tCNAME, value: "alias4.test", ttl: 60}}}, tAAAA: {rrs: []rr{{typ: tCNAME, value: "alias6.test", ttl: 60}}}},
+		"alias2.test": {tA: {RRs: []rr{{Type: tA, Value: "10.0.0.2", TTL: 60}}}, tAAAA: {RRs: []rr{{Type: tAAAA, Value: "fe80::2", TTL: 60}}}},
+		"alias4.test": {tA: {RRs: []rr{{Type: tA, Value: "10.0.0.4", TTL: 60}}}},
+		"alias6.test": {tAAAA: {RRs: []rr{{Type: tAAAA, Value: "fe80::6", TTL: 60}}}},
+		"z-c.test":    {tAAAA: {RRs: []rr{{Type: tCNAME, Value: "alias2.test", TTL: 60}}}},
+		"c-z.test":    {tA: {RRs: []rr{{Type: tCNAME, Value: "alias2.test", TTL: 60}}}},
+		"n-c.test":    {tA: {RRs: []rr{{Type: tA, Value: "10.0.0.9", TTL: 60}}}, tAAAA: {RRs: []rr{{Type: tCNAME, Value: "alias2.test", TTL: 60}}}},
+		"c1-c2.test":  {tA: {RRs: []rr{{Type: tCNAME, Value: "alias4.test", TTL: 60}}}, tAAAA: {RRs: []rr{{Type: tCNAME, Value: "alias6.test", TTL: 60}}}},
 		// The address records belong to the alias, not to the name asked.
-		"cn.test": {tAAAA: {rrs: []rr{{typ: tCNAME, value: "other.test", ttl: 60}, {owner: "other.test", typ: tAAAA, value: "::1", ttl: 60}}}},
+		"cn.test": {tAAAA: {RRs: []rr{{Type: tCNAME, Value: "other.test", TTL: 60}, {Owner: "other.test", Type: tAAAA, Value: "::1", TTL: 60}}}},
 	}))
-	c := newDNSClient([]string{d.addr()}, 2*time.Second, 0, true, nil)
+	c := newDNSClient([]string{d.Addr()}, 2*time.Second, 0, true, nil)
 	ctx := context.Background()
 	for name, want := range map[string][]string{
 		"z-c.test":   {"10.0.0.2", "fe80::2"},
@@ -198,11 +99,11 @@ func TestDNSCNAME(t *testing.T) {
 	if got, err := c.resolve(ctx, "c-z.test", true); dnsCode(err) != 3 {
 		t.Errorf("c-z: %v %v, want Host not found", got, err)
 	}
-	before := len(d.asked())
+	before := len(d.Asked())
 	if _, err := c.resolve(ctx, "z-c.test", true); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(d.asked()) - before; n != 0 {
+	if n := len(d.Asked()) - before; n != 0 {
 		t.Errorf("a cached CNAME and its cached alias were asked for again: %d queries", n)
 	}
 }
@@ -215,11 +116,11 @@ func TestDNSCNAMELoop(t *testing.T) {
 			return reply{}
 		}
 		if i == 60 {
-			return reply{rrs: []rr{{typ: tA, value: "10.0.0.1", ttl: 60}}}
+			return reply{RRs: []rr{{Type: tA, Value: "10.0.0.1", TTL: 60}}}
 		}
-		return reply{rrs: []rr{{typ: tCNAME, value: "c" + strconv.Itoa(i+1) + ".test", ttl: 60}}}
+		return reply{RRs: []rr{{Type: tCNAME, Value: "c" + strconv.Itoa(i+1) + ".test", TTL: 60}}}
 	})
-	c := newDNSClient([]string{d.addr()}, 5*time.Second, 0, false, nil)
+	c := newDNSClient([]string{d.Addr()}, 5*time.Second, 0, false, nil)
 	if got, err := c.resolve(context.Background(), "c10.test", true); err != nil || len(got) != 1 {
 		t.Errorf("50 CNAMEs: %v %v", got, err)
 	}
@@ -231,11 +132,11 @@ func TestDNSCNAMELoop(t *testing.T) {
 // TestDNSServersInTurn sends both queries of a name to one server, the
 // next name to the next server, and does not cache an error.
 func TestDNSServersInTurn(t *testing.T) {
-	fail := newTestDNS(t, func(string, dnsmessage.Type) reply { return reply{rcode: dnsmessage.RCodeServerFailure} })
+	fail := newTestDNS(t, func(string, dnsmessage.Type) reply { return reply{RCode: dnsmessage.RCodeServerFailure} })
 	good := newTestDNS(t, func(string, dnsmessage.Type) reply {
-		return reply{rrs: []rr{{typ: tA, value: "10.0.0.1", ttl: 60}}}
+		return reply{RRs: []rr{{Type: tA, Value: "10.0.0.1", TTL: 60}}}
 	})
-	c := newDNSClient([]string{fail.addr(), good.addr()}, 2*time.Second, 0, true, nil)
+	c := newDNSClient([]string{fail.Addr(), good.Addr()}, 2*time.Second, 0, true, nil)
 	ctx := context.Background()
 	if _, err := c.resolve(ctx, "x.test", true); dnsCode(err) != 2 {
 		t.Fatalf("first: %v", err)
@@ -247,8 +148,8 @@ func TestDNSServersInTurn(t *testing.T) {
 		t.Fatalf("cached: %v %v", got, err)
 	}
 	want := []string{"x.test A", "x.test AAAA"}
-	if !reflect.DeepEqual(fail.asked(), want) || !reflect.DeepEqual(good.asked(), want) {
-		t.Errorf("queries: first server %v, second %v", fail.asked(), good.asked())
+	if !reflect.DeepEqual(fail.Asked(), want) || !reflect.DeepEqual(good.Asked(), want) {
+		t.Errorf("queries: first server %v, second %v", fail.Asked(), good.Asked())
 	}
 }
 
@@ -256,13 +157,13 @@ func TestDNSServersInTurn(t *testing.T) {
 // ipv6=off only A is asked for.
 func TestDNSTTLAndValid(t *testing.T) {
 	d := newTestDNS(t, func(name string, t dnsmessage.Type) reply {
-		return reply{rrs: []rr{{typ: tA, value: "10.0.0.1", ttl: 1}, {typ: tA, value: "10.0.0.2", ttl: 3600}}}
+		return reply{RRs: []rr{{Type: tA, Value: "10.0.0.1", TTL: 1}, {Type: tA, Value: "10.0.0.2", TTL: 3600}}}
 	})
 	ctx := context.Background()
-	c := newDNSClient([]string{d.addr()}, 2*time.Second, 0, false, nil)
+	c := newDNSClient([]string{d.Addr()}, 2*time.Second, 0, false, nil)
 	c.resolve(ctx, "ttl.test", true)
 	got, _ := c.resolve(ctx, "ttl.test", true)
-	if q := d.asked(); len(q) != 1 || q[0] != "ttl.test A" {
+	if q := d.Asked(); len(q) != 1 || q[0] != "ttl.test A" {
 		t.Fatalf("queries before the TTL: %v", q)
 	}
 	if !reflect.DeepEqual(got, []string{"10.0.0.2", "10.0.0.1"}) {
@@ -270,14 +171,14 @@ func TestDNSTTLAndValid(t *testing.T) {
 	}
 	time.Sleep(1100 * time.Millisecond)
 	c.resolve(ctx, "ttl.test", true)
-	if q := d.asked(); len(q) != 2 {
+	if q := d.Asked(); len(q) != 2 {
 		t.Errorf("queries after the TTL: %v", q)
 	}
-	v := newDNSClient([]string{d.addr()}, 2*time.Second, time.Hour, false, nil)
+	v := newDNSClient([]string{d.Addr()}, 2*time.Second, time.Hour, false, nil)
 	v.resolve(ctx, "valid.test", true)
 	time.Sleep(1100 * time.Millisecond)
 	v.resolve(ctx, "valid.test", true)
-	if q := d.asked(); len(q) != 3 {
+	if q := d.Asked(); len(q) != 3 {
 		t.Errorf("valid= does not override the TTL: %v", q)
 	}
 }
@@ -286,10 +187,10 @@ func TestDNSTTLAndValid(t *testing.T) {
 // after resolver_timeout with nginx's wording, and an empty datagram is
 // logged as nginx logs it.
 func TestDNSTimeout(t *testing.T) {
-	d := newTestDNS(t, func(string, dnsmessage.Type) reply { return reply{empty: true} })
+	d := newTestDNS(t, func(string, dnsmessage.Type) reply { return reply{Empty: true} })
 	var mu sync.Mutex
 	var logged []string
-	c := newDNSClient([]string{d.addr()}, 300*time.Millisecond, 0, true, func(s string) {
+	c := newDNSClient([]string{d.Addr()}, 300*time.Millisecond, 0, true, func(s string) {
 		mu.Lock()
 		logged = append(logged, s)
 		mu.Unlock()
@@ -313,9 +214,9 @@ func TestDNSTimeout(t *testing.T) {
 // lookup the others wait for.
 func TestDNSWaiterGivesUp(t *testing.T) {
 	d := newTestDNS(t, func(string, dnsmessage.Type) reply {
-		return reply{delay: 300 * time.Millisecond, rrs: []rr{{typ: tA, value: "10.0.0.1", ttl: 60}}}
+		return reply{Delay: 300 * time.Millisecond, RRs: []rr{{Type: tA, Value: "10.0.0.1", TTL: 60}}}
 	})
-	c := newDNSClient([]string{d.addr()}, 3*time.Second, 0, false, nil)
+	c := newDNSClient([]string{d.Addr()}, 3*time.Second, 0, false, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	go func() {
@@ -336,7 +237,7 @@ func TestDNSWaiterGivesUp(t *testing.T) {
 	if err := <-second; err != nil {
 		t.Errorf("second: %v", err)
 	}
-	if q := d.asked(); len(q) != 1 {
+	if q := d.Asked(); len(q) != 1 {
 		t.Errorf("queries: %v", q)
 	}
 }
@@ -346,14 +247,14 @@ func TestDNSWaiterGivesUp(t *testing.T) {
 // NOTIMP fail the name.
 func TestDNSFormatErrorIgnored(t *testing.T) {
 	d := newTestDNS(t, table(map[string]map[dnsmessage.Type]reply{
-		"fmt.test": {tA: {rcode: dnsmessage.RCodeFormatError}},
-		"ref.test": {tA: {rcode: dnsmessage.RCodeRefused}},
-		"imp.test": {tA: {rcode: dnsmessage.RCodeNotImplemented}},
-		"unk.test": {tA: {rcode: dnsmessage.RCode(9)}},
+		"fmt.test": {tA: {RCode: dnsmessage.RCodeFormatError}},
+		"ref.test": {tA: {RCode: dnsmessage.RCodeRefused}},
+		"imp.test": {tA: {RCode: dnsmessage.RCodeNotImplemented}},
+		"unk.test": {tA: {RCode: dnsmessage.RCode(9)}},
 	}))
 	var mu sync.Mutex
 	var logged []string
-	c := newDNSClient([]string{d.addr()}, 300*time.Millisecond, 0, false, func(s string) {
+	c := newDNSClient([]string{d.Addr()}, 300*time.Millisecond, 0, false, func(s string) {
 		mu.Lock()
 		logged = append(logged, s)
 		mu.Unlock()

@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 // fcgiApp answers by path: /env lists the parameters, /post echoes the
@@ -202,89 +203,59 @@ http {
 // echoSCGI answers each SCGI request with its parameters and body.
 func echoSCGI(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				ns, err := br.ReadString(':')
-				if err != nil {
-					return
-				}
-				n, _ := strconv.Atoi(strings.TrimSuffix(ns, ":"))
-				head := make([]byte, n+1)
-				io.ReadFull(br, head)
-				f := strings.Split(string(head[:n]), "\x00")
-				var lines []string
-				length := 0
-				for i := 0; i+1 < len(f); i += 2 {
-					lines = append(lines, f[i]+"="+f[i+1]+"\n")
-					if f[i] == "CONTENT_LENGTH" {
-						length, _ = strconv.Atoi(f[i+1])
-					}
-				}
-				body := make([]byte, length)
-				io.ReadFull(br, body)
-				fmt.Fprintf(c, "Status: 201 Made\r\nContent-Type: text/plain\r\n\r\n%sbody=%s\n", strings.Join(lines, ""), body)
-			}(c)
+	return testupstream.Listen(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		ns, err := br.ReadString(':')
+		if err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		n, _ := strconv.Atoi(strings.TrimSuffix(ns, ":"))
+		head := make([]byte, n+1)
+		io.ReadFull(br, head)
+		f := strings.Split(string(head[:n]), "\x00")
+		var lines []string
+		length := 0
+		for i := 0; i+1 < len(f); i += 2 {
+			lines = append(lines, f[i]+"="+f[i+1]+"\n")
+			if f[i] == "CONTENT_LENGTH" {
+				length, _ = strconv.Atoi(f[i+1])
+			}
+		}
+		body := make([]byte, length)
+		io.ReadFull(br, body)
+		fmt.Fprintf(c, "Status: 201 Made\r\nContent-Type: text/plain\r\n\r\n%sbody=%s\n", strings.Join(lines, ""), body)
+	})
 }
 
 // echoUWSGI answers each uwsgi packet with its modifiers, vars and body.
 func echoUWSGI(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				var h [4]byte
-				if _, err := io.ReadFull(br, h[:]); err != nil {
-					return
-				}
-				vars := make([]byte, binary.LittleEndian.Uint16(h[1:3]))
-				io.ReadFull(br, vars)
-				lines := []string{fmt.Sprintf("mod1=%d mod2=%d\n", h[0], h[3])}
-				length := 0
-				for len(vars) >= 2 {
-					kl := int(binary.LittleEndian.Uint16(vars))
-					k := string(vars[2 : 2+kl])
-					vars = vars[2+kl:]
-					vl := int(binary.LittleEndian.Uint16(vars))
-					v := string(vars[2 : 2+vl])
-					vars = vars[2+vl:]
-					lines = append(lines, k+"="+v+"\n")
-					if k == "CONTENT_LENGTH" {
-						length, _ = strconv.Atoi(v)
-					}
-				}
-				body := make([]byte, length)
-				io.ReadFull(br, body)
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n%sbody=%s\n", strings.Join(lines, ""), body)
-			}(c)
+	return testupstream.Listen(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		var h [4]byte
+		if _, err := io.ReadFull(br, h[:]); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		vars := make([]byte, binary.LittleEndian.Uint16(h[1:3]))
+		io.ReadFull(br, vars)
+		lines := []string{fmt.Sprintf("mod1=%d mod2=%d\n", h[0], h[3])}
+		length := 0
+		for len(vars) >= 2 {
+			kl := int(binary.LittleEndian.Uint16(vars))
+			k := string(vars[2 : 2+kl])
+			vars = vars[2+kl:]
+			vl := int(binary.LittleEndian.Uint16(vars))
+			v := string(vars[2 : 2+vl])
+			vars = vars[2+vl:]
+			lines = append(lines, k+"="+v+"\n")
+			if k == "CONTENT_LENGTH" {
+				length, _ = strconv.Atoi(v)
+			}
+		}
+		body := make([]byte, length)
+		io.ReadFull(br, body)
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n%sbody=%s\n", strings.Join(lines, ""), body)
+	})
 }
 
 func TestSCGIAndUWSGI(t *testing.T) {

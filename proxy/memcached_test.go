@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 // startMemcached starts a memcached on a free port, or skips the test.
@@ -176,39 +177,24 @@ func TestMemcachedReal(t *testing.T) {
 // fakeMemcached answers each "get KEY" with answers[KEY], as written.
 func fakeMemcached(t *testing.T, answers map[string]string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return testupstream.Listen(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			line, err := br.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					key := strings.TrimSuffix(strings.TrimPrefix(line, "get "), "\r\n")
-					a, ok := answers[key]
-					if !ok {
-						a = "END\r\n"
-					}
-					c.Write([]byte(a))
-					if strings.HasSuffix(a, "#close") {
-						return
-					}
-				}
-			}()
+			key := strings.TrimSuffix(strings.TrimPrefix(line, "get "), "\r\n")
+			a, ok := answers[key]
+			if !ok {
+				a = "END\r\n"
+			}
+			c.Write([]byte(a))
+			if strings.HasSuffix(a, "#close") {
+				return
+			}
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // TestMemcachedInvalid checks the answers nginx refuses (502 and its

@@ -1,7 +1,8 @@
 package proxy
 
 // redirect.go rewrites Location/Refresh (proxy_redirect) and Set-Cookie
-// (proxy_cookie_domain, proxy_cookie_path) in upstream responses.
+// (proxy_cookie_domain, proxy_cookie_path; proxy_cookie_flags in
+// cookieflags.go) in upstream responses.
 
 import (
 	"strings"
@@ -87,6 +88,7 @@ func (h *handler) defaultRedirect(rq *httpcore.Request) (string, string) {
 type cookieAttr struct {
 	name, value string
 	eq          bool // the part had "=", so it is written back with one
+	gone        bool // removed by proxy_cookie_flags
 }
 
 // parseCookie splits a Set-Cookie value into its parts; the first is the
@@ -97,18 +99,24 @@ func parseCookie(c string) []cookieAttr {
 	for i, p := range parts {
 		p = strings.Trim(p, " ")
 		k, v, ok := strings.Cut(p, "=")
-		attrs[i] = cookieAttr{strings.TrimRight(k, " "), strings.TrimLeft(v, " "), ok}
+		attrs[i] = cookieAttr{name: strings.TrimRight(k, " "), value: strings.TrimLeft(v, " "), eq: ok}
 	}
 	return attrs
 }
 
-// rewriteCookie applies proxy_cookie_domain and proxy_cookie_path to one
-// Set-Cookie value: each Domain and Path attribute (the name in any case)
-// takes the first rule that matches it. A value nothing matched is
-// returned as it came; one that changed is written back as nginx does,
-// its parts trimmed and joined by "; ".
-func rewriteCookie(rq *httpcore.Request, c string, domains, paths []*confparse.Redirect) string {
+// rewriteCookie applies proxy_cookie_domain, proxy_cookie_path and
+// proxy_cookie_flags to one Set-Cookie value: each Domain and Path
+// attribute (the name in any case) takes the first rule that matches it,
+// then the first flags rule for the cookie's name edits its flags. A
+// value no rule matched is returned as it came; otherwise it is written
+// back as nginx does, its parts trimmed and joined by "; " (a part
+// proxy_cookie_flags removed leaves no separator either).
+func rewriteCookie(rq *httpcore.Request, c string, pl *confparse.ProxyLoc) string {
+	domains, paths := pl.CookieDomains, pl.CookiePaths
 	attrs := parseCookie(c)
+	if !attrs[0].eq {
+		return c // not a cookie (no "=" in its pair): nginx leaves it
+	}
 	changed := false
 	for i := 1; i < len(attrs); i++ {
 		a := &attrs[i]
@@ -129,11 +137,19 @@ func rewriteCookie(rq *httpcore.Request, c string, domains, paths []*confparse.R
 			a.value, changed = v, true
 		}
 	}
+	if len(pl.CookieFlags) > 0 {
+		var edited bool
+		attrs, edited = editCookieFlags(rq, attrs, pl.CookieFlags)
+		changed = changed || edited
+	}
 	if !changed {
 		return c
 	}
 	var b strings.Builder
 	for i, a := range attrs {
+		if a.gone {
+			continue
+		}
 		if i > 0 {
 			b.WriteString("; ")
 		}

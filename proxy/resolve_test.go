@@ -5,84 +5,19 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
-
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testdns"
 	"goproxy/internal/testupstream"
 )
 
-// dnsServer answers A queries from a table the test changes.
-type dnsServer struct {
-	mu    sync.Mutex
-	addrs map[string][4]byte
-	conn  net.PacketConn
-}
-
-func newDNS(t *testing.T) *dnsServer {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &dnsServer{addrs: map[string][4]byte{}, conn: pc}
-	t.Cleanup(func() { pc.Close() })
-	go d.serve()
-	return d
-}
-
-func (d *dnsServer) set(name string, ip net.IP) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if ip == nil {
-		delete(d.addrs, name)
-		return
-	}
-	var a [4]byte
-	copy(a[:], ip.To4())
-	d.addrs[name] = a
-}
-
-func (d *dnsServer) serve() {
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := d.conn.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		var p dnsmessage.Parser
-		h, err := p.Start(buf[:n])
-		if err != nil {
-			continue
-		}
-		q, err := p.Question()
-		if err != nil {
-			continue
-		}
-		name := strings.TrimSuffix(q.Name.String(), ".")
-		d.mu.Lock()
-		ip, ok := d.addrs[name]
-		d.mu.Unlock()
-		rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true}
-		if !ok && q.Type == dnsmessage.TypeA {
-			rh.RCode = dnsmessage.RCodeNameError
-		}
-		b := dnsmessage.NewBuilder(nil, rh)
-		b.EnableCompression()
-		b.StartQuestions()
-		b.Question(q)
-		b.StartAnswers()
-		if ok && q.Type == dnsmessage.TypeA {
-			b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 1},
-				dnsmessage.AResource{A: ip})
-		}
-		msg, err := b.Finish()
-		if err == nil {
-			d.conn.WriteTo(msg, from)
-		}
-	}
+// newDNS is a test DNS server answering A queries from a table the
+// test changes.
+func newDNS(t *testing.T) (*testdns.Server, *testdns.Hosts) {
+	h := &testdns.Hosts{}
+	return testdns.Start(t, h.Answer), h
 }
 
 // backend answers every request with its name, on ip:port.
@@ -121,7 +56,7 @@ func waitBody(t *testing.T, addr, want string) {
 // answers 502 until it does, then follows the name to a new address
 // without a reload.
 func TestBackendStartsLaterAndMoves(t *testing.T) {
-	dns := newDNS(t)
+	dns, hosts := newDNS(t)
 	port := nginxtest.FreePort(t)
 	conf := fmt.Sprintf(`events {}
 http {
@@ -132,18 +67,18 @@ http {
         location / { proxy_pass http://app.test:%d; }
     }
 }
-`, dns.conn.LocalAddr(), port)
+`, dns.Addr(), port)
 	p := nginxtest.Start(t, conf, nginxtest.Options{GoOnly: true})
 	addr := p.Go.Addr()
 	if r := nginxtest.Do(t, addr, nginxtest.Get("/")); r.Status != 502 {
 		t.Fatalf("before the backend exists: %d %q", r.Status, r.Body)
 	}
 	a := backend(t, "127.0.0.2", port, "first")
-	dns.set("app.test", net.IPv4(127, 0, 0, 2))
+	hosts.Set("app.test", "127.0.0.2")
 	waitBody(t, addr, "first")
 	b := backend(t, "127.0.0.3", port, "second")
 	defer b.Close()
-	dns.set("app.test", net.IPv4(127, 0, 0, 3))
+	hosts.Set("app.test", "127.0.0.3")
 	a.Close()
 	waitBody(t, addr, "second")
 	if !strings.Contains(p.Go.ErrorLog(), "app.test") {
@@ -155,7 +90,7 @@ http {
 // is a 502, and the error log names the host (without the port) and
 // the resolver's code and wording, as nginx's does.
 func TestResolveErrorLogged(t *testing.T) {
-	dns := newDNS(t)
+	dns, _ := newDNS(t)
 	conf := fmt.Sprintf(`events {}
 http {
     access_log off;
@@ -165,7 +100,7 @@ http {
         location / { proxy_pass http://$http_x_name:9; }
     }
 }
-`, dns.conn.LocalAddr())
+`, dns.Addr())
 	p := nginxtest.Start(t, conf, nginxtest.Options{})
 	ng, gp := p.Both(t, nginxtest.Get("/", "X-Name: nothere.test"))
 	if ng.Status != 502 || gp.Status != 502 {

@@ -118,9 +118,9 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 	for i, v := range resp.Header["Refresh"] {
 		resp.Header["Refresh"][i] = h.rewriteRefresh(rq, v)
 	}
-	if cs := resp.Header["Set-Cookie"]; len(cs) > 0 && (len(pl.CookieDomains) > 0 || len(pl.CookiePaths) > 0) {
+	if cs := resp.Header["Set-Cookie"]; len(cs) > 0 && (len(pl.CookieDomains) > 0 || len(pl.CookiePaths) > 0 || len(pl.CookieFlags) > 0) {
 		for i, c := range cs {
-			cs[i] = rewriteCookie(rq, c, pl.CookieDomains, pl.CookiePaths)
+			cs[i] = rewriteCookie(rq, c, pl)
 		}
 	}
 	return nil

@@ -139,6 +139,7 @@ func (rt *Router) InternalRedirect(rq *httpcore.Request, uri, args string) {
 		return
 	}
 	rq.Internal = true
+	rq.ClearModCtx()
 	srv := rt.serverOf(rq)
 	// What a content handler set on the response goes with the URI;
 	// an auth module's WWW-Authenticate stays for error_page 401, and

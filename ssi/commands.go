@@ -433,54 +433,12 @@ func (s *state) echo(p map[string][]byte) bool {
 	}
 	switch s.encoding {
 	case encURL:
-		v = escapeURI(v)
+		v = httpcore.EscapeHTMLURI(v)
 	case encEntity:
-		v = escapeHTML(v)
+		v = httpcore.EscapeHTML(v)
 	}
 	s.send([]byte(v))
 	return true
-}
-
-// escapeURI is nginx's ngx_escape_uri with its html table: controls,
-// space, bytes from 0x7f and "#%'<>\^`{|}.
-func escapeURI(v string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c <= ' ', c >= 0x7f, strings.IndexByte("\"#%'<>\\^`{|}", c) >= 0:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// escapeHTML is nginx's ngx_escape_html: <, >, & and ".
-func escapeHTML(v string) string {
-	if !strings.ContainsAny(v, "<>&\"") {
-		return v
-	}
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&quot;")
-		default:
-			b.WriteByte(v[i])
-		}
-	}
-	return b.String()
 }
 
 func (s *state) config(p map[string][]byte) bool {

@@ -159,7 +159,7 @@ const nameLen = 50
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
 func autoindexHTML(uri string, entries []dirEntry, exact, local bool) []byte {
-	esc := escapeHTML(uri)
+	esc := httpcore.EscapeHTML(uri)
 	b := make([]byte, 0, 256+len(entries)*160)
 	b = append(b, "<html>\r\n<head><title>Index of "...)
 	b = append(b, esc...)
@@ -168,7 +168,7 @@ func autoindexHTML(uri string, entries []dirEntry, exact, local bool) []byte {
 	b = append(b, "</h1><hr><pre><a href=\"../\">../</a>\r\n"...)
 	for _, e := range entries {
 		b = append(b, `<a href="`...)
-		b = appendURIComponent(b, e.name)
+		b = httpcore.AppendEscapedComponent(b, e.name)
 		if e.dir {
 			b = append(b, '/')
 		}
@@ -179,10 +179,10 @@ func autoindexHTML(uri string, entries []dirEntry, exact, local bool) []byte {
 		}
 		n := len(name)
 		if n > nameLen {
-			b = append(b, escapeHTML(name[:nameLen-3])...)
+			b = append(b, httpcore.EscapeHTML(name[:nameLen-3])...)
 			b = append(b, "..&gt;</a>"...)
 		} else {
-			b = append(b, escapeHTML(name)...)
+			b = append(b, httpcore.EscapeHTML(name)...)
 			b = append(b, "</a>"...)
 		}
 		pad := 1
@@ -249,44 +249,6 @@ func pad2(n int) string {
 	return strconv.Itoa(n)
 }
 
-// escapeHTML is ngx_escape_html: < > & and ".
-func escapeHTML(s string) string {
-	if !strings.ContainsAny(s, `<>&"`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&quot;")
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
-}
-
-// appendURIComponent escapes like ngx_escape_uri(NGX_ESCAPE_URI_COMPONENT):
-// everything but letters, digits and "-._~".
-func appendURIComponent(b []byte, s string) []byte {
-	const hexd = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-			b = append(b, c)
-			continue
-		}
-		b = append(b, '%', hexd[c>>4], hexd[c&15])
-	}
-	return b
-}
-
 func autoindexJSON(entries []dirEntry, callback string) []byte {
 	b := make([]byte, 0, 64+len(entries)*100)
 	if callback != "" {
@@ -334,7 +296,7 @@ func autoindexXML(entries []dirEntry) []byte {
 			b = append(b, '"')
 		}
 		b = append(b, '>')
-		b = append(b, escapeHTML(e.name)...)
+		b = append(b, httpcore.EscapeHTML(e.name)...)
 		b = append(b, "</"...)
 		b = append(b, e.kind()...)
 		b = append(b, ">\r\n"...)

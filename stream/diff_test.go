@@ -16,6 +16,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testupstream"
 )
 
 // nginx's Debian build has the stream module as a dynamic module;
@@ -31,33 +32,21 @@ func needStreamModule(t *testing.T) {
 
 // echoTCP answers every read with what was read, upper-cased.
 func echoTCP(t *testing.T) int {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	addr := testupstream.Listen(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf)
+			if n > 0 {
+				c.Write(bytes.ToUpper(buf[:n]))
+			}
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						c.Write(bytes.ToUpper(buf[:n]))
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	})
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
 // echoUDP answers every datagram with it, upper-cased.
@@ -199,6 +188,12 @@ func TestConfigErrorsLikeNginx(t *testing.T) {
 		`stream { server { listen 127.0.0.1:1; location / { } } }`,
 		`stream { server { listen 127.0.0.1:1 ssl; return x; } }`,
 		`stream { server { listen 127.0.0.1:1; limit_conn z 1; return x; } }`,
+		`stream { server { listen 127.0.0.1:1; access_log /dev/null; return x; } }`,
+		`stream { log_format f x; server { listen 127.0.0.1:1; access_log syslog:server=127.0.0.1 f gzip; return x; } }`,
+		`stream { log_format f x; server { listen 127.0.0.1:1; access_log syslog:server=127.0.0.1,tag=a.b f; return x; } }`,
+		`stream { log_format f x; access_log /dev/null f buffer=1k; server { listen 127.0.0.1:1; access_log /dev/null f buffer=2k; return x; } }`,
+		`stream { server { listen 127.0.0.1:1; open_log_file_cache inactive=1s; return x; } }`,
+		`stream { server { listen 127.0.0.1:1; error_log syslog:server=127.0.0.1,facility=x; return x; } }`,
 	}
 	dir := t.TempDir()
 	for i, c := range cases {

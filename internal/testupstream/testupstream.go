@@ -45,15 +45,23 @@ func KeepAlive(resp string) func(net.Conn) {
 	}
 }
 
-// Start listens on a loopback port, serves resp to every request with
-// KeepAlive until the test ends, and returns the address.
-func Start(tb testing.TB, resp string) string {
+// Listen accepts on a loopback port until the test ends, each connection
+// handled by handle in its own goroutine, and returns the address: the
+// fake backends of other protocols (SCGI, uwsgi, memcached, TCP) use it.
+func Listen(tb testing.TB, handle func(net.Conn)) string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { l.Close() })
-	Serve(l, KeepAlive(resp))
+	Serve(l, handle)
 	return l.Addr().String()
+}
+
+// Start listens on a loopback port, serves resp to every request with
+// KeepAlive until the test ends, and returns the address.
+func Start(tb testing.TB, resp string) string {
+	tb.Helper()
+	return Listen(tb, KeepAlive(resp))
 }
