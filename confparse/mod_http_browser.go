@@ -68,7 +68,8 @@ const unreachableVersion = 4001000000
 
 func init() {
 	register("ngx_http_browser_module",
-		&Directive{Name: "modern_browser", Ctx: httpMSL, Args: Args12, set: setModernBrowser},
+		&Directive{Name: "modern_browser", Ctx: httpMSL, Args: Args12, set: setModernBrowser,
+			Note: "a list written at http level applies as written (nginx 1.22 leaves one there unprepared, and its levels match almost nothing)"},
 		&Directive{Name: "ancient_browser", Ctx: httpMSL, Args: Args1More, set: func(b *builder, f *frame, s *Stmt) error {
 			a := f.loc.Browser.Ancient
 			if a == nil {

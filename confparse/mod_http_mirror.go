@@ -14,7 +14,8 @@ type MirrorLoc struct {
 
 func init() {
 	register("ngx_http_mirror_module",
-		&Directive{Name: "mirror", Ctx: httpMSL, Args: Args1, set: setMirror},
+		&Directive{Name: "mirror", Ctx: httpMSL, Args: Args1, set: setMirror,
+			Note: "a location's mirrors run one after the other, beside the main request; over HTTP/2 the stream ends once they are done"},
 		&Directive{Name: "mirror_request_body", Ctx: httpMSL, Args: ArgsFlag,
 			set: slot(loc(func(l *Loc) **bool { return &l.Mirror.RequestBody }), flagArg)},
 	)
