@@ -61,7 +61,7 @@ func init() {
 		}},
 		&Directive{Name: "worker_cpu_affinity", Ctx: CtxMain, Args: Args1More, Status: NoOp, Note: noopWorkers, set: validateCPUMasks},
 		&Directive{Name: "working_directory", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: "only used by nginx for core dumps"},
-		&Directive{Name: "pcre_jit", Ctx: CtxMain, Args: ArgsFlag, Status: NoOp, Note: "regexes use Go's regexp package"},
+		&Directive{Name: "pcre_jit", Ctx: CtxMain, Args: ArgsFlag, Status: NoOp, Note: "regexes run on Go's RE2 or, for what only PCRE reads, a backtracking engine; neither has a JIT to turn on"},
 		&Directive{Name: "timer_resolution", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateMsec},
 		&Directive{Name: "thread_pool", Ctx: CtxMain, Args: Args23, Status: NoOp, Note: noopWorkers},
 		&Directive{Name: "lock_file", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},

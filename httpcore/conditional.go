@@ -1,8 +1,8 @@
 package httpcore
 
-// conditional.go is nginx's not_modified filter and the If-Range test
-// of its range filter, for a response known by its ETag and
-// Last-Modified headers (the slice module's whole response).
+// conditional.go is nginx's not_modified filter, for a response known
+// by its ETag and modification time (a file, the slice module's whole
+// response).
 
 import (
 	"net/http"
@@ -65,19 +65,4 @@ func EtagMatch(list, etag string, weak bool) bool {
 		}
 	}
 	return false
-}
-
-// IfRangeOK is If-Range: ranges apply only if it names the entity (its
-// ETag, or exactly its Last-Modified date).
-func IfRangeOK(rq *Request, etag, lastModified string) bool {
-	v := rq.R.Header.Get("If-Range")
-	if v == "" {
-		return true
-	}
-	if strings.HasSuffix(v, `"`) {
-		return v == etag
-	}
-	t, err := http.ParseTime(v)
-	lm, err2 := http.ParseTime(lastModified)
-	return err == nil && err2 == nil && t.Equal(lm)
 }

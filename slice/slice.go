@@ -137,7 +137,7 @@ func (s *slicer) first(sub *httpcore.Request, code int) {
 	hd["Content-Length"] = []string{strconv.FormatInt(complete, 10)}
 	s.out.from, s.out.to, st.end = 0, complete, complete
 	etag, lm := hd.Get("Etag"), hd.Get("Last-Modified")
-	mtime, _ := http.ParseTime(lm)
+	mtime, err := http.ParseTime(lm)
 	switch httpcore.NotModified(rq, etag, mtime) {
 	case 412:
 		s.sliced = false
@@ -152,8 +152,12 @@ func (s *slicer) first(sub *httpcore.Request, code int) {
 	}
 	core := &rq.Loc.Core
 	allow := rq.R.ProtoMajor > 0 && (core.MaxRanges == nil || *core.MaxRanges > 0) && !rq.WillTransform(200)
-	if rr := rq.R.Header.Get("Range"); allow && rr != "" && httpcore.IfRangeOK(rq, etag, lm) {
-		if httpcore.SendRange(rq, complete, rr, func(off, n int64) { s.out.from, s.out.to = off, off+n }) {
+	lmUnix := int64(-1)
+	if err == nil {
+		lmUnix = mtime.Unix()
+	}
+	if rr := rq.R.Header.Get("Range"); allow && rr != "" && httpcore.IfRange(rq, etag, lmUnix) {
+		if httpcore.SendRanges(rq, complete, rr, true, func(off, n int64) { s.out.from, s.out.to = off, off+n }) {
 			if rq.Status() != 206 {
 				s.sliced = false // 416
 			}
