@@ -21,7 +21,9 @@ func (b *builder) accessLog(s *Stmt, format string, formats map[string]*LogForma
 		}
 		al.Syslog, al.Path = sl, &Template{Raw: target, Parts: []Part{{Lit: target}}}
 	} else {
-		t, err := b.tmpl(s, target)
+		// A relative path is under the prefix, with variables too
+		// (nginx makes the written path full before compiling it).
+		t, err := b.tmpl(s, b.prefixPath(target))
 		if err != nil {
 			return nil, err
 		}

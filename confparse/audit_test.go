@@ -54,6 +54,7 @@ var auditSamples = map[string]string{
 	"uwsgi_store_access":          "uwsgi_store_access all:r;",
 	"dav_methods":                 "dav_methods PUT;",
 	"sub_filter":                  "sub_filter a b;",
+	"modern_browser":              "modern_browser msie 6.0;",
 	"add_trailer":                 "add_trailer X-A b;",
 	"auth_request_set":            "auth_request_set $a $uri;",
 	"autoindex_format":            "autoindex_format json;",

@@ -108,6 +108,8 @@ func defaultLoc(prefix string) *Loc {
 		PortInRedirect:             ptr(true),
 		ServerNameInRedirect:       ptr(false),
 		LogNotFound:                ptr(true),
+		LogSubrequest:              ptr(false),
+		MSIERefresh:                ptr(false),
 		Sendfile:                   ptr(false),
 		RecursiveErrorPages:        ptr(false),
 		ChunkedTransferEncoding:    ptr(true),
@@ -168,6 +170,9 @@ func defaultLoc(prefix string) *Loc {
 	l.Mp4 = Mp4Loc{BufferSize: ptr(int64(512 << 10)), MaxBufferSize: ptr(int64(10 << 20)), StartKeyFrame: ptr(false)}
 	l.Dav = DavLoc{Methods: []string{}, Access: ptr(uint32(0o600)), CreateFullPutPath: ptr(false), MinDeleteDepth: ptr(0)}
 	l.AuthReq.URI = ptr("")
+	l.Slice.Size = ptr(int64(0))
+	l.Browser = BrowserLoc{ModernValue: ptr("1"), AncientValue: ptr("1")}
+	l.Mirror = MirrorLoc{URIs: []string{}, RequestBody: ptr(true)}
 	l.RealIP.Header = ptr("X-Real-IP")
 	l.RealIP.Recursive = ptr(false)
 	return l

@@ -47,7 +47,13 @@ type CoreLoc struct {
 	ClientBodyInFileOnly *string `json:",omitempty"`
 	// PostAction is the URI or named location processed after the
 	// response (post_action).
-	PostAction         *string   `json:",omitempty"`
+	PostAction *string `json:",omitempty"`
+	// LogSubrequest writes subrequests (mirror, SSI include, auth_request)
+	// to the access log of the location they end in.
+	LogSubrequest *bool `json:",omitempty"`
+	// MSIERefresh answers MSIE's redirects with a page that refreshes
+	// to the target instead of a Location header.
+	MSIERefresh        *bool     `json:",omitempty"`
 	ClientBodyTempPath *TempPath `json:",omitempty"`
 	// LimitRate and LimitRateAfter are sizes, with variables (nginx
 	// 1.17.0 and 1.19.0); evaluated when the response starts.
@@ -264,7 +270,8 @@ func init() {
 			}
 			return nil
 		}},
-		&Directive{Name: "log_subrequest", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "goproxy makes no subrequests to log"},
+		&Directive{Name: "log_subrequest", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.LogSubrequest }), flagArg)},
+		&Directive{Name: "msie_refresh", Ctx: httpMSL, Args: ArgsFlag, set: slot(coreLoc(func(c *CoreLoc) **bool { return &c.MSIERefresh }), flagArg)},
 	)
 }
 

@@ -203,6 +203,9 @@ type Loc struct {
 	Sub         SubLoc
 	SecureLink  SecureLinkLoc
 	Userid      UseridLoc
+	Mirror      MirrorLoc
+	Browser     BrowserLoc
+	Slice       SliceLoc
 }
 
 // HasUpstream says the location's content comes from an upstream:

@@ -60,7 +60,11 @@ func changeable(name string) bool {
 	if streamBuilding.Load() {
 		return !streamVars[name]
 	}
-	return !declaredVars[name] || name == "args" || name == "limit_rate" || name == "uid_reset"
+	switch name {
+	case "args", "limit_rate", "uid_reset", "msie", "modern_browser", "ancient_browser":
+		return true
+	}
+	return !declaredVars[name]
 }
 
 // nginxOnlyVariables are nginx variables goproxy does not evaluate yet.
@@ -68,7 +72,7 @@ var nginxOnlyVariables = []string{
 	"tcpinfo_rtt", "tcpinfo_rttvar",
 	"tcpinfo_snd_cwnd", "tcpinfo_rcv_space", "upstream_queue_time",
 	"upstream_trailer_", "invalid_referer",
-	"ancient_browser", "modern_browser", "msie", "slice_range", "http2",
+	"http2",
 }
 
 var nginxOnlyVarSet = func() map[string]bool {

@@ -191,10 +191,8 @@ func Accepts(rq *httpcore.Request) bool {
 		return false
 	}
 	ua := r.Header.Get("User-Agent")
-	if g.DisableMSIE && strings.Contains(ua, "MSIE ") && !strings.Contains(ua, "SV1") {
-		if i := strings.Index(ua, "MSIE "); i >= 0 && i+5 < len(ua) && ua[i+5] <= '6' && ua[i+5] >= '4' {
-			return false
-		}
+	if g.DisableMSIE && httpcore.ParseBrowser(ua).MSIE6 {
+		return false
 	}
 	for _, re := range g.Disable {
 		if ok, err := rq.MatchRegex(re, ua); ok || err != nil {

@@ -1,12 +1,16 @@
 package httpcore
 
-// background.go is nginx's background subrequest
-// (NGX_HTTP_SUBREQUEST_BACKGROUND | NGX_HTTP_SUBREQUEST_CLONE), which
-// the cache's *_cache_background_update makes: a copy of a request that
-// runs its location's content handler again once the client has its
-// response, its own output dropped. nginx holds the client's connection
-// until it is done (the next request on it waits, and a "Connection:
-// close" one closes after it); goproxy does the same over HTTP/1.
+// background.go is nginx's background subrequests, of two kinds:
+//   - the mirror module's start during the main request and run beside
+//     it (Background), each on a snapshot of the main request so neither
+//     writes what the other reads; the main request ends — is logged,
+//     leaves its connection to the next request — once they are done;
+//   - the cache's *_cache_background_update (NGX_HTTP_SUBREQUEST_CLONE)
+//     is a copy of the request that runs its location's content handler
+//     again once the client has its response (AddBackground), its own
+//     output dropped.
+// nginx holds the client's connection until both are done (the next
+// request on it waits); goproxy does the same over HTTP/1.
 
 import (
 	"context"
@@ -29,18 +33,18 @@ func (rq *Request) Main() *Request {
 // complete.
 func (rq *Request) AddBackground(run func()) {
 	m := rq.Main()
-	m.background = append(m.background, run)
+	m.afterResponse = append(m.afterResponse, run)
 }
 
 // RunBackground completes the response and runs what AddBackground
 // left: in the connection's goroutine when the writer can end the
 // response before its handler returns (HTTP/1), else on its own.
 func (rq *Request) RunBackground() {
-	if len(rq.background) == 0 {
+	if len(rq.afterResponse) == 0 {
 		return
 	}
-	runs := rq.background
-	rq.background = nil
+	runs := rq.afterResponse
+	rq.afterResponse = nil
 	f, ok := rq.W.(interface{ Finish() })
 	if !ok {
 		rq.Flush()
@@ -58,35 +62,14 @@ func (rq *Request) RunBackground() {
 }
 
 // CloneBackground is a copy of rq for its content handler to run again
-// in the background: the same method, headers, URI, arguments,
-// location and captures, copies of its variables, a request body it
-// does not read, no response yet and a writer that drops it. Its
-// context is not cancelled with the client's connection.
+// in the background: a snapshot with the client's request cloned under
+// a context not cancelled with the client's connection, a request body
+// it does not read, no response yet and a writer that drops it.
 func (rq *Request) CloneBackground() *Request {
-	r := rq.R.Clone(context.WithoutCancel(rq.R.Context()))
-	r.Body, r.ContentLength = http.NoBody, 0
-	c := &Request{W: NewDiscardWriter(nil), R: r, Cfg: rq.Cfg, Eng: rq.Eng, Vars: rq.Vars,
-		Server: rq.Server, Loc: rq.Loc, Location: rq.Location, LocName: rq.LocName, ProxyContent: rq.ProxyContent,
-		URI: rq.URI, Args: rq.Args, Internal: rq.Internal, URIChanged: rq.URIChanged, Rewritten: rq.Rewritten,
-		ReadBodyLength: rq.ReadBodyLength, BodyRead: rq.BodyRead, AddURIToAlias: rq.AddURIToAlias,
-		Start: rq.Start, Host: rq.Host, HostOK: rq.HostOK,
-		CapSrc: rq.CapSrc, Caps: slices.Clone(rq.Caps), Named: maps.Clone(rq.Named), Set: maps.Clone(rq.Set),
-		DocRoot: rq.DocRoot, Filename: rq.Filename, RealIPFrom: rq.RealIPFrom, requestID: rq.Main().requestID}
-	if rq.Conn != nil {
-		// The copy's location must not change the client connection's
-		// settings (keep-alive, timeouts) once the client is done.
-		conn := *rq.Conn
-		c.Conn = &conn
-	}
-	if c.Set == nil {
-		c.Set = map[string]string{}
-	}
-	if b := rq.requestBody.Load(); b != nil {
-		c.requestBody.Store(b)
-	}
-	if f := rq.requestBodyFile.Load(); f != nil {
-		c.requestBodyFile.Store(f)
-	}
+	c := rq.snapshot()
+	c.R = rq.R.Clone(context.WithoutCancel(rq.R.Context()))
+	c.R.Body, c.R.ContentLength = http.NoBody, 0
+	c.W = NewDiscardWriter(nil)
 	return c
 }
 
@@ -133,4 +116,57 @@ func (w *DiscardWriter) ReadFrom(r io.Reader) (int64, error) {
 		return io.Copy(w.body, r)
 	}
 	return 0, nil
+}
+
+// Background runs f beside the request with a snapshot of it, which f
+// may hand to the engine as a subrequest's parent.
+func (rq *Request) Background(f func(snap *Request)) {
+	snap := rq.snapshot()
+	rq.backgrounds++
+	rq.background.Add(1)
+	go func() {
+		defer rq.background.Done()
+		f(snap)
+	}()
+}
+
+// WaitBackground finishes the response to the client, when background
+// subrequests still run, and waits for them.
+func (rq *Request) WaitBackground() {
+	if rq.backgrounds == 0 {
+		return
+	}
+	if f, ok := rq.W.(interface{ Finish() }); ok {
+		f.Finish()
+	}
+	rq.background.Wait()
+}
+
+// snapshot copies what a subrequest reads of its main request: the
+// client's request (its header too), the connection (so the copy's
+// location cannot change the client connection's keep-alive or
+// timeouts), the location, the variables and captures so far, the
+// request id it shares.
+func (rq *Request) snapshot() *Request {
+	r := *rq.R
+	r.Header = rq.R.Header.Clone()
+	s := &Request{R: &r, Cfg: rq.Cfg, Eng: rq.Eng, Vars: rq.Vars, Server: rq.Server, Loc: rq.Loc,
+		Location: rq.Location, LocName: rq.LocName, ProxyContent: rq.ProxyContent, URI: rq.URI, Args: rq.Args,
+		Internal: rq.Internal, URIChanged: rq.URIChanged, Rewritten: rq.Rewritten, AddURIToAlias: rq.AddURIToAlias,
+		Start: rq.Start, LimitRate: rq.LimitRate, Host: rq.Host, HostOK: rq.HostOK,
+		CapSrc: rq.CapSrc, Caps: slices.Clone(rq.Caps), Named: maps.Clone(rq.Named),
+		Set: maps.Clone(rq.Set), DocRoot: rq.DocRoot, Filename: rq.Filename, RealIPFrom: rq.RealIPFrom,
+		ReadBodyLength: rq.ReadBodyLength, BodyRead: rq.BodyRead}
+	if s.Set == nil {
+		s.Set = map[string]string{}
+	}
+	if rq.Conn != nil {
+		c := *rq.Conn
+		s.Conn = &c
+	}
+	// $request_id is the main request's: made now, so it is the same.
+	s.requestID, _ = exactVars["request_id"](rq, "request_id")
+	s.requestBody.Store(rq.requestBody.Load())
+	s.requestBodyFile.Store(rq.requestBodyFile.Load())
+	return s
 }

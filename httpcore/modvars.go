@@ -33,7 +33,11 @@ func (t *VarTable) addModuleVars(h *confparse.HTTPConf) {
 		for _, op := range ops {
 			switch op.Kind {
 			case "set":
-				t.SetVars[op.Var] = true
+				// A module's changeable variable ($msie) keeps its
+				// getter until set, as in nginx.
+				if _, builtin := lookupVariable(op.Var); !builtin {
+					t.SetVars[op.Var] = true
+				}
 			case "if":
 				walk(op.Body)
 			}

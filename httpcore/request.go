@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,19 @@ type SubOptions struct {
 	// subrequest_output_buffer_size, and a longer one ends the main
 	// request without a response, as in nginx.
 	InMemory bool
+	// Method is the subrequest's method ("": GET), and RequestBody the
+	// client's body it sends (nil: none): a mirror repeats the client's
+	// request.
+	Method      string
+	RequestBody []byte
+	// Clone runs the subrequest in its parent's location, from the
+	// content phase, with the parent's method (nginx's
+	// NGX_HTTP_SUBREQUEST_CLONE, the slice module's).
+	Clone bool
+	// Init sees the subrequest before it runs; OnHeader becomes its
+	// Request.OnHeader.
+	Init     func(sub *Request)
+	OnHeader func(sub *Request, code int)
 }
 
 // Server is what a Request knows of its server block.
@@ -164,9 +178,13 @@ type Request struct {
 	trailers       []Trailer
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
-	// background runs once the main response is complete
-	// (AddBackground).
-	background []func()
+	// afterResponse runs once the main response is complete
+	// (AddBackground: the cache's background update).
+	afterResponse []func()
+	// background counts the background subrequests running beside the
+	// request (mirror), backgrounds those started (background.go).
+	background  sync.WaitGroup
+	backgrounds int
 	// requestBody is $request_body: the client's body once a module has
 	// read all of it into memory; nil while it is unread, or when it
 	// went to a temporary file, as in nginx. Atomic: a streamed body is
@@ -185,6 +203,13 @@ type Request struct {
 	// page is sent and returns true when it made the output itself
 	// (the SSI stub).
 	PostSubrequest func(rq *Request, code int) bool
+	// OnHeader, on a subrequest, sees its response head as its handler
+	// made it, before the header filters (the slice module checks each
+	// slice's range there).
+	OnHeader func(rq *Request, code int)
+	// Slice is the slice module's state of a main request and of the
+	// subrequests that fetch its slices ($slice_range).
+	Slice any
 	// SSI is the SSI module's state of the request, for $date_gmt's
 	// timefmt and the variables and blocks a main request's includes
 	// share.
@@ -237,6 +262,18 @@ type UpstreamInfo struct {
 	one [8][1]string
 }
 
+// Clone copies the record, its lists too (a request's own record is
+// reused once the request ends).
+func (u *UpstreamInfo) Clone() *UpstreamInfo {
+	c := *u
+	for _, l := range []*[]string{&c.Addr, &c.Status, &c.ResponseTime, &c.ConnectTime, &c.HeaderTime,
+		&c.BytesReceived, &c.BytesSent, &c.ResponseLength} {
+		*l = slices.Clone(*l)
+	}
+	c.Header = u.Header.Clone()
+	return &c
+}
+
 // NewUpstream resets the request's upstream record and returns it.
 func (rq *Request) NewUpstream() *UpstreamInfo {
 	u := &rq.upstream
@@ -282,6 +319,9 @@ func (rq *Request) WriteHeader(code int) {
 		code = rq.ErrStatus
 	}
 	rq.status = code
+	if rq.OnHeader != nil {
+		rq.OnHeader(rq, code)
+	}
 	rq.keepalive()
 	rq.headerFilter(code)
 	for _, hf := range headerFilters {

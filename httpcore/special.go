@@ -110,6 +110,9 @@ func (rq *Request) Error(code int) {
 			}
 		}
 	}
+	if (code == 301 || code == 302) && rq.msieRefresh() {
+		return
+	}
 	rq.sendSpecial(code)
 }
 
@@ -142,6 +145,9 @@ func (rq *Request) sendErrorPage(code, overwrite int, target string) {
 	}
 	rq.ErrStatus = 0
 	rq.W.Header().Set("Location", target)
+	if rq.msieRefresh() {
+		return
+	}
 	rq.sendSpecial(status)
 }
 

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	_ "goproxy/addition" // registers its filter
+	_ "goproxy/browser"  // registers $msie, $modern_browser, $ancient_browser
 	_ "goproxy/charset"  // registers its filter
 	"goproxy/confparse"
 	_ "goproxy/gzipfilter" // registers its header filter

@@ -360,13 +360,17 @@ func (st *state) countCache() {
 var cacheHeaders = []string{"If-Modified-Since", "If-Unmodified-Since", "If-None-Match", "If-Match", "Range", "If-Range"}
 
 // revalidateHeaders makes the upstream request's conditional headers
-// those of the cache: the client's go when the response may be stored,
-// and proxy_cache_revalidate's are added for an expired entry.
-func (st *state) revalidateHeaders(h http.Header) {
+// those of the cache: the client's go when the response may be stored
+// (not those the location sets itself, as the slice module's Range:
+// nginx's cache headers are defaults proxy_set_header overrides), and
+// proxy_cache_revalidate's are added for an expired entry.
+func (st *state) revalidateHeaders(h http.Header, userSet map[string]bool) {
 	c := st.cache
 	if c != nil && c.store {
 		for _, k := range cacheHeaders {
-			delete(h, k)
+			if !userSet[strings.ToLower(k)] {
+				delete(h, k)
+			}
 		}
 	}
 	// nginx keeps the validators of a 200 or 206 only.

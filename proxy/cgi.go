@@ -209,7 +209,7 @@ func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
 	}
 	if set != nil {
 		hd := http.Header{}
-		st.revalidateHeaders(hd)
+		st.revalidateHeaders(hd, nil)
 		for _, k := range []string{"If-Modified-Since", "If-None-Match"} {
 			name := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
 			if v := hd.Get(k); v != "" && !userParam(u.Params, name) {

@@ -27,6 +27,7 @@ type handler struct {
 	rp      *httputil.ReverseProxy
 	headers []*confparse.HeaderTmpl // proxy_set_header, then nginx's defaults
 	setKeys map[string]bool         // header names proxy_set_header owns
+	userSet map[string]bool         // those the configuration writes (not defaults)
 	hide    map[string]bool         // response headers not passed on
 	// tls is the *_ssl_* settings (sslConf) of connections to a pass of
 	// scheme tlsScheme ("https", or uwsgi's "suwsgi"); nil when the
@@ -78,9 +79,11 @@ func (b *buffers) Put(s []byte) {
 
 func newHandler(c *Config, l *confparse.Loc) *handler {
 	h := &handler{c: c, loc: l, pass: l.Proxy.Pass, setKeys: map[string]bool{}, hide: map[string]bool{}}
+	h.userSet = map[string]bool{}
 	for _, s := range l.Proxy.SetHeaders {
 		h.headers = append(h.headers, s)
 		h.setKeys[strings.ToLower(s.Name)] = true
+		h.userSet[strings.ToLower(s.Name)] = true
 	}
 	for _, d := range defaultHeaders {
 		if !h.setKeys[strings.ToLower(d.Name)] {
@@ -483,6 +486,6 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 		if out.Method == "HEAD" && *c.conf.ConvertHead {
 			out.Method = "GET"
 		}
-		st.revalidateHeaders(hdr)
+		st.revalidateHeaders(hdr, h.userSet)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/metrics"
+	"goproxy/slice"
 )
 
 // process runs the phases from server rewrite (named == nil) or from a
@@ -81,6 +82,9 @@ func (rt *Router) process(rq *httpcore.Request, srv *server, named *loc) {
 		if done := rt.tryFiles(rq, srv); done {
 			return
 		}
+	}
+	if !rt.mirror(rq) {
+		return
 	}
 	rt.content(rq)
 }
@@ -199,6 +203,10 @@ func (rt *Router) content(rq *httpcore.Request) {
 	}
 	if rq.Loc.Status.StubStatus {
 		stubStatus(rq)
+		return
+	}
+	if slice.Applies(rq) {
+		slice.Serve(rq)
 		return
 	}
 	if h != nil {

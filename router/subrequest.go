@@ -5,9 +5,11 @@ package router
 // main request's headers, no body, a response whose body is discarded
 // (auth_request) or written into the main response (addition), and the
 // main request's variables shared (nginx's subrequests share them too).
-// It is not logged and does not change the main request's connection.
+// It is logged only with log_subrequest on, and does not change the
+// main request's connection.
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strconv"
@@ -44,6 +46,15 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	uri, body, done := o.URI, o.Body, o.Done
 	r := *parent.R
 	r.Method, r.Body, r.ContentLength = "GET", http.NoBody, 0
+	if o.Method != "" {
+		r.Method = o.Method
+	}
+	if o.Clone {
+		r.Method = parent.R.Method
+	}
+	if o.RequestBody != nil {
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(o.RequestBody)), int64(len(o.RequestBody))
+	}
 	var mem *memWriter
 	if o.InMemory && body != nil {
 		mem = &memWriter{rt: rt, w: body}
@@ -57,6 +68,13 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	*sub = httpcore.Request{W: w, R: &r, Conn: parent.Conn, Cfg: rt.Cfg, Eng: rt, Vars: rt.vars,
 		Start: parent.Start, Host: parent.Host, HostOK: parent.HostOK, Set: parent.Set,
 		URI: uri, Args: o.Args, Internal: true, Parent: parent, RealIPFrom: parent.RealIPFrom}
+	if o.RequestBody != nil {
+		sub.SetRequestBody(o.RequestBody)
+	}
+	sub.OnHeader = o.OnHeader
+	if o.Init != nil {
+		o.Init(sub)
+	}
 	if mem != nil {
 		mem.sub = sub
 	}
@@ -77,12 +95,17 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 	}
 	rt.enterServer(sub, srv)
 	var named *loc
-	if strings.HasPrefix(uri, "@") {
+	if strings.HasPrefix(uri, "@") && !o.Clone {
 		if named = srv.named[uri[1:]]; named == nil {
 			sub.Error(500)
 		}
 	}
-	if named != nil || !strings.HasPrefix(uri, "@") {
+	switch {
+	case o.Clone:
+		sub.Loc, sub.Location, sub.LocName, sub.ProxyContent = parent.Loc, parent.Location, parent.LocName, parent.ProxyContent
+		sub.DocRoot, sub.Filename = parent.DocRoot, parent.Filename
+		rt.content(sub)
+	case named != nil || !strings.HasPrefix(uri, "@"):
 		rt.process(sub, srv, named)
 	}
 	if o.Stub != nil && !stubbed && !sub.Aborted && sub.BodyBytesSent() == 0 {
@@ -93,6 +116,9 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 		status = 500
 	}
 	sub.CloseBody()
+	if l := sub.Loc; l != nil && *l.Core.LogSubrequest && rt.log != nil {
+		rt.log.Log(sub)
+	}
 	for _, f := range sub.Release {
 		f()
 	}

@@ -5,9 +5,7 @@ package staticfs
 
 import (
 	"io"
-	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 
@@ -218,36 +216,7 @@ func (h *Handler) body(rq *httpcore.Request, fi *fileInfo, f *os.File, off, n in
 // notModified is ngx_http_not_modified_filter: 0 to send the file, 304
 // or 412.
 func notModified(rq *httpcore.Request, fi *fileInfo) int {
-	in := rq.R.Header
-	if v := in.Get("If-Unmodified-Since"); v != "" {
-		if t, err := http.ParseTime(v); err == nil && fi.mtime.Unix() > t.Unix() {
-			return 412
-		}
-	}
-	if v := in.Get("If-Match"); v != "" && !etagMatch(v, etagOf(rq, fi), false) {
-		return 412
-	}
-	ims, inm := in.Get("If-Modified-Since"), in.Get("If-None-Match")
-	if ims == "" && inm == "" {
-		return 0
-	}
-	if ims != "" {
-		mode := *rq.Loc.Core.IfModifiedSince
-		if mode == "off" {
-			return 0
-		}
-		t, err := http.ParseTime(ims)
-		if err != nil {
-			return 0
-		}
-		if !(t.Unix() == fi.mtime.Unix() || (mode == "before" && fi.mtime.Unix() <= t.Unix())) {
-			return 0
-		}
-	}
-	if inm != "" && !etagMatch(inm, etagOf(rq, fi), true) {
-		return 0
-	}
-	return 304
+	return httpcore.NotModified(rq, etagOf(rq, fi), fi.mtime)
 }
 
 func etagOf(rq *httpcore.Request, fi *fileInfo) string {
@@ -255,27 +224,6 @@ func etagOf(rq *httpcore.Request, fi *fileInfo) string {
 		return fi.etag
 	}
 	return ""
-}
-
-// etagMatch compares an If-Match / If-None-Match list with the entity
-// tag; weak comparison ignores "W/".
-func etagMatch(list, etag string, weak bool) bool {
-	if strings.TrimSpace(list) == "*" {
-		return true
-	}
-	if etag == "" {
-		return false
-	}
-	for _, t := range strings.Split(list, ",") {
-		t = strings.TrimSpace(t)
-		if weak {
-			t = strings.TrimPrefix(t, "W/")
-		}
-		if t == etag {
-			return true
-		}
-	}
-	return false
 }
 
 // ifRangeOK is If-Range: ranges apply only if it names the current
