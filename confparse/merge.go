@@ -172,6 +172,9 @@ func (b *builder) finishHTTP() error {
 	if err := b.checkCacheRefs(); err != nil {
 		return err
 	}
+	if err := b.checkAcmeRefs(); err != nil {
+		return err
+	}
 	mergeInto(h.Srv, defaultSrv())
 	mergeInto(h.Loc, defaultLoc(b.cfg.Prefix))
 	mergeScript(h.Loc)
