@@ -32,6 +32,8 @@ var notFoundOK = map[string]bool{
 	"secure_link": true, "secure_link_expires": true,
 	// Only where userid is on and there is a cookie to read or set.
 	"uid_got": true, "uid_set": true,
+	// Only in a server with acme_certificate, once it is issued.
+	"acme_certificate": true, "acme_certificate_key": true,
 }
 
 // TestSupportedVariablesEvaluate checks that every variable the

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 
+	"goproxy/acme"
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
@@ -29,6 +30,9 @@ func (rt *Router) buildSSL() error {
 			if err != nil {
 				return err
 			}
+			if c := rt.acme.For(s.conf); c != nil {
+				tc.SetACME(c.GetCertificate)
+			}
 			s.ssl = tc
 			break
 		}
@@ -44,6 +48,9 @@ func (rt *Router) TLSConfig(addr string, hello *tls.ClientHelloInfo) (*tls.Confi
 	c := &httpd.Conn{Listener: addr}
 	if hello.Conn != nil {
 		c.Local = hello.Conn.LocalAddr()
+	}
+	if tc := acme.ALPNChallenge(hello); tc != nil {
+		return tc, nil
 	}
 	t := rt.table(c)
 	if t == nil {
