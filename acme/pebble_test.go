@@ -54,7 +54,7 @@ type pebble struct {
 // startPebble runs pebble with its HTTP-01 validation aimed at httpPort,
 // issuing under one profile for validity seconds (pebble picks a random
 // profile for an order that names none).
-func startPebble(t *testing.T, httpPort int, profile string, validity int) *pebble {
+func startPebble(t *testing.T, httpPort, tlsPort int, profile string, validity int) *pebble {
 	bin := pebbleBinary(t)
 	dir := t.TempDir()
 	ca := testcerts.NewCA(t, "pebble test CA")
@@ -71,7 +71,7 @@ func startPebble(t *testing.T, httpPort int, profile string, validity int) *pebb
 		"certificate":                    filepath.Join(dir, "cert.pem"),
 		"privateKey":                     filepath.Join(dir, "key.pem"),
 		"httpPort":                       httpPort,
-		"tlsPort":                        nginxtest.FreePort(t),
+		"tlsPort":                        tlsPort,
 		"externalAccountBindingRequired": false,
 		"retryAfter":                     map[string]int{"authz": 1, "order": 1},
 		"profiles":                       map[string]any{profile: map[string]any{"description": profile, "validityPeriod": validity}},
@@ -209,7 +209,7 @@ func served(t *testing.T, p *pebble, tlsPort int, unlike *big.Int) (*x509.Certif
 // the stored certificate without a new order.
 func TestPebbleIssueAndRestart(t *testing.T) {
 	httpPort, tlsPort := nginxtest.FreePort(t), nginxtest.FreePort(t)
-	p := startPebble(t, httpPort, "default", 7776000)
+	p := startPebble(t, httpPort, tlsPort, "default", 7776000)
 	state := filepath.Join(t.TempDir(), "acme")
 	proc := startGoproxy(t, p, state, httpPort, tlsPort, "")
 	leaf, body := served(t, p, tlsPort, nil)
@@ -240,7 +240,7 @@ func TestPebbleIssueAndRestart(t *testing.T) {
 // suggests), and the new one is served.
 func TestPebbleRenewal(t *testing.T) {
 	httpPort, tlsPort := nginxtest.FreePort(t), nginxtest.FreePort(t)
-	p := startPebble(t, httpPort, "shortlived", 12)
+	p := startPebble(t, httpPort, tlsPort, "shortlived", 12)
 	proc := startGoproxy(t, p, filepath.Join(t.TempDir(), "acme"), httpPort, tlsPort, "profile shortlived;")
 	defer proc.Stop()
 	first, _ := served(t, p, tlsPort, nil)
@@ -250,5 +250,18 @@ func TestPebbleRenewal(t *testing.T) {
 	second, _ := served(t, p, tlsPort, first.SerialNumber)
 	if second.NotBefore.Before(first.NotBefore) || second.VerifyHostname("localhost") != nil {
 		t.Fatalf("renewed certificate %v for %q", second.NotBefore, second.DNSNames)
+	}
+}
+
+// TestPebbleTLSALPN: with "challenge tls-alpn-01" pebble validates in a
+// handshake on the HTTPS port, which answers with the challenge
+// certificate while the server's own is not issued yet.
+func TestPebbleTLSALPN(t *testing.T) {
+	httpPort, tlsPort := nginxtest.FreePort(t), nginxtest.FreePort(t)
+	p := startPebble(t, nginxtest.FreePort(t), tlsPort, "default", 7776000)
+	proc := startGoproxy(t, p, filepath.Join(t.TempDir(), "acme"), httpPort, tlsPort, "challenge tls-alpn-01;")
+	defer proc.Stop()
+	if leaf, body := served(t, p, tlsPort, nil); body != "secure\n" || leaf.VerifyHostname("localhost") != nil {
+		t.Fatalf("served %q for %q", body, leaf.DNSNames)
 	}
 }
