@@ -116,7 +116,7 @@ func startPebble(t *testing.T, httpPort, tlsPort int, profile string, validity i
 
 // goproxy starts a configuration whose HTTPS server takes its
 // certificate from the acme module only, and whose port 80 answers
-// everything else with 404.
+// everything with 404 in its server rewrite phase (HTTP-01 comes first).
 func startGoproxy(t *testing.T, p *pebble, state string, httpPort, tlsPort int, profile string) *process.Process {
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`events {}
@@ -140,7 +140,7 @@ http {
     }
     server {
         listen 127.0.0.1:%d;
-        location / { return 404; }
+        return 404;
     }
 }
 `, p.api, p.trust, state, profile, tlsPort, httpPort)
@@ -221,6 +221,12 @@ func TestPebbleIssueAndRestart(t *testing.T) {
 	}
 	if !fileExists(filepath.Join(state, "account.key")) {
 		t.Fatal("no account key under state_path")
+	}
+	if err := proc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := served(t, p, tlsPort, nil); again.SerialNumber.Cmp(leaf.SerialNumber) != 0 {
+		t.Fatalf("reload served a new certificate %x, want %x", again.SerialNumber, leaf.SerialNumber)
 	}
 	proc.Stop()
 
