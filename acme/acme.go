@@ -91,8 +91,7 @@ func (s *Set) Release() {
 	}
 }
 
-// For returns the certificate for a server's acme_certificate (the first
-// when it has several), or nil.
+// For returns the certificate for a server's acme_certificate, or nil.
 func (s *Set) For(sc *confparse.Server) *Cert {
 	if s == nil || len(sc.Srv.Acme) == 0 {
 		return nil

@@ -220,6 +220,10 @@ func setAcmeIssuer(b *builder, f *frame, s *Stmt) error {
 }
 
 func setAcmeCertificate(b *builder, f *frame, s *Stmt) error {
+	// $acme_certificate names one certificate: one per server.
+	if len(f.srvConf.Acme) > 0 {
+		return dupErr(s)
+	}
 	c := &AcmeCert{Issuer: s.Args[0], Key: "ecdsa:256", File: s.File, Line: s.Line}
 	for _, a := range s.Args[1:] {
 		if v, ok := strings.CutPrefix(a, "key="); ok {
