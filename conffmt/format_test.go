@@ -100,6 +100,7 @@ func TestFragments(t *testing.T) {
 		{"../conf/conf.d/default.conf", "http"},
 		{"../conf/mime.types", "http"},
 		{"../examples/compose/config/nginx/django_app.conf", "http"},
+		{"../examples/compose/config/nginx-https/django_app.conf", "http"},
 	} {
 		t.Run(filepath.Base(c.file), func(t *testing.T) {
 			main := filepath.Join(t.TempDir(), "nginx.conf")

@@ -158,6 +158,19 @@ var auditSamples = map[string]string{
 	"uwsgi_ssl_conf_command":               "uwsgi_ssl_conf_command Options -SessionTicket;",
 	"stream:ssl_conf_command":              "ssl_conf_command Options -SessionTicket;",
 	"stream:proxy_ssl_conf_command":        "proxy_ssl_conf_command Options -SessionTicket;",
+	"acme_issuer":                          "acme_issuer other { uri https://127.0.0.1:9/dir; }",
+	"acme_certificate":                     "acme_certificate audit a.example;",
+	"acme:uri":                             "uri https://127.0.0.1:8/other;",
+	"acme:account_key":                     "account_key rsa:2048;",
+	"acme:challenge":                       "challenge tls-alpn-01;",
+	"acme:contact":                         "contact a@example.com;",
+	"acme:external_account_key":            "external_account_key kid data:YWJj;",
+	"acme:preferred_chain":                 "preferred_chain Root;",
+	"acme:profile":                         "profile shortlived;",
+	"acme:ssl_trusted_certificate":         "ssl_trusted_certificate /tmp/a;",
+	"acme:ssl_verify":                      "ssl_verify off;",
+	"acme:state_path":                      "state_path off;",
+	"acme:accept_terms_of_service":         "accept_terms_of_service;",
 }
 
 // auditCandidates are tried, in order, as the one argument of a
@@ -173,7 +186,12 @@ func auditConf(ctx confparse.Ctx, stmt string) string {
 		}
 		return ""
 	}
+	issuer := at(confparse.CtxAcmeIssuer)
+	if !strings.HasPrefix(issuer, "uri ") {
+		issuer = "uri https://127.0.0.1:9/dir; " + issuer
+	}
 	return at(confparse.CtxMain) + " events { " + at(confparse.CtxEvents) + " } http { " + at(confparse.CtxHTTP) +
+		" acme_issuer audit { " + issuer + " }" +
 		" limit_req_zone $uri zone=zz:1m rate=1r/s; limit_conn_zone $uri zone=cc:1m;" +
 		" upstream u { server 127.0.0.1:9; " + at(confparse.CtxUpstream) + " }" +
 		" server { listen 127.0.0.1:8080; " + at(confparse.CtxServer) +
@@ -203,7 +221,7 @@ func streamContent(ctx confparse.Ctx, stmt string) string {
 func auditCtx(d *confparse.Directive) confparse.Ctx {
 	for _, c := range []confparse.Ctx{confparse.CtxLocation, confparse.CtxServer, confparse.CtxUpstream,
 		confparse.CtxHTTP, confparse.CtxEvents, confparse.CtxMain, confparse.CtxStreamServer,
-		confparse.CtxStreamUpstream, confparse.CtxStream} {
+		confparse.CtxStreamUpstream, confparse.CtxStream, confparse.CtxAcmeIssuer} {
 		if d.Ctx&c != 0 {
 			return c
 		}
@@ -218,7 +236,7 @@ func TestSupportedDirectivesAreRead(t *testing.T) {
 	}
 	for _, m := range []map[string]string{auditSamples, auditExempt, auditPending} {
 		for k := range m {
-			if name := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(k, "stream:"), "upstream:"), "stream:"); !supported[name] {
+			if name := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(k, "acme:"), "stream:"), "upstream:"), "stream:"); !supported[name] {
 				t.Errorf("%q in the audit's tables is not a supported directive", name)
 			}
 		}
@@ -257,6 +275,9 @@ func TestSupportedDirectivesAreRead(t *testing.T) {
 		}
 		if ctx == confparse.CtxStreamUpstream {
 			key = "stream:upstream:" + d.Name
+		}
+		if ctx == confparse.CtxAcmeIssuer {
+			key = "acme:" + d.Name
 		}
 		if s, ok := auditSamples[key]; ok {
 			stmts = []string{s}

@@ -77,6 +77,7 @@ type frame struct {
 	loc      *Loc
 	location *Location
 	ups      *Upstream
+	issuer   *AcmeIssuer // the acme_issuer block being read
 	// stream, streamServer and streamSrv are the stream block, its
 	// server, and the settings the current level writes.
 	stream       *StreamConf

@@ -188,6 +188,9 @@ func (b *builder) finishHTTP() error {
 	if err := b.checkCacheRefs(); err != nil {
 		return err
 	}
+	if err := b.checkAcmeRefs(); err != nil {
+		return err
+	}
 	mergeInto(h.Srv, defaultSrv())
 	mergeLoc(h.Loc, defaultLoc(b.cfg.Prefix))
 	mergeScript(h.Loc)

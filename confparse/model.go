@@ -75,6 +75,7 @@ type HTTPConf struct {
 	CacheZones  []*CacheZone          `json:",omitempty"` // *_cache_path
 	LogFormats  map[string]*LogFormat `json:",omitempty"`
 	CharsetMaps []*CharsetMap         `json:",omitempty"`
+	Acme        AcmeHTTP              `json:",omitempty"`
 	// CharsetNames are the charsets named without variables, each in
 	// the spelling first read: nginx sends that spelling.
 	CharsetNames []string `json:",omitempty"`
@@ -94,6 +95,8 @@ type SrvConf struct {
 	MaxHeaders               *int           `json:",omitempty"`
 	SSL                      SSLSrv
 	HTTP2                    HTTP2Srv
+	// Acme is acme_certificate, of the server itself (never inherited).
+	Acme []*AcmeCert `json:",omitempty" merge:"-"`
 }
 
 // BufSpec is "number size", as in large_client_header_buffers 4 8k.

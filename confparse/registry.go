@@ -26,6 +26,7 @@ const (
 	CtxMail                           // mail { } and everything in it
 	CtxStreamServer                   // server { } inside stream
 	CtxStreamUpstream                 // upstream { } inside stream
+	CtxAcmeIssuer                     // acme_issuer { } inside http
 	CtxAny            Ctx = 1<<31 - 1
 
 	// The usual combinations of nginx's modules.
@@ -44,6 +45,7 @@ var ctxNames = []struct {
 	{CtxIfLocation, "if in location"}, {CtxLimitExcept, "limit_except"},
 	{CtxStream, "stream"}, {CtxMail, "mail"},
 	{CtxStreamServer, "stream server"}, {CtxStreamUpstream, "stream upstream"},
+	{CtxAcmeIssuer, "acme_issuer"},
 }
 
 // String lists the contexts, e.g. "http, server, location".

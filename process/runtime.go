@@ -11,6 +11,7 @@ package process
 import (
 	"sync/atomic"
 
+	"goproxy/acme"
 	"goproxy/confparse"
 	"goproxy/limitreq"
 	"goproxy/logging"
@@ -26,6 +27,7 @@ type runtime struct {
 	proxy  *proxy.Config
 	zones  *limitreq.Set
 	stream *stream.Runtime // nil: no stream block
+	acme   *acme.Set
 	// inflight counts the requests running on this runtime; retired
 	// says another one is in force, released that it was let go.
 	inflight atomic.Int64
@@ -67,8 +69,9 @@ func (p *Process) build(cfg *confparse.Config) (*runtime, error) {
 		}
 	}
 	errs := r.errs
+	r.acme = acme.Configure(cfg.HTTP, func(l confparse.Level, msg string) { errs.Log(l, msg) })
 	r.router, err = router.New(cfg, router.Options{Static: p.static, Proxy: r.proxy, Log: r.access,
-		Errors: r.errs, ErrorLine: func(l confparse.Level, msg string) { errs.Log(l, msg) }, Zones: r.zones.Zones})
+		Errors: r.errs, ErrorLine: func(l confparse.Level, msg string) { errs.Log(l, msg) }, Zones: r.zones.Zones, Acme: r.acme})
 	if err != nil {
 		return fail(err)
 	}
@@ -116,6 +119,7 @@ func (r *runtime) release() {
 	if r.zones != nil {
 		r.zones.Release()
 	}
+	r.acme.Release()
 	// r.stream's logs are closed by the stream listeners once no
 	// session can still start on it.
 	if r.access != nil {

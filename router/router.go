@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"goproxy/acme"
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
@@ -47,6 +48,7 @@ type Router struct {
 	handler map[*confparse.Loc]http.Handler
 	stats   statsTable
 	pool    sync.Pool
+	acme    *acme.Set
 }
 
 // Options are the pieces the router does not build itself.
@@ -61,12 +63,15 @@ type Options struct {
 	// Zones are the live limit_req/limit_conn zones by name (limit_conn
 	// ones prefixed "conn:").
 	Zones map[string]*limitreq.Zone
+	// Acme holds the acme_certificate certificates (nil: none running,
+	// as for "-t").
+	Acme *acme.Set
 }
 
 // New compiles a configuration.
 func New(cfg *confparse.Config, o Options) (*Router, error) {
 	rt := &Router{Cfg: cfg, addrs: map[string]*addrTable{}, limits: map[string]httpd.Limits{},
-		static: o.Static, proxy: o.Proxy, log: o.Log, errlog: o.Errors, errline: o.ErrorLine, zones: o.Zones,
+		static: o.Static, proxy: o.Proxy, log: o.Log, errlog: o.Errors, errline: o.ErrorLine, zones: o.Zones, acme: o.Acme,
 		handler: map[*confparse.Loc]http.Handler{}}
 	rt.vars = httpcore.NewVarTable(cfg.HTTP)
 	if cfg.HTTP == nil {
@@ -224,6 +229,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.Host = srv.core.Name
 	}
 	rt.realIP(rq) // post-read, with the server's settings
+	if r.TLS == nil && rt.acmeChallenge(rq) {
+		return
+	}
 	rt.process(rq, srv, nil)
 }
 

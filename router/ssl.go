@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"goproxy/acme"
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
@@ -30,6 +31,9 @@ func (rt *Router) buildSSL() error {
 			tc, err := ssl.New(&s.conf.Srv.SSL, rt.Cfg.ConfPrefix, rt.sslEnv(s.conf))
 			if err != nil {
 				return err
+			}
+			if c := rt.acme.For(s.conf); c != nil {
+				tc.SetACME(c.GetCertificate)
 			}
 			s.ssl = tc
 			break
@@ -66,6 +70,9 @@ func (rt *Router) TLSConfig(addr string, hello *tls.ClientHelloInfo) (*tls.Confi
 	c := &httpd.Conn{Listener: addr}
 	if hello.Conn != nil {
 		c.Local = hello.Conn.LocalAddr()
+	}
+	if tc := acme.ALPNChallenge(hello); tc != nil {
+		return tc, nil
 	}
 	t := rt.table(c)
 	if t == nil {

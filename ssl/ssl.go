@@ -42,6 +42,18 @@ type Server struct {
 	env        *Env
 	staples    staplers   // ssl_stapling, by certificate
 	ocsp       *ocspCheck // ssl_ocsp; nil when off
+	// acme serves $acme_certificate and $acme_certificate_key: the
+	// certificate ngx_http_acme_module keeps for the server (nil: none).
+	acme func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+}
+
+// SetACME gives the server the source of its $acme_certificate.
+func (s *Server) SetACME(get func(*tls.ClientHelloInfo) (*tls.Certificate, error)) { s.acme = get }
+
+// isACME reports whether a certificate path is the acme module's
+// variable, which stands for the certificate itself, not a file.
+func isACME(t *confparse.Template, name string) bool {
+	return len(t.Parts) == 1 && t.Parts[0].Var == name
 }
 
 // New prepares a server's TLS settings, loading its certificates now so
@@ -177,6 +189,17 @@ func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool, def *Server, setID 
 	tc.Certificates, tc.GetCertificate = append([]tls.Certificate(nil), s.static...), nil
 	for i, ct := range s.conf.Certificates {
 		if ct.IsConst() && s.conf.Keys[i].IsConst() {
+			continue
+		}
+		if isACME(ct, "acme_certificate") && isACME(s.conf.Keys[i], "acme_certificate_key") {
+			if s.acme == nil {
+				return nil, errors.New("no acme_certificate for $acme_certificate")
+			}
+			cert, err := s.acme(hello)
+			if err != nil {
+				return nil, err
+			}
+			tc.Certificates = append(tc.Certificates, *cert)
 			continue
 		}
 		cp := confparse.FullName(s.dir, expand(ct, hello.ServerName))

@@ -147,6 +147,10 @@ func buildInfo() string {
 			}
 		}
 	}
+	if moduleSupported("acme_issuer") {
+		// nginx builds the acme module apart, as a dynamic module.
+		b.WriteString(" --add-dynamic-module=nginx-acme")
+	}
 	b.WriteString("\n")
 	return b.String()
 }
