@@ -299,15 +299,10 @@ func (b *builder) finishStream() error {
 			}
 		}
 	}
-	for _, u := range sc.Upstreams {
-		if !backupBalance(u.Balance) {
-			u.Servers = slices.DeleteFunc(u.Servers, func(us *UpstreamServer) bool { return us.Backup })
-		}
-		if !slices.ContainsFunc(u.Servers, func(us *UpstreamServer) bool { return !us.Backup }) {
-			return &Diag{Level: LevelEmerg, Msg: nginxf("no servers in upstream %q", u.Name), File: u.File, Line: u.Line}
-		}
+	if err := checkUpstreamServers(sc.Upstreams); err != nil {
+		return err
 	}
-	return nil
+	return checkZonesSized(sc.Upstreams)
 }
 
 // mergeStreamSrv fills each setting a server left unset from the
