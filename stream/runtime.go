@@ -35,6 +35,29 @@ type Runtime struct {
 	funcs     map[string]func(*Session) string
 	zones     map[string]*connZone
 	errLogs   []*logging.ErrorLog
+	// refs counts the holders of the runtime: the listeners while it is
+	// in force, and each session begun on it. The last one to let go
+	// closes its log files, as an old nginx worker keeps its files open
+	// until its last session ends.
+	refs atomic.Int64
+	// applied says the listeners took it; one never applied (a reload
+	// whose sockets failed) is the loader's to discard.
+	applied atomic.Bool
+}
+
+// Discard releases a runtime the listeners never took: the listeners
+// release those they did once their last session ends.
+func (rt *Runtime) Discard() {
+	if rt != nil && !rt.applied.Load() {
+		rt.Release()
+	}
+}
+
+// unref lets go of a reference; the last one releases the runtime.
+func (rt *Runtime) unref() {
+	if rt.refs.Add(-1) == 0 {
+		rt.Release()
+	}
 }
 
 type server struct {
@@ -199,11 +222,15 @@ func (ls *Listeners) Apply(rt *Runtime) error {
 		}
 		openedTCP[k] = ln
 	}
-	if old := ls.cur.Swap(rt); old != nil && old != rt {
-		// Sessions hold their runtime; the old logs close when the
-		// last of them ends is not tracked: keep them open until then
-		// by closing lazily.
-		time.AfterFunc(time.Minute, old.Release)
+	if old := ls.cur.Load(); old != rt {
+		if rt != nil {
+			rt.applied.Store(true)
+			rt.refs.Add(1)
+		}
+		ls.cur.Store(rt)
+		if old != nil {
+			old.unref()
+		}
 	}
 	for k, ln := range openedTCP {
 		ls.tcp[k] = ln
@@ -226,6 +253,22 @@ func (ls *Listeners) Apply(rt *Runtime) error {
 		}
 	}
 	return nil
+}
+
+// acquire is the runtime in force for a new session, with a reference
+// the session gives back when it ends; nil when none is.
+func (ls *Listeners) acquire() *Runtime {
+	for {
+		rt := ls.cur.Load()
+		if rt == nil {
+			return nil
+		}
+		// A runtime at zero is released: a reload replaced it since
+		// the load, and cur holds its successor.
+		if n := rt.refs.Load(); n > 0 && rt.refs.CompareAndSwap(n, n+1) {
+			return rt
+		}
+	}
 }
 
 // Close closes every socket; with graceful, sessions in progress go on
@@ -327,9 +370,12 @@ func (ls *Listeners) serveTCP(ln net.Listener, key string) {
 			continue
 		}
 		delay = 0
-		rt := ls.cur.Load()
+		rt := ls.acquire()
 		if rt == nil || rt.byListen[key] == nil {
 			c.Close()
+			if rt != nil {
+				rt.unref()
+			}
 			continue
 		}
 		ls.conns.Add(1)
@@ -344,6 +390,7 @@ func (ls *Listeners) serveTCP(ln net.Listener, key string) {
 		}
 		go func() {
 			defer ls.conns.Done()
+			defer rt.unref()
 			defer ls.active.Delete(c)
 			s.serveTCP(c)
 		}()
