@@ -28,7 +28,7 @@ type Runtime struct {
 	cfg       *confparse.StreamConf
 	byListen  map[string]*server // listenKey -> server
 	listens   map[string]*confparse.StreamListen
-	upstreams map[string]*upstream
+	upstreams map[string]*proxy.Balancer
 	logs      map[*confparse.AccessLog]*logging.Sink // the constant targets
 	logCaches map[*confparse.LogFileCache]*logging.FileCache
 	errlog    func(level confparse.Level, msg string)
@@ -88,7 +88,7 @@ func listenKey(l *confparse.StreamListen) string { return l.Network + " " + l.Ad
 func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
 	cfg, dir := conf.Stream, conf.ConfPrefix
 	rt := &Runtime{cfg: cfg, byListen: map[string]*server{}, listens: map[string]*confparse.StreamListen{},
-		upstreams: map[string]*upstream{}, logs: map[*confparse.AccessLog]*logging.Sink{},
+		upstreams: map[string]*proxy.Balancer{}, logs: map[*confparse.AccessLog]*logging.Sink{},
 		logCaches: map[*confparse.LogFileCache]*logging.FileCache{}, errlog: errlog}
 	if rt.errlog == nil {
 		rt.errlog = func(confparse.Level, string) {}
@@ -101,7 +101,7 @@ func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, str
 		return nil, err
 	}
 	for _, u := range cfg.Upstreams {
-		rt.upstreams[u.Name] = newUpstream(u)
+		rt.upstreams[u.Name] = proxy.NewBalancer(u)
 	}
 	for _, sc := range cfg.Servers {
 		srv := &server{conf: sc, rt: rt}

@@ -15,6 +15,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpd"
+	"goproxy/proxy"
 )
 
 // Session is one TCP connection or UDP "session" (the datagrams of one
@@ -37,7 +38,7 @@ type Session struct {
 	mu      sync.Mutex
 	setVars map[string]string
 	tries   []*upstreamTry
-	pick    *pickState
+	pick    *proxy.Pick
 
 	pp                 *ppInfo
 	realAddr, realPort string // the connection's own, when realip changed them
@@ -254,7 +255,7 @@ func (s *Session) proxyTCP(c *clientConn) {
 		return
 	}
 	defer up.Close()
-	defer s.pick.done()
+	defer s.pick.Done()
 	t := s.tries[len(s.tries)-1]
 	if tc, ok := up.(*net.TCPConn); ok && (s.conf.TCPNodelay == nil || *s.conf.TCPNodelay) {
 		tc.SetNoDelay(true)
@@ -347,7 +348,7 @@ func (s *Session) pipe(c *clientConn, up net.Conn, t *upstreamTry) {
 	closeAll := func() {
 		// The peer is free before the client sees the close: the
 		// client's next session finds it so.
-		closeOnce.Do(func() { s.pick.done(); c.Conn.Close(); up.Close() })
+		closeOnce.Do(func() { s.pick.Done(); c.Conn.Close(); up.Close() })
 	}
 	cp := func(dst io.Writer, src io.Reader, rate int64, count func(int), first bool, dstConn net.Conn) {
 		defer func() { done <- struct{}{} }()
@@ -494,7 +495,7 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 			s.srv.log(confparse.LevelError, err.Error())
 			return nil, err
 		}
-		up = adhocUpstream(addrs)
+		up = proxy.AddrBalancer(addrs)
 	}
 	tries := 0
 	maxTries := 0
@@ -506,34 +507,40 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 	if s.conf.ProxyNextUpstreamTimeout != nil && *s.conf.ProxyNextUpstreamTimeout > 0 {
 		deadline = s.start.Add(*s.conf.ProxyNextUpstreamTimeout)
 	}
-	st := up.newState(s)
+	key := ""
+	if up.HashKey() != nil {
+		key = s.eval(up.HashKey())
+	}
+	st := up.Start(context.Background(), key)
 	s.pick = st
 	for {
-		p := st.pick()
-		if p == nil {
+		addr := st.Next()
+		if addr == "" {
 			s.srv.log(confparse.LevelError, "no live upstreams while connecting to upstream, client: "+s.remoteAddr)
 			return nil, errNoUpstream
 		}
 		tries++
-		t := &upstreamTry{addr: p.addr}
+		t := &upstreamTry{addr: addr}
 		s.mu.Lock()
 		s.tries = append(s.tries, t)
 		s.mu.Unlock()
-		nw, addr := network, p.addr
-		if strings.HasPrefix(addr, "unix:") {
-			nw, addr = "unix", addr[5:]
+		nw, dst := network, addr
+		if strings.HasPrefix(dst, "unix:") {
+			nw, dst = "unix", dst[5:]
 		}
 		began := time.Now()
-		c, err := dial(nw, addr, connTimeout)
+		c, err := dial(nw, dst, connTimeout)
 		t.connectTime = msecs(time.Since(began))
 		if err == nil {
-			st.connected(p)
+			st.Connected()
 			return c, nil
 		}
 		t.connectTime = "-"
 		t.sessionTime = msecs(time.Since(began))
-		st.failed(p)
-		s.srv.log(confparse.LevelError, "connect() failed while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+p.addr+"\"")
+		s.srv.log(confparse.LevelError, "connect() failed while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+addr+"\"")
+		if st.Failed() {
+			s.srv.log(confparse.LevelWarn, "upstream server temporarily disabled while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+addr+"\"")
+		}
 		if !next || (maxTries > 0 && tries >= maxTries) || (!deadline.IsZero() && time.Now().After(deadline)) {
 			return nil, err
 		}

@@ -138,7 +138,7 @@ func (us *udpSession) proxy(first []byte) {
 		return
 	}
 	defer up.Close()
-	defer s.pick.done()
+	defer s.pick.Done()
 	t := s.tries[len(s.tries)-1]
 	connected := time.Now()
 	timeout := durOr(s.conf.ProxyTimeout, 10*time.Minute)
