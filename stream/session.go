@@ -158,12 +158,13 @@ func (s *Session) serveTCP(c net.Conn) {
 		defer c.Close()
 		client = c
 	}
-	// What preread reads is counted when it goes on.
-	r, ok := s.preread(c, client)
+	// What preread read is not counted in $bytes_received when it goes
+	// on to the upstream, as nginx does not count it.
+	r, pre, ok := s.preread(c, client)
 	if !ok {
 		return
 	}
-	cc := &clientConn{Conn: c, r: r, s: s}
+	cc := &clientConn{Conn: c, r: r, s: s, uncounted: pre}
 	switch {
 	case s.srv.conf.Return != nil:
 		v := s.eval(s.srv.conf.Return)
@@ -189,11 +190,19 @@ type clientConn struct {
 	net.Conn
 	r io.Reader
 	s *Session
+	// uncounted is what is left of the preread bytes at r's start.
+	uncounted int
 }
 
 func (c *clientConn) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.s.bytesReceived.Add(int64(n))
+	counted := n
+	if c.uncounted > 0 {
+		d := min(n, c.uncounted)
+		c.uncounted -= d
+		counted -= d
+	}
+	c.s.bytesReceived.Add(int64(counted))
 	return n, err
 }
 
