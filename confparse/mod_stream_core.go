@@ -78,9 +78,11 @@ type StreamServer struct {
 	Line    int
 	Listens []*StreamListen
 	Srv     StreamSrv
-	// Content: exactly one of ProxyPass and Return.
+	// Content: at most one of ProxyPass, Return and Pass.
 	ProxyPass *Template `json:",omitempty"`
 	Return    *Template `json:",omitempty"`
+	// Pass is ngx_stream_pass_module's address (host:port or unix:path).
+	Pass *Template `json:",omitempty"`
 	// RealIPFrom are set_real_ip_from (ngx_stream_realip_module).
 	RealIPFrom []*AccessRule `json:",omitempty"`
 	// Sets are the set directives, in order (ngx_stream_set_module).
@@ -177,7 +179,7 @@ func setStreamServer(b *builder, f *frame, s *Stmt) error {
 	if err != nil {
 		return err
 	}
-	if srv.ProxyPass == nil && srv.Return == nil {
+	if srv.ProxyPass == nil && srv.Return == nil && srv.Pass == nil {
 		return &Diag{Level: LevelEmerg, Msg: "no handler for server in " + shortPos(s), File: s.File, Line: s.Line}
 	}
 	return nil

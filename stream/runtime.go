@@ -43,6 +43,9 @@ type Runtime struct {
 	// applied says the listeners took it; one never applied (a reload
 	// whose sockets failed) is the loader's to discard.
 	applied atomic.Bool
+	// ls are the listeners that put it in force (pass hands connections
+	// to their sockets).
+	ls *Listeners
 }
 
 // Discard releases a runtime the listeners never took: the listeners
@@ -165,14 +168,17 @@ func (rt *Runtime) Release() {
 // reloads (an unchanged listen keeps its socket) and serve whatever
 // runtime is in force when a session starts.
 type Listeners struct {
-	mu      sync.Mutex
-	cur     atomic.Pointer[Runtime]
-	tcp     map[string]net.Listener
-	udp     map[string]*udpListener
-	conns   sync.WaitGroup
-	active  sync.Map // net.Conn -> struct{}
-	counter atomic.Uint64
-	closed  atomic.Bool
+	mu  sync.Mutex
+	cur atomic.Pointer[Runtime]
+	tcp map[string]net.Listener
+	udp map[string]*udpListener
+	// PassHTTP hands a connection to the http socket for addr (pass):
+	// false when no http socket has it. The process sets it.
+	PassHTTP func(c net.Conn, addr string) bool
+	conns    sync.WaitGroup
+	active   sync.Map // net.Conn -> struct{}
+	counter  atomic.Uint64
+	closed   atomic.Bool
 }
 
 // NewListeners returns an empty set.
@@ -224,6 +230,7 @@ func (ls *Listeners) Apply(rt *Runtime) error {
 	}
 	if old := ls.cur.Load(); old != rt {
 		if rt != nil {
+			rt.ls = ls
 			rt.applied.Store(true)
 			rt.refs.Add(1)
 		}
@@ -378,21 +385,26 @@ func (ls *Listeners) serveTCP(ln net.Listener, key string) {
 			}
 			continue
 		}
-		ls.conns.Add(1)
-		ls.active.Store(c, struct{}{})
-		s := newSession(rt.byListen[key], rt.listens[key], ls.counter.Add(1))
-		s.setAddrs(c.LocalAddr(), c.RemoteAddr())
-		if !s.listen.ProxyProtocol {
-			// Without a PROXY header to wait for, the pre-access phase
-			// (set, limit_conn) runs in accept order, as nginx's event
-			// loop runs it: a connection counts before the next is taken.
-			s.early, s.earlyOK = true, s.preaccess()
-		}
-		go func() {
-			defer ls.conns.Done()
-			defer rt.unref()
-			defer ls.active.Delete(c)
-			s.serveTCP(c)
-		}()
+		ls.start(rt, key, c)
 	}
+}
+
+// start begins a TCP session on rt (acquired for it) for the socket key.
+func (ls *Listeners) start(rt *Runtime, key string, c net.Conn) {
+	ls.conns.Add(1)
+	ls.active.Store(c, struct{}{})
+	s := newSession(rt.byListen[key], rt.listens[key], ls.counter.Add(1))
+	s.setAddrs(c.LocalAddr(), c.RemoteAddr())
+	if !s.listen.ProxyProtocol {
+		// Without a PROXY header to wait for, the pre-access phase
+		// (set, limit_conn) runs in accept order, as nginx's event
+		// loop runs it: a connection counts before the next is taken.
+		s.early, s.earlyOK = true, s.preaccess()
+	}
+	go func() {
+		defer ls.conns.Done()
+		defer rt.unref()
+		defer ls.active.Delete(c)
+		s.serveTCP(c)
+	}()
 }

@@ -49,7 +49,9 @@ type Session struct {
 	limitStatus string
 	// early says the pre-access phase ran at accept; earlyOK its outcome.
 	early, earlyOK bool
-	held           []heldConn
+	// passed says pass handed the connection on: no close, no log.
+	passed bool
+	held   []heldConn
 }
 
 // upstreamTry is one upstream connection attempt, for $upstream_*.
@@ -119,7 +121,7 @@ func sizeOr(n *int64, def int64) int64 {
 
 // serveTCP runs a connection through the phases.
 func (s *Session) serveTCP(c net.Conn) {
-	defer c.Close()
+	defer s.closeUnlessPassed(c)
 	if tc, ok := c.(*net.TCPConn); ok && (s.conf.TCPNodelay == nil || *s.conf.TCPNodelay) {
 		tc.SetNoDelay(true)
 	} else if ok {
@@ -155,7 +157,7 @@ func (s *Session) serveTCP(c net.Conn) {
 		if c, ok = s.handshake(&bufConn{Conn: c, r: client}); !ok {
 			return
 		}
-		defer c.Close()
+		defer s.closeUnlessPassed(c)
 		client = c
 	}
 	// What preread read is not counted in $bytes_received when it goes
@@ -173,6 +175,16 @@ func (s *Session) serveTCP(c net.Conn) {
 		}
 	case s.srv.conf.ProxyPass != nil:
 		s.proxyTCP(cc)
+	case s.srv.conf.Pass != nil:
+		s.pass(c, r, pre)
+	}
+}
+
+// closeUnlessPassed closes the client's connection at the session's end,
+// unless pass handed it to another server.
+func (s *Session) closeUnlessPassed(c net.Conn) {
+	if !s.passed {
+		c.Close()
 	}
 }
 

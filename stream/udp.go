@@ -125,6 +125,8 @@ func (us *udpSession) run() {
 		us.send([]byte(s.eval(s.srv.conf.Return)))
 	case s.srv.conf.ProxyPass != nil:
 		us.proxy(first)
+	case s.srv.conf.Pass != nil:
+		s.passUDP()
 	}
 }
 
