@@ -87,7 +87,8 @@ func (srv *server) log(level confparse.Level, msg string) {
 func listenKey(l *confparse.StreamListen) string { return l.Network + " " + l.Addr }
 
 // New compiles a stream configuration; prev (may be nil) lends its
-// upstream state (failures, connection counts) to unchanged upstreams.
+// limit_conn zones (their counts) to the zones of the same name.
+// Upstream state starts afresh, as in nginx's new workers.
 func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
 	cfg, dir := conf.Stream, conf.ConfPrefix
 	rt := &Runtime{cfg: cfg, byListen: map[string]*server{}, listens: map[string]*confparse.StreamListen{},
