@@ -11,7 +11,10 @@
 # time from start to listening. The HTTPS workloads use a TLS 1.3
 # keep-alive connection per client (wrk, HTTP/1.1) and HTTP/2 by ALPN
 # (h2load, from Debian's nghttp2-client: skipped when missing; h2load
-# reports no percentiles, so its p99 column is its mean). The FastCGI
+# reports no percentiles, so its p99 column is its mean). The stream
+# workloads go through a stream server to a TCP echo (bench/tool): 1 MiB
+# echoed per request on kept connections, and a new connection per
+# 64-byte request (the connection rate). The FastCGI
 # workloads run a one-line PHP script on PHP-FPM (php-fpm), with
 # fastcgi_keep_conn on (an upstream keepalive pool) and off; the uwsgi
 # one a WSGI hello on uWSGI (uwsgi, uwsgi-plugin-python3); both backends
@@ -101,10 +104,25 @@ fi
 # (which give daemon, pid and error_log with -g), on port $1.
 bare() { sed -e '1s/.*/worker_processes 1;/' -e "s/127.0.0.1:$UP/127.0.0.1:$1/" "$work/upstream.conf" > "$work/bare-$1.conf"; echo "$work/bare-$1.conf"; }
 
+# The stream workloads: a TCP echo server on CPU 1 behind a stream
+# server on port+20 (nginx's stream module is Debian's dynamic one:
+# skipped when missing).
+STREAM_MOD=/usr/lib/nginx/modules/ngx_stream_module.so
+HAVE_STREAM=
+if [ -e "$STREAM_MOD" ]; then
+	taskset -c 1 "$work/tool" echo 127.0.0.1:19105 &
+	HAVE_STREAM=1
+fi
+stream_conf() { # $1 = port
+	[ -n "$HAVE_STREAM" ] || return 0
+	echo "stream { server { listen 127.0.0.1:$(($1 + 20)); proxy_pass 127.0.0.1:19105; } }"
+}
 conf() { # $1 = port, $2 = pid file
+[ -z "$HAVE_STREAM" ] || echo "load_module $STREAM_MOD;"
 cat <<CONF
 worker_processes 1; worker_rlimit_nofile 40000; daemon off; pid $2; error_log $work/err-$1.log;
 events { worker_connections 30000; }
+$(stream_conf "$1")
 http {
     access_log off;
     types { text/plain txt; application/octet-stream bin; }
@@ -171,6 +189,7 @@ run() {
 	t0=$(awk '{print $14+$15}' /proc/$4/stat)
 	case "${5:-}" in
 	https) out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${hdr[@]}" "https://127.0.0.1:$(($1 + 10))$2") ;;
+	stream) out=$(taskset -c 1 "$work/tool" tcpload "127.0.0.1:$(($1 + 20))" "$CONNS" "$DUR" "$2") ;;
 	h2) out=$(taskset -c 1 h2load -t1 -c"$CONNS" -m"${H2STREAMS:-1}" -D"$DUR" "${hdr[@]}" "https://127.0.0.1:$(($1 + 10))$2") ;;
 	*) out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${hdr[@]}" "http://127.0.0.1:$1$2") ;;
 	esac
@@ -201,6 +220,7 @@ for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "1 MiB, sendfile on|/sendfi
 	"cached 1 KiB|/cached/1k|" "cached 1 MiB|/cached/1m|" "limit_req+map+rewrite|/heavy/page.txt|" "HTTPS 1 KiB file|/1k.txt||https" "HTTP/2 1 KiB file|/1k.txt||h2" \
 	"HTTPS proxy keepalive|/proxy/x||https" "HTTP/2 proxy keepalive|/proxy/x||h2" \
 	"FastCGI php-fpm keep_conn|/php-keep/x||fpm" "FastCGI php-fpm|/php/x||fpm" "uwsgi WSGI hello|/wsgi/x||uwsgi" \
+	"stream TCP echo 1 MiB|1m||stream" "stream TCP connections|conn||stream" \
 	${EXTRA_WORKLOADS:-}; do
 	IFS='|' read -r name path hdr kind <<<"$w"
 	[ -z "${ONLY:-}" ] || [[ $name =~ $ONLY ]] || continue
@@ -214,6 +234,10 @@ for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "1 MiB, sendfile on|/sendfi
 	fi
 	if [ "$kind" = uwsgi ] && [ -z "$HAVE_UWSGI" ]; then
 		echo "$name: skipped (no uwsgi: apt-get install uwsgi uwsgi-plugin-python3)"
+		continue
+	fi
+	if [ "$kind" = stream ] && [ -z "$HAVE_STREAM" ]; then
+		echo "$name: skipped (no stream module: apt-get install libnginx-mod-stream)"
 		continue
 	fi
 	case $kind in fpm | uwsgi) kind= ;; esac

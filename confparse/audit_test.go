@@ -130,6 +130,7 @@ var auditSamples = map[string]string{
 	"stream:upstream":            "upstream sv { server 127.0.0.1:10; }",
 	"stream:proxy_pass":          "proxy_pass 127.0.0.1:10;",
 	"stream:return":              "return x;",
+	"stream:pass":                "pass 127.0.0.1:10;",
 	"stream:set":                 "set $sv x;",
 	"stream:allow":               "allow 127.0.0.1;",
 	"stream:deny":                "deny 127.0.0.1;",

@@ -196,7 +196,23 @@ func setBalance(b *builder, f *frame, s *Stmt) error {
 var minZoneSize = int64(8 * os.Getpagesize())
 
 func setUpstreamZone(b *builder, f *frame, s *Stmt) error {
-	f.ups.Zone, f.ups.ZoneSize = s.Args[0], 0
+	var other []*Upstream
+	if b.cfg.Stream != nil {
+		other = b.cfg.Stream.Upstreams
+	}
+	return upstreamZone(f.ups, f.http.Upstreams, other, s)
+}
+
+// upstreamZone is the zone line of an http or stream upstream: nginx's
+// shared memory zones are one namespace, so a name the other module's
+// upstreams use is refused, and one sized twice must be sized alike.
+func upstreamZone(u *Upstream, same, other []*Upstream, s *Stmt) error {
+	u.Zone, u.ZoneSize = s.Args[0], 0
+	for _, o := range other {
+		if o.Zone == s.Args[0] {
+			return errf(s, "the shared memory zone %q is already declared for a different use", s.Args[0])
+		}
+	}
 	if len(s.Args) == 1 {
 		return nil
 	}
@@ -207,12 +223,12 @@ func setUpstreamZone(b *builder, f *frame, s *Stmt) error {
 	if n < minZoneSize {
 		return errf(s, "zone %q is too small", s.Args[0])
 	}
-	for _, u := range f.http.Upstreams {
-		if u != f.ups && u.Zone == s.Args[0] && u.ZoneSize != 0 && u.ZoneSize != n {
-			return errf(s, "the size %d of shared memory zone %q conflicts with already declared size %d", n, s.Args[0], u.ZoneSize)
+	for _, o := range same {
+		if o != u && o.Zone == s.Args[0] && o.ZoneSize != 0 && o.ZoneSize != n {
+			return errf(s, "the size %d of shared memory zone %q conflicts with already declared size %d", n, s.Args[0], o.ZoneSize)
 		}
 	}
-	f.ups.ZoneSize = n
+	u.ZoneSize = n
 	return nil
 }
 
@@ -220,13 +236,21 @@ func setUpstreamZone(b *builder, f *frame, s *Stmt) error {
 // read: every upstream needs a server that is not a backup, and every
 // zone a size somewhere.
 func (b *builder) checkUpstreams() error {
-	sized := map[string]bool{}
-	for _, u := range b.cfg.HTTP.Upstreams {
-		if u.ZoneSize != 0 {
-			sized[u.Zone] = true
+	if err := checkUpstreamServers(b.cfg.HTTP.Upstreams); err != nil {
+		return err
+	}
+	for _, p := range b.portless {
+		if !slices.ContainsFunc(b.cfg.HTTP.Upstreams, func(u *Upstream) bool { return strings.EqualFold(u.Name, p.host) }) {
+			return errf(p.s, "no port in upstream %q", p.host)
 		}
 	}
-	for _, u := range b.cfg.HTTP.Upstreams {
+	return checkZonesSized(b.cfg.HTTP.Upstreams)
+}
+
+// checkUpstreamServers drops backups where the balancer has none and
+// wants a server that is not a backup in every upstream, http or stream.
+func checkUpstreamServers(ups []*Upstream) error {
+	for _, u := range ups {
 		if !backupBalance(u.Balance) {
 			u.Servers = slices.DeleteFunc(u.Servers, func(us *UpstreamServer) bool { return us.Backup })
 		}
@@ -234,12 +258,19 @@ func (b *builder) checkUpstreams() error {
 			return &Diag{Level: LevelEmerg, Msg: nginxf("no servers in upstream %q", u.Name), File: u.File, Line: u.Line}
 		}
 	}
-	for _, p := range b.portless {
-		if !slices.ContainsFunc(b.cfg.HTTP.Upstreams, func(u *Upstream) bool { return strings.EqualFold(u.Name, p.host) }) {
-			return errf(p.s, "no port in upstream %q", p.host)
+	return nil
+}
+
+// checkZonesSized is nginx's check when it creates the zones: a zone
+// no upstream gave a size has none.
+func checkZonesSized(ups []*Upstream) error {
+	sized := map[string]bool{}
+	for _, u := range ups {
+		if u.ZoneSize != 0 {
+			sized[u.Zone] = true
 		}
 	}
-	for _, u := range b.cfg.HTTP.Upstreams {
+	for _, u := range ups {
 		if u.Zone != "" && !sized[u.Zone] {
 			return &Diag{Level: LevelEmerg, Msg: nginxf("zero size shared memory zone %q", u.Zone)}
 		}

@@ -79,9 +79,11 @@ type StreamServer struct {
 	Line    int
 	Listens []*StreamListen
 	Srv     StreamSrv
-	// Content: exactly one of ProxyPass and Return.
+	// Content: at most one of ProxyPass, Return and Pass.
 	ProxyPass *Template `json:",omitempty"`
 	Return    *Template `json:",omitempty"`
+	// Pass is ngx_stream_pass_module's address (host:port or unix:path).
+	Pass *Template `json:",omitempty"`
 	// RealIPFrom are set_real_ip_from (ngx_stream_realip_module).
 	RealIPFrom []*AccessRule `json:",omitempty"`
 	// Sets are the set directives, in order (ngx_stream_set_module).
@@ -178,7 +180,7 @@ func setStreamServer(b *builder, f *frame, s *Stmt) error {
 	if err != nil {
 		return err
 	}
-	if srv.ProxyPass == nil && srv.Return == nil {
+	if srv.ProxyPass == nil && srv.Return == nil && srv.Pass == nil {
 		return &Diag{Level: LevelEmerg, Msg: "no handler for server in " + shortPos(s), File: s.File, Line: s.Line}
 	}
 	return nil
@@ -300,15 +302,10 @@ func (b *builder) finishStream() error {
 			}
 		}
 	}
-	for _, u := range sc.Upstreams {
-		if !backupBalance(u.Balance) {
-			u.Servers = slices.DeleteFunc(u.Servers, func(us *UpstreamServer) bool { return us.Backup })
-		}
-		if !slices.ContainsFunc(u.Servers, func(us *UpstreamServer) bool { return !us.Backup }) {
-			return &Diag{Level: LevelEmerg, Msg: nginxf("no servers in upstream %q", u.Name), File: u.File, Line: u.Line}
-		}
+	if err := checkUpstreamServers(sc.Upstreams); err != nil {
+		return err
 	}
-	return nil
+	return checkZonesSized(sc.Upstreams)
 }
 
 // mergeStreamSrv fills each setting a server left unset from the

@@ -19,7 +19,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			srv.Return = t
+			srv.Return, srv.Pass = t, nil
 			return nil
 		}})
 	register("ngx_stream_access_module",

@@ -50,7 +50,6 @@ func init() {
 	}
 	unsupported := map[string][]string{
 		"ngx_stream_geoip_module":         {"geoip_country", "geoip_city", "geoip_org"},
-		"ngx_stream_pass_module":          {"pass"},
 		"ngx_stream_js_module":            {"js_access", "js_filter", "js_import", "js_include", "js_path", "js_preread", "js_set", "js_var"},
 		"ngx_stream_upstream_hash_module": {},
 	}
@@ -89,6 +88,6 @@ func setStreamProxyPass(b *builder, f *frame, s *Stmt) error {
 			}
 		}
 	}
-	srv.ProxyPass = t
+	srv.ProxyPass, srv.Pass = t, nil
 	return nil
 }

@@ -32,17 +32,9 @@ func setStreamUpstreamServer(b *builder, f *frame, s *Stmt) error {
 }
 
 func setStreamUpstreamZone(b *builder, f *frame, s *Stmt) error {
-	f.ups.Zone, f.ups.ZoneSize = s.Args[0], 0
-	if len(s.Args) == 1 {
-		return nil
+	var other []*Upstream
+	if b.cfg.HTTP != nil {
+		other = b.cfg.HTTP.Upstreams
 	}
-	n, ok := ParseSize(s.Args[1])
-	if !ok {
-		return errf(s, "invalid zone size %q", s.Args[1])
-	}
-	if n < minZoneSize {
-		return errf(s, "zone %q is too small", s.Args[0])
-	}
-	f.ups.ZoneSize = n
-	return nil
+	return upstreamZone(f.ups, f.stream.Upstreams, other, s)
 }

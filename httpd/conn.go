@@ -164,6 +164,12 @@ func (s *Server) ServeTLS(l net.Listener, name string, cfg *tls.Config) error {
 // ServeConn serves one connection in its own goroutine.
 func (s *Server) ServeConn(nc net.Conn, name string) { s.serveConn(nc, name, nil) }
 
+// ServeConnTLS is ServeConn for a "listen ... ssl" address: the
+// connection (one a stream server passed on) starts with the handshake.
+func (s *Server) ServeConnTLS(nc net.Conn, name string, cfg *tls.Config) {
+	s.serveConn(nc, name, helloRecorder(cfg))
+}
+
 func (s *Server) serveConn(nc net.Conn, name string, cfg *tls.Config) {
 	c := newConn(s, nc, name)
 	c.tlsConfig = cfg

@@ -120,8 +120,9 @@ func (r *runtime) release() {
 		r.zones.Release()
 	}
 	r.acme.Release()
-	// r.stream's logs are closed by the stream listeners once no
-	// session can still start on it.
+	// r.stream's logs are closed by the stream listeners once its last
+	// session ends; here only if they never took it.
+	r.stream.Discard()
 	if r.access != nil {
 		r.access.Close()
 	}

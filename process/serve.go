@@ -188,6 +188,7 @@ func Run(lo confparse.Options) int {
 func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
 	metricsOnce.Do(func() { metrics.Init(httpcore.Version) })
 	p := &Process{opts: lo, lns: map[string]net.Listener{}, streams: stream.NewListeners()}
+	p.streams.PassHTTP = p.passHTTP
 	p.static = staticfs.New(errLogger{p})
 	p.proxy = proxy.NewManager()
 	metrics.Register(p.static.Cache)
@@ -294,11 +295,7 @@ func (p *Process) listen(rt *router.Router) error {
 		p.lns[key] = ln
 		l := want[key]
 		if l.SSL {
-			addr := l.Addr
-			tc := &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-				return p.current.Load().TLSConfig(addr, h)
-			}}
-			go p.srv.ServeTLS(ln, l.Addr, tc)
+			go p.srv.ServeTLS(ln, l.Addr, p.tlsConfig(l.Addr))
 			continue
 		}
 		go p.srv.Serve(ln, l.Addr)
@@ -310,6 +307,38 @@ func (p *Process) listen(rt *router.Router) error {
 		}
 	}
 	return nil
+}
+
+// tlsConfig is the TLS configuration of the "listen ... ssl" address
+// addr: the certificate of the server the client names, in the
+// configuration in force at its handshake.
+func (p *Process) tlsConfig(addr string) *tls.Config {
+	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		return p.current.Load().TLSConfig(addr, h)
+	}}
+}
+
+// passHTTP is the stream pass to an http socket: the connection is
+// served as if accepted there.
+func (p *Process) passHTTP(c net.Conn, addr string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for key, ln := range p.lns {
+		network := "tcp"
+		if ln.Addr().Network() == "unix" {
+			network = "unix"
+		}
+		if !stream.PassMatches(network, ln.Addr().String(), addr) {
+			continue
+		}
+		if name, ssl := strings.CutSuffix(key, " ssl"); ssl {
+			p.srv.ServeConnTLS(c, name, p.tlsConfig(name))
+		} else {
+			p.srv.ServeConn(c, key)
+		}
+		return true
+	}
+	return false
 }
 
 // listenAll opens the http and the stream sockets of a runtime.

@@ -219,3 +219,36 @@ func TestConfigErrorsLikeNginx(t *testing.T) {
 		}
 	}
 }
+
+// TestHashBalancerLikeNginx: "hash" and "hash ... consistent" send each
+// key to the peer nginx sends it to (the stream balancers are http's).
+func TestHashBalancerLikeNginx(t *testing.T) {
+	needStreamModule(t)
+	var peers []string
+	for _, name := range []string{"A", "B", "C"} {
+		peers = append(peers, testupstream.Listen(t, func(c net.Conn) { c.Write([]byte(name)); c.Close() }))
+	}
+	keys := []string{"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}
+	var b strings.Builder
+	b.WriteString(loadStream + "events {}\nstream {\n")
+	for _, ups := range []string{"plain", "ring"} {
+		method := "hash $k"
+		if ups == "ring" {
+			method += " consistent"
+		}
+		fmt.Fprintf(&b, "upstream %s { %s; server %s; server %s; server %s weight=2; }\n", ups, method, peers[0], peers[1], peers[2])
+	}
+	for i, k := range keys {
+		fmt.Fprintf(&b, "server { listen 127.0.0.1:{{PORT%d}}; set $k %s; proxy_pass plain; }\n", 2*i, k)
+		fmt.Fprintf(&b, "server { listen 127.0.0.1:{{PORT%d}}; set $k %s; proxy_pass ring; }\n", 2*i+1, k)
+	}
+	b.WriteString("}\n")
+	p := nginxtest.Start(t, b.String(), nginxtest.Options{Ports: 2 * len(keys)})
+	for i := range 2 * len(keys) {
+		want := tcpExchange(t, "127.0.0.1:"+strconv.Itoa(p.Nginx.Ports[i]), "")
+		got := tcpExchange(t, "127.0.0.1:"+strconv.Itoa(p.Go.Ports[i]), "")
+		if got != want || want == "" {
+			t.Errorf("key %s (consistent %v): goproxy chose %q, nginx %q", keys[i/2], i%2 == 1, got, want)
+		}
+	}
+}

@@ -25,6 +25,11 @@ func (rt *Runtime) openLogs(logs []*confparse.AccessLog) error {
 
 // log is the log phase: every access_log of the server.
 func (s *Session) log() {
+	if s.passed {
+		// The session goes on in the server it was passed to, which
+		// logs it; nginx's stream session never reaches its log phase.
+		return
+	}
 	rt := s.srv.rt
 	for _, al := range s.conf.AccessLogs {
 		if al.If != nil {

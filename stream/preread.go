@@ -31,7 +31,9 @@ func init() {
 	hv := func(get func(*helloInfo) string) Getter {
 		return func(s *Session) (string, bool) {
 			if s.hello == nil {
-				return "", true
+				// nginx drops its context for bytes that are no
+				// ClientHello (or none): the variables are not found.
+				return "", false
 			}
 			return get(s.hello), true
 		}
@@ -44,11 +46,13 @@ func init() {
 }
 
 // preread runs ssl_preread; it returns the reader the rest of the
-// session reads the client from (what was read comes first), or false
-// when the session ended here.
-func (s *Session) preread(c net.Conn, r io.Reader) (io.Reader, bool) {
+// session reads the client from (what was read comes first) and how
+// many bytes it read, or false when the session ended here: on a
+// timeout, a full buffer, or the client's close before the ClientHello
+// is complete (nginx ends the session then, with 200 and no upstream).
+func (s *Session) preread(c net.Conn, r io.Reader) (io.Reader, int, bool) {
 	if s.conf.SSLPreread == nil || !*s.conf.SSLPreread {
-		return r, true
+		return r, 0, true
 	}
 	size := int(sizeOr(s.conf.PrereadBufferSize, 16384))
 	deadline := time.Now().Add(durOr(s.conf.PrereadTimeout, 30*time.Second))
@@ -59,7 +63,7 @@ func (s *Session) preread(c net.Conn, r io.Reader) (io.Reader, bool) {
 		if len(buf) == size {
 			s.srv.log(confparse.LevelError, "preread buffer full while prereading client data, client: "+s.remoteAddr)
 			s.status = 400
-			return nil, false
+			return nil, 0, false
 		}
 		n, err := r.Read(buf[len(buf):size])
 		buf = buf[:len(buf)+n]
@@ -69,15 +73,18 @@ func (s *Session) preread(c net.Conn, r io.Reader) (io.Reader, bool) {
 				if perr == nil {
 					s.hello = h
 				}
-				return io.MultiReader(bytes.NewReader(buf), r), true
+				return io.MultiReader(bytes.NewReader(buf), r), len(buf), true
 			}
 		}
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				s.srv.log(confparse.LevelInfo, "preread timed out while prereading client data, client: "+s.remoteAddr)
-				return nil, false
+				return nil, 0, false
 			}
-			return io.MultiReader(bytes.NewReader(buf), r), true
+			if err == io.EOF {
+				return nil, 0, false
+			}
+			return io.MultiReader(bytes.NewReader(buf), r), len(buf), true
 		}
 	}
 }

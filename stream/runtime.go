@@ -28,13 +28,39 @@ type Runtime struct {
 	cfg       *confparse.StreamConf
 	byListen  map[string]*server // listenKey -> server
 	listens   map[string]*confparse.StreamListen
-	upstreams map[string]*upstream
+	upstreams map[string]*proxy.Balancer
 	logs      map[*confparse.AccessLog]*logging.Sink // the constant targets
 	logCaches map[*confparse.LogFileCache]*logging.FileCache
 	errlog    func(level confparse.Level, msg string)
 	funcs     map[string]func(*Session) string
 	zones     map[string]*connZone
 	errLogs   []*logging.ErrorLog
+	// refs counts the holders of the runtime: the listeners while it is
+	// in force, and each session begun on it. The last one to let go
+	// closes its log files, as an old nginx worker keeps its files open
+	// until its last session ends.
+	refs atomic.Int64
+	// applied says the listeners took it; one never applied (a reload
+	// whose sockets failed) is the loader's to discard.
+	applied atomic.Bool
+	// ls are the listeners that put it in force (pass hands connections
+	// to their sockets).
+	ls *Listeners
+}
+
+// Discard releases a runtime the listeners never took: the listeners
+// release those they did once their last session ends.
+func (rt *Runtime) Discard() {
+	if rt != nil && !rt.applied.Load() {
+		rt.Release()
+	}
+}
+
+// unref lets go of a reference; the last one releases the runtime.
+func (rt *Runtime) unref() {
+	if rt.refs.Add(-1) == 0 {
+		rt.Release()
+	}
 }
 
 type server struct {
@@ -61,11 +87,12 @@ func (srv *server) log(level confparse.Level, msg string) {
 func listenKey(l *confparse.StreamListen) string { return l.Network + " " + l.Addr }
 
 // New compiles a stream configuration; prev (may be nil) lends its
-// upstream state (failures, connection counts) to unchanged upstreams.
+// limit_conn zones (their counts) to the zones of the same name.
+// Upstream state starts afresh, as in nginx's new workers.
 func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
 	cfg, dir := conf.Stream, conf.ConfPrefix
 	rt := &Runtime{cfg: cfg, byListen: map[string]*server{}, listens: map[string]*confparse.StreamListen{},
-		upstreams: map[string]*upstream{}, logs: map[*confparse.AccessLog]*logging.Sink{},
+		upstreams: map[string]*proxy.Balancer{}, logs: map[*confparse.AccessLog]*logging.Sink{},
 		logCaches: map[*confparse.LogFileCache]*logging.FileCache{}, errlog: errlog}
 	if rt.errlog == nil {
 		rt.errlog = func(confparse.Level, string) {}
@@ -78,7 +105,7 @@ func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, str
 		return nil, err
 	}
 	for _, u := range cfg.Upstreams {
-		rt.upstreams[u.Name] = newUpstream(u)
+		rt.upstreams[u.Name] = proxy.NewBalancer(u)
 	}
 	for _, sc := range cfg.Servers {
 		srv := &server{conf: sc, rt: rt}
@@ -142,14 +169,17 @@ func (rt *Runtime) Release() {
 // reloads (an unchanged listen keeps its socket) and serve whatever
 // runtime is in force when a session starts.
 type Listeners struct {
-	mu      sync.Mutex
-	cur     atomic.Pointer[Runtime]
-	tcp     map[string]net.Listener
-	udp     map[string]*udpListener
-	conns   sync.WaitGroup
-	active  sync.Map // net.Conn -> struct{}
-	counter atomic.Uint64
-	closed  atomic.Bool
+	mu  sync.Mutex
+	cur atomic.Pointer[Runtime]
+	tcp map[string]net.Listener
+	udp map[string]*udpListener
+	// PassHTTP hands a connection to the http socket for addr (pass):
+	// false when no http socket has it. The process sets it.
+	PassHTTP func(c net.Conn, addr string) bool
+	conns    sync.WaitGroup
+	active   sync.Map // net.Conn -> struct{}
+	counter  atomic.Uint64
+	closed   atomic.Bool
 }
 
 // NewListeners returns an empty set.
@@ -199,11 +229,16 @@ func (ls *Listeners) Apply(rt *Runtime) error {
 		}
 		openedTCP[k] = ln
 	}
-	if old := ls.cur.Swap(rt); old != nil && old != rt {
-		// Sessions hold their runtime; the old logs close when the
-		// last of them ends is not tracked: keep them open until then
-		// by closing lazily.
-		time.AfterFunc(time.Minute, old.Release)
+	if old := ls.cur.Load(); old != rt {
+		if rt != nil {
+			rt.ls = ls
+			rt.applied.Store(true)
+			rt.refs.Add(1)
+		}
+		ls.cur.Store(rt)
+		if old != nil {
+			old.unref()
+		}
 	}
 	for k, ln := range openedTCP {
 		ls.tcp[k] = ln
@@ -226,6 +261,22 @@ func (ls *Listeners) Apply(rt *Runtime) error {
 		}
 	}
 	return nil
+}
+
+// acquire is the runtime in force for a new session, with a reference
+// the session gives back when it ends; nil when none is.
+func (ls *Listeners) acquire() *Runtime {
+	for {
+		rt := ls.cur.Load()
+		if rt == nil {
+			return nil
+		}
+		// A runtime at zero is released: a reload replaced it since
+		// the load, and cur holds its successor.
+		if n := rt.refs.Load(); n > 0 && rt.refs.CompareAndSwap(n, n+1) {
+			return rt
+		}
+	}
 }
 
 // Close closes every socket; with graceful, sessions in progress go on
@@ -327,25 +378,34 @@ func (ls *Listeners) serveTCP(ln net.Listener, key string) {
 			continue
 		}
 		delay = 0
-		rt := ls.cur.Load()
+		rt := ls.acquire()
 		if rt == nil || rt.byListen[key] == nil {
 			c.Close()
+			if rt != nil {
+				rt.unref()
+			}
 			continue
 		}
-		ls.conns.Add(1)
-		ls.active.Store(c, struct{}{})
-		s := newSession(rt.byListen[key], rt.listens[key], ls.counter.Add(1))
-		s.setAddrs(c.LocalAddr(), c.RemoteAddr())
-		if !s.listen.ProxyProtocol {
-			// Without a PROXY header to wait for, the pre-access phase
-			// (set, limit_conn) runs in accept order, as nginx's event
-			// loop runs it: a connection counts before the next is taken.
-			s.early, s.earlyOK = true, s.preaccess()
-		}
-		go func() {
-			defer ls.conns.Done()
-			defer ls.active.Delete(c)
-			s.serveTCP(c)
-		}()
+		ls.start(rt, key, c)
 	}
+}
+
+// start begins a TCP session on rt (acquired for it) for the socket key.
+func (ls *Listeners) start(rt *Runtime, key string, c net.Conn) {
+	ls.conns.Add(1)
+	ls.active.Store(c, struct{}{})
+	s := newSession(rt.byListen[key], rt.listens[key], ls.counter.Add(1))
+	s.setAddrs(c.LocalAddr(), c.RemoteAddr())
+	if !s.listen.ProxyProtocol {
+		// Without a PROXY header to wait for, the pre-access phase
+		// (set, limit_conn) runs in accept order, as nginx's event
+		// loop runs it: a connection counts before the next is taken.
+		s.early, s.earlyOK = true, s.preaccess()
+	}
+	go func() {
+		defer ls.conns.Done()
+		defer rt.unref()
+		defer ls.active.Delete(c)
+		s.serveTCP(c)
+	}()
 }

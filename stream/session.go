@@ -38,7 +38,7 @@ type Session struct {
 	mu      sync.Mutex
 	setVars map[string]string
 	tries   []*upstreamTry
-	pick    *pickState
+	pick    *proxy.Pick
 
 	pp                 *ppInfo
 	realAddr, realPort string // the connection's own, when realip changed them
@@ -49,7 +49,9 @@ type Session struct {
 	limitStatus string
 	// early says the pre-access phase ran at accept; earlyOK its outcome.
 	early, earlyOK bool
-	held           []heldConn
+	// passed says pass handed the connection on: no close, no log.
+	passed bool
+	held   []heldConn
 }
 
 // upstreamTry is one upstream connection attempt, for $upstream_*.
@@ -119,7 +121,7 @@ func sizeOr(n *int64, def int64) int64 {
 
 // serveTCP runs a connection through the phases.
 func (s *Session) serveTCP(c net.Conn) {
-	defer c.Close()
+	defer s.closeUnlessPassed(c)
 	if tc, ok := c.(*net.TCPConn); ok && (s.conf.TCPNodelay == nil || *s.conf.TCPNodelay) {
 		tc.SetNoDelay(true)
 	} else if ok {
@@ -155,15 +157,16 @@ func (s *Session) serveTCP(c net.Conn) {
 		if c, ok = s.handshake(&bufConn{Conn: c, r: client}); !ok {
 			return
 		}
-		defer c.Close()
+		defer s.closeUnlessPassed(c)
 		client = c
 	}
-	// What preread reads is counted when it goes on.
-	r, ok := s.preread(c, client)
+	// What preread read is not counted in $bytes_received when it goes
+	// on to the upstream, as nginx does not count it.
+	r, pre, ok := s.preread(c, client)
 	if !ok {
 		return
 	}
-	cc := &clientConn{Conn: c, r: r, s: s}
+	cc := &clientConn{Conn: c, r: r, s: s, uncounted: pre}
 	switch {
 	case s.srv.conf.Return != nil:
 		v := s.eval(s.srv.conf.Return)
@@ -172,6 +175,16 @@ func (s *Session) serveTCP(c net.Conn) {
 		}
 	case s.srv.conf.ProxyPass != nil:
 		s.proxyTCP(cc)
+	case s.srv.conf.Pass != nil:
+		s.pass(c, r, pre)
+	}
+}
+
+// closeUnlessPassed closes the client's connection at the session's end,
+// unless pass handed it to another server.
+func (s *Session) closeUnlessPassed(c net.Conn) {
+	if !s.passed {
+		c.Close()
 	}
 }
 
@@ -189,11 +202,19 @@ type clientConn struct {
 	net.Conn
 	r io.Reader
 	s *Session
+	// uncounted is what is left of the preread bytes at r's start.
+	uncounted int
 }
 
 func (c *clientConn) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.s.bytesReceived.Add(int64(n))
+	counted := n
+	if c.uncounted > 0 {
+		d := min(n, c.uncounted)
+		c.uncounted -= d
+		counted -= d
+	}
+	c.s.bytesReceived.Add(int64(counted))
 	return n, err
 }
 
@@ -255,7 +276,7 @@ func (s *Session) proxyTCP(c *clientConn) {
 		return
 	}
 	defer up.Close()
-	defer s.pick.done()
+	defer s.pick.Done()
 	t := s.tries[len(s.tries)-1]
 	if tc, ok := up.(*net.TCPConn); ok && (s.conf.TCPNodelay == nil || *s.conf.TCPNodelay) {
 		tc.SetNoDelay(true)
@@ -340,7 +361,7 @@ func (s *Session) pipe(c *clientConn, up net.Conn, t *upstreamTry) {
 	closeAll := func() {
 		// The peer is free before the client sees the close: the
 		// client's next session finds it so.
-		closeOnce.Do(func() { s.pick.done(); c.Conn.Close(); up.Close() })
+		closeOnce.Do(func() { s.pick.Done(); c.Conn.Close(); up.Close() })
 	}
 	cp := func(dst io.Writer, src io.Reader, rate int64, count func(int), first bool, dstConn net.Conn) {
 		defer func() { done <- struct{}{} }()
@@ -487,7 +508,7 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 			s.srv.log(confparse.LevelError, err.Error())
 			return nil, err
 		}
-		up = adhocUpstream(addrs)
+		up = proxy.AddrBalancer(addrs)
 	}
 	tries := 0
 	maxTries := 0
@@ -499,28 +520,32 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 	if s.conf.ProxyNextUpstreamTimeout != nil && *s.conf.ProxyNextUpstreamTimeout > 0 {
 		deadline = s.start.Add(*s.conf.ProxyNextUpstreamTimeout)
 	}
-	st := up.newState(s)
+	key := ""
+	if up.HashKey() != nil {
+		key = s.eval(up.HashKey())
+	}
+	st := up.Start(context.Background(), key)
 	s.pick = st
 	for {
-		p := st.pick()
-		if p == nil {
+		addr := st.Next()
+		if addr == "" {
 			s.srv.log(confparse.LevelError, "no live upstreams while connecting to upstream, client: "+s.remoteAddr)
 			return nil, errNoUpstream
 		}
 		tries++
-		t := &upstreamTry{addr: p.addr}
+		t := &upstreamTry{addr: addr}
 		s.mu.Lock()
 		s.tries = append(s.tries, t)
 		s.mu.Unlock()
-		nw, addr := network, p.addr
-		if strings.HasPrefix(addr, "unix:") {
-			nw, addr = "unix", addr[5:]
+		nw, dst := network, addr
+		if strings.HasPrefix(dst, "unix:") {
+			nw, dst = "unix", dst[5:]
 		}
 		began := time.Now()
-		c, err := dial(nw, addr, connTimeout)
+		c, err := dial(nw, dst, connTimeout)
 		t.connectTime = msecs(time.Since(began))
 		if err == nil {
-			st.connected(p)
+			st.Connected()
 			return c, nil
 		}
 		t.connectTime = "-"
@@ -528,11 +553,13 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 		if a, ok := proxy.BindFailed(err); ok {
 			// nginx ends the session: no next upstream.
 			msg := "bind(" + a + ") failed (" + confparse.ErrnoText(err) + ") while connecting to upstream"
-			s.srv.log(confparse.LevelCrit, msg+", client: "+s.remoteAddr+", upstream: \""+p.addr+"\"")
+			s.srv.log(confparse.LevelCrit, msg+", client: "+s.remoteAddr+", upstream: \""+addr+"\"")
 			return nil, &internalError{msg}
 		}
-		st.failed(p)
-		s.srv.log(confparse.LevelError, "connect() failed while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+p.addr+"\"")
+		s.srv.log(confparse.LevelError, "connect() failed while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+addr+"\"")
+		if st.Failed() {
+			s.srv.log(confparse.LevelWarn, "upstream server temporarily disabled while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+addr+"\"")
+		}
 		if !next || (maxTries > 0 && tries >= maxTries) || (!deadline.IsZero() && time.Now().After(deadline)) {
 			return nil, err
 		}

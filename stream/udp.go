@@ -47,12 +47,15 @@ func (ul *udpListener) serve() {
 			continue
 		}
 		dg := append([]byte(nil), buf[:n]...)
-		rt := ul.ls.cur.Load()
 		ul.mu.Lock()
 		us := ul.sessions[addr.String()]
 		if us == nil {
+			rt := ul.ls.acquire()
 			if rt == nil || rt.byListen[ul.key] == nil {
 				ul.mu.Unlock()
+				if rt != nil {
+					rt.unref()
+				}
 				continue
 			}
 			s := newSession(rt.byListen[ul.key], rt.listens[ul.key], ul.ls.counter.Add(1))
@@ -100,6 +103,7 @@ func (us *udpSession) send(b []byte) error {
 func (us *udpSession) run() {
 	s := us.s
 	defer us.ul.ls.conns.Done()
+	defer s.srv.rt.unref()
 	defer us.end()
 	defer s.releaseConns()
 	defer s.log()
@@ -121,6 +125,8 @@ func (us *udpSession) run() {
 		us.send([]byte(s.eval(s.srv.conf.Return)))
 	case s.srv.conf.ProxyPass != nil:
 		us.proxy(first)
+	case s.srv.conf.Pass != nil:
+		s.passUDP()
 	}
 }
 
@@ -134,7 +140,7 @@ func (us *udpSession) proxy(first []byte) {
 		return
 	}
 	defer up.Close()
-	defer s.pick.done()
+	defer s.pick.Done()
 	t := s.tries[len(s.tries)-1]
 	connected := time.Now()
 	timeout := durOr(s.conf.ProxyTimeout, 10*time.Minute)

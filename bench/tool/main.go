@@ -6,6 +6,9 @@
 //	tool startup ADDR CMD  run CMD, print milliseconds until ADDR accepts
 //	tool rss PID           print the resident set of PID in KiB
 //	tool compare OLD NEW   compare two bench/results/*.json runs
+//	tool echo ADDR         a TCP echo server (the stream workloads' upstream)
+//	tool tcpload ADDR CONNS SECONDS conn|1m
+//	                       TCP load through a stream proxy, reported as wrk does
 package main
 
 import (
@@ -31,6 +34,16 @@ func main() {
 		idle(n, os.Args[3])
 	case "startup":
 		startup(os.Args[2], os.Args[3:])
+	case "echo":
+		echo(os.Args[2])
+	case "tcpload":
+		if len(os.Args) != 6 {
+			fmt.Fprintln(os.Stderr, "usage: tool tcpload ADDR CONNS SECONDS conn|1m")
+			os.Exit(2)
+		}
+		conns, _ := strconv.Atoi(os.Args[3])
+		secs, _ := strconv.Atoi(os.Args[4])
+		tcpload(os.Args[2], conns, time.Duration(secs)*time.Second, os.Args[5])
 	case "rss":
 		fmt.Println(rss(os.Args[2]))
 	case "compare":
