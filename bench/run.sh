@@ -6,6 +6,8 @@
 # medians are kept: this machine's speed drifts, alternation keeps the
 # ratio fair. Besides req/s and p99 it reports CPU microseconds per
 # request of each server (from /proc), which drifts much less.
+# The SSI workload is a page with three includes (two files, one
+# proxied), the sub_filter one a 4 KiB page with 64 replacements.
 # Then the footprint: idle RSS, RSS with 10,000 idle keep-alive
 # connections, -t and reload time of a 1000-location configuration, and
 # time from start to listening. The HTTPS workloads use a TLS 1.3
@@ -64,6 +66,14 @@ cp "$work/root/1k.txt" "$work/root/static/page.txt"
 head -c 1048576 /dev/urandom > "$work/root/1m.bin"
 for i in $(seq 1 1000); do echo "$i" > "$work/root/dir1000/file-$i.txt"; done
 { yes "goproxy benchmark text line, compressible." || true; } | head -c 102400 > "$work/root/100k.txt"
+# An SSI page with three includes (two files, one proxied) and a 4 KiB
+# page for sub_filter.
+mkdir -p "$work/root/ssi"
+echo "<p>header part</p>" > "$work/root/ssi/head.html"
+echo "<p>footer part</p>" > "$work/root/ssi/foot.html"
+printf '<html><body>\n<!--# include file="head.html" -->\n<main>%s</main>\n<!--# include virtual="/proxy/x" -->\n<!--# include file="foot.html" -->\n</body></html>\n' \
+	"$(head -c 600 /dev/urandom | base64 -w 0)" > "$work/root/ssi/page.html"
+{ for i in $(seq 1 64); do echo "<p>line $i of the page, with goproxy in it and a link to http://example.com/</p>"; done; } > "$work/root/sub.html"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
 	-keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
 
@@ -141,6 +151,8 @@ http {
         listen 127.0.0.1:$(($1 + 10)) ssl http2;
         root $work/root;
         location /dir1000/ { autoindex on; }
+        location /ssi/ { ssi on; }
+        location = /sub.html { sub_filter "example.com" "example.org"; sub_filter_once off; }
         location /gz/ { alias $work/root/; gzip on; gzip_types text/plain; }
         location /sendfile/ { alias $work/root/; sendfile on; }
         location /proxy/ { proxy_pass http://up/; proxy_http_version 1.1; proxy_set_header Connection ""; }
@@ -217,7 +229,7 @@ printf '%-20s %10s %10s %6s %9s %9s %8s %8s\n' workload nginx_rps goproxy_rps ra
 first=1
 for w in "1 KiB file|/1k.txt|" "1 MiB file|/1m.bin|" "1 MiB, sendfile on|/sendfile/1m.bin|" "autoindex 1000|/dir1000/|" \
 	"gzip 100 KiB|/gz/100k.txt|Accept-Encoding: gzip" "proxy keepalive|/proxy/x|" "proxy 1 MiB|/proxy/1m|" \
-	"cached 1 KiB|/cached/1k|" "cached 1 MiB|/cached/1m|" "limit_req+map+rewrite|/heavy/page.txt|" "HTTPS 1 KiB file|/1k.txt||https" "HTTP/2 1 KiB file|/1k.txt||h2" \
+	"cached 1 KiB|/cached/1k|" "cached 1 MiB|/cached/1m|" "limit_req+map+rewrite|/heavy/page.txt|" "SSI page, 3 includes|/ssi/page.html|" "sub_filter 4 KiB page|/sub.html|" "HTTPS 1 KiB file|/1k.txt||https" "HTTP/2 1 KiB file|/1k.txt||h2" \
 	"HTTPS proxy keepalive|/proxy/x||https" "HTTP/2 proxy keepalive|/proxy/x||h2" \
 	"FastCGI php-fpm keep_conn|/php-keep/x||fpm" "FastCGI php-fpm|/php/x||fpm" "uwsgi WSGI hello|/wsgi/x||uwsgi" \
 	"stream TCP echo 1 MiB|1m||stream" "stream TCP connections|conn||stream" \
