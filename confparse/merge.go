@@ -137,6 +137,7 @@ func defaultLoc(prefix string) *Loc {
 	l.UWSGI.Modifier1, l.UWSGI.Modifier2 = ptr(0), ptr(0)
 	l.UWSGI.UpstreamSSL = upstreamSSLDefaults()
 	l.Memcached = memcachedDefaults()
+	l.GRPC = grpcDefaults()
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
 	l.Limit = LimitLoc{ReqStatus: ptr(503), ReqLogLevel: ptr(LevelError), ReqDryRun: ptr(false),
@@ -237,6 +238,9 @@ func inheritBlock(c, parent *Loc) {
 	}
 	if c.Memcached.Pass == nil {
 		c.Memcached.Pass = parent.Memcached.Pass
+	}
+	if c.GRPC.Pass == nil {
+		c.GRPC.Pass = parent.GRPC.Pass
 	}
 	if !c.Status.StubStatus {
 		c.Status.StubStatus = parent.Status.StubStatus

@@ -352,8 +352,11 @@ type aborter interface{ Abort(discard bool) }
 // chunked body takes what is still buffered with it, as in nginx.
 func (h *handler) bodyFailed(rq *httpcore.Request, err error, upstream string) {
 	var errno syscall.Errno
+	var we *wireError
 	msg := "upstream prematurely closed connection"
 	switch {
+	case errors.As(err, &we):
+		msg = we.msg
 	case isTimeout(err):
 		msg = "upstream timed out (110: Connection timed out)"
 	case errors.Is(err, errInvalidChunked):
@@ -363,7 +366,7 @@ func (h *handler) bodyFailed(rq *httpcore.Request, err error, upstream string) {
 	}
 	h.c.errs.RequestUpstream(rq, confparse.LevelError, msg+" while reading upstream", upstream)
 	if a, ok := rq.W.(aborter); ok {
-		a.Abort(errors.Is(err, errInvalidChunked))
+		a.Abort(errors.Is(err, errInvalidChunked) || we != nil && we.discard)
 	}
 }
 

@@ -38,6 +38,9 @@ type upConn struct {
 	// broken says the protocol saw the exchange end wrong (memcached's
 	// trailer): the connection is not kept.
 	broken bool
+	// wire is the protocol's state kept with the connection (gRPC's
+	// HTTP/2 session).
+	wire any
 }
 
 // connReader counts what is read from an upstream connection.

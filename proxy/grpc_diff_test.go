@@ -1,0 +1,257 @@
+package proxy_test
+
+// grpc_diff_test.go: grpc_pass side by side with nginx, to the backend
+// of grpc_backend_test.go, from HTTP/2 clients (gRPC's own) and HTTP/1.1
+// ones: status, headers, trailers and bodies of every kind of call, a
+// backend that fails mid-stream, grpc_set_header, an upstream group with
+// keepalive, and grpcs with verification.
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"goproxy/internal/nginxtest"
+)
+
+// grpcResult is what a client saw of one call.
+type grpcResult struct {
+	Status   int
+	Header   string // sorted, without Date and Server
+	Body     string
+	Trailer  string
+	Err      string // the body's read error, if any
+	Messages []string
+}
+
+func (r grpcResult) String() string {
+	return fmt.Sprintf("status %d\nheaders:\n%s\nbody %q\ntrailers:\n%s\nerr %s", r.Status, r.Header, r.Body, r.Trailer, r.Err)
+}
+
+func headerText(h http.Header, skip ...string) string {
+	var lines []string
+	for k, vs := range h {
+		if k == "Date" || k == "Server" || k == "X-Backend-Conn" {
+			continue
+		}
+		lines = append(lines, k+": "+strings.Join(vs, ","))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// h2cTransport speaks HTTP/2 with prior knowledge, as gRPC clients do.
+func h2cTransport() *http2.Transport {
+	return &http2.Transport{AllowHTTP: true, DisableCompression: true,
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}}
+}
+
+func h2cClient() *http.Client {
+	return &http.Client{Transport: h2cTransport(), Timeout: 10 * time.Second}
+}
+
+// grpcRequest starts a call of method with body, as a gRPC client
+// does.
+func grpcRequest(cl *http.Client, addr, method string, body io.Reader) (*http.Response, error) {
+	req, _ := http.NewRequest("POST", "http://"+addr+"/test.Svc/"+method, body)
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("TE", "trailers")
+	return cl.Do(req)
+}
+
+// call makes one gRPC call of method with the messages in.
+func call(t *testing.T, cl *http.Client, addr, method string, in ...string) grpcResult {
+	t.Helper()
+	var body bytes.Buffer
+	for _, m := range in {
+		body.Write(grpcMsg(m))
+	}
+	resp, err := grpcRequest(cl, addr, method, &body)
+	if err != nil {
+		return grpcResult{Err: err.Error()}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	r := grpcResult{Status: resp.StatusCode, Header: headerText(resp.Header), Body: string(data), Trailer: headerText(resp.Trailer)}
+	if err != nil {
+		r.Err = "read failed"
+	}
+	return r
+}
+
+// bidi sends each message and waits for its echo before the next.
+func bidi(t *testing.T, cl *http.Client, addr string, msgs ...string) grpcResult {
+	t.Helper()
+	pr, pw := io.Pipe()
+	resp, err := grpcRequest(cl, addr, "Bidi", pr)
+	if err != nil {
+		return grpcResult{Err: err.Error()}
+	}
+	defer resp.Body.Close()
+	r := grpcResult{Status: resp.StatusCode, Header: headerText(resp.Header)}
+	for _, m := range msgs {
+		pw.Write(grpcMsg(m))
+		got, err := readMsg(resp.Body)
+		if err != nil {
+			r.Err = "no echo of " + m
+			pw.Close()
+			return r
+		}
+		r.Messages = append(r.Messages, got)
+	}
+	pw.Close()
+	rest, _ := io.ReadAll(resp.Body)
+	r.Body = string(rest)
+	r.Trailer = headerText(resp.Trailer)
+	return r
+}
+
+const grpcConf = `
+events {}
+http {
+    access_log {{DIR}}/access.log;
+    upstream backend {
+        server BACKEND;
+        keepalive 4;
+    }
+    server {
+        listen 127.0.0.1:{{PORT}} http2;
+        location / {
+            grpc_pass grpc://BACKEND;
+        }
+        location /test.Svc/Headers {
+            grpc_set_header X-Set "from $request_method";
+            grpc_set_header User-Agent "";
+            grpc_pass BACKEND;
+        }
+        location /group/ {
+            rewrite ^/group(/.*) $1 break;
+            grpc_pass grpc://backend;
+        }
+    }
+    server {
+        listen 127.0.0.1:{{PORT1}};
+        location / {
+            grpc_pass grpc://BACKEND;
+        }
+    }
+}
+`
+
+func TestGRPCDiff(t *testing.T) {
+	b := startGRPCBackend(t, nil)
+	p := nginxtest.Start(t, strings.ReplaceAll(grpcConf, "BACKEND", b.addr), nginxtest.Options{Ports: 2})
+	ng, gp := h2cClient(), h2cClient()
+	both := func(name string, f func(cl *http.Client, addr string) grpcResult) {
+		t.Helper()
+		n, g := f(ng, p.Nginx.Addr()), f(gp, p.Go.Addr())
+		if n.String() != g.String() {
+			t.Errorf("%s:\n--- nginx:\n%s\n--- goproxy:\n%s", name, n, g)
+		}
+	}
+	for _, c := range []struct {
+		method string
+		in     []string
+	}{
+		{"Unary", []string{"world"}},
+		{"ServerStream", []string{"5"}},
+		{"ClientStream", []string{"a", "b", "c"}},
+		{"Error", nil},
+		{"ErrorAfter", nil},
+		{"Status500", nil},
+		{"Headers", []string{"x"}},
+		{"Die", nil},
+		{"Reset", nil},
+	} {
+		both(c.method, func(cl *http.Client, addr string) grpcResult { return call(t, cl, addr, c.method, c.in...) })
+	}
+	both("Bidi", func(cl *http.Client, addr string) grpcResult { return bidi(t, cl, addr, "one", "two", "three") })
+
+	// An HTTP/1.1 client: the call goes upstream as HTTP/2 all the same;
+	// what comes back is chunked, with the trailers in the last chunk
+	// only for a client that said TE: trailers.
+	msg := string(grpcMsg("world"))
+	for _, raw := range []string{
+		"POST /test.Svc/Unary HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/grpc\r\nTE: trailers\r\nContent-Length: 10\r\n\r\n" + msg,
+		"POST /test.Svc/Unary HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/grpc\r\nContent-Length: 10\r\n\r\n" + msg,
+		"POST /test.Svc/Unary HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n\r\na\r\n" + msg + "\r\n0\r\n\r\n",
+		"POST /test.Svc/ServerStream HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTE: trailers\r\nContent-Length: 6\r\n\r\n" + string(grpcMsg("3")),
+		"POST /test.Svc/ServerStream HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 6\r\n\r\n" + string(grpcMsg("3")),
+		"POST /test.Svc/ServerStream HTTP/1.0\r\nHost: x\r\nTE: trailers\r\nContent-Length: 6\r\n\r\n" + string(grpcMsg("3")),
+		"POST /test.Svc/Error HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTE: trailers\r\nContent-Length: 0\r\n\r\n",
+		"POST /test.Svc/ErrorAfter HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTE: trailers\r\nContent-Length: 0\r\n\r\n",
+		"POST /test.Svc/Status500 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+		"GET /test.Svc/Headers?a=b HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Client: 1\r\n\r\n",
+		"POST /test.Svc/Die HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTE: trailers\r\nContent-Length: 0\r\n\r\n",
+	} {
+		n := nginxtest.Do(t, p.Nginx.AddrN(1), raw)
+		g := nginxtest.Do(t, p.Go.AddrN(1), raw)
+		nr, gr := http1Text(n.Raw), http1Text(g.Raw)
+		if nr != gr {
+			t.Errorf("%q:\n--- nginx:\n%s\n--- goproxy:\n%s", raw, nr, gr)
+		}
+	}
+	compareLogs(t, p)
+}
+
+// http1Text is a raw HTTP/1.1 response without its Date and Server,
+// a chunked body decoded (how a stream falls into chunks is timing):
+// the data, the trailer lines, and whether it ended.
+func http1Text(raw []byte) string {
+	head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+	var out []string
+	for _, l := range strings.Split(head, "\r\n") {
+		if !strings.HasPrefix(l, "Date: ") && !strings.HasPrefix(l, "Server: ") && !strings.HasPrefix(strings.ToLower(l), "x-backend-conn: ") {
+			out = append(out, l)
+		}
+	}
+	if !strings.Contains(head, "Transfer-Encoding: chunked") {
+		return strings.Join(out, "\r\n") + "\r\n\r\n" + body
+	}
+	var data strings.Builder
+	for {
+		size, rest, ok := strings.Cut(body, "\r\n")
+		n, err := strconv.ParseInt(size, 16, 64)
+		if !ok || err != nil || int64(len(rest)) < n {
+			out = append(out, "(cut short) "+data.String())
+			break
+		}
+		if n == 0 {
+			out = append(out, "(chunked) "+data.String(), "trailers: "+rest)
+			break
+		}
+		data.WriteString(rest[:n])
+		body = strings.TrimPrefix(rest[n:], "\r\n")
+	}
+	return strings.Join(out, "\r\n")
+}
+
+// compareLogs compares the error logs of the two servers, ports
+// hidden.
+func compareLogs(t *testing.T, p *nginxtest.Pair) {
+	t.Helper()
+	hide := func(s *nginxtest.Server) string {
+		out := strings.Join(errorLines(s), "\n")
+		for i, port := range s.Ports {
+			out = strings.ReplaceAll(out, strconv.Itoa(port), "PORT"+strconv.Itoa(i))
+		}
+		return out
+	}
+	if n, g := hide(p.Nginx), hide(p.Go); n != g {
+		t.Errorf("error logs:\n--- nginx:\n%s\n--- goproxy:\n%s", n, g)
+	}
+}
