@@ -189,20 +189,35 @@ func (w *grpcWire) exchange(h *handler, st *state, c *upConn, a *attempt) (*http
 	for {
 		c.rdl.Set(c.nc.SetReadDeadline, time.Now(), a.readTO)
 		f, err := gs.readFrame()
+		var we *wireError
+		if errors.As(err, &we) {
+			// nginx takes what goes wrong with the stream before its
+			// head for an invalid header (grpc_next_upstream
+			// invalid_header).
+			a.invalidHead = true
+		}
 		if err != nil {
 			return nil, err
 		}
 		mh, ok := f.(*http2.MetaHeadersFrame)
 		if !ok {
-			continue
-		}
-		status, err := strconv.Atoi(mh.PseudoValue("status"))
-		if err != nil || status < 100 || status > 999 {
 			a.invalidHead = true
-			return nil, &wireError{msg: "upstream sent invalid status"}
+			return nil, &wireError{msg: "upstream sent unexpected http2 frame: 0"}
 		}
-		if status < 200 && !mh.StreamEnded() {
-			continue // interim responses are not passed on
+		sv := mh.PseudoValue("status")
+		status, err := strconv.Atoi(sv)
+		switch {
+		case sv == "":
+			err = &wireError{msg: "upstream sent no :status header"}
+		case len(sv) != 3 || err != nil:
+			err = &wireError{msg: "upstream sent invalid :status \"" + sv + "\""}
+		case status < 200:
+			// nginx 1.22 takes no interim response from a gRPC upstream.
+			err = &wireError{msg: "upstream sent unexpected :status \"" + sv + "\""}
+		}
+		if err != nil {
+			a.invalidHead = true
+			return nil, err
 		}
 		resp := &http.Response{StatusCode: status, Status: strconv.Itoa(status) + " " + http.StatusText(status),
 			Proto: "HTTP/2.0", ProtoMajor: 2, Header: http.Header{}, ContentLength: -1, Request: a.req}
@@ -408,6 +423,15 @@ func (s *h2Session) fail(err error) {
 func (gs *grpcStream) readFrame() (http2.Frame, error) {
 	s := gs.s
 	for {
+		if hdr, err := s.c.br.Peek(3); err == nil {
+			// nginx reads frames of the default size only: what is
+			// not HTTP/2 ("HTTP/1.1 400") fails here.
+			if n := int(hdr[0])<<16 | int(hdr[1])<<8 | int(hdr[2]); n > 16384 {
+				err := &wireError{msg: "upstream sent too large http2 frame: " + strconv.Itoa(n)}
+				s.fail(err)
+				return nil, err
+			}
+		}
 		f, err := s.fr.ReadFrame()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
@@ -455,7 +479,7 @@ func (gs *grpcStream) readFrame() (http2.Frame, error) {
 			}
 		case *http2.GoAwayFrame:
 			if f.LastStreamID < gs.id {
-				err := &wireError{msg: "upstream sent goaway"}
+				err := &wireError{msg: "upstream sent goaway with error " + strconv.Itoa(int(f.ErrCode))}
 				s.fail(err)
 				return nil, err
 			}

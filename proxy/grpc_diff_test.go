@@ -14,6 +14,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,7 +25,9 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"goproxy/httpcore"
 	"goproxy/internal/nginxtest"
+	"goproxy/internal/testcerts"
 )
 
 // grpcResult is what a client saw of one call.
@@ -36,13 +41,14 @@ type grpcResult struct {
 }
 
 func (r grpcResult) String() string {
+	r.Body = strings.NewReplacer(nginxtest.NginxVersion, "SERVER", "goproxy/"+httpcore.Version, "SERVER").Replace(r.Body)
 	return fmt.Sprintf("status %d\nheaders:\n%s\nbody %q\ntrailers:\n%s\nerr %s", r.Status, r.Header, r.Body, r.Trailer, r.Err)
 }
 
 func headerText(h http.Header, skip ...string) string {
 	var lines []string
 	for k, vs := range h {
-		if k == "Date" || k == "Server" || k == "X-Backend-Conn" {
+		if k == "Date" || k == "Server" || k == "X-Backend-Conn" || k == "Content-Length" {
 			continue
 		}
 		lines = append(lines, k+": "+strings.Join(vs, ","))
@@ -64,10 +70,10 @@ func h2cClient() *http.Client {
 	return &http.Client{Transport: h2cTransport(), Timeout: 10 * time.Second}
 }
 
-// grpcRequest starts a call of method with body, as a gRPC client
+// grpcRequest starts a call to path with body, as a gRPC client
 // does.
-func grpcRequest(cl *http.Client, addr, method string, body io.Reader) (*http.Response, error) {
-	req, _ := http.NewRequest("POST", "http://"+addr+"/test.Svc/"+method, body)
+func grpcRequest(cl *http.Client, addr, path string, body io.Reader) (*http.Response, error) {
+	req, _ := http.NewRequest("POST", "http://"+addr+path, body)
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("TE", "trailers")
 	return cl.Do(req)
@@ -75,12 +81,17 @@ func grpcRequest(cl *http.Client, addr, method string, body io.Reader) (*http.Re
 
 // call makes one gRPC call of method with the messages in.
 func call(t *testing.T, cl *http.Client, addr, method string, in ...string) grpcResult {
+	return callPath(t, cl, addr, "/test.Svc/"+method, in...)
+}
+
+// callPath makes one gRPC call to path.
+func callPath(t *testing.T, cl *http.Client, addr, path string, in ...string) grpcResult {
 	t.Helper()
 	var body bytes.Buffer
 	for _, m := range in {
 		body.Write(grpcMsg(m))
 	}
-	resp, err := grpcRequest(cl, addr, method, &body)
+	resp, err := grpcRequest(cl, addr, path, &body)
 	if err != nil {
 		return grpcResult{Err: err.Error()}
 	}
@@ -97,7 +108,7 @@ func call(t *testing.T, cl *http.Client, addr, method string, in ...string) grpc
 func bidi(t *testing.T, cl *http.Client, addr string, msgs ...string) grpcResult {
 	t.Helper()
 	pr, pw := io.Pipe()
-	resp, err := grpcRequest(cl, addr, "Bidi", pr)
+	resp, err := grpcRequest(cl, addr, "/test.Svc/Bidi", pr)
 	if err != nil {
 		return grpcResult{Err: err.Error()}
 	}
@@ -253,5 +264,104 @@ func compareLogs(t *testing.T, p *nginxtest.Pair) {
 	}
 	if n, g := hide(p.Nginx), hide(p.Go); n != g {
 		t.Errorf("error logs:\n--- nginx:\n%s\n--- goproxy:\n%s", n, g)
+	}
+}
+
+const grpcUpstreamConf = `
+events {}
+http {
+    log_format up "$request_uri $status [$upstream_status] [$upstream_addr]";
+    access_log {{DIR}}/access.log up;
+    upstream backend {
+        server DEAD;
+        server BACKEND;
+        keepalive 4;
+    }
+    server {
+        listen 127.0.0.1:{{PORT}} http2;
+        location /group/ {
+            rewrite ^/group(/.*) $1 break;
+            grpc_pass grpc://backend;
+        }
+        location /vars/ {
+            set $b BACKEND;
+            rewrite ^/vars(/.*) $1 break;
+            grpc_pass $b;
+        }
+        location /varsgroup/ {
+            set $b backend;
+            rewrite ^/varsgroup(/.*) $1 break;
+            grpc_pass grpc://$b;
+        }
+        location /tls/ {
+            rewrite ^/tls(/.*) $1 break;
+            grpc_pass grpcs://TLSBACKEND;
+            grpc_ssl_verify on;
+            grpc_ssl_trusted_certificate {{ROOT}}/ca.crt;
+            grpc_ssl_name backend.test;
+        }
+        location /tlswrong/ {
+            rewrite ^/tlswrong(/.*) $1 break;
+            grpc_pass grpcs://TLSBACKEND;
+            grpc_ssl_verify on;
+            grpc_ssl_trusted_certificate {{ROOT}}/ca.crt;
+            grpc_ssl_name wrong.test;
+        }
+        location /http1/ {
+            rewrite ^/http1(/.*) $1 break;
+            grpc_pass HTTP1BACKEND;
+        }
+        location /tlsnoverify/ {
+            rewrite ^/tlsnoverify(/.*) $1 break;
+            grpc_pass grpcs://TLSBACKEND;
+        }
+    }
+}
+`
+
+// TestGRPCUpstreams: grpc_pass to an upstream group (a dead server
+// skipped by next upstream, the connection kept), with variables, and
+// grpcs with and without verification, beside nginx.
+func TestGRPCUpstreams(t *testing.T) {
+	ca := testcerts.NewCA(t, "grpc ca")
+	cert := ca.Server(t, testcerts.Opts{}, "backend.test").TLS()
+	b := startGRPCBackend(t, nil)
+	tb := startGRPCBackend(t, &cert)
+	dead := nginxtest.FreePort(t)
+	h1 := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(h1.Close)
+	conf := strings.NewReplacer("HTTP1BACKEND", h1.Listener.Addr().String(), "TLSBACKEND", tb.addr, "BACKEND", b.addr, "DEAD", "127.0.0.1:"+strconv.Itoa(dead)).Replace(grpcUpstreamConf)
+	p := nginxtest.Start(t, conf, nginxtest.Options{Files: map[string]string{"ca.crt": string(ca.CertPEM)}})
+	var conns [2]int64
+	for i, s := range []*nginxtest.Server{p.Nginx, p.Go} {
+		cl := h2cClient()
+		before := b.conns.Load()
+		for _, path := range []string{"group/test.Svc/Unary", "group/test.Svc/ServerStream", "group/test.Svc/Unary"} {
+			method, arg := path[strings.LastIndexByte(path, '/')+1:], "2"
+			r := callPath(t, cl, s.Addr(), "/"+path, arg)
+			if want := map[string]string{"Unary": "hello 2", "ServerStream": "item 1"}[method]; r.Status != 200 || !strings.Contains(r.Body, want) || !strings.Contains(r.Trailer, "Grpc-Status: 0") {
+				t.Errorf("%s %s: %s", s.Name, path, r)
+			}
+		}
+		conns[i] = b.conns.Load() - before
+	}
+	if conns[0] != conns[1] {
+		t.Errorf("upstream connections for three calls through a keepalive group: nginx %d, goproxy %d", conns[0], conns[1])
+	}
+	ng, gp := h2cClient(), h2cClient()
+	for _, path := range []string{"/vars/test.Svc/Unary", "/varsgroup/test.Svc/Unary", "/tls/test.Svc/Unary",
+		"/tlswrong/test.Svc/Unary", "/tlsnoverify/test.Svc/ClientStream", "/http1/test.Svc/Unary"} {
+		n, g := callPath(t, ng, p.Nginx.Addr(), path, "x"), callPath(t, gp, p.Go.Addr(), path, "x")
+		if n.String() != g.String() {
+			t.Errorf("%s:\n--- nginx:\n%s\n--- goproxy:\n%s", path, n, g)
+		}
+	}
+	compareLogs(t, p)
+	access := func(s *nginxtest.Server) string {
+		b, _ := os.ReadFile(filepath.Join(s.Dir, "access.log"))
+		return string(b)
+	}
+	if n, g := access(p.Nginx), access(p.Go); n != g {
+		t.Errorf("access logs:\n--- nginx:\n%s\n--- goproxy:\n%s", n, g)
 	}
 }

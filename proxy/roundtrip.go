@@ -379,8 +379,16 @@ func (h *handler) bodyExtra(rq *httpcore.Request, upstream string) {
 // classify maps a transport error to nginx's status and log text.
 func (h *handler) classify(err error, a *attempt) (int, string) {
 	var errno syscall.Errno
+	var he *handshakeError
 	errors.As(err, &errno)
 	switch {
+	case errors.As(err, &he) && !isTimeout(err):
+		msg := he.Error()
+		if !strings.HasPrefix(msg, "upstream SSL certificate") {
+			// OpenSSL's own failures, as nginx words them.
+			msg = "SSL_do_handshake() failed (" + msg + ")"
+		}
+		return 502, msg + " while SSL handshaking to upstream"
 	case a.dialFailed && isTimeout(err):
 		a.timedOut = true
 		return 504, "upstream timed out (110: Connection timed out) while connecting to upstream"

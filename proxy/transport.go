@@ -187,7 +187,7 @@ func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) 
 		tc, err := a.tls.handshake(ctx, nc, &a.tlsTarget)
 		if err != nil {
 			nc.Close()
-			return nil, err
+			return nil, &handshakeError{err}
 		}
 		nc.SetDeadline(time.Time{})
 		nc = tc
@@ -200,6 +200,13 @@ func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) 
 	c.bw.Reset(nc)
 	return c, nil
 }
+
+// handshakeError is a failed TLS handshake with an upstream: nginx
+// logs it "while SSL handshaking to upstream", not as a connect().
+type handshakeError struct{ err error }
+
+func (e *handshakeError) Error() string { return e.err.Error() }
+func (e *handshakeError) Unwrap() error { return e.err }
 
 func (c *upConn) close() {
 	c.nc.Close()
