@@ -185,7 +185,20 @@ func (w *grpcWire) exchange(h *handler, st *state, c *upConn, a *attempt) (*http
 	} else {
 		go gs.sendBody()
 	}
+	resp, err := w.readHead(gs, st, a)
+	if err != nil {
+		// The sender stops at its next write; no other try reads the
+		// body it streams (a streamed body is not sent twice).
+		s.fail(err)
+		c.nc.Close()
+	}
 	a.bytesSent = s.sent.Load() - sent0
+	return resp, err
+}
+
+// readHead reads the response head of the stream.
+func (w *grpcWire) readHead(gs *grpcStream, st *state, a *attempt) (*http.Response, error) {
+	c := gs.s.c
 	for {
 		c.rdl.Set(c.nc.SetReadDeadline, time.Now(), a.readTO)
 		f, err := gs.readFrame()

@@ -159,6 +159,10 @@ func (b *grpcBackend) serve(w http.ResponseWriter, r *http.Request) {
 		fl.Flush()
 		time.Sleep(50 * time.Millisecond)
 		panic(http.ErrAbortHandler)
+	case "Slow":
+		time.Sleep(time.Second)
+		w.Write(grpcMsg("late"))
+		ok()
 	case "Status500":
 		w.Header().Del("Trailer")
 		w.WriteHeader(500)

@@ -7,6 +7,7 @@ package proxy_test
 // keepalive, and grpcs with verification.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -153,6 +154,26 @@ http {
             rewrite ^/group(/.*) $1 break;
             grpc_pass grpc://backend;
         }
+        location /intercept/ {
+            rewrite ^/intercept(/.*) $1 break;
+            grpc_intercept_errors on;
+            error_page 500 /oops;
+            grpc_pass BACKEND;
+        }
+        location = /oops {
+            return 200 "intercepted\n";
+        }
+        location /hide/ {
+            rewrite ^/hide(/.*) $1 break;
+            grpc_hide_header X-Backend-Proto;
+            grpc_set_header Host example.test;
+            grpc_pass BACKEND;
+        }
+        location /slow/ {
+            rewrite ^/slow(/.*) $1 break;
+            grpc_read_timeout 300ms;
+            grpc_pass BACKEND;
+        }
     }
     server {
         listen 127.0.0.1:{{PORT1}};
@@ -190,6 +211,10 @@ func TestGRPCDiff(t *testing.T) {
 	} {
 		both(c.method, func(cl *http.Client, addr string) grpcResult { return call(t, cl, addr, c.method, c.in...) })
 	}
+	for _, path := range []string{"/intercept/test.Svc/Status500", "/intercept/test.Svc/Unary", "/hide/test.Svc/Headers",
+		"/slow/test.Svc/Slow"} {
+		both(path, func(cl *http.Client, addr string) grpcResult { return callPath(t, cl, addr, path, "x") })
+	}
 	both("Bidi", func(cl *http.Client, addr string) grpcResult { return bidi(t, cl, addr, "one", "two", "three") })
 
 	// An HTTP/1.1 client: the call goes upstream as HTTP/2 all the same;
@@ -216,7 +241,42 @@ func TestGRPCDiff(t *testing.T) {
 			t.Errorf("%q:\n--- nginx:\n%s\n--- goproxy:\n%s", raw, nr, gr)
 		}
 	}
+	if n, g := bidiHTTP1(t, p.Nginx.AddrN(1)), bidiHTTP1(t, p.Go.AddrN(1)); n != g || !strings.Contains(g, "echo two") {
+		t.Errorf("bidi over HTTP/1.1:\n--- nginx:\n%s\n--- goproxy:\n%s", n, g)
+	}
 	compareLogs(t, p)
+}
+
+// bidiHTTP1 is a bidirectional call from an HTTP/1.1 client: each
+// message goes in a chunk of its own, and its echo must come back
+// before the next is sent.
+func bidiHTTP1(t *testing.T, addr string) string {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "POST /test.Svc/Bidi HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n\r\n")
+	var out []string
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return "no response: " + err.Error()
+	}
+	out = append(out, resp.Status)
+	for _, m := range []string{"one", "two"} {
+		msg := grpcMsg(m)
+		fmt.Fprintf(c, "%x\r\n%s\r\n", len(msg), msg)
+		got, err := readMsg(resp.Body)
+		if err != nil {
+			return strings.Join(append(out, "no echo of "+m), "\n")
+		}
+		out = append(out, got)
+	}
+	io.WriteString(c, "0\r\n\r\n")
+	rest, _ := io.ReadAll(resp.Body)
+	return strings.Join(append(out, fmt.Sprintf("rest %q trailers %v", rest, resp.Trailer)), "\n")
 }
 
 // http1Text is a raw HTTP/1.1 response without its Date and Server,
