@@ -95,6 +95,9 @@ type h2Session struct {
 	dead     error // the connection failed or went away
 	// recvd is DATA taken since the last WINDOW_UPDATE we sent.
 	recvd int64
+	// frameLen is the size of the last frame read, with its
+	// CONTINUATIONs.
+	frameLen int64
 }
 
 // grpcStart is what nginx opens each connection with: the preface, its
@@ -216,6 +219,11 @@ func (w *grpcWire) readHead(gs *grpcStream, st *state, a *attempt) (*http.Respon
 		if !ok {
 			a.invalidHead = true
 			return nil, &wireError{msg: "upstream sent unexpected http2 frame: 0"}
+		}
+		if gs.s.frameLen > int64(a.maxHead) {
+			// nginx holds the header block in grpc_buffer_size.
+			a.invalidHead = true
+			return nil, &wireError{msg: "upstream sent too big header"}
 		}
 		sv := mh.PseudoValue("status")
 		status, err := strconv.Atoi(sv)
@@ -445,7 +453,9 @@ func (gs *grpcStream) readFrame() (http2.Frame, error) {
 				return nil, err
 			}
 		}
+		before := s.c.nread - int64(s.c.br.Buffered())
 		f, err := s.fr.ReadFrame()
+		s.frameLen = s.c.nread - int64(s.c.br.Buffered()) - before
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF

@@ -159,6 +159,10 @@ func (b *grpcBackend) serve(w http.ResponseWriter, r *http.Request) {
 		fl.Flush()
 		time.Sleep(50 * time.Millisecond)
 		panic(http.ErrAbortHandler)
+	case "BigHeader":
+		w.Header().Set("X-Big", strings.Repeat("b", 6000))
+		w.Write(grpcMsg("big"))
+		ok()
 	case "Slow":
 		time.Sleep(time.Second)
 		w.Write(grpcMsg("late"))

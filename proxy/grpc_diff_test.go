@@ -169,6 +169,11 @@ http {
             grpc_set_header Host example.test;
             grpc_pass BACKEND;
         }
+        location /bigok/ {
+            rewrite ^/bigok(/.*) $1 break;
+            grpc_buffer_size 16k;
+            grpc_pass BACKEND;
+        }
         location /slow/ {
             rewrite ^/slow(/.*) $1 break;
             grpc_read_timeout 300ms;
@@ -212,6 +217,7 @@ func TestGRPCDiff(t *testing.T) {
 		both(c.method, func(cl *http.Client, addr string) grpcResult { return call(t, cl, addr, c.method, c.in...) })
 	}
 	for _, path := range []string{"/intercept/test.Svc/Status500", "/intercept/test.Svc/Unary", "/hide/test.Svc/Headers",
+		"/test.Svc/BigHeader", "/bigok/test.Svc/BigHeader",
 		"/slow/test.Svc/Slow"} {
 		both(path, func(cl *http.Client, addr string) grpcResult { return callPath(t, cl, addr, path, "x") })
 	}
