@@ -22,7 +22,7 @@ var grpcShared = map[string]bool{"grpc_pass": true, "grpc_connect_timeout": true
 	"grpc_send_timeout": true, "grpc_intercept_errors": true, "grpc_hide_header": true,
 	"grpc_pass_header": true, "grpc_ignore_headers": true, "grpc_next_upstream": true,
 	"grpc_next_upstream_tries": true, "grpc_next_upstream_timeout": true, "grpc_buffer_size": true,
-	"grpc_socket_keepalive": true}
+	"grpc_socket_keepalive": true, "grpc_bind": true}
 
 func grpcDefaults() GRPCLoc {
 	g := GRPCLoc{CGIUpstream: cgiDefaults(), UpstreamSSL: upstreamSSLDefaults()}

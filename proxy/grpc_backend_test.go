@@ -163,6 +163,25 @@ func (b *grpcBackend) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Big", strings.Repeat("b", 6000))
 		w.Write(grpcMsg("big"))
 		ok()
+	case "Count":
+		n, size := 0, 0
+		for {
+			m, err := readMsg(r.Body)
+			if err != nil {
+				break
+			}
+			n, size = n+1, size+len(m)
+		}
+		w.Write(grpcMsg(fmt.Sprintf("%d messages, %d bytes", n, size)))
+		ok()
+	case "Big":
+		// More than the windows nginx and goproxy open: their reading
+		// must give them back.
+		chunk := strings.Repeat("z", 64<<10)
+		for i := 0; i < 40; i++ {
+			w.Write(grpcMsg(chunk))
+		}
+		ok()
 	case "Slow":
 		time.Sleep(time.Second)
 		w.Write(grpcMsg("late"))

@@ -145,6 +145,10 @@ http {
         location / {
             grpc_pass grpc://BACKEND;
         }
+        location /test.Svc/Count {
+            client_max_body_size 4m;
+            grpc_pass BACKEND;
+        }
         location /test.Svc/Headers {
             grpc_set_header X-Set "from $request_method";
             grpc_set_header User-Agent "";
@@ -221,6 +225,19 @@ func TestGRPCDiff(t *testing.T) {
 		"/slow/test.Svc/Slow"} {
 		both(path, func(cl *http.Client, addr string) grpcResult { return callPath(t, cl, addr, path, "x") })
 	}
+	big := make([]string, 200)
+	for i := range big {
+		big[i] = strings.Repeat("y", 10<<10)
+	}
+	both("Count", func(cl *http.Client, addr string) grpcResult { return call(t, cl, addr, "Count", big...) })
+	both("Count, too large", func(cl *http.Client, addr string) grpcResult {
+		return callPath(t, cl, addr, "/group/test.Svc/Count", big...)
+	})
+	both("Big", func(cl *http.Client, addr string) grpcResult {
+		r := call(t, cl, addr, "Big")
+		r.Body = fmt.Sprintf("%d bytes", len(r.Body))
+		return r
+	})
 	both("Bidi", func(cl *http.Client, addr string) grpcResult { return bidi(t, cl, addr, "one", "two", "three") })
 
 	// An HTTP/1.1 client: the call goes upstream as HTTP/2 all the same;
@@ -415,7 +432,8 @@ func TestGRPCUpstreams(t *testing.T) {
 		t.Errorf("upstream connections for three calls through a keepalive group: nginx %d, goproxy %d", conns[0], conns[1])
 	}
 	ng, gp := h2cClient(), h2cClient()
-	for _, path := range []string{"/vars/test.Svc/Unary", "/varsgroup/test.Svc/Unary", "/tls/test.Svc/Unary",
+	for _, path := range []string{"/vars/test.Svc/Unary", "/varsgroup/test.Svc/Unary", "/vars/test.Svc/Headers",
+		"/varsgroup/test.Svc/Headers", "/group/test.Svc/Headers", "/tls/test.Svc/Headers", "/tls/test.Svc/Unary",
 		"/tlswrong/test.Svc/Unary", "/tlsnoverify/test.Svc/ClientStream", "/http1/test.Svc/Unary"} {
 		n, g := callPath(t, ng, p.Nginx.Addr(), path, "x"), callPath(t, gp, p.Go.Addr(), path, "x")
 		if n.String() != g.String() {
