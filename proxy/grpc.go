@@ -141,10 +141,14 @@ type grpcStream struct {
 	s  *h2Session
 	id uint32
 	a  *attempt
+	st *state
 	// sendDone is closed when the request's last frame is out; sendErr
 	// is why it failed.
 	sendDone chan struct{}
 	sendErr  error
+	// ending says the sender is writing the body's end: it is done in
+	// a moment.
+	ending atomic.Bool
 	trailers []hpack.HeaderField
 	ended    bool
 	sent0    int64 // the session's bytes sent before the stream
@@ -171,7 +175,7 @@ func (w *grpcWire) exchange(h *handler, st *state, c *upConn, a *attempt) (*http
 		a.sentRequest, a.sendFailed = true, true
 		return nil, err
 	}
-	gs := &grpcStream{s: s, id: s.next, a: a, sendDone: make(chan struct{}), sent0: sent0}
+	gs := &grpcStream{s: s, id: s.next, a: a, st: st, sendDone: make(chan struct{}), sent0: sent0}
 	s.next += 2
 	s.mu.Lock()
 	s.strWin = s.initWin
@@ -186,6 +190,7 @@ func (w *grpcWire) exchange(h *handler, st *state, c *upConn, a *attempt) (*http
 	if noBody {
 		close(gs.sendDone)
 	} else {
+		st.senders = append(st.senders, gs.stop)
 		go gs.sendBody()
 	}
 	resp, err := w.readHead(gs, st, a)
@@ -392,6 +397,7 @@ func (gs *grpcStream) sendBody() {
 			p = p[k:]
 		}
 		if rerr == io.EOF {
+			gs.ending.Store(true)
 			s.wmu.Lock()
 			err := s.fr.WriteData(gs.id, true, nil)
 			if err == nil {
@@ -408,6 +414,25 @@ func (gs *grpcStream) sendBody() {
 			return
 		}
 	}
+}
+
+// stop ends the sender before the handler returns, so that nothing
+// reads the client's body after it: a read in progress is interrupted
+// (the connection's body) or the body closed (an HTTP/2 stream's).
+func (gs *grpcStream) stop() {
+	select {
+	case <-gs.sendDone:
+		return
+	default:
+	}
+	gs.s.fail(errStreamOver)
+	switch b := gs.st.rq.R.Body.(type) {
+	case interface{ Interrupt() }:
+		b.Interrupt()
+	case io.Closer:
+		b.Close()
+	}
+	<-gs.sendDone
 }
 
 // reserve waits for window to send up to n bytes and takes what it can.
@@ -629,6 +654,9 @@ func (b *grpcBody) end() error {
 		for _, t := range gs.trailers {
 			tw.AddTrailer(t.Name, t.Value) // as they came, as nginx passes them
 		}
+	}
+	if gs.ending.Load() {
+		<-gs.sendDone
 	}
 	select {
 	case <-gs.sendDone:

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,22 +265,54 @@ func TestGRPCDiff(t *testing.T) {
 			t.Errorf("%q:\n--- nginx:\n%s\n--- goproxy:\n%s", raw, nr, gr)
 		}
 	}
+	if n, g := earlyHTTP1(t, p.Nginx.AddrN(1)), earlyHTTP1(t, p.Go.AddrN(1)); n != g {
+		t.Errorf("an answer before the request's end, HTTP/1.1:\n--- nginx:\n%s\n--- goproxy:\n%s", n, g)
+	}
+	both("an answer before the request's end", func(cl *http.Client, addr string) grpcResult {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		go pw.Write(grpcMsg("first"))
+		resp, err := grpcRequest(cl, addr, "/test.Svc/Error", pr)
+		if err != nil {
+			return grpcResult{Err: err.Error()}
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return grpcResult{Status: resp.StatusCode, Header: headerText(resp.Header), Body: string(body), Trailer: headerText(resp.Trailer)}
+	})
 	if n, g := bidiHTTP1(t, p.Nginx.AddrN(1)), bidiHTTP1(t, p.Go.AddrN(1)); n != g || !strings.Contains(g, "echo two") {
 		t.Errorf("bidi over HTTP/1.1:\n--- nginx:\n%s\n--- goproxy:\n%s", n, g)
 	}
 	compareLogs(t, p)
 }
 
-// bidiHTTP1 is a bidirectional call from an HTTP/1.1 client: each
-// message goes in a chunk of its own, and its echo must come back
-// before the next is sent.
-func bidiHTTP1(t *testing.T, addr string) string {
+// dialFor connects to addr for at most d.
+func dialFor(t *testing.T, addr string, d time.Duration) net.Conn {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.SetDeadline(time.Now().Add(d))
+	return c
+}
+
+// earlyHTTP1 is a call whose upstream answers (an error, alone) before
+// the client has sent all of its chunked body.
+func earlyHTTP1(t *testing.T, addr string) string {
+	c := dialFor(t, addr, 3*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	msg := grpcMsg("first")
+	fmt.Fprintf(c, "POST /test.Svc/Error HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(msg), msg)
+	data, err := io.ReadAll(c)
+	return http1Text(data) + fmt.Sprintf("\nread: %v", err)
+}
+
+// bidiHTTP1 is a bidirectional call from an HTTP/1.1 client: each
+// message goes in a chunk of its own, and its echo must come back
+// before the next is sent.
+func bidiHTTP1(t *testing.T, addr string) string {
+	c := dialFor(t, addr, 5*time.Second)
+	defer c.Close()
 	io.WriteString(c, "POST /test.Svc/Bidi HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n\r\n")
 	var out []string
 	br := bufio.NewReader(c)
@@ -448,4 +481,19 @@ func TestGRPCUpstreams(t *testing.T) {
 	if n, g := access(p.Nginx), access(p.Go); n != g {
 		t.Errorf("access logs:\n--- nginx:\n%s\n--- goproxy:\n%s", n, g)
 	}
+	// Calls at once on one client connection: each takes a kept
+	// upstream connection of its own or a new one.
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			in := strconv.Itoa(i % 4)
+			r := callPath(t, gp, p.Go.Addr(), "/group/test.Svc/ServerStream", in)
+			if n := strings.Count(r.Body, "item "); r.Status != 200 || n != i%4 || !strings.Contains(r.Trailer, "Grpc-Status: 0") {
+				t.Errorf("concurrent call %d: %d items\n%s", i, n, r)
+			}
+		}(i)
+	}
+	wg.Wait()
 }
