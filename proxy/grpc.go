@@ -148,7 +148,7 @@ type grpcStream struct {
 	sendErr  error
 	// ending says the sender is writing the body's end: it is done in
 	// a moment.
-	ending atomic.Bool
+	ending   atomic.Bool
 	trailers []hpack.HeaderField
 	ended    bool
 	sent0    int64 // the session's bytes sent before the stream
