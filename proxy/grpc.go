@@ -677,10 +677,11 @@ func (b *grpcBody) end() error {
 var errStreamOver = errors.New("upstream stream ended")
 
 // drain reads the connection's frames already buffered after the
-// stream's end (a PING, a WINDOW_UPDATE), so that a kept connection
-// starts clean.
+// stream's end (a PING, a WINDOW_UPDATE, a reset of the finished
+// stream), so that a kept connection starts clean; one only begun is
+// read to its end, which is on its way.
 func (b *grpcBody) drain() {
-	for frameBuffered(b.gs.s.c.br) {
+	for b.gs.s.c.br.Buffered() > 0 {
 		f, err := b.gs.s.fr.ReadFrame()
 		if err != nil {
 			b.gs.s.c.broken = true
