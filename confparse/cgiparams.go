@@ -121,7 +121,7 @@ func cgiDirectives(prefix, scheme string, get func(*Loc) *CGIUpstream) []*Direct
 			if u.NextUpstream != nil {
 				return dupErr(s)
 			}
-			out, err := nextUpstreamList(s, prefix == "grpc")
+			out, err := nextUpstreamList(s, prefix)
 			u.NextUpstream = out
 			return err
 		}},
@@ -236,28 +236,35 @@ func checkIgnoreHeaders(s *Stmt) error {
 	return nil
 }
 
-// nextUpstreamList reads a *_next_upstream list; "off" is an empty one.
-// http_502 and http_504 are the gRPC module's, as the proxy's, not the
-// CGI family's.
-func nextUpstreamList(s *Stmt, gateway bool) ([]string, error) {
+// nextUpstreamList reads module's *_next_upstream list; "off" is an
+// empty one, and wins over anything beside it, as in nginx's merge of
+// the bits. http_502 and http_504 are the proxy's and the gRPC module's,
+// not the CGI family's; gRPC has no cache, so no updating (nor denied).
+func nextUpstreamList(s *Stmt, module string) ([]string, error) {
 	out := []string{}
+	off := false
 	for _, a := range s.Args {
+		ok := true
 		switch a {
 		case "off":
-			if len(s.Args) != 1 {
-				return nil, errf(s, "invalid value %q", a)
-			}
+			off = true
+			continue
 		case "error", "timeout", "invalid_header", "http_500", "http_503", "http_403", "http_404",
-			"http_429", "non_idempotent", "denied", "updating":
-			out = append(out, a)
+			"http_429", "non_idempotent":
+		case "denied", "updating":
+			ok = module != "grpc"
 		case "http_502", "http_504":
-			if !gateway {
-				return nil, errf(s, "invalid value %q", a)
-			}
-			out = append(out, a)
+			ok = module == "proxy" || module == "grpc"
 		default:
+			ok = false
+		}
+		if !ok {
 			return nil, errf(s, "invalid value %q", a)
 		}
+		out = append(out, a)
+	}
+	if off {
+		return []string{}, nil
 	}
 	return out, nil
 }
