@@ -81,6 +81,12 @@ func startGRPCBackend(t *testing.T, cert *tls.Certificate) *grpcBackend {
 func (b *grpcBackend) serve(w http.ResponseWriter, r *http.Request) {
 	fl := w.(http.Flusher)
 	method := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	if method != "EarlyError" {
+		// The request is read to its end before the answer ends, as a
+		// gRPC server does: Go's resets a stream it has not read,
+		// which nginx, in a race, may see as the upstream's failure.
+		defer io.Copy(io.Discard, r.Body)
+	}
 	w.Header().Set("Content-Type", "application/grpc")
 	w.Header().Set("X-Backend-Proto", r.Proto)
 	w.Header().Set("X-Backend-Conn", strconv.FormatInt(b.conns.Load(), 10))
@@ -139,8 +145,14 @@ func (b *grpcBackend) serve(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 		ok()
-	case "Error":
-		// A trailers-only response: the status in the headers.
+	case "Error", "EarlyError":
+		// A trailers-only response: the status in the headers
+		// (EarlyError: before the request's end, once what the client
+		// sent first has come, so that no more of it follows the
+		// stream's end).
+		if method == "EarlyError" {
+			time.Sleep(100 * time.Millisecond)
+		}
 		w.Header().Del("Trailer")
 		w.Header().Set("Grpc-Status", "5")
 		w.Header().Set("Grpc-Message", "no such thing")

@@ -272,7 +272,7 @@ func TestGRPCDiff(t *testing.T) {
 		pr, pw := io.Pipe()
 		defer pw.Close()
 		go pw.Write(grpcMsg("first"))
-		resp, err := grpcRequest(cl, addr, "/test.Svc/Error", pr)
+		resp, err := grpcRequest(cl, addr, "/test.Svc/EarlyError", pr)
 		if err != nil {
 			return grpcResult{Err: err.Error()}
 		}
@@ -302,7 +302,7 @@ func earlyHTTP1(t *testing.T, addr string) string {
 	c := dialFor(t, addr, 3*time.Second)
 	defer c.Close()
 	msg := grpcMsg("first")
-	fmt.Fprintf(c, "POST /test.Svc/Error HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(msg), msg)
+	fmt.Fprintf(c, "POST /test.Svc/EarlyError HTTP/1.1\r\nHost: x\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", len(msg), msg)
 	data, err := io.ReadAll(c)
 	return http1Text(data) + fmt.Sprintf("\nread: %v", err)
 }
@@ -474,8 +474,15 @@ func TestGRPCUpstreams(t *testing.T) {
 		}
 	}
 	compareLogs(t, p)
+	// A request's line is written once its response has gone: wait
+	// for the 13 of them.
 	access := func(s *nginxtest.Server) string {
-		b, _ := os.ReadFile(filepath.Join(s.Dir, "access.log"))
+		var b []byte
+		for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if b, _ = os.ReadFile(filepath.Join(s.Dir, "access.log")); bytes.Count(b, []byte("\n")) >= 13 {
+				break
+			}
+		}
 		return string(b)
 	}
 	if n, g := access(p.Nginx), access(p.Go); n != g {
