@@ -48,6 +48,10 @@ var auditSamples = map[string]string{
 	"memcached_pass":              "set $memcached_key $uri; memcached_pass 127.0.0.1:9;",
 	"add_header":                  "add_header X-A b;",
 	"dav_access":                  "dav_access all:r;",
+	"proxy_store_access":          "proxy_store_access all:r;",
+	"fastcgi_store_access":        "fastcgi_store_access all:r;",
+	"scgi_store_access":           "scgi_store_access all:r;",
+	"uwsgi_store_access":          "uwsgi_store_access all:r;",
 	"dav_methods":                 "dav_methods PUT;",
 	"sub_filter":                  "sub_filter a b;",
 	"add_trailer":                 "add_trailer X-A b;",
@@ -122,24 +126,25 @@ var auditSamples = map[string]string{
 	"upstream:server":             "server 127.0.0.1:10;",
 	"user":                        "user root;", // root's default is nobody
 
-	"stream":                 "stream { server { listen 127.0.0.1:8082; return x; } }",
-	"stream:listen":          "listen 127.0.0.1:8083;",
-	"stream:server":          "server { listen 127.0.0.1:8084; return x; }",
-	"stream:upstream":        "upstream sv { server 127.0.0.1:10; }",
-	"stream:proxy_pass":      "proxy_pass 127.0.0.1:10;",
-	"stream:return":          "return x;",
-	"stream:set":             "set $sv x;",
-	"stream:allow":           "allow 127.0.0.1;",
-	"stream:deny":            "deny 127.0.0.1;",
-	"stream:log_format":      "log_format sf $status;",
-	"stream:access_log":      "access_log /tmp/a sfmt;",
-	"stream:map":             "map $remote_addr $sm { default 1; }",
-	"stream:geo":             "geo $sg { default 1; }",
-	"stream:split_clients":   "split_clients $remote_addr $ss { * x; }",
-	"stream:limit_conn_zone": "limit_conn_zone $remote_addr zone=sz2:1m;",
-	"stream:limit_conn":      "limit_conn sz 1;",
-	"stream:resolver":        "resolver 127.0.0.1;",
-	"stream:upstream:server": "server 127.0.0.1:10;", "stream:limit_conn_log_level": "limit_conn_log_level warn;", "stream:ssl_protocols": "ssl_protocols TLSv1.3;",
+	"stream":                     "stream { server { listen 127.0.0.1:8082; return x; } }",
+	"stream:listen":              "listen 127.0.0.1:8083;",
+	"stream:server":              "server { listen 127.0.0.1:8084; return x; }",
+	"stream:upstream":            "upstream sv { server 127.0.0.1:10; }",
+	"stream:proxy_pass":          "proxy_pass 127.0.0.1:10;",
+	"stream:return":              "return x;",
+	"stream:set":                 "set $sv x;",
+	"stream:allow":               "allow 127.0.0.1;",
+	"stream:deny":                "deny 127.0.0.1;",
+	"stream:log_format":          "log_format sf $status;",
+	"stream:access_log":          "access_log /tmp/a sfmt;",
+	"stream:open_log_file_cache": "open_log_file_cache max=7;",
+	"stream:map":                 "map $remote_addr $sm { default 1; }",
+	"stream:geo":                 "geo $sg { default 1; }",
+	"stream:split_clients":       "split_clients $remote_addr $ss { * x; }",
+	"stream:limit_conn_zone":     "limit_conn_zone $remote_addr zone=sz2:1m;",
+	"stream:limit_conn":          "limit_conn sz 1;",
+	"stream:resolver":            "resolver 127.0.0.1;",
+	"stream:upstream:server":     "server 127.0.0.1:10;", "stream:limit_conn_log_level": "limit_conn_log_level warn;", "stream:ssl_protocols": "ssl_protocols TLSv1.3;",
 	"stream:set_real_ip_from":              "set_real_ip_from 127.0.0.1;",
 	"stream:ssl_alpn":                      "ssl_alpn h2;",
 	"stream:proxy_ssl_protocols":           "proxy_ssl_protocols TLSv1.3;",
@@ -149,6 +154,13 @@ var auditSamples = map[string]string{
 	"stream:proxy_ssl_name":                "proxy_ssl_name x;",
 	"stream:proxy_ssl_password_file":       "proxy_ssl_password_file /tmp/a;",
 	"stream:proxy_ssl_trusted_certificate": "proxy_ssl_trusted_certificate /tmp/a;",
+	"ssl_ocsp_cache":                       "ssl_ocsp_cache shared:oc:1m;",
+	"ssl_conf_command":                     "ssl_conf_command Options -SessionTicket;",
+	"proxy_ssl_conf_command":               "proxy_ssl_conf_command Options -SessionTicket;",
+	"uwsgi_ssl_conf_command":               "uwsgi_ssl_conf_command Options -SessionTicket;",
+	"grpc_ssl_conf_command":                "grpc_ssl_conf_command Options -SessionTicket;",
+	"stream:ssl_conf_command":              "ssl_conf_command Options -SessionTicket;",
+	"stream:proxy_ssl_conf_command":        "proxy_ssl_conf_command Options -SessionTicket;",
 }
 
 // auditCandidates are tried, in order, as the one argument of a
@@ -358,6 +370,9 @@ func diffValue(a, b reflect.Value, field string, seen map[string]bool, visited m
 			return
 		}
 		for i := 0; i < t.NumField(); i++ {
+			if !t.Field(i).IsExported() {
+				continue // derived from the exported ones (a Regexp's engines)
+			}
 			name := strings.TrimPrefix(t.PkgPath(), "goproxy/") + "." + t.Name() + "." + t.Field(i).Name
 			if t.Name() == "" { // an anonymous struct: named by the field holding it
 				name = field + "." + t.Field(i).Name

@@ -56,6 +56,8 @@ type builder struct {
 	// streamDefined are the stream variables set, map, geo and
 	// split_clients define.
 	streamDefined map[string]bool
+	// logFiles are the access logs of each constant path (shareBuffer).
+	logFiles map[string]*logFile
 }
 
 type portless struct {

@@ -61,7 +61,7 @@ func init() {
 		}},
 		&Directive{Name: "worker_cpu_affinity", Ctx: CtxMain, Args: Args1More, Status: NoOp, Note: noopWorkers, set: validateCPUMasks},
 		&Directive{Name: "working_directory", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: "only used by nginx for core dumps"},
-		&Directive{Name: "pcre_jit", Ctx: CtxMain, Args: ArgsFlag, Status: NoOp, Note: "regexes use Go's regexp package"},
+		&Directive{Name: "pcre_jit", Ctx: CtxMain, Args: ArgsFlag, Status: NoOp, Note: "regexes run on Go's RE2 or, for what only PCRE reads, a backtracking engine; neither has a JIT to turn on"},
 		&Directive{Name: "timer_resolution", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers, set: validateMsec},
 		&Directive{Name: "thread_pool", Ctx: CtxMain, Args: Args23, Status: NoOp, Note: noopWorkers},
 		&Directive{Name: "lock_file", Ctx: CtxMain, Args: Args1, Status: NoOp, Note: noopWorkers},
@@ -229,14 +229,20 @@ func setErrorLog(b *builder, f *frame, s *Stmt) error {
 // parseErrorLog reads "error_log file [level]", in any context.
 func parseErrorLog(b *builder, s *Stmt) (*ErrorLog, error) {
 	target := s.Args[0]
+	var sl *Syslog
 	switch {
 	case target == "stderr":
-	case strings.HasPrefix(target, "syslog:"), strings.HasPrefix(target, "memory:"):
+	case strings.HasPrefix(target, "syslog:"):
+		var err error
+		if sl, err = parseSyslog(s, target[7:]); err != nil {
+			return nil, err
+		}
+	case strings.HasPrefix(target, "memory:"):
 		return nil, errf(s, "error_log %q is not supported by goproxy", target)
 	default:
 		target = b.prefixPath(target)
 	}
-	l := &ErrorLog{Path: target, Level: LevelError}
+	l := &ErrorLog{Path: target, Level: LevelError, Syslog: sl}
 	// nginx takes one level, or debug_* names (debug for one subsystem,
 	// logged as debug here), but not both.
 	var level Level

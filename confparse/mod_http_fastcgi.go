@@ -45,11 +45,11 @@ func setSplitPathInfo(b *builder, f *frame, s *Stmt) error {
 	if f.loc.FastCGI.SplitPathInfo != nil {
 		return dupErr(s)
 	}
-	r, err := CompileRegex(s.Args[0], false)
+	r, err := b.compileRegex(s, s.Args[0], false)
 	if err != nil {
-		return errf(s, "%s", err.Error())
+		return err
 	}
-	if r.Re.NumSubexp() != 2 {
+	if r.NumSubexp() != 2 {
 		return errf(s, "pattern \"%s\" must have 2 captures", s.Args[0])
 	}
 	f.loc.FastCGI.SplitPathInfo = r

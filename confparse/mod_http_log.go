@@ -40,8 +40,10 @@ type AccessLog struct {
 	Format string
 	Buffer int64         `json:",omitempty"`
 	Flush  time.Duration `json:",omitempty"`
-	Gzip   int           `json:",omitempty"`
+	Gzip   int           `json:",omitempty"` // the compression level
 	If     *Template     `json:",omitempty"`
+	// Syslog is set for a "syslog:" target (Path is then the target).
+	Syslog *Syslog `json:",omitempty"`
 }
 
 // CombinedFormat is nginx's predefined "combined" log format.
@@ -100,59 +102,9 @@ func setAccessLog(b *builder, f *frame, s *Stmt) error {
 		f.loc.Log.Access = []*AccessLog{}
 		return nil
 	}
-	if strings.HasPrefix(s.Args[0], "syslog:") {
-		return errf(s, "access_log %q is not supported by goproxy", s.Args[0])
-	}
-	path := s.Args[0]
-	t, err := b.tmpl(s, path)
+	al, err := b.accessLog(s, "combined", f.http.LogFormats)
 	if err != nil {
 		return err
-	}
-	if t.IsConst() {
-		path = b.prefixPath(path)
-		t = &Template{Raw: path, Parts: []Part{{Lit: path}}}
-	}
-	al := &AccessLog{Path: t, Format: "combined"}
-	rest := s.Args[1:]
-	if len(rest) > 0 && !strings.Contains(rest[0], "=") && rest[0] != "gzip" {
-		al.Format = rest[0]
-		if _, ok := f.http.LogFormats[al.Format]; !ok && al.Format != "combined" {
-			return errf(s, "unknown log format %q", al.Format)
-		}
-		rest = rest[1:]
-	}
-	for _, a := range rest {
-		k, v, _ := strings.Cut(a, "=")
-		switch k {
-		case "buffer":
-			n, ok := ParseSize(v)
-			if !ok || n == 0 {
-				return errf(s, "invalid buffer size %q", v)
-			}
-			al.Buffer = n
-		case "flush":
-			d, ok := ParseTime(v, true)
-			if !ok {
-				return errf(s, "invalid flush time %q", v)
-			}
-			al.Flush = d
-		case "gzip":
-			return errf(s, "the \"gzip\" parameter of \"access_log\" is not supported by goproxy")
-		case "if":
-			c, err := b.tmpl(s, v)
-			if err != nil {
-				return err
-			}
-			al.If = c
-		default:
-			return errf(s, "invalid parameter %q", a)
-		}
-	}
-	if al.Buffer != 0 && !al.Path.IsConst() {
-		return errf(s, "buffered logs cannot have variables in name")
-	}
-	if al.Flush != 0 && al.Buffer == 0 {
-		return errf(s, "no buffer is defined for access_log %q", s.Args[0])
 	}
 	// An "access_log" list that was "off" stays off only if nothing else
 	// is added at the same level.
@@ -160,16 +112,22 @@ func setAccessLog(b *builder, f *frame, s *Stmt) error {
 	return nil
 }
 
-// setLogFileCache reads open_log_file_cache as nginx does (defaults
-// inactive=10s, min_uses=1, valid=60s).
+// setLogFileCache reads open_log_file_cache at an http level.
 func setLogFileCache(b *builder, f *frame, s *Stmt) error {
 	if f.loc.Log.FileCache != nil {
 		return dupErr(s)
 	}
+	c, err := parseLogFileCache(s)
+	f.loc.Log.FileCache = c
+	return err
+}
+
+// parseLogFileCache reads open_log_file_cache as nginx does (defaults
+// inactive=10s, min_uses=1, valid=60s; "off" is Max 0).
+func parseLogFileCache(s *Stmt) (*LogFileCache, error) {
 	c := &LogFileCache{Inactive: 10 * time.Second, MinUses: 1, Valid: 60 * time.Second}
 	if len(s.Args) == 1 && s.Args[0] == "off" {
-		f.loc.Log.FileCache = &LogFileCache{}
-		return nil
+		return &LogFileCache{}, nil
 	}
 	for _, a := range s.Args {
 		k, v, _ := strings.Cut(a, "=")
@@ -193,12 +151,11 @@ func setLogFileCache(b *builder, f *frame, s *Stmt) error {
 			}
 		}
 		if !ok {
-			return errf(s, "invalid %q parameter %q", s.Name, a)
+			return nil, errf(s, "invalid %q parameter %q", s.Name, a)
 		}
 	}
 	if c.Max == 0 {
-		return errf(s, "%q must have \"max\" parameter", s.Name)
+		return nil, errf(s, "%q must have \"max\" parameter", s.Name)
 	}
-	f.loc.Log.FileCache = c
-	return nil
+	return c, nil
 }

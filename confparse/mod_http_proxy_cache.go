@@ -136,6 +136,9 @@ func cacheDirectives(prefix string, get func(*Loc) *CacheLoc) []*Directive {
 			if c.Zone != nil {
 				return dupErr(s)
 			}
+			if err := storeConflict(f.loc, prefix, s); err != nil {
+				return err
+			}
 			t, err := b.tmpl(s, s.Args[0])
 			if err != nil {
 				return err

@@ -98,10 +98,6 @@ func useridMark(b *builder, s *Stmt) (string, error) {
 	return v, nil
 }
 
-func isAlnum(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
 // setUseridFlags is nginx's bitmask slot: each line adds to the level's
 // set, a value given twice is warned about.
 func setUseridFlags(b *builder, f *frame, s *Stmt) error {

@@ -48,7 +48,8 @@ type StreamSrv struct {
 	ProxyHalfClose           *bool          `json:",omitempty"`
 	ProxyBufferSize          *int64         `json:",omitempty"`
 	ProxySSL                 *bool          `json:",omitempty"`
-	ProxyBind                *Template      `json:",omitempty"` // "off" or an address, may have variables
+	ProxyBind                *Bind          `json:",omitempty"` // upstreamconf.go's, as http's proxy_bind
+	ProxySocketKeepalive     *bool          `json:",omitempty"`
 	// ProxyTLS holds proxy_ssl_* in http's model; only its SSL fields
 	// are written.
 	ProxyTLS ProxyLoc
@@ -67,6 +68,9 @@ type StreamSrv struct {
 	// AccessLogs nil: not written; empty: access_log off.
 	AccessLogs []*AccessLog `json:",omitempty"`
 	ErrorLogs  []*ErrorLog  `json:",omitempty"`
+	// LogFileCache is open_log_file_cache (Max 0: off), for the access
+	// logs whose paths have variables.
+	LogFileCache *LogFileCache `json:",omitempty"`
 }
 
 // StreamServer is one server block of stream.

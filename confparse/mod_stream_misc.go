@@ -28,8 +28,7 @@ func init() {
 	register("ngx_stream_log_module",
 		&Directive{Name: "log_format", Ctx: CtxStream, Args: Args2More, set: setStreamLogFormat},
 		&Directive{Name: "access_log", Ctx: ctxStreamMS, Args: Args1More, set: setStreamAccessLog},
-		&Directive{Name: "open_log_file_cache", Ctx: ctxStreamMS, Args: Args1234, Status: NoOp, set: nil,
-			Note: "stream logs are opened once per configuration"})
+		&Directive{Name: "open_log_file_cache", Ctx: ctxStreamMS, Args: Args1234, set: setStreamLogFileCache})
 	register("ngx_stream_map_module",
 		&Directive{Name: "map", Ctx: CtxStream, Args: Args2, Block: true, set: func(b *builder, f *frame, s *Stmt) error {
 			m, err := parseMap(b, s)
@@ -134,61 +133,24 @@ func setStreamAccessLog(b *builder, f *frame, s *Stmt) error {
 		f.streamSrv.AccessLogs = []*AccessLog{}
 		return nil
 	}
-	if strings.HasPrefix(s.Args[0], "syslog:") {
-		return errf(s, "access_log %q is not supported by goproxy", s.Args[0])
-	}
-	if len(s.Args) < 2 {
-		// stream has no default format: nginx wants one.
-		return errf(s, "invalid number of arguments in \"access_log\" directive")
-	}
-	path := s.Args[0]
-	t, err := b.tmpl(s, path)
+	al, err := b.accessLog(s, "", f.stream.LogFormats)
 	if err != nil {
 		return err
-	}
-	if t.IsConst() {
-		path = b.prefixPath(path)
-		t = &Template{Raw: path, Parts: []Part{{Lit: path}}}
-	}
-	al := &AccessLog{Path: t, Format: s.Args[1]}
-	if _, ok := f.stream.LogFormats[al.Format]; !ok {
-		return errf(s, "unknown log format %q", al.Format)
-	}
-	for _, a := range s.Args[2:] {
-		k, v, _ := strings.Cut(a, "=")
-		switch k {
-		case "buffer":
-			if n, ok := ParseSize(v); !ok || n == 0 {
-				return errf(s, "invalid buffer size %q", v)
-			}
-		case "flush":
-			if _, ok := ParseTime(v, true); !ok {
-				return errf(s, "invalid flush time %q", v)
-			}
-		case "gzip":
-			al.Gzip = 1
-			if v != "" || strings.Contains(a, "=") {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 1 || n > 9 {
-					return errf(s, "invalid compression level %q", v)
-				}
-				al.Gzip = n
-			}
-		case "if":
-			t, err := b.tmpl(s, v)
-			if err != nil {
-				return err
-			}
-			al.If = t
-		default:
-			return errf(s, "invalid parameter %q", a)
-		}
 	}
 	if f.streamSrv.AccessLogs == nil {
 		f.streamSrv.AccessLogs = []*AccessLog{}
 	}
 	f.streamSrv.AccessLogs = append(f.streamSrv.AccessLogs, al)
 	return nil
+}
+
+func setStreamLogFileCache(b *builder, f *frame, s *Stmt) error {
+	if f.streamSrv.LogFileCache != nil {
+		return dupErr(s)
+	}
+	c, err := parseLogFileCache(s)
+	f.streamSrv.LogFileCache = c
+	return err
 }
 
 func setStreamSet(b *builder, f *frame, s *Stmt) error {

@@ -11,7 +11,6 @@ package confparse
 // value at the place the request ends up.
 
 import (
-	"regexp"
 	"time"
 )
 
@@ -25,6 +24,8 @@ type Config struct {
 	HTTP       *HTTPConf   `json:",omitempty"`
 	Stream     *StreamConf `json:",omitempty"`
 	Warnings   []*Diag     `json:",omitempty"`
+	// Regexes lists every regex compiled at load, for "goproxy -T".
+	Regexes []RegexSite `json:"-"`
 }
 
 // MainConf holds the top-level (core module) settings.
@@ -55,8 +56,10 @@ type EventsConf struct {
 
 // ErrorLog is one error_log target.
 type ErrorLog struct {
-	Path  string // absolute path, or "stderr"
+	Path  string // absolute path, "stderr", or the whole "syslog:..." target
 	Level Level
+	// Syslog is set for a "syslog:" target.
+	Syslog *Syslog `json:",omitempty"`
 }
 
 // HTTPConf is the http block.
@@ -167,15 +170,6 @@ func (l *Location) Name() string {
 	return l.Modifier + " " + l.Pattern
 }
 
-// Regexp is a compiled nginx regex, kept with its source.
-type Regexp struct {
-	Source   string
-	Caseless bool           `json:",omitempty"`
-	Re       *regexp.Regexp `json:"-"`
-	// Names lists the named captures, which nginx turns into variables.
-	Names []string `json:",omitempty"`
-}
-
 // Loc is every location-level setting, grouped by nginx module.
 type Loc struct {
 	Core        CoreLoc
@@ -203,6 +197,7 @@ type Loc struct {
 	GRPC        GRPCLoc
 	Referer     RefererLoc
 	Flv         FlvLoc
+	Mp4         Mp4Loc
 	EmptyGif    EmptyGifLoc
 	RandomIndex RandomIndexLoc
 	Dav         DavLoc

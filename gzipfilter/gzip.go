@@ -197,7 +197,7 @@ func Accepts(rq *httpcore.Request) bool {
 		}
 	}
 	for _, re := range g.Disable {
-		if re.Re.MatchString(ua) {
+		if ok, err := rq.MatchRegex(re, ua); ok || err != nil {
 			return false
 		}
 	}

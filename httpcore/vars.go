@@ -89,10 +89,38 @@ func (rq *Request) Capture(n int) string {
 	return rq.CapSrc[rq.Caps[2*n]:rq.Caps[2*n+1]]
 }
 
+// FindRegex runs re on s as ngx_http_regex_exec does: a match that hits
+// the match limit is logged at "alert" and returned as an error; nginx
+// then answers 500 where it was choosing a location or rewriting, and
+// takes it for no match elsewhere.
+func (rq *Request) FindRegex(re *confparse.Regexp, s string) ([]int, error) {
+	m, err := re.FindIndex(s)
+	if err != nil {
+		rq.LogRegexError(err)
+	}
+	return m, err
+}
+
+// MatchRegex is FindRegex without the captures.
+func (rq *Request) MatchRegex(re *confparse.Regexp, s string) (bool, error) {
+	ok, err := re.Match(s)
+	if err != nil {
+		rq.LogRegexError(err)
+	}
+	return ok, err
+}
+
+// LogRegexError writes a failed match to the error log.
+func (rq *Request) LogRegexError(err error) {
+	if l, ok := rq.Eng.(RequestLogger); ok {
+		l.LogRequest(rq, confparse.LevelAlert, err.Error())
+	}
+}
+
 // SetCaptures records a successful match for $1..$9 and named captures.
 func (rq *Request) SetCaptures(r *confparse.Regexp, src string, m []int) {
 	rq.CapSrc, rq.Caps = src, m
-	for i, n := range r.Re.SubexpNames() {
+	for i, n := range r.SubexpNames() {
 		if n == "" || 2*i+1 >= len(m) {
 			continue
 		}
@@ -691,7 +719,7 @@ func (rq *Request) evalMap(m *confparse.Map) string {
 	}
 	if val == nil {
 		for _, r := range m.Regexes {
-			if loc := r.Regex.Re.FindStringSubmatchIndex(src); loc != nil {
+			if loc, _ := rq.FindRegex(r.Regex, src); loc != nil {
 				rq.SetCaptures(r.Regex, src, loc)
 				val = r.Value
 				break

@@ -7,7 +7,6 @@ package logging
 
 import (
 	"strconv"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,8 +23,8 @@ type AccessLog struct {
 	formats map[string]*confparse.LogFormat
 	errs    *ErrorLog
 	json    bool
-	sinks   map[*confparse.AccessLog]*sink // the constant paths
-	caches  map[*confparse.LogFileCache]*fileCache
+	sinks   map[*confparse.AccessLog]*Sink // the constant paths
+	caches  map[*confparse.LogFileCache]*FileCache
 }
 
 var combined = func() *confparse.LogFormat {
@@ -37,7 +36,7 @@ var combined = func() *confparse.LogFormat {
 // constant log path, so that a bad path fails the load, as in nginx.
 func NewAccessLog(cfg *confparse.Config, errs *ErrorLog) (*AccessLog, error) {
 	a := &AccessLog{formats: map[string]*confparse.LogFormat{"combined": combined}, errs: errs, json: cfg.Main.LogJSON,
-		sinks: map[*confparse.AccessLog]*sink{}, caches: map[*confparse.LogFileCache]*fileCache{}}
+		sinks: map[*confparse.AccessLog]*Sink{}, caches: map[*confparse.LogFileCache]*FileCache{}}
 	if cfg.HTTP == nil {
 		return a, nil
 	}
@@ -47,12 +46,12 @@ func NewAccessLog(cfg *confparse.Config, errs *ErrorLog) (*AccessLog, error) {
 	var err error
 	cfg.EachLoc(func(l *confparse.Loc) {
 		if c := l.Log.FileCache; c != nil && c.Max > 0 && a.caches[c] == nil {
-			a.caches[c] = newFileCache(c)
+			a.caches[c] = NewFileCache(c)
 		}
 		for _, al := range l.Log.Access {
 			if al.Path.IsConst() && err == nil && a.sinks[al] == nil {
-				var s *sink
-				if s, err = sinkFor(al.Path.Raw, al, a.json); err == nil {
+				var s *Sink
+				if s, err = sinkFor(al, a.json); err == nil {
 					a.sinks[al] = s
 				}
 			}
@@ -69,89 +68,11 @@ func NewAccessLog(cfg *confparse.Config, errs *ErrorLog) (*AccessLog, error) {
 // cached descriptors.
 func (a *AccessLog) Close() {
 	for _, s := range a.sinks {
-		s.release()
+		s.Release()
 	}
 	a.sinks = nil
 	for _, c := range a.caches {
-		c.closeAll()
-	}
-}
-
-// sinks are the zap loggers of constant access-log paths, one per path
-// and buffering, shared by every configuration that names them (a
-// buffer outlives a reload) and ended with the last one.
-var sinks = struct {
-	sync.Mutex
-	m map[string]*sink
-}{m: map[string]*sink{}}
-
-type sink struct {
-	key  string
-	log  *zap.Logger
-	buf  *zapcore.BufferedWriteSyncer
-	file *logFile
-	refs int // guarded by sinks
-}
-
-func sinkFor(path string, al *confparse.AccessLog, json bool) (*sink, error) {
-	key := path + "|" + strconv.FormatInt(al.Buffer, 10) + "|" + al.Flush.String() + "|" + strconv.FormatBool(json)
-	sinks.Lock()
-	defer sinks.Unlock()
-	if s, ok := sinks.m[key]; ok {
-		s.refs++
-		return s, nil
-	}
-	f, err := openFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var ws zapcore.WriteSyncer = f
-	s := &sink{key: key, file: f, refs: 1}
-	if al.Buffer > 0 {
-		flush := al.Flush
-		if flush == 0 {
-			flush = time.Hour // nginx flushes a buffer only when full, unless flush= is set
-		}
-		s.buf = &zapcore.BufferedWriteSyncer{WS: f, Size: int(al.Buffer), FlushInterval: flush}
-		ws = s.buf
-	}
-	s.log = zap.New(zapcore.NewCore(accessEncoder(json), ws, zapcore.DebugLevel))
-	sinks.m[key] = s
-	return s, nil
-}
-
-// accessEncoder renders an access-log entry: the formatted line as it
-// is, or in JSON mode an object of typed fields.
-func accessEncoder(json bool) zapcore.Encoder {
-	if json {
-		return jsonEncoder()
-	}
-	return lineEncoder{zapcore.NewJSONEncoder(zapcore.EncoderConfig{})}
-}
-
-// release gives back a reference from sinkFor; the last one writes out
-// the buffer and closes the file.
-func (s *sink) release() {
-	sinks.Lock()
-	defer sinks.Unlock()
-	if s.refs--; s.refs > 0 {
-		return
-	}
-	delete(sinks.m, s.key)
-	if s.buf != nil {
-		s.buf.Stop()
-	}
-	s.file.release()
-}
-
-// Flush writes out buffered access logs (before exit).
-func Flush() {
-	sinks.Lock()
-	defer sinks.Unlock()
-	for _, s := range sinks.m {
-		if s.buf != nil {
-			s.buf.Sync()
-		}
+		c.Close()
 	}
 }
 
@@ -171,6 +92,10 @@ func (a *AccessLog) Log(rq *httpcore.Request) {
 				s.log.Info("access", jsonFields(rq)...)
 			} else if f := a.formats[al.Format]; f != nil {
 				s.log.Info(string(FormatLine(rq, f)))
+			}
+			if lv, msg, failed := s.Failed(); failed {
+				a.errs.forLoc(rq.Loc).Log(lv, msg)
+				a.errs.Request(rq, confparse.LevelWarn, "send() to syslog failed while logging request")
 			}
 			continue
 		}
@@ -200,11 +125,11 @@ func (a *AccessLog) logVar(rq *httpcore.Request, al *confparse.AccessLog) {
 		return
 	}
 	path := rq.Eval(al.Path)
-	var cache *fileCache
+	var cache *FileCache
 	if c := rq.Loc.Log.FileCache; c != nil {
 		cache = a.caches[c]
 	}
-	if err := writeVarLog(cache, path, line); err != nil {
+	if err := WriteVarLog(cache, path, line); err != nil {
 		a.errs.Request(rq, confparse.LevelCrit, "open() \""+path+"\" failed ("+confparse.ErrnoText(err)+")")
 	}
 }

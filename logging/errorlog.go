@@ -20,7 +20,7 @@ import (
 type ErrorLog struct {
 	log     *zap.Logger
 	min     confparse.Level // the most verbose level any target takes
-	targets []*logFile
+	targets []target
 	json    bool
 	// locs are the error logs of the configuration's levels that have
 	// their own error_log lines, by those lines; built with the
@@ -36,19 +36,32 @@ func NewErrorLog(logs []*confparse.ErrorLog, json bool) (*ErrorLog, error) {
 	el := &ErrorLog{json: json}
 	var cores []zapcore.Core
 	for _, l := range logs {
-		f, err := openFile(l.Path)
-		if err != nil {
-			el.Close()
-			return nil, fmt.Errorf("open() %q failed (%v)", l.Path, err)
+		if l.Syslog != nil {
+			w := newSyslogWriter(l.Syslog)
+			cores = append(cores, zapcore.NewCore(syslogEncoder{newEncoder(json), l.Syslog, false}, w, zapLevel(l.Level)))
+			el.targets = append(el.targets, w)
+		} else {
+			f, err := openFile(l.Path)
+			if err != nil {
+				el.Close()
+				return nil, fmt.Errorf("open() %q failed (%v)", l.Path, err)
+			}
+			cores = append(cores, zapcore.NewCore(newEncoder(json), f, zapLevel(l.Level)))
+			el.targets = append(el.targets, f)
 		}
-		cores = append(cores, zapcore.NewCore(newEncoder(json), f, zapLevel(l.Level)))
-		el.targets = append(el.targets, f)
 		if l.Level > el.min {
 			el.min = l.Level
 		}
 	}
 	el.log = zap.New(zapcore.NewTee(cores...))
 	return el, nil
+}
+
+// target is where a log's lines go: a shared file or a syslog socket,
+// given back with release.
+type target interface {
+	zapcore.WriteSyncer
+	release()
 }
 
 // Stderr is an error log on standard error at level "notice", used until
@@ -61,7 +74,7 @@ func Stderr() *ErrorLog {
 // IsStderr says whether standard error is one of the targets.
 func (el *ErrorLog) IsStderr() bool {
 	for _, t := range el.targets {
-		if t.f == nil && t.path != "/dev/stdout" {
+		if f, ok := t.(*logFile); ok && f.f == nil && f.path != "/dev/stdout" {
 			return true
 		}
 	}

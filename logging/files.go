@@ -85,8 +85,10 @@ func (f *logFile) release() {
 	}
 }
 
-// Reopen reopens every log file (USR1, after logrotate moved them).
+// Reopen reopens every log file (USR1, after logrotate moved them),
+// access-log buffers written out first, to the files they were meant for.
 func Reopen() error {
+	Flush()
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	var first error

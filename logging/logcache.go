@@ -18,8 +18,9 @@ import (
 	"goproxy/confparse"
 )
 
-// writeVarLog writes one line to a path computed for the request.
-func writeVarLog(c *fileCache, path string, line []byte) error {
+// WriteVarLog writes one line to a path computed for the request or
+// session, through the cache c (nil: opened for the line and closed).
+func WriteVarLog(c *FileCache, path string, line []byte) error {
 	if c == nil {
 		f, err := openLog(path)
 		if err != nil {
@@ -32,9 +33,9 @@ func writeVarLog(c *fileCache, path string, line []byte) error {
 	return c.write(path, line)
 }
 
-// fileCache is one open_log_file_cache (a level that wrote it, and the
+// FileCache is one open_log_file_cache (a level that wrote it, and the
 // levels inside that inherit it).
-type fileCache struct {
+type FileCache struct {
 	conf  *confparse.LogFileCache
 	mu    sync.Mutex
 	files map[string]*list.Element // of *cachedFile, most recent first
@@ -52,11 +53,11 @@ type cachedFile struct {
 	dropped  bool      // out of the cache: the last writer closes f
 }
 
-func newFileCache(c *confparse.LogFileCache) *fileCache {
-	return &fileCache{conf: c, files: map[string]*list.Element{}}
+func NewFileCache(c *confparse.LogFileCache) *FileCache {
+	return &FileCache{conf: c, files: map[string]*list.Element{}}
 }
 
-func (c *fileCache) write(path string, line []byte) error {
+func (c *FileCache) write(path string, line []byte) error {
 	now := time.Now()
 	c.mu.Lock()
 	c.expire(now, false)
@@ -100,7 +101,7 @@ func (c *fileCache) write(path string, line []byte) error {
 	f := e.f
 	if f == nil {
 		c.mu.Unlock()
-		return writeVarLog(nil, path, line)
+		return WriteVarLog(nil, path, line)
 	}
 	e.writing++
 	c.mu.Unlock()
@@ -116,7 +117,7 @@ func (c *fileCache) write(path string, line []byte) error {
 // expire removes up to two entries unused for inactive=, from the
 // oldest; force removes the oldest in any case first (the cache is
 // full), as nginx's expiry does at each lookup.
-func (c *fileCache) expire(now time.Time, force bool) {
+func (c *FileCache) expire(now time.Time, force bool) {
 	n := 1
 	if force {
 		n = 0
@@ -133,7 +134,7 @@ func (c *fileCache) expire(now time.Time, force bool) {
 	}
 }
 
-func (c *fileCache) remove(el *list.Element) {
+func (c *FileCache) remove(el *list.Element) {
 	e := el.Value.(*cachedFile)
 	delete(c.files, e.path)
 	c.order.Remove(el)
@@ -142,15 +143,15 @@ func (c *fileCache) remove(el *list.Element) {
 
 // close lets go of an entry's descriptor, at once or after the writes in
 // progress.
-func (c *fileCache) close(e *cachedFile) {
+func (c *FileCache) close(e *cachedFile) {
 	e.dropped = true
 	if e.f != nil && e.writing == 0 {
 		e.f.Close()
 	}
 }
 
-// closeAll empties the cache (its configuration is released).
-func (c *fileCache) closeAll() {
+// Close empties the cache (its configuration is released).
+func (c *FileCache) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for c.order.Len() > 0 {

@@ -1,14 +1,11 @@
 package process_test
 
 import (
-	"context"
 	"testing"
 
 	"goproxy/confparse"
 	"goproxy/process"
 )
-
-type netContext = context.Context
 
 func start(t *testing.T, dir, path string) *process.Process {
 	t.Helper()

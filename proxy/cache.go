@@ -344,69 +344,8 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	}
 	sb := &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, full: -1, accel: accelHeaders(resp.Header)}
 	resp.Body = sb
-	missRange(st, resp, sb)
-	return nil
+	return h.upstreamRanges(st, resp, sb)
 }
-
-// missRange answers a Range request on a MISS as nginx does for a
-// response it caches: when the upstream allows ranges (Accept-Ranges),
-// one range is sent from the whole body as it is stored; several, or
-// none that fits, get the whole response.
-func missRange(st *state, resp *http.Response, sb *storeBody) {
-	rq := st.rq
-	rr := rq.R.Header.Get("Range")
-	if rr == "" || resp.StatusCode != 200 || resp.ContentLength < 0 || resp.Header["Accept-Ranges"] == nil ||
-		rq.R.ProtoMajor == 0 || rq.WillTransform(200) || !rangeAllowed(st, rr) {
-		return
-	}
-	start, end, ok := httpcore.SingleRange(rq, rr, resp.ContentLength)
-	if !ok {
-		return
-	}
-	size := resp.ContentLength
-	sb.full, sb.accept = size, resp.Header["Accept-Ranges"]
-	resp.StatusCode, resp.Status = 206, "206 Partial Content"
-	delete(resp.Header, "Accept-Ranges")
-	resp.Header["Content-Range"] = []string{"bytes " + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(size, 10)}
-	resp.Header["Content-Length"] = []string{strconv.FormatInt(end-start, 10)}
-	resp.ContentLength = end - start
-	resp.Body = &rangeBody{rc: sb, skip: start, left: end - start}
-}
-
-// rangeBody passes on [skip, skip+left) of a body and reads the rest
-// to its end, so that the entry is stored whole.
-type rangeBody struct {
-	rc         io.ReadCloser
-	skip, left int64
-}
-
-func (b *rangeBody) Read(p []byte) (int, error) {
-	for b.skip > 0 {
-		n, err := io.CopyN(io.Discard, b.rc, b.skip)
-		b.skip -= n
-		if err != nil {
-			return 0, err
-		}
-	}
-	if b.left <= 0 {
-		_, err := io.Copy(io.Discard, b.rc)
-		if err == nil {
-			err = io.EOF
-		}
-		return 0, err
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	if err == io.EOF && b.left > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-func (b *rangeBody) Close() error { return b.rc.Close() }
 
 // reprocessed are the upstream headers the proxy acts on and hides; the
 // entry keeps them, so that a response from the cache is treated as the
@@ -562,13 +501,15 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 		hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
 	}
 	// Ranges are served when the upstream allowed them (nginx's
-	// allow_ranges from its Accept-Ranges).
-	ranges := known && e.Header["Accept-Ranges"] != nil && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
+	// allow_ranges from its Accept-Ranges), or *_force_ranges does;
+	// several at once, as the entry is whole.
+	ranges := known && (e.Header["Accept-Ranges"] != nil || *h.loc.Proxy.ForceRanges) && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
 	if ranges && !rq.WillTransform(200) { // a filter changing the length takes them away
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
-	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {
-		if httpcore.SendRanges(rq, e.BodySize, rr, func(off, n int64) {
+	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) &&
+		httpcore.IfRange(rq, e.Header.Get("ETag"), lastModified(e.Header)) {
+		if httpcore.SendRanges(rq, e.BodySize, rr, false, func(off, n int64) {
 			st.sentFromCache(e.Body(off, n))
 		}) {
 			return

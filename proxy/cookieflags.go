@@ -48,7 +48,7 @@ func editCookieFlags(rq *httpcore.Request, attrs []cookieAttr, rules []*confpars
 	var rule *confparse.CookieFlags
 	for _, r := range rules {
 		if r.Regex != nil {
-			if m := r.Regex.Re.FindStringSubmatchIndex(name); m != nil {
+			if m, _ := rq.FindRegex(r.Regex, name); m != nil {
 				rq.SetCaptures(r.Regex, name, m)
 				rule = r
 				break

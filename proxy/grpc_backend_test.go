@@ -107,7 +107,8 @@ func (b *grpcBackend) serve(w http.ResponseWriter, r *http.Request) {
 			lines = append(lines, k+": "+strings.Join(vs, ","))
 		}
 		sort.Strings(lines)
-		lines = append(lines, "Host: "+r.Host, "Method: "+r.Method, "URI: "+r.RequestURI,
+		peer, _, _ := net.SplitHostPort(r.RemoteAddr)
+		lines = append(lines, "Peer: "+peer, "Host: "+r.Host, "Method: "+r.Method, "URI: "+r.RequestURI,
 			"Length: "+strconv.FormatInt(r.ContentLength, 10))
 		io.Copy(io.Discard, r.Body)
 		w.Write(grpcMsg(strings.Join(lines, "\n")))

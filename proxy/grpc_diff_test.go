@@ -423,6 +423,12 @@ http {
             grpc_ssl_trusted_certificate {{ROOT}}/ca.crt;
             grpc_ssl_name wrong.test;
         }
+        location /bind/ {
+            rewrite ^/bind(/.*) $1 break;
+            grpc_bind 127.0.0.2;
+            grpc_socket_keepalive on;
+            grpc_pass BACKEND;
+        }
         location /http1/ {
             rewrite ^/http1(/.*) $1 break;
             grpc_pass HTTP1BACKEND;
@@ -467,7 +473,7 @@ func TestGRPCUpstreams(t *testing.T) {
 	ng, gp := h2cClient(), h2cClient()
 	for _, path := range []string{"/vars/test.Svc/Unary", "/varsgroup/test.Svc/Unary", "/vars/test.Svc/Headers",
 		"/varsgroup/test.Svc/Headers", "/group/test.Svc/Headers", "/tls/test.Svc/Headers", "/tls/test.Svc/Unary",
-		"/tlswrong/test.Svc/Unary", "/tlsnoverify/test.Svc/ClientStream", "/http1/test.Svc/Unary"} {
+		"/tlswrong/test.Svc/Unary", "/tlsnoverify/test.Svc/ClientStream", "/http1/test.Svc/Unary", "/bind/test.Svc/Headers"} {
 		n, g := callPath(t, ng, p.Nginx.Addr(), path, "x"), callPath(t, gp, p.Go.Addr(), path, "x")
 		if n.String() != g.String() {
 			t.Errorf("%s:\n--- nginx:\n%s\n--- goproxy:\n%s", path, n, g)
@@ -475,11 +481,11 @@ func TestGRPCUpstreams(t *testing.T) {
 	}
 	compareLogs(t, p)
 	// A request's line is written once its response has gone: wait
-	// for the 13 of them.
+	// for the 14 of them.
 	access := func(s *nginxtest.Server) string {
 		var b []byte
 		for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-			if b, _ = os.ReadFile(filepath.Join(s.Dir, "access.log")); bytes.Count(b, []byte("\n")) >= 13 {
+			if b, _ = os.ReadFile(filepath.Join(s.Dir, "access.log")); bytes.Count(b, []byte("\n")) >= 14 {
 				break
 			}
 		}

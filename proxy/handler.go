@@ -160,6 +160,9 @@ type state struct {
 	stream bool
 	held   heldWriter
 	cache  *cacheState // cache.go; nil when no cache applies
+	ranged bool        // the range filter has seen the response (ranges.go)
+	local  *Local      // *_bind's address, once bound is set
+	bound  bool
 	// key is the memcached key, escaped as it goes out.
 	key string
 	// senders stop what still streams the request body upstream on its

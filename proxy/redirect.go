@@ -32,7 +32,7 @@ func (h *handler) rewriteRedirect(rq *httpcore.Request, v string, prefix int) (s
 			continue
 		}
 		if r.Regex != nil {
-			if m := r.Regex.Re.FindStringSubmatchIndex(rest); m != nil {
+			if m, _ := rq.FindRegex(r.Regex, rest); m != nil {
 				rq.SetCaptures(r.Regex, rest, m)
 				return head + rq.Eval(r.Replacement), true
 			}
@@ -169,7 +169,7 @@ func rewriteCookie(rq *httpcore.Request, c string, pl *confparse.ProxyLoc) strin
 func rewriteCookieDomain(rq *httpcore.Request, v string, rules []*confparse.Redirect) (string, bool) {
 	for _, r := range rules {
 		if r.Regex != nil {
-			if m := r.Regex.Re.FindStringSubmatchIndex(v); m != nil {
+			if m, _ := rq.FindRegex(r.Regex, v); m != nil {
 				rq.SetCaptures(r.Regex, v, m)
 				return rq.Eval(r.Replacement), true
 			}
@@ -191,7 +191,7 @@ func rewriteCookieDomain(rq *httpcore.Request, v string, rules []*confparse.Redi
 func rewriteCookiePath(rq *httpcore.Request, v string, rules []*confparse.Redirect) (string, bool) {
 	for _, r := range rules {
 		if r.Regex != nil {
-			if m := r.Regex.Re.FindStringSubmatchIndex(v); m != nil {
+			if m, _ := rq.FindRegex(r.Regex, v); m != nil {
 				rq.SetCaptures(r.Regex, v, m)
 				return rq.Eval(r.Replacement), true
 			}

@@ -59,7 +59,7 @@ func fastcgiSplit(rq *httpcore.Request) (script, info string) {
 	}
 	f := &rq.Loc.FastCGI
 	if re := f.SplitPathInfo; re != nil {
-		if m := re.Re.FindStringSubmatchIndex(rq.URI); m != nil && len(m) >= 6 {
+		if m, _ := rq.FindRegex(re, rq.URI); m != nil && len(m) >= 6 {
 			if m[2] >= 0 {
 				script = rq.URI[m[2]:m[3]]
 			} else {

@@ -74,13 +74,13 @@ func Valid(v *confparse.ValidReferers, ref string, present bool) bool {
 		return strings.HasPrefix(path, n.URI)
 	}
 	for _, re := range v.Regexes {
-		if re.Re.MatchString(rest) {
+		if matches(re, rest) {
 			return true
 		}
 	}
 	if v.ServerNames && v.Server != nil {
 		for _, sn := range v.Server.Names {
-			if sn.Kind == confparse.NameRegex && sn.Regex.Re.MatchString(host) {
+			if sn.Kind == confparse.NameRegex && matches(sn.Regex, host) {
 				return true
 			}
 		}
@@ -129,4 +129,11 @@ func serverNames(s *confparse.Server) []*confparse.RefererName {
 		}
 	}
 	return out
+}
+
+// matches is a regex test where a match that hits the match limit is no
+// match (nginx fails the variable; the referer is then not valid either).
+func matches(re *confparse.Regexp, s string) bool {
+	ok, _ := re.Match(s)
+	return ok
 }

@@ -83,6 +83,7 @@ const (
 	found        findResult = iota // a location was chosen
 	notFound                       // no location matches
 	autoRedirect                   // 301 to the URI with a trailing slash
+	matchFailed                    // the location's regex hit the match limit: 500
 )
 
 // find returns the location for uri. match records regex captures.
@@ -120,7 +121,11 @@ func (lv *locLevel) find(uri string, match func(*confparse.Regexp, string, []int
 	}
 	if !noregex {
 		for _, c := range lv.regex {
-			if m := c.conf.Regex.Re.FindStringSubmatchIndex(uri); m != nil {
+			m, err := c.conf.Regex.FindIndex(uri)
+			if err != nil {
+				return c, matchFailed
+			}
+			if m != nil {
 				match(c.conf.Regex, uri, m)
 				if c.nested != nil {
 					if n, res := c.nested.find(uri, match); n != nil {

@@ -28,6 +28,11 @@ func (rt *Router) process(rq *httpcore.Request, srv *server, named *loc) {
 		} else {
 			var res findResult
 			l, res = srv.locs.find(rq.URI, rq.SetCaptures)
+			if res == matchFailed {
+				rq.LogRegexError(&confparse.MatchError{Subject: rq.URI, Source: l.conf.Regex.Source})
+				rq.Error(500)
+				return
+			}
 			if res == autoRedirect {
 				rt.enterLocation(rq, l)
 				rt.redirectSlash(rq)

@@ -40,7 +40,12 @@ func (rt *Router) runScript(rq *httpcore.Request, ops []*confparse.Op) scriptRes
 				return r
 			}
 		case "if":
-			if !rt.condition(rq, op.Cond) {
+			ok, err := rt.condition(rq, op.Cond)
+			if err != nil {
+				rq.Error(500)
+				return scriptDone
+			}
+			if !ok {
 				continue
 			}
 			// Inside a matching if, its block's settings are in force.
@@ -58,7 +63,11 @@ func (rt *Router) runScript(rq *httpcore.Request, ops []*confparse.Op) scriptRes
 
 // rewrite applies one rewrite statement.
 func (rt *Router) rewrite(rq *httpcore.Request, op *confparse.Op) scriptResult {
-	m := op.Regex.Re.FindStringSubmatchIndex(rq.URI)
+	m, err := rq.FindRegex(op.Regex, rq.URI)
+	if err != nil {
+		rq.Error(500)
+		return scriptDone
+	}
 	rt.rewriteLog(rq, op.Regex, rq.URI, m != nil)
 	if m == nil {
 		return scriptNext
@@ -162,26 +171,32 @@ func replacement(rq *httpcore.Request, t *confparse.Template, redirect bool) (ur
 }
 
 // condition evaluates an if condition.
-func (rt *Router) condition(rq *httpcore.Request, c *confparse.Cond) bool {
+func (rt *Router) condition(rq *httpcore.Request, c *confparse.Cond) (bool, error) {
 	left := rq.Eval(c.Left)
 	switch c.Op {
 	case "":
-		return left != "" && left != "0"
+		return left != "" && left != "0", nil
 	case "=":
-		return left == rq.Eval(c.Right)
+		return left == rq.Eval(c.Right), nil
 	case "!=":
-		return left != rq.Eval(c.Right)
+		return left != rq.Eval(c.Right), nil
 	case "~", "~*":
-		m := c.Regex.Re.FindStringSubmatchIndex(left)
+		m, err := rq.FindRegex(c.Regex, left)
+		if err != nil {
+			return false, err
+		}
 		rt.rewriteLog(rq, c.Regex, left, m != nil)
 		if m != nil {
 			rq.SetCaptures(c.Regex, left, m)
 		}
-		return m != nil
+		return m != nil, nil
 	case "!~", "!~*":
-		m := c.Regex.Re.MatchString(left)
+		m, err := rq.MatchRegex(c.Regex, left)
+		if err != nil {
+			return false, err
+		}
 		rt.rewriteLog(rq, c.Regex, left, m)
-		return !m
+		return !m, nil
 	}
 	neg := strings.HasPrefix(c.Op, "!")
 	st, err := os.Stat(left)
@@ -196,7 +211,7 @@ func (rt *Router) condition(rq *httpcore.Request, c *confparse.Cond) bool {
 	case "-x":
 		ok = err == nil && st.Mode()&0111 != 0
 	}
-	return ok != neg
+	return ok != neg, nil
 }
 
 // rewriteLog is rewrite_log: each regex of the rewrite module, matched

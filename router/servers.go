@@ -105,7 +105,9 @@ func (t *addrTable) find(host string, match func(*confparse.Regexp, string, []in
 			return best
 		}
 		for _, r := range t.regexes {
-			if m := r.re.Re.FindStringSubmatchIndex(host); m != nil {
+			// A match that hits the limit is no match (nginx closes the
+			// connection).
+			if m, _ := r.re.FindIndex(host); m != nil {
 				match(r.re, host, m)
 				return r.srv
 			}

@@ -538,7 +538,10 @@ func (s *state) ifCmd(p map[string][]byte) bool {
 			s.logf(confparse.LevelError, err.Error())
 			return false
 		}
-		m := re.Re.FindStringSubmatchIndex(lv)
+		m, err := re.FindIndex(lv)
+		if err != nil {
+			s.logf(confparse.LevelAlert, err.Error())
+		}
 		if m != nil {
 			s.setCaptures(re, lv, m)
 			match = true
@@ -566,7 +569,7 @@ func (s *state) setCaptures(re *confparse.Regexp, src string, m []int) {
 			sh.caps = append(sh.caps, "")
 		}
 	}
-	for g, name := range re.Re.SubexpNames() {
+	for g, name := range re.SubexpNames() {
 		if name == "" {
 			continue
 		}

@@ -118,13 +118,26 @@ func (h *Handler) source(fi *fileInfo, f *os.File) (*os.File, error) {
 // allowRanges false is gzip_static's answer, which nginx sends whole,
 // without Accept-Ranges.
 func (h *Handler) sendFile(rq *httpcore.Request, fi *fileInfo, f *os.File, allowRanges bool) {
-	h.sendEntity(rq, fi, allowRanges, func(off, n int64) { h.body(rq, fi, f, off, n) })
+	mode := noRanges
+	if allowRanges {
+		mode = allRanges
+	}
+	h.sendEntity(rq, fi, mode, func(off, n int64) { h.body(rq, fi, f, off, n) })
 }
+
+// rangeMode is what the range filter may do with a response.
+type rangeMode int
+
+const (
+	noRanges  rangeMode = iota // sent whole, without Accept-Ranges
+	allRanges                  // up to max_ranges
+	oneRange                   // nginx's single_range: several are answered whole
+)
 
 // sendEntity is sendFile for any body fi describes (its size, dates and
 // entity tag), which body writes a part of: the file itself, or what a
-// module makes of it (flv's header and tail).
-func (h *Handler) sendEntity(rq *httpcore.Request, fi *fileInfo, allowRanges bool, body func(off, n int64)) {
+// module makes of it (flv's header and tail, mp4's cut).
+func (h *Handler) sendEntity(rq *httpcore.Request, fi *fileInfo, mode rangeMode, body func(off, n int64)) {
 	hd := rq.Header()
 	core := &rq.Loc.Core
 	hd["Content-Type"] = contentTypeSlice(rq.ContentTypeFor(rq.URI))
@@ -135,7 +148,7 @@ func (h *Handler) sendEntity(rq *httpcore.Request, fi *fileInfo, allowRanges boo
 	// The not_modified and range filters act on a 200 only: not on a
 	// file sent as an error_page with its error's status.
 	ok := rq.ErrStatus == 0 || rq.ErrStatus == 200
-	ranges := allowRanges && ok && (core.MaxRanges == nil || *core.MaxRanges > 0) && rq.R.ProtoMajor > 0
+	ranges := mode != noRanges && ok && (core.MaxRanges == nil || *core.MaxRanges > 0) && rq.R.ProtoMajor > 0
 	if code := notModified(rq, fi); ok && code != 0 {
 		if code == 412 {
 			rq.Error(412)
@@ -159,7 +172,7 @@ func (h *Handler) sendEntity(rq *httpcore.Request, fi *fileInfo, allowRanges boo
 	// is whole, as nginx's range filter skips subrequests.
 	if ranges && rq.Parent == nil && !rq.WillTransform(200) {
 		if rr := rq.R.Header.Get("Range"); rr != "" && ifRangeOK(rq, fi) {
-			if httpcore.SendRanges(rq, fi.size, rr, body) {
+			if httpcore.SendRanges(rq, fi.size, rr, mode == oneRange, body) {
 				return
 			}
 		}
@@ -268,15 +281,7 @@ func etagMatch(list, etag string, weak bool) bool {
 // ifRangeOK is If-Range: ranges apply only if it names the current
 // entity (its ETag, or exactly its Last-Modified date).
 func ifRangeOK(rq *httpcore.Request, fi *fileInfo) bool {
-	v := rq.R.Header.Get("If-Range")
-	if v == "" {
-		return true
-	}
-	if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "W/") {
-		return v == etagOf(rq, fi)
-	}
-	t, err := http.ParseTime(v)
-	return err == nil && t.Unix() == fi.mtime.Unix()
+	return httpcore.IfRange(rq, etagOf(rq, fi), fi.mtime.Unix())
 }
 
 // openFile opens a file to send. os.Open would also try to register the

@@ -6,7 +6,6 @@ package staticfs
 
 import (
 	"strconv"
-	"strings"
 
 	"goproxy/httpcore"
 )
@@ -19,54 +18,18 @@ var flvHeader = []byte("FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00")
 // anything but a regular file is left to the static handler, as nginx's
 // flv handler declines them.
 func (h *Handler) Flv(rq *httpcore.Request) {
-	if m := rq.R.Method; m != "GET" && m != "HEAD" {
-		rq.Error(405)
+	fi, src, release, ok := h.openContent(rq)
+	if !ok {
 		return
 	}
-	if strings.HasSuffix(rq.URI, "/") {
-		h.dirIndex(rq)
-		return
-	}
-	rq.MapURIToPath()
-	if rq.Filename == "" {
-		h.file(rq)
-		return
-	}
-	fi, f, err := h.openFor(rq, rq.Filename, true)
-	if err != nil {
-		h.openFailed(rq, rq.Filename, err)
-		return
-	}
-	if f != nil {
-		defer f.Close()
-	}
-	if !fi.regular {
-		h.file(rq)
-		return
-	}
-	src, err := h.source(fi, f)
-	if err != nil {
-		h.openFailed(rq, rq.Filename, err)
-		return
-	}
-	if src != f {
-		defer src.Close()
-	}
+	defer release()
 	start := flvStart(httpcore.ArgVar(rq.Args, "start"), fi.size)
 	if start == 0 {
 		h.sendFile(rq, fi, src, true)
 		return
 	}
-	// The body is the header and the file from start; its length names
-	// the entity (ETag), as nginx sets the tag from the length it sends.
-	size := int64(len(flvHeader)) + fi.size - start
-	v := &fileInfo{path: fi.path, regular: true, size: size, mtime: fi.mtime,
-		lastModified: fi.lastModified, hLastMod: fi.hLastMod}
-	v.etag = `"` + strconv.FormatInt(fi.mtime.Unix(), 16) + "-" + strconv.FormatInt(size, 16) + `"`
-	v.hETag = []string{v.etag}
-	v.hLength = []string{strconv.FormatInt(size, 10)}
 	hl := int64(len(flvHeader))
-	h.sendEntity(rq, v, true, func(off, n int64) {
+	h.sendEntity(rq, fi.resized(hl+fi.size-start), allRanges, func(off, n int64) {
 		if off < hl {
 			k := min(n, hl-off)
 			rq.Write(flvHeader[off : off+k])

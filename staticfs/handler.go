@@ -20,7 +20,7 @@ type ErrorLogger interface {
 // Handler is the static content handler: random_index, index, then
 // autoindex, then the file itself, in the order nginx's content phase
 // tries them; and the location content handlers that serve files
-// (flv) or fixed content (empty_gif).
+// (flv, mp4) or fixed content (empty_gif).
 type Handler struct {
 	Cache *Cache
 	Log   ErrorLogger
@@ -44,6 +44,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case rq.Loc.Flv.On:
 		h.Flv(rq)
+		return
+	case rq.Loc.Mp4.On:
+		h.Mp4(rq)
 		return
 	}
 	m := r.Method

@@ -188,6 +188,12 @@ func TestConfigErrorsLikeNginx(t *testing.T) {
 		`stream { server { listen 127.0.0.1:1; location / { } } }`,
 		`stream { server { listen 127.0.0.1:1 ssl; return x; } }`,
 		`stream { server { listen 127.0.0.1:1; limit_conn z 1; return x; } }`,
+		`stream { server { listen 127.0.0.1:1; access_log /dev/null; return x; } }`,
+		`stream { log_format f x; server { listen 127.0.0.1:1; access_log syslog:server=127.0.0.1 f gzip; return x; } }`,
+		`stream { log_format f x; server { listen 127.0.0.1:1; access_log syslog:server=127.0.0.1,tag=a.b f; return x; } }`,
+		`stream { log_format f x; access_log /dev/null f buffer=1k; server { listen 127.0.0.1:1; access_log /dev/null f buffer=2k; return x; } }`,
+		`stream { server { listen 127.0.0.1:1; open_log_file_cache inactive=1s; return x; } }`,
+		`stream { server { listen 127.0.0.1:1; error_log syslog:server=127.0.0.1,facility=x; return x; } }`,
 	}
 	dir := t.TempDir()
 	for i, c := range cases {

@@ -1,58 +1,26 @@
 package stream
 
 import (
-	"bytes"
-	"compress/gzip"
-	"os"
-	"sync"
-
 	"goproxy/confparse"
 	"goproxy/httpcore"
+	"goproxy/logging"
 )
 
-// logFiles are the access log files a runtime opened.
-type logFiles struct {
-	mu    sync.Mutex
-	files map[string]*os.File
-}
-
-func (l *logFiles) open(path string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.files[path]; ok {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return &confparse.Diag{Level: confparse.LevelEmerg, Msg: "open() \"" + path + "\" failed (" + confparse.ErrnoText(err) + ")"}
-	}
-	l.files[path] = f
-	return nil
-}
-
-func (l *logFiles) write(path string, line []byte) {
-	l.mu.Lock()
-	f := l.files[path]
-	if f == nil {
-		var err error
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			l.mu.Unlock()
-			return
+// openLogs opens the constant targets of access logs (files, syslog
+// sockets) at load, as nginx opens them when it reads the configuration,
+// so that a bad path fails the load.
+func (rt *Runtime) openLogs(logs []*confparse.AccessLog) error {
+	for _, al := range logs {
+		if !al.Path.IsConst() || rt.logs[al] != nil {
+			continue
 		}
-		l.files[path] = f
+		s, err := logging.OpenSink(al)
+		if err != nil {
+			return &confparse.Diag{Level: confparse.LevelEmerg, Msg: "open() \"" + al.Path.Raw + "\" failed (" + confparse.ErrnoText(err) + ")"}
+		}
+		rt.logs[al] = s
 	}
-	f.Write(line)
-	l.mu.Unlock()
-}
-
-func (l *logFiles) close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for p, f := range l.files {
-		f.Close()
-		delete(l.files, p)
-	}
+	return nil
 }
 
 // log is the log phase: every access_log of the server.
@@ -68,18 +36,33 @@ func (s *Session) log() {
 		if lf == nil {
 			continue
 		}
-		line := append(s.formatLine(lf), '\n')
-		if al.Gzip > 0 {
-			// Each line is a gzip member of its own: the file is one
-			// valid gzip stream at every moment, as nginx's flushes make it.
-			var zb bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&zb, al.Gzip)
-			zw.Write(line)
-			zw.Close()
-			line = zb.Bytes()
+		line := s.formatLine(lf)
+		if sink := rt.logs[al]; sink != nil {
+			sink.Line(line)
+			if lv, msg, failed := sink.Failed(); failed {
+				s.srv.log(lv, msg)
+				s.srv.log(confparse.LevelWarn, "send() to syslog failed while "+s.phaseText()+", client: "+s.remoteAddr+", server: "+s.serverAddr+":"+s.serverPort)
+			}
+			continue
 		}
-		rt.logs.write(s.eval(al.Path), line)
+		path := s.eval(al.Path)
+		var cache *logging.FileCache
+		if c := s.conf.LogFileCache; c != nil {
+			cache = rt.logCaches[c]
+		}
+		if err := logging.WriteVarLog(cache, path, append(line, '\n')); err != nil {
+			s.srv.log(confparse.LevelCrit, "open() \""+path+"\" failed ("+confparse.ErrnoText(err)+")")
+		}
 	}
+}
+
+// phaseText is what nginx says the session was doing when it ended, in
+// messages of the log phase.
+func (s *Session) phaseText() string {
+	if s.srv.conf.Return != nil {
+		return "returning text"
+	}
+	return "proxying connection"
 }
 
 // formatLine renders a log_format with its escaping.

@@ -62,7 +62,7 @@ func (s *Session) evalMap(m *confparse.Map) string {
 	}
 	if val == nil {
 		for _, r := range m.Regexes {
-			if r.Regex.Re.MatchString(src) {
+			if ok, _ := r.Regex.Match(src); ok { // the match limit: no match
 				val = r.Value
 				break
 			}

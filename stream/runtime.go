@@ -29,7 +29,8 @@ type Runtime struct {
 	byListen  map[string]*server // listenKey -> server
 	listens   map[string]*confparse.StreamListen
 	upstreams map[string]*upstream
-	logs      *logFiles
+	logs      map[*confparse.AccessLog]*logging.Sink // the constant targets
+	logCaches map[*confparse.LogFileCache]*logging.FileCache
 	errlog    func(level confparse.Level, msg string)
 	funcs     map[string]func(*Session) string
 	zones     map[string]*connZone
@@ -64,7 +65,8 @@ func listenKey(l *confparse.StreamListen) string { return l.Network + " " + l.Ad
 func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, string)) (*Runtime, error) {
 	cfg, dir := conf.Stream, conf.ConfPrefix
 	rt := &Runtime{cfg: cfg, byListen: map[string]*server{}, listens: map[string]*confparse.StreamListen{},
-		upstreams: map[string]*upstream{}, logs: &logFiles{files: map[string]*os.File{}}, errlog: errlog}
+		upstreams: map[string]*upstream{}, logs: map[*confparse.AccessLog]*logging.Sink{},
+		logCaches: map[*confparse.LogFileCache]*logging.FileCache{}, errlog: errlog}
 	if rt.errlog == nil {
 		rt.errlog = func(confparse.Level, string) {}
 	}
@@ -72,19 +74,15 @@ func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, str
 	rt.compileZones(prev)
 	// Every constant log path is created at load, used or not, as
 	// nginx opens them when it reads the configuration.
-	for _, al := range cfg.Srv.AccessLogs {
-		if al.Path.IsConst() {
-			if err := rt.logs.open(al.Path.Raw); err != nil {
-				return nil, err
-			}
-		}
+	if err := rt.openLogs(cfg.Srv.AccessLogs); err != nil {
+		return nil, err
 	}
 	for _, u := range cfg.Upstreams {
 		rt.upstreams[u.Name] = newUpstream(u)
 	}
 	for _, sc := range cfg.Servers {
 		srv := &server{conf: sc, rt: rt}
-		tc, err := newSSL(sc, dir)
+		tc, err := newSSL(sc, dir, rt.errlog)
 		if err != nil {
 			rt.Release()
 			return nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
@@ -113,13 +111,12 @@ func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, str
 			rt.byListen[k] = srv
 			rt.listens[k] = l
 		}
-		for _, al := range sc.Srv.AccessLogs {
-			if al.Path.IsConst() {
-				if err := rt.logs.open(al.Path.Raw); err != nil {
-					rt.Release()
-					return nil, err
-				}
-			}
+		if c := sc.Srv.LogFileCache; c != nil && c.Max > 0 && rt.logCaches[c] == nil {
+			rt.logCaches[c] = logging.NewFileCache(c)
+		}
+		if err := rt.openLogs(sc.Srv.AccessLogs); err != nil {
+			rt.Release()
+			return nil, err
 		}
 	}
 	return rt, nil
@@ -128,7 +125,13 @@ func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, str
 // Release closes the runtime's log files.
 func (rt *Runtime) Release() {
 	if rt != nil {
-		rt.logs.close()
+		for _, s := range rt.logs {
+			s.Release()
+		}
+		rt.logs = nil
+		for _, c := range rt.logCaches {
+			c.Close()
+		}
 		for _, el := range rt.errLogs {
 			el.Close()
 		}

@@ -168,6 +168,34 @@ func TestDump(t *testing.T) {
 	sameAsNginx(t, r, "", "-T", "-q", "-c", conf)
 }
 
+// TestDumpRegexEngines: -T prints nginx's dump, then one comment line a
+// regex saying which engine matches it.
+func TestDumpRegexEngines(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "nginx.conf")
+	text := `events {}
+http {
+    map $uri $m { ~^/a(?<x>b) 1; }
+    server {
+        location ~ ^/(?!index|remote) { }
+        location ~* \.php$ { rewrite ^/(.*)$ /x; }
+    }
+}
+`
+	if err := os.WriteFile(conf, []byte(text), 0644); err != nil {
+		t.Fatal(err)
+	}
+	r := runProg(t, "", bin, "-T", "-q", "-c", conf)
+	want := "# configuration file " + conf + ":\n" + text + "\n" +
+		"# goproxy regex engines:\n" +
+		"# " + conf + ":3: map \"^/a(?<x>b)\": RE2\n" +
+		"# " + conf + ":5: location \"^/(?!index|remote)\": backtracking (a look-ahead)\n" +
+		"# " + conf + ":6: location \"\\.php$\": RE2; backtracking for subjects ending in \"\\n\"\n" +
+		"# " + conf + ":6: rewrite \"^/(.*)$\": RE2; backtracking for non-ASCII subjects and subjects ending in \"\\n\"\n"
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d, -T printed:\n%s\nwant:\n%s", r.code, r.stdout, want)
+	}
+}
+
 func TestVersion(t *testing.T) {
 	r := runProg(t, "", bin, "-v")
 	if r.code != 0 || r.stdout != "" || !regexp.MustCompile(`^goproxy version: goproxy/\S+\n$`).MatchString(r.stderr) {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,6 +177,26 @@ func testConfig(o *options, lo confparse.Options) int {
 	}
 	if o.dump {
 		cfg.WriteFiles(os.Stdout)
+		writeRegexEngines(os.Stdout, cfg)
 	}
 	return 0
+}
+
+// writeRegexEngines follows -T's dump with which engine matches each
+// regex, as comments (so the dump still reads as configuration): RE2,
+// RE2 with some subjects handed to the backtracking engine, or the
+// backtracking engine and why. Nothing is written without regexes.
+func writeRegexEngines(w io.Writer, c *confparse.Config) error {
+	if len(c.Regexes) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintf(w, "# goproxy regex engines:\n"); err != nil {
+		return err
+	}
+	for _, r := range c.Regexes {
+		if _, err := fmt.Fprintf(w, "# %s:%d: %s \"%s\": %s\n", r.File, r.Line, r.Directive, r.Source, r.Engine()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
