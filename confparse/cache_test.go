@@ -1,21 +1,16 @@
 package confparse_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"goproxy/confparse"
 )
 
 // TestCGICacheKey: fastcgi_cache_key has no default; a cache without one
 // is accepted with nginx's warning, its key empty, while proxy_cache
 // keeps its default key. The CGI modules' caches merge like proxy's.
 func TestCGICacheKey(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "nginx.conf")
-	os.WriteFile(path, []byte(`events {}
+	cfg, dir := loadText(t, `events {}
 http {
     fastcgi_cache_path c1 keys_zone=f:1m;
     uwsgi_cache_path c2 keys_zone=u:1m;
@@ -27,11 +22,7 @@ http {
         location /c { uwsgi_pass 127.0.0.1:9000; uwsgi_cache u; uwsgi_cache_valid 5m; }
     }
 }
-`), 0o644)
-	cfg, err := confparse.Load(confparse.Options{Path: path, Prefix: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	n := 0
 	for _, w := range cfg.Warnings {
 		if strings.Contains(w.Error(), `no "fastcgi_cache_key" for "fastcgi_cache"`) {

@@ -124,7 +124,7 @@ func cgiDirectives(prefix, scheme string, get func(*Loc) *CGIUpstream) []*Direct
 			if u.NextUpstream != nil {
 				return dupErr(s)
 			}
-			out, err := nextUpstreamList(s)
+			out, err := nextUpstreamList(s, prefix)
 			u.NextUpstream = out
 			return err
 		}},
@@ -157,15 +157,9 @@ func setCGIPass(b *builder, u *CGIUpstream, s *Stmt, scheme string) error {
 		u.Pass = p
 		return nil
 	}
-	addr := s.Args[0]
-	if scheme == "uwsgi" {
-		// uwsgi_pass takes an optional scheme.
-		switch {
-		case strings.HasPrefix(lower(addr), "uwsgi://"):
-			addr = addr[8:]
-		case strings.HasPrefix(lower(addr), "suwsgi://"):
-			addr, p.Scheme = addr[9:], "suwsgi"
-		}
+	addr, sch := CutPassScheme(scheme, s.Args[0])
+	if sch != "" {
+		p.Scheme = sch
 	}
 	if strings.HasPrefix(addr, "unix:") {
 		if len(addr) == 5 {
@@ -195,6 +189,22 @@ func setCGIPass(b *builder, u *CGIUpstream, s *Stmt, scheme string) error {
 	p.Host = addr
 	u.Pass = p
 	return nil
+}
+
+// passSchemes are the optional schemes of uwsgi_pass and grpc_pass,
+// the second of each speaking TLS.
+var passSchemes = map[string][2]string{"uwsgi": {"uwsgi", "suwsgi"}, "grpc": {"grpc", "grpcs"}}
+
+// CutPassScheme takes the optional scheme off the address of module's
+// pass (uwsgi_pass suwsgi://..., grpc_pass grpcs://...); sch is the
+// scheme it had, "" for none.
+func CutPassScheme(module, addr string) (rest, sch string) {
+	for _, s := range passSchemes[module] {
+		if len(addr) > len(s)+3 && strings.EqualFold(addr[:len(s)+3], s+"://") {
+			return addr[len(s)+3:], s
+		}
+	}
+	return addr, ""
 }
 
 // setCGIParam reads "*_param NAME VALUE [if_not_empty]".
@@ -228,21 +238,35 @@ func checkIgnoreHeaders(s *Stmt) error {
 	return nil
 }
 
-// nextUpstreamList reads a *_next_upstream list; "off" is an empty one.
-func nextUpstreamList(s *Stmt) ([]string, error) {
+// nextUpstreamList reads module's *_next_upstream list; "off" is an
+// empty one, and wins over anything beside it, as in nginx's merge of
+// the bits. http_502 and http_504 are the proxy's and the gRPC module's,
+// not the CGI family's; gRPC has no cache, so no updating (nor denied).
+func nextUpstreamList(s *Stmt, module string) ([]string, error) {
 	out := []string{}
+	off := false
 	for _, a := range s.Args {
+		ok := true
 		switch a {
 		case "off":
-			if len(s.Args) != 1 {
-				return nil, errf(s, "invalid value %q", a)
-			}
+			off = true
+			continue
 		case "error", "timeout", "invalid_header", "http_500", "http_503", "http_403", "http_404",
-			"http_429", "non_idempotent", "denied", "updating":
-			out = append(out, a)
+			"http_429", "non_idempotent":
+		case "denied", "updating":
+			ok = module != "grpc"
+		case "http_502", "http_504":
+			ok = module == "proxy" || module == "grpc"
 		default:
+			ok = false
+		}
+		if !ok {
 			return nil, errf(s, "invalid value %q", a)
 		}
+		out = append(out, a)
+	}
+	if off {
+		return []string{}, nil
 	}
 	return out, nil
 }

@@ -127,8 +127,8 @@ func (b *builder) checkLocation(l *Location) {
 }
 
 // checkUpstreamSSLs runs checkUpstreamSSL on each location whose pass
-// may speak TLS: proxy_pass to https:// and uwsgi_pass to suwsgi://, or
-// either with variables.
+// may speak TLS: proxy_pass to https://, uwsgi_pass to suwsgi://,
+// grpc_pass to grpcs://, or any of them with variables.
 func checkUpstreamSSLs(l *Location) error {
 	if p := &l.Conf.Proxy; p.Pass != nil && (p.Pass.Scheme == "https" || p.Pass.Vars) {
 		if err := checkUpstreamSSL("proxy", &p.UpstreamSSL); err != nil {
@@ -137,6 +137,11 @@ func checkUpstreamSSLs(l *Location) error {
 	}
 	if u := &l.Conf.UWSGI; u.Pass != nil && (u.Pass.Scheme == "suwsgi" || u.Pass.Vars) {
 		if err := checkUpstreamSSL("uwsgi", &u.UpstreamSSL); err != nil {
+			return err
+		}
+	}
+	if g := &l.Conf.GRPC; g.Pass != nil && (g.Pass.Scheme == "grpcs" || g.Pass.Vars) {
+		if err := checkUpstreamSSL("grpc", &g.UpstreamSSL); err != nil {
 			return err
 		}
 	}

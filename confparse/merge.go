@@ -150,6 +150,7 @@ func defaultLoc(prefix string) *Loc {
 	l.UWSGI.Modifier1, l.UWSGI.Modifier2, l.UWSGI.String = ptr(0), ptr(0), ptr("")
 	l.UWSGI.UpstreamSSL = upstreamSSLDefaults()
 	l.Memcached = memcachedDefaults()
+	l.GRPC = grpcDefaults()
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
 	l.Log.Access = []*AccessLog{{Path: access, Format: "combined"}}
 	l.Limit = LimitLoc{ReqStatus: ptr(503), ReqLogLevel: ptr(LevelError), ReqDryRun: ptr(false),
@@ -257,6 +258,9 @@ func inheritBlock(c, parent *Loc) {
 	}
 	if c.Memcached.Pass == nil {
 		c.Memcached.Pass = parent.Memcached.Pass
+	}
+	if c.GRPC.Pass == nil {
+		c.GRPC.Pass = parent.GRPC.Pass
 	}
 	if !c.Status.StubStatus {
 		c.Status.StubStatus = parent.Status.StubStatus

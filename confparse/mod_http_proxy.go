@@ -400,20 +400,7 @@ func setNextUpstream(b *builder, f *frame, s *Stmt) error {
 	if f.loc.Proxy.NextUpstream != nil {
 		return dupErr(s)
 	}
-	out := []string{}
-	for _, a := range s.Args {
-		switch a {
-		case "off":
-			if len(s.Args) != 1 {
-				return errf(s, "invalid value %q", a)
-			}
-		case "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
-			"http_403", "http_404", "http_429", "non_idempotent", "denied", "updating":
-			out = append(out, a)
-		default:
-			return errf(s, "invalid value %q", a)
-		}
-	}
+	out, err := nextUpstreamList(s, "proxy")
 	f.loc.Proxy.NextUpstream = out
-	return nil
+	return err
 }

@@ -197,6 +197,7 @@ type Loc struct {
 	SCGI        SCGILoc
 	UWSGI       UWSGILoc
 	Memcached   MemcachedLoc
+	GRPC        GRPCLoc
 	Referer     RefererLoc
 	Flv         FlvLoc
 	Mp4         Mp4Loc
@@ -212,11 +213,11 @@ type Loc struct {
 }
 
 // HasUpstream says the location's content comes from an upstream:
-// proxy_pass, or a FastCGI, SCGI, uwsgi or memcached pass. nginx treats them
+// proxy_pass, or a FastCGI, SCGI, uwsgi, memcached or gRPC pass. nginx treats them
 // alike (the redirect of a prefix location's URI without its slash).
 func (l *Loc) HasUpstream() bool {
 	return l.Proxy.Pass != nil || l.FastCGI.Pass != nil || l.SCGI.Pass != nil || l.UWSGI.Pass != nil ||
-		l.Memcached.Pass != nil
+		l.Memcached.Pass != nil || l.GRPC.Pass != nil
 }
 
 // EachLoc visits every Loc of the http block, the one walker of the

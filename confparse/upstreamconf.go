@@ -118,8 +118,8 @@ func upstreamConnDirectives(prefix string) []*Directive {
 		}},
 		{Name: n("socket_keepalive"), Ctx: httpMSL, Args: ArgsFlag, set: slot(loc(func(l *Loc) **bool { return &get(l).SocketKeepalive }), flagArg)},
 	}
-	if prefix == "memcached" {
-		return ds
+	if prefix == "memcached" || prefix == "grpc" {
+		return ds // nginx gives them no ranges, rate or store
 	}
 	return append(ds,
 		&Directive{Name: n("force_ranges"), Ctx: httpMSL, Args: ArgsFlag, set: slot(loc(func(l *Loc) **bool { return &get(l).ForceRanges }), flagArg)},
@@ -152,7 +152,7 @@ func upstreamConnDirectives(prefix string) []*Directive {
 }
 
 // upstreamModule is the module's UpstreamConn and CacheLoc in l, by its
-// prefix (memcached has no cache).
+// prefix (memcached and gRPC have no cache).
 func upstreamModule(l *Loc, prefix string) (*UpstreamConn, *CacheLoc) {
 	switch prefix {
 	case "proxy":
@@ -163,6 +163,8 @@ func upstreamModule(l *Loc, prefix string) (*UpstreamConn, *CacheLoc) {
 		return &l.SCGI.UpstreamConn, &l.SCGI.Cache
 	case "uwsgi":
 		return &l.UWSGI.UpstreamConn, &l.UWSGI.Cache
+	case "grpc":
+		return &l.GRPC.UpstreamConn, nil
 	}
 	return &l.Memcached.UpstreamConn, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type body struct {
 	// preread is how much of a Content-Length body came with the head
 	// and fit in nginx's header buffer after it.
 	preread int64
+	// interrupted: Interrupt was called, reads fail.
+	interrupted atomic.Bool
 }
 
 func (b *body) reset(c *conn) {
@@ -45,6 +48,11 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	if t := b.c.info.BodyTimeout; t > 0 {
 		b.c.rdl.Set(b.c.nc.SetReadDeadline, time.Now(), t)
+	}
+	if b.interrupted.Load() {
+		// Checked after the deadline is set: Interrupt's own deadline
+		// then wins over it.
+		return 0, errInterrupted
 	}
 	var n int
 	var err error
@@ -82,6 +90,19 @@ func (b *body) Read(p []byte) (int, error) {
 }
 
 func (b *body) Close() error { return nil }
+
+var errInterrupted = errors.New("request body read interrupted")
+
+// Interrupt ends a read of the body in progress, and any later one, at
+// once: a proxy that streams the body upstream from a goroutine of its
+// own (gRPC) and whose upstream has answered in full stops it there, as
+// nginx stops reading, before its handler returns. The connection is
+// not kept, as what is left of the body is not read.
+func (b *body) Interrupt() {
+	b.c.resp.closeAfter = true
+	b.interrupted.Store(true)
+	b.c.nc.SetReadDeadline(time.Now())
+}
 
 // Preread is how much of the body nginx would have read with the head,
 // in the room its header buffer had left: nginx keeps that part in the

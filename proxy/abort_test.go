@@ -7,7 +7,6 @@ package proxy_test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -17,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 
 	"goproxy/internal/nginxtest"
 )
@@ -184,10 +181,7 @@ http {
 }
 `)
 	for _, s := range []*nginxtest.Server{p.Nginx, p.Go} {
-		tr := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		}}
+		tr := h2cTransport()
 		ctx, cancel := context.WithCancel(context.Background())
 		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.Addr()+"/wait", nil)
 		done := make(chan error, 1)

@@ -51,6 +51,8 @@ func (c *Config) newHandlerFor(l *confparse.Loc) *handler {
 		return c.newCGIHandler(l, &l.SCGI.CGIUpstream, &streamWire{conf: &l.SCGI.CGIUpstream, packet: scgiPacket})
 	case l.Memcached.Pass != nil:
 		return c.newCGIHandler(l, &l.Memcached.CGIUpstream, &memcachedWire{conf: &l.Memcached})
+	case l.GRPC.Pass != nil:
+		return c.newGRPCHandler(l)
 	case l.UWSGI.Pass != nil:
 		u := &l.UWSGI
 		h := c.newCGIHandler(l, &u.CGIUpstream, &streamWire{conf: &u.CGIUpstream,
@@ -68,6 +70,13 @@ func (c *Config) newHandlerFor(l *confparse.Loc) *handler {
 // newCGIHandler is the handler of a CGI-family location, on the proxy's
 // upstream core.
 func (c *Config) newCGIHandler(l *confparse.Loc, u *confparse.CGIUpstream, w wire) *handler {
+	view := cgiView(l, u)
+	return c.wireHandler(&view, u, w, cgiHidden)
+}
+
+// cgiView is the location as the proxy core reads it for a module of
+// the CGI family's settings (u).
+func cgiView(l *confparse.Loc, u *confparse.CGIUpstream) confparse.Loc {
 	view := *l
 	p := l.Proxy
 	p.Pass = u.Pass
@@ -88,10 +97,16 @@ func (c *Config) newCGIHandler(l *confparse.Loc, u *confparse.CGIUpstream, w wir
 	v := "1.0"
 	p.HTTPVersion = &v
 	view.Proxy = p
-	h := newHandler(c, &view)
+	return view
+}
+
+// wireHandler is the handler of a view with the wire w; hidden are the
+// response headers the module does not pass on by default.
+func (c *Config) wireHandler(view *confparse.Loc, u *confparse.CGIUpstream, w wire, hidden []string) *handler {
+	h := newHandler(c, view)
 	h.wire = w
 	h.hide = map[string]bool{}
-	for _, k := range cgiHidden {
+	for _, k := range hidden {
 		h.hide[http.CanonicalHeaderKey(k)] = true
 	}
 	for _, k := range u.PassHeaders {
@@ -118,13 +133,10 @@ func (h *handler) exchange(p *pool, c *upConn, a *attempt) (*http.Response, erro
 func (h *handler) resolveWire(st *state) bool {
 	rq := st.rq
 	host := rq.Eval(h.pass.URL)
-	if h.pass.Scheme == "uwsgi" || h.pass.Scheme == "suwsgi" {
-		switch low := strings.ToLower(host); {
-		case strings.HasPrefix(low, "uwsgi://"):
-			host = host[8:]
-		case strings.HasPrefix(low, "suwsgi://"):
-			host, st.scheme = host[9:], "suwsgi"
-		}
+	// A pass with variables has its module's plain scheme; the value
+	// may name the TLS one.
+	if rest, sch := confparse.CutPassScheme(h.pass.Scheme, host); sch != "" {
+		host, st.scheme = rest, sch
 	}
 	if host == "" {
 		h.c.errs.Request(rq, confparse.LevelError, "invalid URL \""+host+"\"")

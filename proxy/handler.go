@@ -171,6 +171,9 @@ type state struct {
 	bound  bool
 	// key is the memcached key, escaped as it goes out.
 	key string
+	// senders stop what still streams the request body upstream on its
+	// own (gRPC's), before the handler returns.
+	senders []func()
 }
 
 // heldWriter is what ReverseProxy writes to. ReverseProxy flushes each
@@ -277,6 +280,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := context.WithValue(r.Context(), stateKey{}, st)
 	h.rp.ServeHTTP(&st.held, r.WithContext(ctx))
+	for _, stop := range st.senders {
+		stop()
+	}
 	if st.body != nil {
 		st.body.close()
 	}

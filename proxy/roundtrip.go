@@ -375,8 +375,11 @@ type aborter interface{ Abort(discard bool) }
 // chunked body takes what is still buffered with it, as in nginx.
 func (h *handler) bodyFailed(rq *httpcore.Request, err error, upstream string) {
 	var errno syscall.Errno
+	var we *wireError
 	msg := "upstream prematurely closed connection"
 	switch {
+	case errors.As(err, &we):
+		msg = we.msg
 	case isTimeout(err):
 		msg = "upstream timed out (110: Connection timed out)"
 	case errors.Is(err, errInvalidChunked):
@@ -386,7 +389,7 @@ func (h *handler) bodyFailed(rq *httpcore.Request, err error, upstream string) {
 	}
 	h.c.errs.RequestUpstream(rq, confparse.LevelError, msg+" while reading upstream", upstream)
 	if a, ok := rq.W.(aborter); ok {
-		a.Abort(errors.Is(err, errInvalidChunked))
+		a.Abort(errors.Is(err, errInvalidChunked) || we != nil && we.discard)
 	}
 }
 
@@ -399,8 +402,16 @@ func (h *handler) bodyExtra(rq *httpcore.Request, upstream string) {
 // classify maps a transport error to nginx's status and log text.
 func (h *handler) classify(err error, a *attempt) (int, string) {
 	var errno syscall.Errno
+	var he *handshakeError
 	errors.As(err, &errno)
 	switch {
+	case errors.As(err, &he) && !isTimeout(err):
+		msg := he.Error()
+		if !strings.HasPrefix(msg, "upstream SSL certificate") {
+			// OpenSSL's own failures, as nginx words them.
+			msg = "SSL_do_handshake() failed (" + msg + ")"
+		}
+		return 502, msg + " while SSL handshaking to upstream"
 	case a.dialFailed && isTimeout(err):
 		a.timedOut = true
 		return 504, "upstream timed out (110: Connection timed out) while connecting to upstream"

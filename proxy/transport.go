@@ -38,6 +38,9 @@ type upConn struct {
 	// broken says the protocol saw the exchange end wrong (memcached's
 	// trailer): the connection is not kept.
 	broken bool
+	// wire is the protocol's state kept with the connection (gRPC's
+	// HTTP/2 session).
+	wire any
 }
 
 // connReader counts what is read from an upstream connection.
@@ -185,7 +188,7 @@ func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) 
 		tc, err := a.tls.handshake(ctx, nc, &a.tlsTarget)
 		if err != nil {
 			nc.Close()
-			return nil, err
+			return nil, &handshakeError{err}
 		}
 		nc.SetDeadline(time.Time{})
 		nc = tc
@@ -198,6 +201,13 @@ func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) 
 	c.bw.Reset(nc)
 	return c, nil
 }
+
+// handshakeError is a failed TLS handshake with an upstream: nginx
+// logs it "while SSL handshaking to upstream", not as a connect().
+type handshakeError struct{ err error }
+
+func (e *handshakeError) Error() string { return e.err.Error() }
+func (e *handshakeError) Unwrap() error { return e.err }
 
 func (c *upConn) close() {
 	c.nc.Close()

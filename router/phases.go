@@ -4,6 +4,7 @@ package router
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"goproxy/confparse"
@@ -112,6 +113,7 @@ func (rt *Router) enterLocation(rq *httpcore.Request, l *loc) {
 func (rt *Router) tooLarge(rq *httpcore.Request) bool {
 	max := *rq.Loc.Core.ClientMaxBodySize
 	if max > 0 && rq.R.ContentLength > max {
+		rt.logf(rq, confparse.LevelError, "client intended to send too large body: "+strconv.FormatInt(rq.R.ContentLength, 10)+" bytes")
 		rq.Error(413)
 		return true
 	}
