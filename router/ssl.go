@@ -22,7 +22,7 @@ var errNoServer = errors.New("no server for this address")
 func (rt *Router) buildSSL() error {
 	for _, s := range rt.servers {
 		for _, l := range s.conf.Listens {
-			if !l.SSL {
+			if !l.SSL && l.Network != "udp" {
 				continue
 			}
 			tc, err := ssl.New(&s.conf.Srv.SSL, rt.Cfg.ConfPrefix)
