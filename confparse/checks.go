@@ -48,11 +48,11 @@ func (b *builder) checkHTTP() error {
 			}
 			for _, n := range s.Names {
 				key := fmt.Sprintf("%d:%v:%s", n.Kind, n.Dot, n.Name)
-				if names[l.Addr][key] {
+				if names[l.Key()][key] {
 					b.warn(nil, "conflicting server name %q on %s, ignored", n.written(), l.Addr)
 					continue
 				}
-				names[l.Addr][key] = true
+				names[l.Key()][key] = true
 			}
 		}
 		for _, l := range s.Locations {

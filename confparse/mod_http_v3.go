@@ -6,7 +6,10 @@ package confparse
 // server choose is honoured; the rest is accepted so that configurations
 // written for today's nginx load, and the docs say so.
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // HTTP3Srv is ngx_http_v3_module's server-level configuration.
 type HTTP3Srv struct {
@@ -23,11 +26,9 @@ type HTTP3Srv struct {
 	// GSO is quic_gso.
 	GSO *bool `json:",omitempty"`
 	// HostKey is quic_host_key: the file whose bytes key stateless
-	// resets and address-validation tokens.
+	// resets and address-validation tokens (its full name; read when
+	// the configuration is, as nginx does, and again by the runtime).
 	HostKey *string `json:",omitempty"`
-	// HostKeyData is the file's contents, read when the configuration
-	// is, as nginx does.
-	HostKeyData []byte `json:"-"`
 	// ActiveConnectionIDLimit is quic_active_connection_id_limit.
 	ActiveConnectionIDLimit *int `json:",omitempty"`
 }
@@ -43,15 +44,23 @@ func setQUICHostKey(b *builder, f *frame, s *Stmt) error {
 		return dupErr(s)
 	}
 	name := b.confPath(s.Args[0])
+	if _, err := ReadQUICHostKey(name); err != nil {
+		return errf(s, "%s", err.Error())
+	}
+	h.HostKey = &name
+	return nil
+}
+
+// ReadQUICHostKey reads a quic_host_key file, with nginx's errors.
+func ReadQUICHostKey(name string) ([]byte, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return errf(s, "open() \"%s\" failed (%s)", name, ErrnoText(err))
+		return nil, errors.New(nginxf("open() \"%s\" failed (%s)", name, ErrnoText(err)))
 	}
 	if len(data) == 0 {
-		return errf(s, "\"%s\" zero key size", name)
+		return nil, errors.New(nginxf("\"%s\" zero key size", name))
 	}
-	h.HostKey, h.HostKeyData = &name, data
-	return nil
+	return data, nil
 }
 
 func init() {

@@ -49,7 +49,7 @@ func (rt *Router) HTTP3(addr string) httpd.H3Settings {
 		StreamBufferSize:     *h3.StreamBufferSize,
 		IdleTimeout:          *t.def.conf.Loc.Core.KeepaliveTimeout,
 		Retry:                *h3.Retry,
-		HostKey:              h3.HostKeyData,
+		HostKey:              t.def.quicKey,
 	}
 }
 

@@ -210,7 +210,7 @@ func TestConfigureArguments(t *testing.T) {
 	if r.code != 0 || !strings.HasPrefix(r.stderr, "goproxy version: ") || args == nil {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"\nTLS SNI support enabled\n", " --with-http_ssl_module", " --with-http_v2_module"} {
+	for _, want := range []string{"\nTLS SNI support enabled\n", " --with-http_ssl_module", " --with-http_v2_module", " --with-http_v3_module"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("-V lacks %q:\n%s", want, r.stderr)
 		}
