@@ -79,7 +79,9 @@ func (s *Server) ServeQUIC(pc net.PacketConn, name string, set H3Settings) (*QUI
 	}}
 	base := quicConfig(set)
 	base.GetConfigForClient = qc.GetConfigForClient
-	ln, err := tr.Listen(http3.ConfigureTLSConfig(tc), base)
+	// Not http3.ConfigureTLSConfig: it would offer "h3" whatever the
+	// handler says ("http3 off").
+	ln, err := tr.Listen(tc, base)
 	if err != nil {
 		tr.Close()
 		return nil, err

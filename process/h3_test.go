@@ -304,3 +304,38 @@ http {
 		return r.status, string(r.body), nil
 	})
 }
+
+// TestHTTP3Off: "http3 off" in the server the TLS name selects leaves the
+// handshake without an application protocol, so it fails, as in nginx;
+// the other server of the address still answers.
+func TestHTTP3Off(t *testing.T) {
+	files := h2Files(t)
+	p := nginxtest.Start(t, `events {}
+http {
+    access_log off;
+    ssl_certificate {{ROOT}}/certs/server.crt;
+    ssl_certificate_key {{ROOT}}/certs/server.key;
+    server {
+        listen 127.0.0.1:{{PORT}} ssl;
+        listen 127.0.0.1:{{PORT}} quic;
+        server_name localhost;
+        return 200 "on\n";
+    }
+    server {
+        listen 127.0.0.1:{{PORT}} quic;
+        server_name off.test;
+        http3 off;
+        return 200 "off\n";
+    }
+}
+`, nginxtest.Options{GoOnly: true, Files: files})
+	if r, err := doReq(t, h3Client(t), "GET", "https://"+p.Go.Addr()+"/", nil); err != nil || string(r.body) != "on\n" {
+		t.Errorf("http3 on: %v %v", r, err)
+	}
+	tr := &http3.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: "off.test"}}
+	defer tr.Close()
+	c := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	if r, err := doReq(t, c, "GET", "https://"+p.Go.Addr()+"/", nil); err == nil {
+		t.Errorf("http3 off answered: %d %q", r.status, r.body)
+	}
+}
