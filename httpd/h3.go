@@ -15,6 +15,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -48,9 +49,19 @@ type QUICListener struct {
 	tr   *quic.Transport
 	ln   *quic.Listener
 	hs   *http3.Server
+	// mu guards the live connections and their requests in flight: a
+	// graceful stop closes those with none at once (a client that went
+	// away would otherwise hold the stop until its idle timeout), the
+	// others when their last request ends, as nginx does.
+	mu       sync.Mutex
+	conns    map[*quic.Conn]int
+	draining bool
 }
 
-type h3ConnKey struct{}
+type (
+	h3ConnKey     struct{}
+	h3QUICConnKey struct{}
+)
 
 // ServeQUIC starts serving HTTP/3 on pc, the socket of listen address
 // name, whose settings are set at first (the host key stays; the others
@@ -70,7 +81,7 @@ func (s *Server) ServeQUIC(pc net.PacketConn, name string, set H3Settings) (*QUI
 		tk := quic.TokenGeneratorKey(sha256.Sum256(append([]byte("token "), set.HostKey...)))
 		tr.StatelessResetKey, tr.TokenGeneratorKey = &rk, &tk
 	}
-	q := &QUICListener{srv: s, name: name, pc: pc, tr: tr}
+	q := &QUICListener{srv: s, name: name, pc: pc, tr: tr, conns: map[*quic.Conn]int{}}
 	tc := &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		return h.QUICTLSConfig(name, hello)
 	}}
@@ -121,19 +132,25 @@ func (q *QUICListener) connContext(ctx context.Context, qc *quic.Conn) context.C
 	info.ctx, info.cancel = context.WithCancel(qc.Context())
 	hc := &h2Conn{srv: s, h: s.Handler, base: info,
 		goAway: func() { qc.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeExcessiveLoad), "") }}
+	q.mu.Lock()
+	q.conns[qc] = 0
+	q.mu.Unlock()
 	s.Stats.Accepted()
 	if s.ConnState != nil {
 		s.ConnState(&hc.base, http.StateNew)
 		s.ConnState(&hc.base, http.StateActive)
 	}
 	context.AfterFunc(qc.Context(), func() {
+		q.mu.Lock()
+		delete(q.conns, qc)
+		q.mu.Unlock()
 		info.cancel()
 		if s.ConnState != nil {
 			s.ConnState(&hc.base, http.StateClosed)
 		}
 		s.Stats.Closed()
 	})
-	return context.WithValue(ctx, h3ConnKey{}, hc)
+	return context.WithValue(context.WithValue(ctx, h3ConnKey{}, hc), h3QUICConnKey{}, qc)
 }
 
 // serveStream serves one request stream as the HTTP/2 adapter does.
@@ -142,10 +159,45 @@ func (q *QUICListener) serveStream(w http.ResponseWriter, r *http.Request) {
 	if hc == nil {
 		panic(http.ErrAbortHandler)
 	}
+	qc := r.Context().Value(h3QUICConnKey{}).(*quic.Conn)
+	q.mu.Lock()
+	q.conns[qc]++
+	q.mu.Unlock()
+	defer q.requestDone(qc)
 	q.srv.Stats.RequestStarted()
 	q.srv.Stats.HeadRead()
 	defer q.srv.Stats.RequestDone()
 	hc.ServeHTTP(w, r)
+}
+
+// requestDone closes a draining connection after its last request.
+func (q *QUICListener) requestDone(qc *quic.Conn) {
+	q.mu.Lock()
+	q.conns[qc]--
+	idle := q.draining && q.conns[qc] <= 0
+	q.mu.Unlock()
+	if idle {
+		// After the response is on its way: quic-go sends what the
+		// stream holds before the CONNECTION_CLOSE.
+		time.AfterFunc(100*time.Millisecond, func() { qc.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "") })
+	}
+}
+
+// drain closes the connections with no request in flight and marks the
+// others to close after their last one.
+func (q *QUICListener) drain() {
+	q.mu.Lock()
+	q.draining = true
+	var idle []*quic.Conn
+	for qc, n := range q.conns {
+		if n <= 0 {
+			idle = append(idle, qc)
+		}
+	}
+	q.mu.Unlock()
+	for _, qc := range idle {
+		qc.CloseWithError(quic.ApplicationErrorCode(http3.ErrCodeNoError), "")
+	}
 }
 
 // Addr is the socket's address.
@@ -155,6 +207,7 @@ func (q *QUICListener) Addr() net.Addr { return q.pc.LocalAddr() }
 // more requests (GOAWAY); it returns once the connections are gone or
 // ctx ends, and closes the socket.
 func (q *QUICListener) Shutdown(ctx context.Context) error {
+	q.drain()
 	err := q.hs.Shutdown(ctx)
 	q.ln.Close()
 	q.tr.Close()

@@ -7,8 +7,10 @@ package process_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 
 	"goproxy/internal/nginxtest"
@@ -337,5 +340,48 @@ http {
 	c := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 	if r, err := doReq(t, c, "GET", "https://"+p.Go.Addr()+"/", nil); err == nil {
 		t.Errorf("http3 off answered: %d %q", r.status, r.body)
+	}
+}
+
+// TestHTTP3QuitWithIdleClient: a client that went away without closing
+// its QUIC connection does not hold a graceful stop until its idle
+// timeout: connections with no request in flight close at once.
+func TestHTTP3QuitWithIdleClient(t *testing.T) {
+	p := nginxtest.Start(t, `events {}
+http {
+    access_log off;
+    keepalive_timeout 300s;
+    server {
+        listen 127.0.0.1:{{PORT}} ssl;
+        listen 127.0.0.1:{{PORT}} quic;
+        ssl_certificate {{ROOT}}/certs/server.crt;
+        ssl_certificate_key {{ROOT}}/certs/server.key;
+        return 200 "ok\n";
+    }
+}
+`, nginxtest.Options{GoOnly: true, Files: h2Files(t)})
+	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qt := &quic.Transport{Conn: pc}
+	tr := &http3.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"},
+		Dial: func(ctx context.Context, addr string, tc *tls.Config, qc *quic.Config) (*quic.Conn, error) {
+			ua, err := net.ResolveUDPAddr("udp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return qt.DialEarly(ctx, ua, tc, qc)
+		}}
+	if r, err := doReq(t, &http.Client{Transport: tr, Timeout: 5 * time.Second}, "GET", "https://"+p.Go.Addr()+"/", nil); err != nil || r.status != 200 {
+		t.Fatalf("request: %v %v", r, err)
+	}
+	pc.Close() // gone without a word
+	stopped := make(chan struct{})
+	go func() { p.Go.Proc.Quit(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a graceful stop waited for an idle QUIC connection whose client is gone")
 	}
 }
