@@ -85,11 +85,10 @@ func (s *Server) ServeQUIC(pc net.PacketConn, name string, set H3Settings) (*QUI
 	tc := &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		return h.QUICTLSConfig(name, hello)
 	}}
-	qc := &quic.Config{GetConfigForClient: func(*quic.ClientInfo) (*quic.Config, error) {
-		return quicConfig(h.HTTP3(name)), nil
-	}}
 	base := quicConfig(set)
-	base.GetConfigForClient = qc.GetConfigForClient
+	base.GetConfigForClient = func(*quic.ClientInfo) (*quic.Config, error) {
+		return quicConfig(h.HTTP3(name)), nil
+	}
 	// Not http3.ConfigureTLSConfig: it would offer "h3" whatever the
 	// handler says ("http3 off").
 	ln, err := tr.Listen(tc, base)
@@ -113,8 +112,10 @@ func quicConfig(set H3Settings) *quic.Config {
 		c.MaxIncomingStreams = -1 // "0": no request streams
 	}
 	if set.StreamBufferSize > 0 {
+		// nginx's stream buffer bounds what a client may send ahead on
+		// a stream: the window stays that size.
 		c.InitialStreamReceiveWindow = uint64(set.StreamBufferSize)
-		c.MaxStreamReceiveWindow = uint64(max(set.StreamBufferSize, 6<<20))
+		c.MaxStreamReceiveWindow = uint64(set.StreamBufferSize)
 	}
 	if c.MaxIdleTimeout <= 0 {
 		c.MaxIdleTimeout = 75 * time.Second
