@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -279,14 +281,10 @@ http {
 	}
 }
 
-// TestHTTP3GracefulQuit: a request in flight finishes on a graceful stop.
-func TestHTTP3GracefulQuit(t *testing.T) {
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(300 * time.Millisecond)
-		io.WriteString(w, "slow done\n")
-	}))
-	defer slow.Close()
-	p := nginxtest.Start(t, `events {}
+// startH3 serves one server on {{PORT}} over TLS and QUIC, with body as
+// the rest of its block.
+func startH3(t *testing.T, body string) *nginxtest.Pair {
+	return nginxtest.Start(t, `events {}
 http {
     access_log off;
     server {
@@ -294,10 +292,20 @@ http {
         listen 127.0.0.1:{{PORT}} quic;
         ssl_certificate {{ROOT}}/certs/server.crt;
         ssl_certificate_key {{ROOT}}/certs/server.key;
-        location / { proxy_pass http://`+strings.TrimPrefix(slow.URL, "http://")+`; }
+        `+body+`
     }
 }
 `, nginxtest.Options{GoOnly: true, Files: h2Files(t)})
+}
+
+// TestHTTP3GracefulQuit: a request in flight finishes on a graceful stop.
+func TestHTTP3GracefulQuit(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "slow done\n")
+	}))
+	defer slow.Close()
+	p := startH3(t, `location / { proxy_pass http://`+strings.TrimPrefix(slow.URL, "http://")+`; }`)
 	c := h3Client(t)
 	quitDuringRequest(t, p, "the QUIC connection", func() (int, string, error) {
 		r, err := doReq(t, c, "GET", "https://"+p.Go.Addr()+"/", nil)
@@ -347,19 +355,7 @@ http {
 // its QUIC connection does not hold a graceful stop until its idle
 // timeout: connections with no request in flight close at once.
 func TestHTTP3QuitWithIdleClient(t *testing.T) {
-	p := nginxtest.Start(t, `events {}
-http {
-    access_log off;
-    keepalive_timeout 300s;
-    server {
-        listen 127.0.0.1:{{PORT}} ssl;
-        listen 127.0.0.1:{{PORT}} quic;
-        ssl_certificate {{ROOT}}/certs/server.crt;
-        ssl_certificate_key {{ROOT}}/certs/server.key;
-        return 200 "ok\n";
-    }
-}
-`, nginxtest.Options{GoOnly: true, Files: h2Files(t)})
+	p := startH3(t, `keepalive_timeout 300s; return 200 "ok\n";`)
 	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -383,5 +379,46 @@ http {
 	case <-stopped:
 	case <-time.After(10 * time.Second):
 		t.Fatal("a graceful stop waited for an idle QUIC connection whose client is gone")
+	}
+}
+
+// TestHTTP3MaxConcurrentStreams: with http3_max_concurrent_streams 1 a
+// client's requests on one connection reach the upstream one at a time.
+func TestHTTP3MaxConcurrentStreams(t *testing.T) {
+	for _, c := range []struct {
+		limit string
+		want  int32
+	}{{"1", 1}, {"128", 3}} {
+		var cur, peak atomic.Int32
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := cur.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			time.Sleep(500 * time.Millisecond) // long enough for all three to arrive
+			cur.Add(-1)
+			io.WriteString(w, "done\n")
+		}))
+		p := startH3(t, `http3_max_concurrent_streams `+c.limit+`;
+        location / { proxy_pass http://`+strings.TrimPrefix(up.URL, "http://")+`; }`)
+		cl := h3Client(t)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if r, err := doReq(t, cl, "GET", "https://"+p.Go.Addr()+"/", nil); err != nil || r.status != 200 {
+					t.Errorf("limit %s: %v %v", c.limit, r, err)
+				}
+			}()
+		}
+		wg.Wait()
+		up.Close()
+		if got := peak.Load(); got != c.want {
+			t.Errorf("http3_max_concurrent_streams %s: %d requests at once upstream, want %d", c.limit, got, c.want)
+		}
 	}
 }
