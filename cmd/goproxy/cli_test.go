@@ -422,3 +422,16 @@ http {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestTestFailsQUIC: "-t" on a quic listen that mixes in a TCP-only
+// flag fails with nginx 1.25's words (nginx 1.22 has no quic to compare).
+func TestTestFailsQUIC(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "nginx.conf")
+	os.WriteFile(conf, []byte("events {}\nhttp {\n    server {\n        listen 443 quic ssl;\n    }\n}\n"), 0o644)
+	r := runProg(t, "", bin, "-t", "-c", conf)
+	want := "[emerg] \"ssl\" parameter is incompatible with \"quic\" in " + conf + ":4\n" +
+		"PROG: configuration file " + conf + " test failed\n"
+	if r.code != 1 || normalize(r.stderr) != want {
+		t.Fatalf("exit %d, stderr:\n%s\nwant:\n%s", r.code, r.stderr, want)
+	}
+}
