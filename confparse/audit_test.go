@@ -48,6 +48,10 @@ var auditSamples = map[string]string{
 	"memcached_pass":              "set $memcached_key $uri; memcached_pass 127.0.0.1:9;",
 	"add_header":                  "add_header X-A b;",
 	"dav_access":                  "dav_access all:r;",
+	"proxy_store_access":          "proxy_store_access all:r;",
+	"fastcgi_store_access":        "fastcgi_store_access all:r;",
+	"scgi_store_access":           "scgi_store_access all:r;",
+	"uwsgi_store_access":          "uwsgi_store_access all:r;",
 	"dav_methods":                 "dav_methods PUT;",
 	"sub_filter":                  "sub_filter a b;",
 	"add_trailer":                 "add_trailer X-A b;",
@@ -148,6 +152,12 @@ var auditSamples = map[string]string{
 	"stream:proxy_ssl_name":                "proxy_ssl_name x;",
 	"stream:proxy_ssl_password_file":       "proxy_ssl_password_file /tmp/a;",
 	"stream:proxy_ssl_trusted_certificate": "proxy_ssl_trusted_certificate /tmp/a;",
+	"ssl_ocsp_cache":                       "ssl_ocsp_cache shared:oc:1m;",
+	"ssl_conf_command":                     "ssl_conf_command Options -SessionTicket;",
+	"proxy_ssl_conf_command":               "proxy_ssl_conf_command Options -SessionTicket;",
+	"uwsgi_ssl_conf_command":               "uwsgi_ssl_conf_command Options -SessionTicket;",
+	"stream:ssl_conf_command":              "ssl_conf_command Options -SessionTicket;",
+	"stream:proxy_ssl_conf_command":        "proxy_ssl_conf_command Options -SessionTicket;",
 }
 
 // auditCandidates are tried, in order, as the one argument of a

@@ -40,6 +40,8 @@ type CGIUpstream struct {
 	BufferSize          *int64         `json:",omitempty"`
 	// Cache is the module's *_cache_* set (mod_http_proxy_cache.go).
 	Cache CacheLoc
+	// UpstreamConn is *_bind, *_force_ranges, *_limit_rate, *_store...
+	UpstreamConn
 }
 
 // Param is one *_param: a name, its value, and if_not_empty (the
@@ -66,6 +68,7 @@ func cgiDefaults() CGIUpstream {
 		PassRequestBody:     ptr(true),
 		IgnoreClientAbort:   ptr(false),
 		Cache:               defaultCacheLoc(""),
+		UpstreamConn:        upstreamConnDefaults(),
 	}
 }
 
@@ -87,7 +90,7 @@ func cgiDirectives(prefix, scheme string, get func(*Loc) *CGIUpstream) []*Direct
 		}
 	}
 	n := func(s string) string { return prefix + "_" + s }
-	return []*Directive{
+	return append([]*Directive{
 		{Name: n("pass"), Ctx: CtxLocation | CtxIfLocation, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
 			return setCGIPass(b, get(f.loc), s, scheme)
 		}},
@@ -134,9 +137,8 @@ func cgiDirectives(prefix, scheme string, get func(*Loc) *CGIUpstream) []*Direct
 		{Name: n("max_temp_file_size"), Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopBuffers},
 		{Name: n("temp_file_write_size"), Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopBuffers},
 		{Name: n("temp_path"), Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy does not spool responses to disk", set: validateTempPath},
-		{Name: n("socket_keepalive"), Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "Go enables TCP keep-alive on upstream sockets"},
 		{Name: n("send_lowat"), Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
-	}
+	}, upstreamConnDirectives(prefix)...)
 }
 
 // setCGIPass reads *_pass: host:port, unix:/path, an upstream block's

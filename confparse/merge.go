@@ -42,6 +42,13 @@ func mergeValue(c, p reflect.Value) {
 	}
 }
 
+// mergeLoc merges location-level settings; *_store and *_cache are
+// first settled between themselves (storeOrCache).
+func mergeLoc(c, p *Loc) {
+	storeOrCache(c)
+	mergeInto(c, p)
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // defaultSrv is nginx's server-level defaults.
@@ -66,6 +73,10 @@ func defaultSrv() *SrvConf {
 			VerifyDepth:     ptr(1),
 			RejectHandshake: ptr(false),
 			On:              ptr(false),
+			Stapling:        ptr(false),
+			StaplingVerify:  ptr(false),
+			OCSP:            ptr("off"),
+			OCSPCache:       ptr("off"),
 		},
 		HTTP2: HTTP2Srv{On: ptr(false), MaxConcurrentStreams: ptr(128), PrereadSize: ptr(int64(64 << 10))},
 		HTTP3: HTTP3Srv{On: ptr(true), HQ: ptr(false), MaxConcurrentStreams: ptr(128), StreamBufferSize: ptr(int64(64 << 10)),
@@ -120,7 +131,6 @@ func defaultLoc(prefix string) *Loc {
 		ReadTimeout:         ptr(60 * time.Second),
 		SendTimeout:         ptr(60 * time.Second),
 		Buffering:           ptr(true),
-		LimitRate:           ptr(int64(0)),
 		RequestBuffering:    ptr(true),
 		NextUpstream:        []string{"error", "timeout"},
 		NextUpstreamTries:   ptr(0),
@@ -131,12 +141,13 @@ func defaultLoc(prefix string) *Loc {
 		IgnoreClientAbort:   ptr(false),
 		UpstreamSSL:         upstreamSSLDefaults(),
 		Cache:               defaultCacheLoc("$scheme$proxy_host$request_uri"),
+		UpstreamConn:        upstreamConnDefaults(),
 	}
 	l.FastCGI.CGIUpstream = cgiDefaults()
 	l.FastCGI.KeepConn = ptr(false)
 	l.SCGI.CGIUpstream = cgiDefaults()
 	l.UWSGI.CGIUpstream = cgiDefaults()
-	l.UWSGI.Modifier1, l.UWSGI.Modifier2 = ptr(0), ptr(0)
+	l.UWSGI.Modifier1, l.UWSGI.Modifier2, l.UWSGI.String = ptr(0), ptr(0), ptr("")
 	l.UWSGI.UpstreamSSL = upstreamSSLDefaults()
 	l.Memcached = memcachedDefaults()
 	access := &Template{Raw: DefaultAccessLog, Parts: []Part{{Lit: DefaultAccessLog}}}
@@ -175,11 +186,11 @@ func (b *builder) finishHTTP() error {
 		return err
 	}
 	mergeInto(h.Srv, defaultSrv())
-	mergeInto(h.Loc, defaultLoc(b.cfg.Prefix))
+	mergeLoc(h.Loc, defaultLoc(b.cfg.Prefix))
 	mergeScript(h.Loc)
 	for _, s := range h.Servers {
 		mergeInto(s.Srv, h.Srv)
-		mergeInto(s.Loc, h.Loc)
+		mergeLoc(s.Loc, h.Loc)
 		mergeScript(s.Loc)
 		if len(s.Listens) == 0 {
 			s.Listens = []*Listen{defaultListen(s)}
@@ -202,7 +213,7 @@ func (b *builder) finishHTTP() error {
 }
 
 func mergeLocation(l *Location, parent *Loc) {
-	mergeInto(l.Conf, parent)
+	mergeLoc(l.Conf, parent)
 	mergeScript(l.Conf)
 	for _, c := range l.Locations {
 		mergeLocation(c, l.Conf)
@@ -225,7 +236,7 @@ func mergeScript(l *Loc) {
 }
 
 func inheritBlock(c, parent *Loc) {
-	mergeInto(c, parent)
+	mergeLoc(c, parent)
 	if c.Proxy.Pass == nil {
 		c.Proxy.Pass = parent.Proxy.Pass
 	}

@@ -51,15 +51,15 @@ func setDavMethods(b *builder, f *frame, s *Stmt) error {
 }
 
 // accessArg is nginx's access slot: "user:rw group:r all:r", each r or
-// rw; the user always has rw, as in nginx.
+// rw; the user has rw unless "user:" says otherwise.
 func accessArg(b *builder, s *Stmt) (uint32, error) {
-	mode := uint32(0o600)
+	mode, user := uint32(0), uint32(0o600)
 	for _, a := range s.Args {
 		var shift uint
 		var p string
 		switch {
 		case strings.HasPrefix(a, "user:"):
-			shift, p = 6, a[5:]
+			shift, p, user = 6, a[5:], 0
 		case strings.HasPrefix(a, "group:"):
 			shift, p = 3, a[6:]
 		case strings.HasPrefix(a, "all:"):
@@ -76,5 +76,5 @@ func accessArg(b *builder, s *Stmt) (uint32, error) {
 			return 0, errf(s, "invalid value %q", a)
 		}
 	}
-	return mode, nil
+	return mode | user, nil
 }

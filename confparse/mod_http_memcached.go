@@ -46,8 +46,8 @@ func init() {
 		&Directive{Name: "memcached_next_upstream_tries", Ctx: httpMSL, Args: Args1, set: slot(loc(func(l *Loc) **int { return &l.Memcached.NextUpstreamTries }), numArg)},
 		&Directive{Name: "memcached_next_upstream_timeout", Ctx: httpMSL, Args: Args1, set: dur(func(u *CGIUpstream) **time.Duration { return &u.NextUpstreamTimeout })},
 		&Directive{Name: "memcached_gzip_flag", Ctx: httpMSL, Args: Args1, set: slot(loc(func(l *Loc) **int { return &l.Memcached.GzipFlag }), numArg)},
-		&Directive{Name: "memcached_socket_keepalive", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "Go enables TCP keep-alive on upstream sockets"},
 	)
+	register("ngx_http_memcached_module", upstreamConnDirectives("memcached")...)
 }
 
 // setMemcachedPass reads memcached_pass: host:port, unix:/path or an

@@ -19,7 +19,6 @@ type ProxyLoc struct {
 	ReadTimeout         *time.Duration `json:",omitempty"`
 	SendTimeout         *time.Duration `json:",omitempty"`
 	Buffering           *bool          `json:",omitempty"`
-	LimitRate           *int64         `json:",omitempty"` // proxy_limit_rate, bytes a second; 0 none
 	RequestBuffering    *bool          `json:",omitempty"`
 	Redirects           []*Redirect    `json:",omitempty"` // empty, not nil: "off"
 	HideHeaders         []string       `json:",omitempty"`
@@ -44,6 +43,9 @@ type ProxyLoc struct {
 	BufferSize *int64 `json:",omitempty"`
 	// Cache is proxy_cache and the proxy_cache_* directives.
 	Cache CacheLoc
+	// UpstreamConn is proxy_bind, proxy_force_ranges, proxy_limit_rate,
+	// proxy_store...
+	UpstreamConn
 }
 
 // ProxyPass is proxy_pass's URL, split.
@@ -94,6 +96,7 @@ const noopBuffers = "goproxy streams through pooled buffers; nginx's buffer sizi
 
 func init() {
 	register("ngx_http_proxy_module", upstreamSSLDirectives("proxy", func(l *Loc) *UpstreamSSL { return &l.Proxy.UpstreamSSL })...)
+	register("ngx_http_proxy_module", upstreamConnDirectives("proxy")...)
 	register("ngx_http_proxy_module",
 		&Directive{Name: "proxy_pass", Ctx: CtxLocation | CtxIfLocation | CtxLimitExcept, Args: Args1, set: setProxyPass},
 		&Directive{Name: "proxy_set_header", Ctx: httpMSL, Args: Args2, set: func(b *builder, f *frame, s *Stmt) error {
@@ -109,7 +112,6 @@ func init() {
 		&Directive{Name: "proxy_read_timeout", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **time.Duration { return &p.ReadTimeout }), msecArg)},
 		&Directive{Name: "proxy_send_timeout", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **time.Duration { return &p.SendTimeout }), msecArg)},
 		&Directive{Name: "proxy_buffering", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.Buffering }), flagArg)},
-		&Directive{Name: "proxy_limit_rate", Ctx: httpMSL, Args: Args1, set: slot(proxyLoc(func(p *ProxyLoc) **int64 { return &p.LimitRate }), sizeArg)},
 		&Directive{Name: "proxy_request_buffering", Ctx: httpMSL, Args: ArgsFlag, set: slot(proxyLoc(func(p *ProxyLoc) **bool { return &p.RequestBuffering }), flagArg)},
 		&Directive{Name: "proxy_redirect", Ctx: httpMSL, Args: Args12, set: setProxyRedirect},
 		&Directive{Name: "proxy_hide_header", Ctx: httpMSL, Args: Args1, set: func(b *builder, f *frame, s *Stmt) error {
@@ -142,7 +144,6 @@ func init() {
 		&Directive{Name: "proxy_temp_path", Ctx: httpMSL, Args: Args1234, Status: NoOp, Note: "goproxy does not spool responses to disk", set: validateTempPath},
 		&Directive{Name: "proxy_headers_hash_max_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
 		&Directive{Name: "proxy_headers_hash_bucket_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "nginx hash-table tuning", set: validateNum},
-		&Directive{Name: "proxy_socket_keepalive", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "Go enables TCP keep-alive on upstream sockets"},
 		&Directive{Name: "proxy_send_lowat", Ctx: httpMSL, Args: Args1, Status: NoOp, set: validateSize, Note: noopIO},
 	)
 }

@@ -49,20 +49,24 @@ type CacheValid struct {
 type CacheLoc struct {
 	// Zone is the zone name, or a template evaluated per request; a
 	// template "off" disables caching at this level.
-	Zone           *Template      `json:",omitempty"`
-	Key            *Template      `json:",omitempty"`
-	Valid          []*CacheValid  `json:",omitempty"`
-	Bypass         []*Template    `json:",omitempty"`
-	NoCache        []*Template    `json:",omitempty"`
-	MinUses        *int           `json:",omitempty"`
-	Methods        []string       `json:",omitempty"` // GET and HEAD always included
-	Lock           *bool          `json:",omitempty"`
-	LockTimeout    *time.Duration `json:",omitempty"`
-	LockAge        *time.Duration `json:",omitempty"`
-	UseStale       []string       `json:",omitempty"` // empty, not nil: "off"
-	Revalidate     *bool          `json:",omitempty"`
-	ConvertHead    *bool          `json:",omitempty"`
-	MaxRangeOffset *int64         `json:",omitempty"` // -1: no limit
+	Zone        *Template      `json:",omitempty"`
+	Key         *Template      `json:",omitempty"`
+	Valid       []*CacheValid  `json:",omitempty"`
+	Bypass      []*Template    `json:",omitempty"`
+	NoCache     []*Template    `json:",omitempty"`
+	MinUses     *int           `json:",omitempty"`
+	Methods     []string       `json:",omitempty"` // GET and HEAD always included
+	Lock        *bool          `json:",omitempty"`
+	LockTimeout *time.Duration `json:",omitempty"`
+	LockAge     *time.Duration `json:",omitempty"`
+	UseStale    []string       `json:",omitempty"` // empty, not nil: "off"
+	Revalidate  *bool          `json:",omitempty"`
+	// BackgroundUpdate answers a request for an expired entry that may
+	// be served stale at once, and refreshes the entry after the
+	// response, as nginx's background subrequest does.
+	BackgroundUpdate *bool  `json:",omitempty"`
+	ConvertHead      *bool  `json:",omitempty"`
+	MaxRangeOffset   *int64 `json:",omitempty"` // -1: no limit
 }
 
 // On says caching is configured at this level.
@@ -101,7 +105,7 @@ func defaultCacheLoc(key string) CacheLoc {
 		Zone: &Template{Raw: "off", Parts: []Part{{Lit: "off"}}}, Key: k,
 		MinUses: ptr(1), Methods: []string{"GET", "HEAD"}, Lock: ptr(false),
 		LockTimeout: ptr(5 * time.Second), LockAge: ptr(5 * time.Second), UseStale: []string{},
-		Revalidate: ptr(false), ConvertHead: ptr(true),
+		Revalidate: ptr(false), BackgroundUpdate: ptr(false), ConvertHead: ptr(true),
 		MaxRangeOffset: ptr(int64(-1)),
 	}
 }
@@ -135,6 +139,9 @@ func cacheDirectives(prefix string, get func(*Loc) *CacheLoc) []*Directive {
 			c := cl(f)
 			if c.Zone != nil {
 				return dupErr(s)
+			}
+			if err := storeConflict(f.loc, prefix, s); err != nil {
+				return err
 			}
 			t, err := b.tmpl(s, s.Args[0])
 			if err != nil {
@@ -211,15 +218,7 @@ func cacheDirectives(prefix string, get func(*Loc) *CacheLoc) []*Directive {
 			c.UseStale = out
 			return nil
 		}},
-		{Name: prefix + "_cache_background_update", Ctx: httpMSL, Args: ArgsFlag, Status: NoOp,
-			Note: "only \"off\", nginx's default, is accepted: \"on\" needs a subrequest that outlives the client's request",
-			set: func(b *builder, f *frame, s *Stmt) error {
-				on, err := parseFlag(s, s.Args[0])
-				if err == nil && on {
-					err = errf(s, "\"%s_cache_background_update on\" is not supported by goproxy", prefix)
-				}
-				return err
-			}},
+		{Name: prefix + "_cache_background_update", Ctx: httpMSL, Args: ArgsFlag, set: flag(func(c *CacheLoc) **bool { return &c.BackgroundUpdate })},
 		{Name: prefix + "_cache_revalidate", Ctx: httpMSL, Args: ArgsFlag, set: flag(func(c *CacheLoc) **bool { return &c.Revalidate })},
 		{Name: prefix + "_cache_convert_head", Ctx: httpMSL, Args: ArgsFlag, set: flag(func(c *CacheLoc) **bool { return &c.ConvertHead })},
 		{Name: prefix + "_cache_max_range_offset", Ctx: httpMSL, Args: Args1, set: slot(func(f *frame) **int64 { return &cl(f).MaxRangeOffset }, func(b *builder, s *Stmt) (int64, error) {

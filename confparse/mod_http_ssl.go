@@ -13,25 +13,34 @@ import (
 type SSLSrv struct {
 	// Certificates and Keys pair up by position; several pairs serve
 	// several key types (RSA and ECDSA).
-	Certificates       []*Template    `json:",omitempty"`
-	Keys               []*Template    `json:",omitempty"`
-	Protocols          []string       `json:",omitempty"`
-	Ciphers            *string        `json:",omitempty"`
-	PreferServer       *bool          `json:",omitempty"`
-	SessionCache       *string        `json:",omitempty"`
-	SessionTimeout     *time.Duration `json:",omitempty"`
-	SessionTickets     *bool          `json:",omitempty"`
-	SessionTicketKeys  []string       `json:",omitempty"`
-	ECDHCurve          *string        `json:",omitempty"`
-	ClientCertificate  *string        `json:",omitempty"`
-	TrustedCertificate *string        `json:",omitempty"`
-	VerifyClient       *string        `json:",omitempty"` // off, on, optional, optional_no_ca
-	VerifyDepth        *int           `json:",omitempty"`
-	RejectHandshake    *bool          `json:",omitempty"`
-	PasswordFile       *string        `json:",omitempty"`
-	On                 *bool          `json:",omitempty"` // the old "ssl on"
-	File               string         `json:"-"`          // where ssl_certificate is, for errors
-	Line               int            `json:"-"`
+	Certificates       []*Template      `json:",omitempty"`
+	Keys               []*Template      `json:",omitempty"`
+	Protocols          []string         `json:",omitempty"`
+	Ciphers            *string          `json:",omitempty"`
+	PreferServer       *bool            `json:",omitempty"`
+	SessionCache       *string          `json:",omitempty"`
+	SessionTimeout     *time.Duration   `json:",omitempty"`
+	SessionTickets     *bool            `json:",omitempty"`
+	SessionTicketKeys  []string         `json:",omitempty"`
+	ECDHCurve          *string          `json:",omitempty"`
+	ClientCertificate  *string          `json:",omitempty"`
+	TrustedCertificate *string          `json:",omitempty"`
+	CRL                *string          `json:",omitempty"`
+	Stapling           *bool            `json:",omitempty"`
+	StaplingFile       *string          `json:",omitempty"`
+	StaplingResponder  *string          `json:",omitempty"`
+	StaplingVerify     *bool            `json:",omitempty"`
+	OCSP               *string          `json:",omitempty"` // off, on, leaf
+	OCSPResponder      *string          `json:",omitempty"`
+	OCSPCache          *string          `json:",omitempty"` // off, or shared:NAME:SIZE
+	ConfCommands       []SSLConfCommand `json:",omitempty"`
+	VerifyClient       *string          `json:",omitempty"` // off, on, optional, optional_no_ca
+	VerifyDepth        *int             `json:",omitempty"`
+	RejectHandshake    *bool            `json:",omitempty"`
+	PasswordFile       *string          `json:",omitempty"`
+	On                 *bool            `json:",omitempty"` // the old "ssl on"
+	File               string           `json:"-"`          // where ssl_certificate is, for errors
+	Line               int              `json:"-"`
 }
 
 func sslSrv[T any](get func(*SSLSrv) **T) func(*frame) **T {
@@ -98,16 +107,26 @@ func init() {
 		&Directive{Name: "ssl_ecdh_curve", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.ECDHCurve }), strArg)},
 		&Directive{Name: "ssl_client_certificate", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.ClientCertificate }), confFileArg)},
 		&Directive{Name: "ssl_trusted_certificate", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.TrustedCertificate }), confFileArg)},
+		&Directive{Name: "ssl_crl", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.CRL }), confFileArg)},
 		&Directive{Name: "ssl_verify_client", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.VerifyClient }), enumArg("off", "on", "optional", "optional_no_ca"))},
 		&Directive{Name: "ssl_verify_depth", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **int { return &c.VerifyDepth }), numArg)},
 		&Directive{Name: "ssl_password_file", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.PasswordFile }), confFileArg),
 			Note: "for keys in encrypted PEM (\"Proc-Type: 4,ENCRYPTED\") and encrypted PKCS#8 with PBES2 (what OpenSSL 3 writes)"},
 		&Directive{Name: "ssl_reject_handshake", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.RejectHandshake }), flagArg)},
 		&Directive{Name: "ssl_dhparam", Ctx: ctx, Args: Args1, Status: NoOp, Note: "Go's TLS has no DHE key exchange; ECDHE is used"},
-		&Directive{Name: "ssl_stapling", Ctx: ctx, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "OCSP stapling is not fetched by goproxy"},
-		&Directive{Name: "ssl_stapling_verify", Ctx: ctx, Args: ArgsFlag, Status: NoOp, set: validateFlag, Note: "OCSP stapling is not fetched by goproxy"},
-		&Directive{Name: "ssl_stapling_responder", Ctx: ctx, Args: Args1, Status: NoOp, Note: "OCSP stapling is not fetched by goproxy"},
+		&Directive{Name: "ssl_stapling", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.Stapling }), flagArg),
+			Note: "for the certificates without variables, as in nginx; the response is fetched when a client first asks for one"},
+		&Directive{Name: "ssl_stapling_verify", Ctx: ctx, Args: ArgsFlag, set: slot(sslSrv(func(c *SSLSrv) **bool { return &c.StaplingVerify }), flagArg)},
+		&Directive{Name: "ssl_stapling_responder", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.StaplingResponder }), strArg)},
+		&Directive{Name: "ssl_stapling_file", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.StaplingFile }), confFileArg)},
+		confCommandDirective("ssl_conf_command", ctx, func(f *frame) *[]SSLConfCommand { return &f.srvConf.SSL.ConfCommands }),
+		&Directive{Name: "ssl_ocsp", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.OCSP }), enumArg("off", "on", "leaf"))},
+		&Directive{Name: "ssl_ocsp_responder", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.OCSPResponder }), strArg)},
+		&Directive{Name: "ssl_ocsp_cache", Ctx: ctx, Args: Args1, set: slot(sslSrv(func(c *SSLSrv) **string { return &c.OCSPCache }), ocspCacheArg),
+			Note: "the cache is the process's: a worker's, as goproxy has one"},
 		&Directive{Name: "ssl_buffer_size", Ctx: ctx, Args: Args1, Status: NoOp, set: validateSize, Note: noopSSL},
+		&Directive{Name: "ssl_engine", Ctx: CtxMain, Args: Args1, Status: Unsupported,
+			Note: "Go's crypto/tls has no OpenSSL engines"},
 		&Directive{Name: "ssl_early_data", Ctx: ctx, Args: ArgsFlag, set: func(b *builder, f *frame, s *Stmt) error {
 			v, err := parseFlag(s, s.Args[0])
 			if err == nil && v {
@@ -166,4 +185,21 @@ func sessionCacheArg(b *builder, s *Stmt) (string, error) {
 		}
 	}
 	return strings.Join(s.Args, " "), nil
+}
+
+// ocspCacheArg reads "ssl_ocsp_cache off | [shared:]name:size".
+func ocspCacheArg(b *builder, s *Stmt) (string, error) {
+	a := s.Args[0]
+	if a == "off" {
+		return a, nil
+	}
+	rest, _ := strings.CutPrefix(a, "shared:")
+	name, size, ok := strings.Cut(rest, ":")
+	if !ok || name == "" {
+		return "", errf(s, "invalid OCSP cache %q", a)
+	}
+	if n, ok := ParseSize(size); !ok || n == 0 {
+		return "", errf(s, "invalid OCSP cache %q", a)
+	}
+	return a, nil
 }

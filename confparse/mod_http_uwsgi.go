@@ -11,6 +11,9 @@ type UWSGILoc struct {
 	// select the application's request handler (0: WSGI).
 	Modifier1 *int `json:",omitempty"`
 	Modifier2 *int `json:",omitempty"`
+	// String is uwsgi_string (undocumented in nginx): bytes sent as
+	// they are after the vars, counted in the packet's size.
+	String *string `json:",omitempty"`
 	// UpstreamSSL is uwsgi_ssl_*, for suwsgi:// (uwsgi over TLS).
 	UpstreamSSL
 }
@@ -33,6 +36,7 @@ func init() {
 	ds = append(ds,
 		&Directive{Name: "uwsgi_modifier1", Ctx: httpMSL, Args: Args1, set: slot(uwsgiLoc(func(p *UWSGILoc) **int { return &p.Modifier1 }), modifierArg)},
 		&Directive{Name: "uwsgi_modifier2", Ctx: httpMSL, Args: Args1, set: slot(uwsgiLoc(func(p *UWSGILoc) **int { return &p.Modifier2 }), modifierArg)},
+		&Directive{Name: "uwsgi_string", Ctx: httpMSL, Args: Args1, set: slot(uwsgiLoc(func(p *UWSGILoc) **string { return &p.String }), strArg)},
 	)
 	ds = append(ds, upstreamSSLDirectives("uwsgi", func(l *Loc) *UpstreamSSL { return &l.UWSGI.UpstreamSSL })...)
 	register("ngx_http_uwsgi_module", ds...)

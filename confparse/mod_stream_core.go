@@ -48,7 +48,8 @@ type StreamSrv struct {
 	ProxyHalfClose           *bool          `json:",omitempty"`
 	ProxyBufferSize          *int64         `json:",omitempty"`
 	ProxySSL                 *bool          `json:",omitempty"`
-	ProxyBind                *Template      `json:",omitempty"` // "off" or an address, may have variables
+	ProxyBind                *Bind          `json:",omitempty"` // upstreamconf.go's, as http's proxy_bind
+	ProxySocketKeepalive     *bool          `json:",omitempty"`
 	// ProxyTLS holds proxy_ssl_* in http's model; only its SSL fields
 	// are written.
 	ProxyTLS ProxyLoc

@@ -4,7 +4,6 @@ package confparse
 // address, an upstream block, or an address made of variables.
 
 import (
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -27,38 +26,18 @@ func init() {
 		&Directive{Name: "proxy_half_close", Ctx: ms, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.ProxyHalfClose }), flagArg)},
 		&Directive{Name: "proxy_buffer_size", Ctx: ms, Args: Args1, set: slot(streamSrv(func(c *StreamSrv) **int64 { return &c.ProxyBufferSize }), sizeArg)},
 	)
-	// The rest of the module, and the stream modules goproxy lacks, are
-	// refused by name.
+	// proxy_bind is http's (upstreamconf.go).
 	register("ngx_stream_proxy_module",
 		&Directive{Name: "proxy_bind", Ctx: ms, Args: Args12, set: func(b *builder, f *frame, s *Stmt) error {
-			if f.streamSrv.ProxyBind != nil {
-				return dupErr(s)
-			}
-			if len(s.Args) == 2 {
-				if s.Args[1] != "transparent" {
-					return errf(s, "invalid parameter %q", s.Args[1])
-				}
-				return errf(s, "the \"transparent\" parameter of \"proxy_bind\" is not supported by goproxy")
-			}
-			t, err := b.tmpl(s, s.Args[0])
-			if err != nil {
-				return err
-			}
-			if t.IsConst() && s.Args[0] != "off" && net.ParseIP(s.Args[0]) == nil {
-				return errf(s, "invalid address %q", s.Args[0])
-			}
-			f.streamSrv.ProxyBind = t
-			return nil
-		}})
-	for _, n := range []string{"proxy_socket_keepalive", "proxy_ssl_ciphers", "proxy_ssl_conf_command",
-		"proxy_ssl_crl"} {
-		register("ngx_stream_proxy_module", &Directive{Name: n, Ctx: ms, Args: ArgsAny, Status: Unsupported})
-	}
+			return setBind(b, &f.streamSrv.ProxyBind, s)
+		}},
+		&Directive{Name: "proxy_socket_keepalive", Ctx: ms, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.ProxySocketKeepalive }), flagArg)})
 	// proxy_ssl_* are http's (same arguments and model: ProxyLoc's SSL
 	// fields), read into the level's ProxyTLS.
 	register("ngx_stream_proxy_module",
 		&Directive{Name: "proxy_ssl", Ctx: ms, Args: ArgsFlag, set: slot(streamSrv(func(c *StreamSrv) **bool { return &c.ProxySSL }), flagArg)})
-	for _, n := range []string{"proxy_ssl_certificate", "proxy_ssl_certificate_key", "proxy_ssl_name",
+	for _, n := range []string{"proxy_ssl_certificate", "proxy_ssl_certificate_key", "proxy_ssl_ciphers", "proxy_ssl_conf_command",
+		"proxy_ssl_crl", "proxy_ssl_name",
 		"proxy_ssl_password_file", "proxy_ssl_protocols", "proxy_ssl_server_name", "proxy_ssl_session_reuse",
 		"proxy_ssl_trusted_certificate", "proxy_ssl_verify", "proxy_ssl_verify_depth"} {
 		for _, r := range registry[n] {
@@ -84,7 +63,7 @@ func init() {
 				ctx = CtxStream
 			}
 			register(m, &Directive{Name: n, Ctx: ctx, Args: ArgsAny, Block: n == "map" || n == "geo" || n == "split_clients",
-				Status: Unsupported})
+				Status: Unsupported, Note: unsupportedWhy[m]})
 		}
 	}
 }

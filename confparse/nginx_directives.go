@@ -26,6 +26,16 @@ var tsvCtx = map[string]Ctx{
 	"if_location": CtxIfLocation, "limit_except": CtxLimitExcept,
 }
 
+// unsupportedWhy is the reason, by module, that goproxy refuses what
+// nginx has: code outside Go's reach, or a decision of this project.
+// The reason is given in the error and in docs/directives.md.
+var unsupportedWhy = map[string]string{
+	"ngx_stream_geoip_module": "MaxMind's legacy GeoIP C library and its databases are not available to Go",
+	"ngx_stream_js_module":    "njs, nginx's JavaScript engine, is not available to Go",
+	"ngx_mail_module":         "goproxy has no mail proxy (IMAP, POP3, SMTP); nginx:latest loads it only with load_module",
+	"debug":                   "needs an nginx built --with-debug: goproxy has no debug log level",
+}
+
 var completeOnce sync.Once
 
 // completeRegistry adds the Unsupported rows; it runs once, after every
@@ -42,8 +52,13 @@ func completeRegistry() {
 			if ctx == 0 || name == "include" { // include: expanded by the builder
 				return
 			}
+			m := moduleOf(name)
+			why := unsupportedWhy[m]
+			if strings.HasPrefix(name, "debug_") {
+				why = unsupportedWhy["debug"]
+			}
 			registry[name] = append(registry[name], &Directive{Name: name, Ctx: ctx, Args: ArgsAny,
-				Block: block, Status: Unsupported, Module: moduleOf(name)})
+				Block: block, Status: Unsupported, Module: m, Note: why})
 		}
 		for i, line := range strings.Split(nginxDirectivesTSV, "\n") {
 			f := strings.Split(line, "\t")
@@ -65,11 +80,14 @@ func completeRegistry() {
 // moduleOf guesses the nginx module of an unsupported directive from its
 // name, for the documentation.
 func moduleOf(name string) string {
+	if name == "mail" {
+		return "ngx_mail_module"
+	}
 	for _, p := range []string{"fastcgi", "uwsgi", "scgi", "grpc", "memcached", "ssl", "http2",
 		"limit_req", "limit_conn", "auth_request", "auth_basic", "sub_filter", "ssi", "userid",
 		"mp4", "flv", "dav", "secure_link", "split_clients", "geo", "gunzip", "mirror", "slice",
 		"charset", "addition", "realip", "stub_status", "empty_gif", "random_index", "referer",
-		"browser", "stream", "mail"} {
+		"browser", "stream"} {
 		if strings.HasPrefix(name, p) {
 			return "ngx_http_" + p + "_module"
 		}

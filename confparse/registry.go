@@ -189,6 +189,9 @@ func lookup(ctx Ctx, s *Stmt) (*Directive, error) {
 		return nil, emergf(s, "%q directive is not allowed here", s.Name)
 	}
 	if d.Status == Unsupported {
+		if d.Note != "" {
+			return nil, emergf(s, "%q is not supported by goproxy (%s)", s.Name, d.Note)
+		}
 		return nil, emergf(s, "%q is not supported by goproxy", s.Name)
 	}
 	if !d.Block && s.IsBlock {

@@ -10,17 +10,19 @@ import "fmt"
 
 // UpstreamSSL is the *_ssl_* settings of a location.
 type UpstreamSSL struct {
-	SSLVerify         *bool     `json:",omitempty"`
-	SSLServerName     *bool     `json:",omitempty"`
-	SSLName           *Template `json:",omitempty"`
-	SSLTrusted        *string   `json:",omitempty"`
-	SSLCertificate    *Template `json:",omitempty"`
-	SSLCertificateKey *Template `json:",omitempty"`
-	SSLPasswordFile   *string   `json:",omitempty"`
-	SSLCiphers        *string   `json:",omitempty"`
-	SSLProtocols      []string  `json:",omitempty"`
-	SSLVerifyDepth    *int      `json:",omitempty"`
-	SSLSessionReuse   *bool     `json:",omitempty"`
+	SSLVerify         *bool            `json:",omitempty"`
+	SSLServerName     *bool            `json:",omitempty"`
+	SSLName           *Template        `json:",omitempty"`
+	SSLTrusted        *string          `json:",omitempty"`
+	SSLCRL            *string          `json:",omitempty"`
+	SSLCertificate    *Template        `json:",omitempty"`
+	SSLCertificateKey *Template        `json:",omitempty"`
+	SSLPasswordFile   *string          `json:",omitempty"`
+	SSLCiphers        *string          `json:",omitempty"`
+	SSLProtocols      []string         `json:",omitempty"`
+	SSLVerifyDepth    *int             `json:",omitempty"`
+	SSLSessionReuse   *bool            `json:",omitempty"`
+	SSLConfCommands   []SSLConfCommand `json:",omitempty"`
 }
 
 // upstreamSSLDefaults are nginx's defaults of *_ssl_*.
@@ -54,6 +56,8 @@ func upstreamSSLDirectives(prefix string, get func(*Loc) *UpstreamSSL) []*Direct
 		{Name: n + "session_reuse", Ctx: httpMSL, Args: ArgsFlag, set: flag(func(u *UpstreamSSL) **bool { return &u.SSLSessionReuse })},
 		{Name: n + "name", Ctx: httpMSL, Args: Args1, set: slot(loc(func(l *Loc) **Template { return &get(l).SSLName }), tmplArg)},
 		{Name: n + "trusted_certificate", Ctx: httpMSL, Args: Args1, set: file(func(u *UpstreamSSL) **string { return &u.SSLTrusted })},
+		confCommandDirective(n+"conf_command", httpMSL, func(f *frame) *[]SSLConfCommand { return &get(f.loc).SSLConfCommands }),
+		{Name: n + "crl", Ctx: httpMSL, Args: Args1, set: file(func(u *UpstreamSSL) **string { return &u.SSLCRL })},
 		{Name: n + "password_file", Ctx: httpMSL, Args: Args1, set: file(func(u *UpstreamSSL) **string { return &u.SSLPasswordFile })},
 		{Name: n + "certificate", Ctx: httpMSL, Args: Args1, set: path(func(u *UpstreamSSL) **Template { return &u.SSLCertificate })},
 		{Name: n + "certificate_key", Ctx: httpMSL, Args: Args1, set: path(func(u *UpstreamSSL) **Template { return &u.SSLCertificateKey })},

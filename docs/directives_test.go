@@ -47,7 +47,11 @@ func directivesDoc() string {
 	b.WriteString("\n## Not supported\n\n")
 	byMod := map[string][]string{}
 	for _, d := range unsup {
-		byMod[d.Module] = append(byMod[d.Module], "`"+d.Name+"`")
+		name := "`" + d.Name + "`"
+		if d.Note != "" {
+			name += " (" + d.Note + ")"
+		}
+		byMod[d.Module] = append(byMod[d.Module], name)
 	}
 	mods := make([]string, 0, len(byMod))
 	for m := range byMod {

@@ -45,16 +45,63 @@ func TestValidity(t *testing.T) {
 	}
 	for _, c := range cases {
 		ign := func(h string) bool { return strings.EqualFold(h, c.ignore) }
-		until, ok := Validity(c.status, c.h, valid, ign, now)
+		f, ok := Validity(c.status, c.h, valid, ign, now)
 		if c.want == 0 {
 			if ok {
-				t.Errorf("%s: cached until %v, want not cached", c.name, until)
+				t.Errorf("%s: cached until %v, want not cached", c.name, f.Until)
 			}
 			continue
 		}
-		if !ok || until.Sub(now) != c.want {
-			t.Errorf("%s: got %v %v, want %v", c.name, until.Sub(now), ok, c.want)
+		if !ok || f.Until.Sub(now) != c.want {
+			t.Errorf("%s: got %v %v, want %v", c.name, f.Until.Sub(now), ok, c.want)
 		}
+	}
+}
+
+func TestStaleWindows(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	valid := []*confparse.CacheValid{{Codes: []int{200}, Time: time.Minute}}
+	cases := []struct {
+		cc       string
+		ok       bool
+		until    time.Duration
+		swr, sie time.Duration
+	}{
+		{"max-age=1, stale-while-revalidate=10", true, time.Second, 10 * time.Second, 10 * time.Second},
+		{"max-age=1, stale-if-error=5", true, time.Second, 0, 5 * time.Second},
+		{"stale-if-error=3, max-age=2, stale-while-revalidate=7", true, 2 * time.Second, 7 * time.Second, 3 * time.Second},
+		// Without a time of its own the list's applies, windows kept.
+		{"stale-while-revalidate=10", true, time.Minute, 10 * time.Second, 10 * time.Second},
+		{"max-age=1, stale-while-revalidate=1x", false, 0, 0, 0},
+	}
+	for _, c := range cases {
+		f, ok := Validity(200, http.Header{"Cache-Control": {c.cc}}, valid, nil, now)
+		if ok != c.ok || (ok && (f.Until.Sub(now) != c.until || f.WhileRevalidate != c.swr || f.IfError != c.sie)) {
+			t.Errorf("%q: got %v %v %+v", c.cc, ok, f.Until.Sub(now), f.Stale)
+		}
+	}
+}
+
+func TestRevalidationFallsBackToStoredHeaders(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	m := &Meta{Status: 200, Header: http.Header{"Cache-Control": {"max-age=1, stale-while-revalidate=10"}}}
+	// A 304 without a time of its own: the stored head counts again,
+	// from now.
+	f, ok := Revalidation(m, http.Header{}, nil, nil, now)
+	if !ok || f.Until != now.Add(time.Second) || f.WhileRevalidate != 10*time.Second {
+		t.Fatalf("stored head: %v %v %+v", ok, f.Until.Sub(now), f.Stale)
+	}
+	f, ok = Revalidation(m, http.Header{"Cache-Control": {"max-age=5"}}, nil, nil, now)
+	if !ok || f.Until != now.Add(5*time.Second) || f.WhileRevalidate != 0 {
+		t.Fatalf("the 304's own: %v %v %+v", ok, f.Until.Sub(now), f.Stale)
+	}
+	m.Header = http.Header{}
+	valid := []*confparse.CacheValid{{Codes: []int{200}, Time: time.Minute}}
+	if f, ok = Revalidation(m, http.Header{}, valid, nil, now); !ok || f.Until != now.Add(time.Minute) {
+		t.Fatalf("valid list: %v %v", ok, f.Until.Sub(now))
+	}
+	if _, ok = Revalidation(m, http.Header{}, nil, nil, now); ok {
+		t.Fatal("nothing gives a time: the entry stays as it was")
 	}
 }
 
@@ -110,13 +157,14 @@ func TestEntryRoundTripAndLayout(t *testing.T) {
 	}
 	// A revalidation rewrites the validity in place.
 	until := time.Unix(2_000_000_000, 0)
-	if err := lk.Revalidated(until, time.Unix(1_900_000_000, 0)); err != nil {
+	f := Freshness{Until: until, Stale: Stale{WhileRevalidate: 7 * time.Second, IfError: 9 * time.Second}}
+	if err := lk.Revalidated(f, time.Unix(1_900_000_000, 0)); err != nil {
 		t.Fatal(err)
 	}
 	e2 := z.Find(k).Entry
 	defer e2.Close()
-	if !e2.ValidUntil.Equal(until) || e2.BodySize != 11 {
-		t.Fatalf("after revalidation: %v size %d", e2.ValidUntil, e2.BodySize)
+	if !e2.ValidUntil.Equal(until) || e2.BodySize != 11 || e2.Stale != f.Stale {
+		t.Fatalf("after revalidation: %v %+v size %d", e2.ValidUntil, e2.Stale, e2.BodySize)
 	}
 }
 
@@ -162,7 +210,7 @@ func TestCrashMidWriteLeavesNoEntry(t *testing.T) {
 	// A torn file in place (written by something else) is never served.
 	p := z2.Path(KeyOf("k"))
 	os.MkdirAll(filepath.Dir(p), 0o700)
-	os.WriteFile(p, []byte("GPCACHE1 0000"), 0o600)
+	os.WriteFile(p, []byte("GPCACHE2 0000"), 0o600)
 	if e := z2.Find(KeyOf("k")).Entry; e != nil {
 		t.Fatal("a truncated entry was served")
 	}
@@ -274,5 +322,44 @@ func TestVariant(t *testing.T) {
 	}
 	if Variant("", h1) != "" {
 		t.Fatal("no Vary, yet a variant")
+	}
+}
+
+// TestHeadKeptUntilTheFileChanges: a hit reuses the decoded head of the
+// entry it found before, and a new entry at the key is read afresh.
+func TestHeadKeptUntilTheFileChanges(t *testing.T) {
+	z := testZone(t, 1<<20)
+	k := KeyOf("k")
+	put := func(v string) {
+		lk := z.Find(k)
+		lk.Entry.Close()
+		w, err := lk.Create(&Meta{Key: "k", ValidUntil: time.Now().Add(time.Minute), Status: 200, Reason: "OK",
+			Header: http.Header{"X-V": {v}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "body "+v)
+		w.Commit()
+	}
+	get := func() (string, string) {
+		e := z.Find(k).Entry
+		if e == nil {
+			t.Fatal("no entry")
+		}
+		defer e.Close()
+		b, _ := io.ReadAll(e.Body(0, e.BodySize))
+		return e.Header.Get("X-V"), string(b)
+	}
+	put("1")
+	get()
+	if z.nodes[k].head == nil {
+		t.Fatal("the head was not kept")
+	}
+	if v, b := get(); v != "1" || b != "body 1" {
+		t.Fatalf("kept head: %q %q", v, b)
+	}
+	put("22")
+	if v, b := get(); v != "22" || b != "body 22" {
+		t.Fatalf("after a new entry: %q %q", v, b)
 	}
 }

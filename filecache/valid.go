@@ -21,68 +21,125 @@ type Ignore func(header string) bool
 // maxVary is nginx's NGX_HTTP_CACHE_VARY_LEN: a longer Vary is not cached.
 const maxVary = 128
 
+// Stale is what a response's Cache-Control allows once it is expired
+// (RFC 5861): how long it may be served while a request refreshes it,
+// and how long instead of an upstream that fails.
+type Stale struct {
+	WhileRevalidate time.Duration
+	IfError         time.Duration
+}
+
+// Freshness is how long a response stays fresh, and its stale windows.
+type Freshness struct {
+	Until time.Time
+	Stale
+}
+
 // Validity is how long a response with status and headers h, received at
 // now, stays fresh; ok false means it is not cached.
-func Validity(status int, h http.Header, valid []*confparse.CacheValid, ignore Ignore, now time.Time) (until time.Time, ok bool) {
+func Validity(status int, h http.Header, valid []*confparse.CacheValid, ignore Ignore, now time.Time) (f Freshness, ok bool) {
+	f, set, ok := headerValidity(h, ignore, now)
+	if !ok || set {
+		return f, ok
+	}
+	if d := validFor(status, valid); d > 0 {
+		f.Until = now.Add(d)
+		return f, true
+	}
+	return Freshness{}, false
+}
+
+// Revalidation is the new freshness of an entry the upstream confirmed
+// with a 304 whose headers are h, as nginx has it: the 304's own
+// validity, else the one the entry's stored headers give now, else the
+// *_cache_valid time of its status; ok false leaves the entry as it was.
+func Revalidation(e *Meta, h http.Header, valid []*confparse.CacheValid, ignore Ignore, now time.Time) (Freshness, bool) {
+	if f, set, _ := headerValidity(h, ignore, now); set {
+		return f, true
+	}
+	f, set, _ := headerValidity(e.Header, ignore, now)
+	if set {
+		return f, true
+	}
+	if d := validFor(e.Status, valid); d > 0 {
+		f.Until = now.Add(d)
+		return f, true
+	}
+	return Freshness{}, false
+}
+
+// headerValidity reads what the headers say: set when one of them gave
+// a time, ok false when one makes the response uncacheable.
+func headerValidity(h http.Header, ignore Ignore, now time.Time) (f Freshness, set, ok bool) {
 	if ignore == nil {
 		ignore = func(string) bool { return false }
 	}
 	if !ignore("Set-Cookie") && len(h["Set-Cookie"]) > 0 {
-		return time.Time{}, false
+		return f, false, false
 	}
 	if !ignore("Vary") {
 		v := strings.Join(h["Vary"], ",")
 		if strings.TrimSpace(v) == "*" || len(v) > maxVary || hasStar(v) {
-			return time.Time{}, false
+			return f, false, false
 		}
 	}
-	set := false
 	if x := h.Get("X-Accel-Expires"); x != "" && !ignore("X-Accel-Expires") {
 		if strings.HasPrefix(x, "@") {
 			n, err := strconv.ParseInt(x[1:], 10, 64)
 			if err != nil {
-				return time.Time{}, false
+				return f, false, false
 			}
-			until, set = time.Unix(n, 0), true
+			f.Until, set = time.Unix(n, 0), true
 		} else {
 			n, err := strconv.ParseInt(x, 10, 64)
 			if err != nil || n == 0 {
-				return time.Time{}, false
+				return f, false, false
 			}
-			until, set = now.Add(time.Duration(n)*time.Second), true
+			f.Until, set = now.Add(time.Duration(n)*time.Second), true
 		}
 	}
-	if cc := h["Cache-Control"]; !set && len(cc) > 0 && !ignore("Cache-Control") {
+	if cc := h["Cache-Control"]; len(cc) > 0 && !ignore("Cache-Control") {
 		v := strings.ToLower(strings.Join(cc, ","))
-		// nginx looks for these anywhere in the value.
-		if strings.Contains(v, "no-cache") || strings.Contains(v, "no-store") || strings.Contains(v, "private") {
-			return time.Time{}, false
-		}
-		age, found := maxAge(v, "s-maxage")
-		if !found {
-			age, found = maxAge(v, "max-age")
-		}
-		if found {
-			if age <= 0 {
-				return time.Time{}, false
+		if !set {
+			// nginx looks for these anywhere in the value.
+			if strings.Contains(v, "no-cache") || strings.Contains(v, "no-store") || strings.Contains(v, "private") {
+				return f, false, false
 			}
-			until, set = now.Add(time.Duration(age)*time.Second), true
+			age, found := maxAge(v, "s-maxage")
+			if !found {
+				age, found = maxAge(v, "max-age")
+			}
+			if found {
+				if age <= 0 {
+					return f, false, false
+				}
+				f.Until, set = now.Add(time.Duration(age)*time.Second), true
+			}
+		}
+		// The stale windows are read even when X-Accel-Expires gave
+		// the time, as nginx does.
+		if n, found := maxAge(v, "stale-while-revalidate"); found {
+			if n < 0 {
+				return f, false, false
+			}
+			f.WhileRevalidate = time.Duration(n) * time.Second
+			f.IfError = f.WhileRevalidate
+		}
+		if n, found := maxAge(v, "stale-if-error"); found {
+			if n < 0 {
+				return f, false, false
+			}
+			f.IfError = time.Duration(n) * time.Second
 		}
 	}
 	if e := h["Expires"]; !set && len(e) > 0 && !ignore("Expires") {
 		t, err := http.ParseTime(e[0])
 		if err != nil || !t.After(now) {
-			return time.Time{}, false
+			return f, false, false
 		}
-		until, set = t, true
+		f.Until, set = t, true
 	}
-	if set {
-		return until, true
-	}
-	if d := validFor(status, valid); d > 0 {
-		return now.Add(d), true
-	}
-	return time.Time{}, false
+	return f, set, true
 }
 
 // validFor is *_cache_valid's time for a status: its own entry first,

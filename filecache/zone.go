@@ -66,6 +66,7 @@ type Zone struct {
 	now func() time.Time
 	// counts are the zone's request outcomes and bytes, for metrics.
 	counts Counts
+	heads  int // nodes with a head
 }
 
 // Counts are a zone's running totals: requests by cache status (as
@@ -126,7 +127,15 @@ type node struct {
 	updating bool
 	lockedAt time.Time
 	done     chan struct{}
+	// head is the entry's decoded head while the zone keeps it
+	// (maxHeads), so that a hit does not read and parse it again.
+	head *decoded
 }
+
+// maxHeads bounds the decoded heads a zone keeps: the most recently
+// used entries' (the keys zone may index far more entries than is worth
+// keeping heads of in memory).
+const maxHeads = 4096
 
 // Open makes the cache directory, starts the loader and the manager.
 func Open(c *confparse.CacheZone) (*Zone, error) {
@@ -161,14 +170,20 @@ func (z *Zone) Close() {
 // Path is where the entry of key lives: the levels' directories take
 // their names from the end of the hex name, as in nginx.
 func (z *Zone) Path(k Key) string {
-	name := k.Hex()
-	p := z.Conf.Path
+	var name [2 * md5.Size]byte
+	hex.Encode(name[:], k[:])
+	var b strings.Builder
+	b.Grow(len(z.Conf.Path) + 3*len(z.Conf.Levels) + 1 + len(name))
+	b.WriteString(z.Conf.Path)
 	end := len(name)
 	for _, l := range z.Conf.Levels {
-		p += "/" + name[end-l:end]
+		b.WriteByte('/')
+		b.Write(name[end-l : end])
 		end -= l
 	}
-	return p + "/" + name
+	b.WriteByte('/')
+	b.Write(name[:])
+	return b.String()
 }
 
 // touch finds or adds the node of k and marks it used now; with the
@@ -203,8 +218,31 @@ func (z *Zone) evictOne(onlyEntries bool) bool {
 	return false
 }
 
+// setHead keeps (or with nil drops) the decoded head of n's entry; past
+// maxHeads, those of the least recently used entries go. z.mu is held.
+func (z *Zone) setHead(n *node, d *decoded) {
+	if (n.head == nil) != (d == nil) {
+		if d == nil {
+			z.heads--
+		} else {
+			z.heads++
+		}
+	}
+	n.head = d
+	if z.heads <= maxHeads {
+		return
+	}
+	for e := z.lru.Back(); e != nil && z.heads > maxHeads*3/4; e = e.Prev() {
+		if o := e.Value.(*node); o.head != nil && o != n {
+			o.head = nil
+			z.heads--
+		}
+	}
+}
+
 // remove drops a node and its entry. z.mu is held.
 func (z *Zone) remove(n *node) {
+	z.setHead(n, nil)
 	if n.exists {
 		os.Remove(z.Path(n.key))
 		z.size -= n.size
@@ -236,8 +274,9 @@ func (z *Zone) Find(k Key) *Lookup {
 	n.uses++
 	lk := &Lookup{z: z, n: n, Key: k, Uses: n.uses}
 	lk.Updating = n.updating && z.now().Sub(n.lockedAt) < time.Hour
+	known := n.head
 	z.mu.Unlock()
-	e, err := readEntry(z.Path(k))
+	e, d, err := readEntry(z.Path(k), known)
 	if err != nil {
 		if !os.IsNotExist(err) {
 			os.Remove(z.Path(k)) // never served, never found again
@@ -248,10 +287,16 @@ func (z *Zone) Find(k Key) *Lookup {
 			z.size -= n.size
 			n.size = 0
 		}
+		if z.nodes[k] == n {
+			z.setHead(n, nil)
+		}
 		z.mu.Unlock()
 		return lk
 	}
 	z.mu.Lock()
+	if d != known && z.nodes[k] == n {
+		z.setHead(n, d)
+	}
 	if !n.exists && z.nodes[k] == n {
 		n.exists, n.size = true, diskSize(e.BodyOffset+e.BodySize)
 		z.size += n.size
@@ -305,14 +350,15 @@ func (lk *Lookup) Unlock() {
 
 // Revalidated records a new validity for the entry after the upstream
 // confirmed it (a 304 to a conditional request).
-func (lk *Lookup) Revalidated(valid, date time.Time) error {
+func (lk *Lookup) Revalidated(f Freshness, date time.Time) error {
 	if lk.Entry != nil {
-		lk.Entry.ValidUntil, lk.Entry.Date = valid, date
+		lk.Entry.ValidUntil, lk.Entry.Date, lk.Entry.Stale = f.Until, date, f.Stale
 	}
 	lk.z.mu.Lock()
-	lk.n.validUntil = valid
+	lk.n.validUntil = f.Until
+	lk.z.setHead(lk.n, nil)
 	lk.z.mu.Unlock()
-	return rewriteValidity(lk.z.Path(lk.Key), valid, date)
+	return rewriteValidity(lk.z.Path(lk.Key), f.Until, date, f.Stale)
 }
 
 // Writer writes a new entry; Commit puts it in place, Abort drops it.
@@ -391,6 +437,7 @@ func (w *Writer) Commit() error {
 	if n.exists {
 		z.size -= n.size
 	}
+	z.setHead(n, nil) // a new file
 	n.exists, n.size, n.validUntil = true, diskSize(w.n), w.meta.ValidUntil
 	z.size += n.size
 	z.counts.Stored.Add(w.n)

@@ -6,6 +6,7 @@ package httpcore
 // through it.
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -178,15 +179,44 @@ func SendRanges(rq *Request, size int64, header string, single bool, body func(o
 // size bytes satisfies, as [start, end); ok is false for several ranges,
 // none that fits, or a header the range filter ignores. It serves a
 // response that can send one range only (nginx's single_range: a
-// response being cached as it is sent).
+// response being cached as it is sent, or one *_force_ranges ranges).
 func SingleRange(rq *Request, header string, size int64) (start, end int64, ok bool) {
+	start, end, status := SingleRangeStatus(rq, header, size)
+	return start, end, status == 200
+}
+
+// SingleRangeStatus is SingleRange with the range filter's verdict:
+// 200 for the range, 416 when none fits, 0 when the response goes whole.
+func SingleRangeStatus(rq *Request, header string, size int64) (start, end int64, status int) {
 	max := -1
 	if m := rq.Loc.Core.MaxRanges; m != nil {
 		max = *m
 	}
 	rs, status := parseRanges(header, size, max)
-	if status != 200 || len(rs) != 1 {
-		return 0, 0, false
+	if status == 200 && len(rs) != 1 {
+		return 0, 0, 0
 	}
-	return rs[0].start, rs[0].end, true
+	if status != 200 {
+		return 0, 0, status
+	}
+	return rs[0].start, rs[0].end, 200
+}
+
+// IfRange is the range filter's If-Range check for a response with
+// this entity tag and Last-Modified time (unix seconds, -1 none): a
+// value ending in a quote must be the tag exactly, any other the date
+// to the second. Without If-Range, ranges apply.
+func IfRange(rq *Request, etag string, lastModified int64) bool {
+	v := rq.R.Header.Get("If-Range")
+	if v == "" {
+		return true
+	}
+	if len(v) >= 2 && v[len(v)-1] == '"' {
+		return etag != "" && v == etag
+	}
+	if lastModified < 0 {
+		return false
+	}
+	t, err := http.ParseTime(v)
+	return err == nil && t.Unix() == lastModified
 }

@@ -164,6 +164,9 @@ type Request struct {
 	trailers       []Trailer
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
+	// background runs once the main response is complete
+	// (AddBackground).
+	background []func()
 	// requestBody is $request_body: the client's body once a module has
 	// read all of it into memory; nil while it is unread, or when it
 	// went to a temporary file, as in nginx. Atomic: a streamed body is

@@ -120,7 +120,7 @@ var sslVariables = []Variable{
 		return strings.ReplaceAll(raw, "\n", "\n\t"), true
 	})},
 	{"ssl_client_escaped_cert", clientCertVar(func(cert *x509.Certificate) (string, bool) {
-		return escapeComponent(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))), true
+		return EscapeComponent(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))), true
 	})},
 	{"ssl_client_v_start", clientCertVar(func(cert *x509.Certificate) (string, bool) {
 		return cert.NotBefore.UTC().Format("Jan _2 15:04:05 2006 GMT"), true
@@ -160,9 +160,9 @@ func clientCertVar(f func(cert *x509.Certificate) (string, bool)) Getter {
 	}
 }
 
-// escapeComponent is nginx's NGX_ESCAPE_URI_COMPONENT: everything but
+// EscapeComponent is nginx's NGX_ESCAPE_URI_COMPONENT: everything but
 // letters, digits and "-._~" as %XX.
-func escapeComponent(s string) string {
+func EscapeComponent(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {

@@ -375,9 +375,7 @@ var coreVariables = []Variable{
 	}},
 	{"request_id", func(rq *Request, _ string) (string, bool) {
 		// A subrequest has its main request's id, as in nginx.
-		for rq.Parent != nil {
-			rq = rq.Parent
-		}
+		rq = rq.Main()
 		if rq.requestID == "" {
 			var b [16]byte
 			rand.Read(b[:])

@@ -65,6 +65,9 @@ type Conn struct {
 	// Pipelined says the current request had arrived before the one
 	// before it was answered ($pipe).
 	Pipelined bool
+	// Arrival is the current request's place in arrival order, for the
+	// cache lock (arrival.go); nil unless a configuration has one.
+	Arrival *Arrival
 	// KeepAlive lets the handler end the connection after the response
 	// (keepalive_requests, keepalive_timeout 0, lingering errors).
 	KeepAlive bool
@@ -188,6 +191,10 @@ func (s *Server) serveConn(nc net.Conn, name string, cfg *tls.Config) {
 	if reused != nil {
 		s.capReached(reused, false)
 	}
+	// The first request's place in arrival order is taken here, in
+	// accept order, before the goroutine of a later connection can run
+	// ahead of this one's.
+	c.info.Arrival = arrive()
 	go c.serve()
 }
 
@@ -455,6 +462,7 @@ func (c *conn) close() {
 		return
 	}
 	c.setState(http.StateClosed)
+	c.info.Arrival.Settle()
 	c.srv.Stats.Closed() // before the close the client sees
 	c.nc.Close()
 	c.info.cancel()
@@ -497,6 +505,9 @@ func (c *conn) run(wait time.Duration) {
 			c.rdl.Set(c.nc.SetReadDeadline, time.Now(), lim.HeaderTimeout)
 		}
 		c.info.Requests++
+		if c.info.Arrival == nil {
+			c.info.Arrival = arrive()
+		}
 		c.srv.Stats.RequestStarted()
 		// The write buffer is the connection's only while it answers:
 		// an idle keep-alive connection holds none (10,000 idle clients
@@ -505,6 +516,8 @@ func (c *conn) run(wait time.Duration) {
 		c.bw.Reset(c.nc)
 		c.inRequest = true
 		keep := c.serveOne(lim)
+		c.info.Arrival.Settle()
+		c.info.Arrival = nil
 		c.inRequest = false
 		c.srv.Stats.RequestDone()
 		if !c.resp.hijacked {

@@ -149,6 +149,9 @@ func (c *conn) sawPreface() bool {
 }
 
 func (c *conn) runH2(h H2Handler, set H2Settings, nc net.Conn) {
+	// Streams keep no arrival order (arrival.go).
+	c.info.Arrival.Settle()
+	c.info.Arrival = nil
 	hc := &h2Conn{srv: c.srv, h: h, base: c.info}
 	hs := &http.Server{ErrorLog: noLog, MaxHeaderBytes: 1 << 20, HTTP2: &http.HTTP2Config{
 		MaxConcurrentStreams:         int(set.MaxConcurrentStreams),

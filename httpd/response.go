@@ -43,6 +43,7 @@ type response struct {
 	rl    rateLimit // limit_rate (ratelimit.go)
 	// trailers are sent in the last chunk (AddTrailer).
 	trailers []byte
+	finished bool // Finish ended the response before the handler did
 }
 
 // HeaderName is a header as nginx sends it: add_header's names and an
@@ -591,10 +592,16 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // finish completes the response: the chunked terminator, and a close if
 // the body fell short of its Content-Length.
+// Finish ends the response now, as its handler's return would: the
+// handler goes on with work the client does not wait for (nginx's
+// background subrequests), and the connection waits for it.
+func (w *response) Finish() { w.finish() }
+
 func (w *response) finish() {
-	if w.hijacked {
+	if w.hijacked || w.finished {
 		return
 	}
+	w.finished = true
 	if w.aborted {
 		if !w.discard {
 			w.c.bw.Flush()

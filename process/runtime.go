@@ -66,8 +66,9 @@ func (p *Process) build(cfg *confparse.Config) (*runtime, error) {
 			return fail(err)
 		}
 	}
+	errs := r.errs
 	r.router, err = router.New(cfg, router.Options{Static: p.static, Proxy: r.proxy, Log: r.access,
-		Errors: r.errs, Zones: r.zones.Zones})
+		Errors: r.errs, ErrorLine: func(l confparse.Level, msg string) { errs.Log(l, msg) }, Zones: r.zones.Zones})
 	if err != nil {
 		return fail(err)
 	}

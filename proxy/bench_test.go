@@ -44,14 +44,26 @@ func BenchmarkProxyHeaders(b *testing.B) {
 			"X-Forwarded-For: 198.51.100.4\r\n\r\n")
 }
 
+// BenchmarkProxyCacheHit is a request answered from the cache (the
+// entry stored by the first one): nothing goes upstream.
+func BenchmarkProxyCacheHit(b *testing.B) {
+	benchProxyIn(b, `proxy_cache_path {{ROOT}}/cache levels=1:2 keys_zone=bench:1m;`,
+		`proxy_pass http://up; proxy_cache bench; proxy_cache_valid 10m;`,
+		"GET /x HTTP/1.1\r\nHost: localhost\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+}
+
 // benchProxy serves req b.N times through a location made of loc that
 // proxies to the upstream "up", answering "hello" to every request.
-func benchProxy(b *testing.B, loc, req string) {
+func benchProxy(b *testing.B, loc, req string) { benchProxyIn(b, "", loc, req) }
+
+// benchProxyIn is benchProxy with http-level directives.
+func benchProxyIn(b *testing.B, httpLevel, loc, req string) {
 	up := testupstream.Start(b, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n")
 	cfg := benchkit.Load(b, `events {}
 http {
     access_log off;
     keepalive_requests 100000000;
+    `+httpLevel+`
     upstream up { server `+up+`; keepalive 16; }
     server {
         listen 127.0.0.1:80;

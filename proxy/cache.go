@@ -8,6 +8,7 @@ package proxy
 // cacheable or not), and the store while the body streams to the client.
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"goproxy/confparse"
 	"goproxy/filecache"
 	"goproxy/httpcore"
+	"goproxy/httpd"
 )
 
 // The values of $upstream_cache_status.
@@ -90,13 +92,16 @@ func sameLayout(a, b *confparse.CacheZone) bool {
 
 // cacheState is one request's cache state.
 type cacheState struct {
-	conf   *confparse.CacheLoc
-	lk     *filecache.Lookup
-	key    string
-	stale  *filecache.Entry // an expired entry, for use_stale and revalidation
-	store  bool             // the response may be stored
-	owner  bool             // this request holds the key's lock
-	status string
+	conf  *confparse.CacheLoc
+	lk    *filecache.Lookup
+	key   string
+	stale *filecache.Entry // an expired entry, for use_stale and revalidation
+	store bool             // the response may be stored
+	owner bool             // this request holds the key's lock
+	// staleError says the expired entry is within its stale-if-error
+	// window: an upstream that fails is answered with it.
+	staleError bool
+	status     string
 }
 
 var errServeCached = errors.New("serve the cached entry")
@@ -105,11 +110,17 @@ var errServeCached = errors.New("serve the cached entry")
 // answered from the cache (or with an error); otherwise st.cache says
 // what to do with the upstream's response.
 func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) bool {
+	rq := st.rq
+	if bg := backgroundOf(r); bg != nil {
+		// A background update: the request it copies made the
+		// lookup and holds the lock.
+		st.cache = bg.cache
+		return h.cacheMiss(st, r)
+	}
 	cl := &h.loc.Proxy.Cache
 	if !cl.On() {
 		return false
 	}
-	rq := st.rq
 	name := cl.Zone.Raw
 	if !cl.Zone.IsConst() {
 		name = rq.Eval(cl.Zone)
@@ -141,7 +152,7 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		c.lk = c.find(z, r)
 		e := c.lk.Entry
 		now := time.Now()
-		if e != nil && now.Before(e.ValidUntil) {
+		if e != nil && fresh(e.ValidUntil, now) {
 			c.status = cacheHit
 			if h.interceptsEntry(e.Status) {
 				// An intercepted error was cached as its status
@@ -152,10 +163,19 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 				return true
 			}
 			h.serveEntry(st, e, cacheHit)
+			e.Close()
 			return true
 		}
-		if e != nil && c.lk.Updating && useStale(cl, "updating") {
+		// nginx's stale_updating and stale_error: the windows the
+		// entry's Cache-Control granted past its expiry.
+		staleUpdating := false
+		if e != nil {
+			staleUpdating = useStale(cl, "updating") || withinStale(e.ValidUntil, e.WhileRevalidate, now)
+			c.staleError = withinStale(e.ValidUntil, e.IfError, now)
+		}
+		if e != nil && c.lk.Updating && staleUpdating {
 			h.serveEntry(st, e, cacheUpdating)
+			e.Close()
 			return true
 		}
 		if c.lk.Uses < *cl.MinUses {
@@ -163,9 +183,13 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		}
 		if *cl.Lock {
 			if deadline.IsZero() {
-				deadline = now.Add(*cl.LockTimeout)
+				// Requests that arrived just before this one take
+				// the lock first, as in nginx (httpd's arrival.go).
+				arrival(rq).AwaitEarlier(arrivalWindow)
+				deadline = time.Now().Add(*cl.LockTimeout)
 			}
 			ch, age, owner := c.lk.Lock(*cl.LockAge)
+			arrival(rq).Settle()
 			if !owner {
 				e.Close()
 				if !waitLock(ch, age, deadline, r) {
@@ -178,11 +202,38 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 				continue // look again: the holder may have stored it
 			}
 			c.owner = true
-		} else if e != nil && useStale(cl, "updating") {
+		} else if e != nil {
+			// An expired entry is being updated by this request:
+			// others may be answered with it meanwhile.
 			c.owner = c.lk.MarkUpdating()
+		}
+		if e != nil && c.owner && staleUpdating && *cl.BackgroundUpdate {
+			h.serveEntry(st, e, cacheStale)
+			h.updateInBackground(st, c)
+			return true
 		}
 		break
 	}
+	return h.cacheMiss(st, r)
+}
+
+// arrivalWindow bounds how long a request about to take a cache lock
+// waits for those that arrived before it: the scheduler's reordering is
+// shorter than that, and a request that long before it is not "sent at
+// the same time".
+const arrivalWindow = 50 * time.Millisecond
+
+// arrival is the request's place in arrival order (nil: none kept).
+func arrival(rq *httpcore.Request) *httpd.Arrival {
+	if rq.Conn == nil {
+		return nil
+	}
+	return rq.Conn.Arrival
+}
+
+// cacheMiss readies a request that goes to the upstream (MISS, EXPIRED).
+func (h *handler) cacheMiss(st *state, r *http.Request) bool {
+	c := st.cache
 	if !rangeAllowed(st, r.Header.Get("Range")) {
 		// nginx's cache_check_range: a range beyond
 		// proxy_cache_max_range_offset goes upstream as asked, and
@@ -194,8 +245,51 @@ func (h *handler) cacheStart(st *state, w http.ResponseWriter, r *http.Request) 
 		c.status = cacheExpired
 		c.stale = e
 	}
-	rq.Upstream.CacheStatus = c.status
+	st.rq.Upstream.CacheStatus = c.status
 	return false
+}
+
+// fresh says whether an entry valid until valid is fresh now. nginx
+// counts in whole seconds and expires an entry once the second after its
+// last is reached: "max-age=1" keeps a response for one to two seconds.
+func fresh(valid, now time.Time) bool { return now.Unix() <= valid.Unix() }
+
+// withinStale says whether now is within a stale window after valid, in
+// whole seconds as nginx counts it.
+func withinStale(valid time.Time, window time.Duration, now time.Time) bool {
+	return window > 0 && valid.Unix()+int64(window/time.Second) >= now.Unix()
+}
+
+// background is what a background update takes over from the request it
+// copies: the cache state, with the key's lock, and the request body.
+type background struct {
+	cache    *cacheState
+	body     *bufferedBody
+	declared int64
+}
+
+type backgroundKey struct{}
+
+func backgroundOf(r *http.Request) *background {
+	b, _ := r.Context().Value(backgroundKey{}).(*background)
+	return b
+}
+
+// updateInBackground is *_cache_background_update: the request was
+// answered with the expired entry, and a copy of it fetches the
+// response once the client has that answer, holding the key's lock
+// until the entry is refreshed, as nginx's background subrequest.
+func (h *handler) updateInBackground(st *state, c *cacheState) {
+	bg := &background{cache: &cacheState{conf: c.conf, lk: c.lk, key: c.key, store: c.store, owner: true,
+		staleError: c.staleError}, body: st.body, declared: st.declared}
+	c.owner = false
+	st.body = nil
+	clone := st.rq.CloneBackground()
+	clone.R = clone.R.WithContext(context.WithValue(clone.R.Context(), backgroundKey{}, bg))
+	st.rq.AddBackground(func() {
+		h.ServeHTTP(clone, clone.R)
+		clone.EndBackground()
+	})
 }
 
 // find looks the key up, and the secondary key of the request's variant
@@ -301,8 +395,8 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	ignore := func(name string) bool { return ignored(h.loc.Proxy.IgnoreHeaders, name) }
 	if resp.StatusCode == http.StatusNotModified && c.stale != nil && *cl.Revalidate {
 		resp.Body.Close()
-		if until, ok := filecache.Validity(c.stale.Status, resp.Header, cl.Valid, ignore, now); ok {
-			c.lk.Revalidated(until, now)
+		if f, ok := filecache.Revalidation(&c.stale.Meta, resp.Header, cl.Valid, ignore, now); ok {
+			c.lk.Revalidated(f, now)
 		}
 		c.status = cacheRevalidated
 		return errServeCached
@@ -315,11 +409,11 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	if !c.store || anySet(rq, cl.NoCache) {
 		return nil
 	}
-	until, ok := filecache.Validity(resp.StatusCode, resp.Header, cl.Valid, ignore, now)
+	f, ok := filecache.Validity(resp.StatusCode, resp.Header, cl.Valid, ignore, now)
 	if !ok {
 		return nil
 	}
-	m := &filecache.Meta{Key: c.key, ValidUntil: until, Date: now, Status: resp.StatusCode}
+	m := &filecache.Meta{Key: c.key, ValidUntil: f.Until, Date: now, Stale: f.Stale, Status: resp.StatusCode}
 	m.Reason = strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
 	if h.interceptsEntry(resp.StatusCode) {
 		// proxy_intercept_errors answers with error_page: only the
@@ -344,69 +438,8 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	}
 	sb := &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, full: -1, accel: accelHeaders(resp.Header)}
 	resp.Body = sb
-	missRange(st, resp, sb)
-	return nil
+	return h.upstreamRanges(st, resp, sb)
 }
-
-// missRange answers a Range request on a MISS as nginx does for a
-// response it caches: when the upstream allows ranges (Accept-Ranges),
-// one range is sent from the whole body as it is stored; several, or
-// none that fits, get the whole response.
-func missRange(st *state, resp *http.Response, sb *storeBody) {
-	rq := st.rq
-	rr := rq.R.Header.Get("Range")
-	if rr == "" || resp.StatusCode != 200 || resp.ContentLength < 0 || resp.Header["Accept-Ranges"] == nil ||
-		rq.R.ProtoMajor == 0 || rq.WillTransform(200) || !rangeAllowed(st, rr) {
-		return
-	}
-	start, end, ok := httpcore.SingleRange(rq, rr, resp.ContentLength)
-	if !ok {
-		return
-	}
-	size := resp.ContentLength
-	sb.full, sb.accept = size, resp.Header["Accept-Ranges"]
-	resp.StatusCode, resp.Status = 206, "206 Partial Content"
-	delete(resp.Header, "Accept-Ranges")
-	resp.Header["Content-Range"] = []string{"bytes " + strconv.FormatInt(start, 10) + "-" + strconv.FormatInt(end-1, 10) + "/" + strconv.FormatInt(size, 10)}
-	resp.Header["Content-Length"] = []string{strconv.FormatInt(end-start, 10)}
-	resp.ContentLength = end - start
-	resp.Body = &rangeBody{rc: sb, skip: start, left: end - start}
-}
-
-// rangeBody passes on [skip, skip+left) of a body and reads the rest
-// to its end, so that the entry is stored whole.
-type rangeBody struct {
-	rc         io.ReadCloser
-	skip, left int64
-}
-
-func (b *rangeBody) Read(p []byte) (int, error) {
-	for b.skip > 0 {
-		n, err := io.CopyN(io.Discard, b.rc, b.skip)
-		b.skip -= n
-		if err != nil {
-			return 0, err
-		}
-	}
-	if b.left <= 0 {
-		_, err := io.Copy(io.Discard, b.rc)
-		if err == nil {
-			err = io.EOF
-		}
-		return 0, err
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	if err == io.EOF && b.left > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
-
-func (b *rangeBody) Close() error { return b.rc.Close() }
 
 // reprocessed are the upstream headers the proxy acts on and hides; the
 // entry keeps them, so that a response from the cache is treated as the
@@ -523,7 +556,7 @@ func (h *handler) staleOnError(st *state, err error) bool {
 			kind = "invalid_header"
 		}
 	}
-	if !useStale(c.conf, kind) {
+	if !useStale(c.conf, kind) && !c.staleError {
 		return false
 	}
 	h.serveEntry(st, c.stale, cacheStale)
@@ -537,14 +570,15 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	rq.Upstream.CacheStatus = status
 	hd := rq.Header()
 	for k, v := range e.Header {
-		hd[k] = append([]string(nil), v...)
+		// The entry's values, read only: an append makes a copy.
+		hd[k] = v[:len(v):len(v)]
 	}
 	h.accel(rq, hd)
 	for _, k := range reprocessed {
 		delete(hd, k)
 	}
 	if s, ok := rq.W.(interface{ SetStatusLine(int, string) }); ok {
-		s.SetStatusLine(e.Status, strconv.Itoa(e.Status)+" "+e.Reason)
+		s.SetStatusLine(e.Status, e.StatusLine)
 	}
 	code := e.Status
 	if code == 200 && notModifiedEntry(rq, e) {
@@ -559,17 +593,19 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	// ranges.
 	_, known := e.Header["Content-Length"]
 	if known {
-		hd["Content-Length"] = []string{strconv.FormatInt(e.BodySize, 10)}
+		hd["Content-Length"] = e.Length[:1:1]
 	}
 	// Ranges are served when the upstream allowed them (nginx's
-	// allow_ranges from its Accept-Ranges).
-	ranges := known && e.Header["Accept-Ranges"] != nil && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
+	// allow_ranges from its Accept-Ranges), or *_force_ranges does;
+	// several at once, as the entry is whole.
+	ranges := known && (e.Header["Accept-Ranges"] != nil || *h.loc.Proxy.ForceRanges) && code == 200 && rq.R.ProtoMajor > 0 && (rq.Loc.Core.MaxRanges == nil || *rq.Loc.Core.MaxRanges > 0)
 	if ranges && !rq.WillTransform(200) { // a filter changing the length takes them away
 		hd["Accept-Ranges"] = []string{"bytes"}
 	}
-	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) {
+	if rr := rq.R.Header.Get("Range"); ranges && rr != "" && !rq.WillTransform(200) && rangeAllowed(st, rr) &&
+		httpcore.IfRange(rq, e.Header.Get("ETag"), lastModified(e.Header)) {
 		if httpcore.SendRanges(rq, e.BodySize, rr, false, func(off, n int64) {
-			st.sentFromCache(e.Body(off, n))
+			st.sentFromCache(e, off, n)
 		}) {
 			return
 		}
@@ -578,15 +614,20 @@ func (h *handler) serveEntry(st *state, e *filecache.Entry, status string) {
 	if rq.R.Method == "HEAD" || e.BodySize == 0 {
 		return
 	}
-	st.sentFromCache(e.Body(0, e.BodySize))
+	st.sentFromCache(e, 0, e.BodySize)
 }
 
-// sentFromCache sends part of an entry's body and counts it for its
-// zone's metrics.
-func (st *state) sentFromCache(r io.Reader) {
-	n, _ := st.rq.ReadFrom(r)
+// sentFromCache sends bytes [off, off+n) of an entry's body, with
+// sendfile when the location has it, and counts them for its zone's
+// metrics.
+func (st *state) sentFromCache(e *filecache.Entry, off, n int64) {
+	r := e.Body(off, n)
+	if *st.rq.Loc.Core.Sendfile {
+		r = e.File(off, n)
+	}
+	sent, _ := st.rq.ReadFrom(r)
 	if c := st.cache; c != nil && c.lk != nil {
-		c.lk.Zone().Sent(n)
+		c.lk.Zone().Sent(sent)
 	}
 }
 

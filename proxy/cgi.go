@@ -55,7 +55,7 @@ func (c *Config) newHandlerFor(l *confparse.Loc) *handler {
 		u := &l.UWSGI
 		h := c.newCGIHandler(l, &u.CGIUpstream, &streamWire{conf: &u.CGIUpstream,
 			packet: func(ps []cgiParam, length int64) ([]byte, error) {
-				return uwsgiPacket(ps, byte(*u.Modifier1), byte(*u.Modifier2))
+				return uwsgiPacket(ps, byte(*u.Modifier1), byte(*u.Modifier2), *u.String)
 			}})
 		h.useTLS(c, &u.UpstreamSSL, "uwsgi", "suwsgi")
 		return h
@@ -82,6 +82,7 @@ func (c *Config) newCGIHandler(l *confparse.Loc, u *confparse.CGIUpstream, w wir
 	p.PassRequestHeaders, p.PassRequestBody = u.PassRequestHeaders, u.PassRequestBody
 	p.BufferSize = u.BufferSize
 	p.Cache = u.Cache
+	p.UpstreamConn = u.UpstreamConn
 	p.Redirects = []*confparse.Redirect{} // no proxy_redirect: Location passes as sent
 	p.CookieDomains, p.CookiePaths, p.SetBody, p.Method = nil, nil, nil, nil
 	v := "1.0"

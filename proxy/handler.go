@@ -97,6 +97,9 @@ func newHandler(c *Config, l *confparse.Loc) *handler {
 	for _, k := range l.Proxy.HideHeaders {
 		h.hide[http.CanonicalHeaderKey(k)] = true
 	}
+	if c := &l.Proxy.Cache; c.On() && *c.Lock {
+		httpd.OrderArrivals()
+	}
 	if !h.pass.Vars {
 		port := h.pass.Port
 		h.group = c.groupFor(h.pass.Host, port, l)
@@ -160,6 +163,9 @@ type state struct {
 	stream bool
 	held   heldWriter
 	cache  *cacheState // cache.go; nil when no cache applies
+	ranged bool        // the range filter has seen the response (ranges.go)
+	local  *Local      // *_bind's address, once bound is set
+	bound  bool
 	// key is the memcached key, escaped as it goes out.
 	key string
 }
@@ -202,6 +208,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &state{rq: rq, group: h.group, scheme: h.pass.Scheme, declared: -1, stream: !*h.loc.Proxy.Buffering}
 	st.held = heldWriter{w, st}
 	rq.NewUpstream()
+	if c := &h.loc.Proxy.Cache; !c.On() || !*c.Lock {
+		arrival(rq).Settle() // no cache lock to take in order
+	}
 	if h.wire != nil {
 		// The application gets no URI of the proxy's kind: its logs
 		// name the peer alone ("fastcgi://127.0.0.1:9000").
@@ -225,9 +234,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.Error(500)
 		return
 	}
+	bg := backgroundOf(r)
 	if sb := h.loc.Proxy.SetBody; sb != nil {
 		v := rq.Eval(sb)
 		st.body = &bufferedBody{mem: []byte(v), length: int64(len(v))}
+	} else if bg != nil {
+		// A background update sends the body its request read.
+		st.body, st.declared = bg.body, bg.declared
 	} else if *h.loc.Proxy.PassRequestBody && hasBody(r) {
 		b, status := readBody(rq, r, *h.loc.Proxy.RequestBuffering || (r.ContentLength < 0 && *h.loc.Proxy.HTTPVersion == "1.0"))
 		if status != 0 {
@@ -249,7 +262,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.close()
 	}
 	answered := h.cacheStart(st, w, r)
-	defer st.countCache()
+	if bg == nil {
+		defer st.countCache()
+	}
 	if answered {
 		return
 	}

@@ -111,7 +111,11 @@ func (h *handler) modifyResponse(resp *http.Response) error {
 		// event pipe; an unbuffered response is read as it comes.
 		rb.rate, rb.startSec = *pl.LimitRate, time.Now().Unix()
 	}
+	h.storeResponse(st, resp)
 	h.hideHeaders(resp)
+	if err := h.upstreamRanges(st, resp, nil); err != nil {
+		return err
+	}
 	for i, v := range resp.Header["Location"] {
 		resp.Header["Location"][i] = h.rewriteLocation(rq, v)
 	}

@@ -89,12 +89,18 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		if err != nil && st.clientGone() {
 			// Not the peer's failure: no next upstream, no fail count.
 			h.clientAborted(st, abortPhase(a), upstream)
-			u.Status = append(u.Status, "-")
-			u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
-			u.HeaderTime = append(u.HeaderTime, "-")
-			recordBytes(u, a)
+			failedTry(u, a, "-", start)
 			st.status = 499
 			return nil, errClientClosed
+		}
+		if addr, ok := BindFailed(err); ok && a.dialFailed {
+			// nginx gives up on the request: no next upstream, and
+			// the try has no peer and no status in $upstream_*.
+			h.c.errs.RequestUpstream(rq, confparse.LevelCrit, "bind("+addr+") failed ("+confparse.ErrnoText(err)+") while connecting to upstream", upstream)
+			u.Addr[len(u.Addr)-1] = ""
+			failedTry(u, a, "-", start)
+			st.status = 500
+			return nil, err
 		}
 		if err != nil {
 			status, reason := h.classify(err, a)
@@ -112,10 +118,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 				// A refused connection may mean the container moved.
 				g.refresh(out.Context(), true)
 			}
-			u.Status = append(u.Status, httpcore.StatusString(status))
-			u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
-			u.HeaderTime = append(u.HeaderTime, "-")
-			recordBytes(u, a)
+			failedTry(u, a, httpcore.StatusString(status), start)
 			st.status = status
 			if left > 0 && h.retry(a, deadline, out.Method) {
 				continue
@@ -148,6 +151,15 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 	}
 }
 
+// failedTry records the $upstream_* values of an attempt that got no
+// response.
+func failedTry(u *httpcore.UpstreamInfo, a *attempt, status string, start time.Time) {
+	u.Status = append(u.Status, status)
+	u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
+	u.HeaderTime = append(u.HeaderTime, "-")
+	recordBytes(u, a)
+}
+
 // recordBytes ends an attempt's $upstream_bytes_sent,
 // $upstream_bytes_received and $upstream_response_length.
 // The response length is the body as received, chunk framing included.
@@ -177,7 +189,18 @@ var errNoLive = errors.New("no live upstreams")
 func (h *handler) newAttempt(out *http.Request, st *state, proto string) *attempt {
 	pl := &h.loc.Proxy
 	a := &attempt{req: out, proto: proto, uri: st.uri, connectTO: *pl.ConnectTimeout,
-		readTO: *pl.ReadTimeout, sendTO: *pl.SendTimeout, length: 0, maxHead: defaultBufferSize}
+		readTO: *pl.ReadTimeout, sendTO: *pl.SendTimeout, length: 0, maxHead: defaultBufferSize,
+		keepaliveOn: *pl.SocketKeepalive}
+	if !st.bound {
+		// *_bind is evaluated once a request, as nginx does.
+		var invalid string
+		st.local, invalid = EvalBind(pl.Bind, st.rq.Eval)
+		if invalid != "" {
+			h.c.errs.Request(st.rq, confparse.LevelError, "invalid local address \""+invalid+"\"")
+		}
+		st.bound = true
+	}
+	a.local = st.local
 	if pl.BufferSize != nil {
 		a.maxHead = int(*pl.BufferSize)
 	}

@@ -89,7 +89,7 @@ var errUWSGITooBig = errors.New("uwsgi request is too big")
 // uwsgiPacket is the uwsgi request head: modifier1, the vars' size
 // (16 bits, little endian), modifier2, then each name and value with
 // its 16-bit length.
-func uwsgiPacket(ps []cgiParam, mod1, mod2 byte) ([]byte, error) {
+func uwsgiPacket(ps []cgiParam, mod1, mod2 byte, extra string) ([]byte, error) {
 	out := make([]byte, 4, 512)
 	for _, p := range ps {
 		if len(p.name) > 0xffff || len(p.value) > 0xffff {
@@ -100,6 +100,8 @@ func uwsgiPacket(ps []cgiParam, mod1, mod2 byte) ([]byte, error) {
 		out = binary.LittleEndian.AppendUint16(out, uint16(len(p.value)))
 		out = append(out, p.value...)
 	}
+	// uwsgi_string goes after the vars, inside the packet's size.
+	out = append(out, extra...)
 	size := len(out) - 4
 	if size > 0xffff {
 		return nil, errUWSGITooBig

@@ -141,6 +141,8 @@ type attempt struct {
 	proto       string // "HTTP/1.0" or "HTTP/1.1"
 	uri         string
 	connectTO   time.Duration
+	local       *Local // *_bind
+	keepaliveOn bool   // *_socket_keepalive
 	readTO      time.Duration
 	sendTO      time.Duration
 	keepalive   int // idle connections allowed; 0 = close after use
@@ -173,8 +175,7 @@ var bufWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 819
 
 func (p *pool) dial(ctx context.Context, pe *peer, a *attempt) (*upConn, error) {
 	start := time.Now()
-	d := net.Dialer{Timeout: a.connectTO}
-	nc, err := d.DialContext(ctx, pe.network, pe.addr)
+	nc, err := Dialer(pe.network, a.connectTO, a.local, a.keepaliveOn).DialContext(ctx, pe.network, pe.addr)
 	if err != nil {
 		return nil, err
 	}

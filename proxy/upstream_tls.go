@@ -53,6 +53,10 @@ type pairEntry struct {
 // tlsConfig builds the client TLS settings of prefix's *_ssl_* ("proxy",
 // "uwsgi"); dir is the configuration directory.
 func tlsConfig(p *confparse.UpstreamSSL, prefix, dir string) (*upTLS, error) {
+	p, curves, err := withConfCommands(p)
+	if err != nil {
+		return nil, err
+	}
 	u := &upTLS{prefix: prefix, base: &tls.Config{InsecureSkipVerify: true}, verify: *p.SSLVerify, depth: *p.SSLVerifyDepth,
 		dir: dir, pairs: map[string]*pairEntry{}, caches: map[string]tls.ClientSessionCache{}}
 	u.base.MinVersion, u.base.MaxVersion = ssl.Versions(p.SSLProtocols)
@@ -61,6 +65,7 @@ func tlsConfig(p *confparse.UpstreamSSL, prefix, dir string) (*upTLS, error) {
 		return nil, err
 	}
 	u.base.CipherSuites = suites
+	u.base.CurvePreferences = curves
 	if *p.SSLSessionReuse {
 		u.base.ClientSessionCache = tls.NewLRUClientSessionCache(64)
 	}
@@ -70,6 +75,17 @@ func tlsConfig(p *confparse.UpstreamSSL, prefix, dir string) (*upTLS, error) {
 			return nil, err
 		}
 		u.trust = t
+	}
+	if p.SSLCRL != nil && u.verify {
+		// nginx reads the list only to verify with it.
+		crls, err := ssl.LoadCRL(*p.SSLCRL)
+		if err != nil {
+			return nil, err
+		}
+		if u.trust == nil {
+			u.trust = ssl.NewTrust(nil)
+		}
+		u.trust.CRL = crls
 	}
 	if p.SSLPasswordFile != nil {
 		pw, err := ssl.ReadPasswords(*p.SSLPasswordFile)
@@ -89,6 +105,43 @@ func tlsConfig(p *confparse.UpstreamSSL, prefix, dir string) (*upTLS, error) {
 		}
 	}
 	return u, nil
+}
+
+// withConfCommands is p with its *_ssl_conf_command applied, and the
+// curves they set (nil: Go's).
+func withConfCommands(p *confparse.UpstreamSSL) (*confparse.UpstreamSSL, []tls.CurveID, error) {
+	if len(p.SSLConfCommands) == 0 {
+		return p, nil, nil
+	}
+	cs := ssl.ReadConfCommands(p.SSLConfCommands, p.SSLProtocols)
+	cp := *p
+	if cs.Ciphers != nil {
+		cp.SSLCiphers = cs.Ciphers
+	}
+	if cs.Protocols != nil {
+		cp.SSLProtocols = cs.Protocols
+	}
+	if cs.Tickets != nil && !*cs.Tickets {
+		// Go's client resumes with tickets only.
+		off := false
+		cp.SSLSessionReuse = &off
+	}
+	if n := len(cs.Certificates); n > 0 {
+		key := cs.Certificates[n-1]
+		if len(cs.Keys) > 0 {
+			key = cs.Keys[len(cs.Keys)-1]
+		}
+		cp.SSLCertificate = &confparse.Template{Raw: cs.Certificates[n-1], Parts: []confparse.Part{{Lit: cs.Certificates[n-1]}}}
+		cp.SSLCertificateKey = &confparse.Template{Raw: key, Parts: []confparse.Part{{Lit: key}}}
+	}
+	var curves []tls.CurveID
+	if cs.Curves != nil {
+		var err error
+		if curves, err = ssl.CurvePreferences(*cs.Curves); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &cp, curves, nil
 }
 
 // UpstreamTLS is proxy_ssl_* for the stream module's proxy: the same

@@ -187,6 +187,12 @@ func methodAllowed(ms []string, m string) bool {
 
 // content is the content phase.
 func (rt *Router) content(rq *httpcore.Request) {
+	h := rt.handlerFor(rq.Loc)
+	if h == nil && rq.Conn != nil {
+		// Only an upstream's cache lock wants the request's place in
+		// arrival order (httpd's arrival.go).
+		rq.Conn.Arrival.Settle()
+	}
 	if rq.Loc.Goproxy.Metrics {
 		metrics.Handler().ServeHTTP(rq, rq.R)
 		return
@@ -195,7 +201,7 @@ func (rt *Router) content(rq *httpcore.Request) {
 		stubStatus(rq)
 		return
 	}
-	if h := rt.handlerFor(rq.Loc); h != nil {
+	if h != nil {
 		h.ServeHTTP(rq, rq.R)
 		return
 	}

@@ -42,6 +42,7 @@ type Router struct {
 	proxy   Content
 	log     Logger
 	errlog  ErrorLogger
+	errline func(level confparse.Level, msg string)
 	zones   map[string]*limitreq.Zone
 	handler map[*confparse.Loc]http.Handler
 	stats   statsTable
@@ -54,6 +55,9 @@ type Options struct {
 	Proxy  Content      // proxy_pass handlers
 	Log    Logger
 	Errors ErrorLogger
+	// ErrorLine writes a line to the main error log (what a server's
+	// TLS side reports outside any request: OCSP fetches).
+	ErrorLine func(level confparse.Level, msg string)
 	// Zones are the live limit_req/limit_conn zones by name (limit_conn
 	// ones prefixed "conn:").
 	Zones map[string]*limitreq.Zone
@@ -62,7 +66,7 @@ type Options struct {
 // New compiles a configuration.
 func New(cfg *confparse.Config, o Options) (*Router, error) {
 	rt := &Router{Cfg: cfg, addrs: map[string]*addrTable{}, limits: map[string]httpd.Limits{},
-		static: o.Static, proxy: o.Proxy, log: o.Log, errlog: o.Errors, zones: o.Zones,
+		static: o.Static, proxy: o.Proxy, log: o.Log, errlog: o.Errors, errline: o.ErrorLine, zones: o.Zones,
 		handler: map[*confparse.Loc]http.Handler{}}
 	rt.vars = httpcore.NewVarTable(cfg.HTTP)
 	if cfg.HTTP == nil {
@@ -300,6 +304,7 @@ func (rt *Router) end(rq *httpcore.Request) {
 		rq.Error(500)
 	}
 	rq.CloseBody()
+	rq.RunBackground()
 	rt.postAction(rq)
 	for _, f := range rq.Release {
 		f()

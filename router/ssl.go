@@ -9,10 +9,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
+	"time"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
 	"goproxy/httpd"
+	"goproxy/proxy"
 	"goproxy/ssl"
 )
 
@@ -33,7 +35,7 @@ func (rt *Router) buildSSL() error {
 			if !l.SSL && l.Network != "udp" {
 				continue
 			}
-			tc, err := ssl.New(&s.conf.Srv.SSL, rt.Cfg.ConfPrefix)
+			tc, err := ssl.New(&s.conf.Srv.SSL, rt.Cfg.ConfPrefix, rt.sslEnv(s.conf))
 			if err != nil {
 				return err
 			}
@@ -42,6 +44,26 @@ func (rt *Router) buildSSL() error {
 		}
 	}
 	return nil
+}
+
+// sslEnv is what a server's TLS side uses of the rest: the server's
+// resolver (OCSP responders' names) and the error log.
+func (rt *Router) sslEnv(sc *confparse.Server) *ssl.Env {
+	env := &ssl.Env{Log: rt.errline}
+	if core := sc.Loc.Core; core.Resolver != nil && len(core.Resolver.Addrs) > 0 {
+		timeout := 30 * time.Second
+		if core.ResolverTimeout != nil {
+			timeout = *core.ResolverTimeout
+		}
+		logf := func(msg string) {
+			if rt.errline != nil {
+				rt.errline(confparse.LevelError, msg)
+			}
+		}
+		env.Resolve = proxy.NewResolver(core.Resolver, timeout, logf).Resolve
+		env.ResolveTimeout = timeout
+	}
+	return env
 }
 
 // TLSConfig answers a handshake on the listen address addr: the server

@@ -49,7 +49,7 @@ func (rt *Router) run(parent *httpcore.Request, o *httpcore.SubOptions) int {
 		mem = &memWriter{rt: rt, w: body}
 		body = mem
 	}
-	w := &discardWriter{header: make(http.Header, 4), body: body}
+	w := httpcore.NewDiscardWriter(body)
 	if parent.Set == nil {
 		parent.Set = map[string]string{}
 	}
@@ -155,30 +155,4 @@ func (rt *Router) postAction(rq *httpcore.Request) {
 		return
 	}
 	rt.subrequest(rq, *pa, nil, nil)
-}
-
-// discardWriter is a subrequest's response: the header is kept, the
-// body dropped (nginx's header_only subrequest) or written to body.
-type discardWriter struct {
-	header http.Header
-	status int
-	body   io.Writer
-}
-
-func (w *discardWriter) Header() http.Header  { return w.header }
-func (w *discardWriter) WriteHeader(code int) { w.status = code }
-
-func (w *discardWriter) Write(p []byte) (int, error) {
-	if w.body != nil {
-		return w.body.Write(p)
-	}
-	return len(p), nil
-}
-
-// ReadFrom drops a file body without reading it, or copies it to body.
-func (w *discardWriter) ReadFrom(r io.Reader) (int64, error) {
-	if w.body != nil {
-		return io.Copy(w.body, r)
-	}
-	return 0, nil
 }

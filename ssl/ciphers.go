@@ -90,7 +90,9 @@ func CipherSuites(s string) ([]uint16, error) {
 	return out, nil
 }
 
-func curvePrefs(s string) ([]tls.CurveID, error) {
+// CurvePreferences reads ssl_ecdh_curve ("auto" or names separated by
+// colons) into Go's curve list.
+func CurvePreferences(s string) ([]tls.CurveID, error) {
 	if s == "auto" {
 		return nil, nil
 	}

@@ -39,14 +39,19 @@ type Server struct {
 	// sessions is ssl_session_cache (nil for off and none).
 	ticketKeys []ticketKey
 	sessions   *sessionCache
+	env        *Env
+	staples    staplers   // ssl_stapling, by certificate
+	ocsp       *ocspCheck // ssl_ocsp; nil when off
 }
 
 // New prepares a server's TLS settings, loading its certificates now so
 // that a bad one fails the configuration (as "nginx -t" does). dir is
 // the configuration directory: certificate paths with variables are
 // relative to it once evaluated, as in nginx.
-func New(c *confparse.SSLSrv, dir string) (*Server, error) {
-	s := &Server{conf: c, dir: dir, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient}
+func New(c *confparse.SSLSrv, dir string, env *Env) (*Server, error) {
+	c, cmds := withConfCommands(c)
+	s := &Server{conf: c, dir: dir, reject: *c.RejectHandshake, cache: map[string]*tls.Certificate{}, verify: *c.VerifyClient,
+		env: env, staples: staplers{}}
 	tc := &tls.Config{}
 	tc.MinVersion, tc.MaxVersion = serverVersions(c.Protocols)
 	suites, err := CipherSuites(*c.Ciphers)
@@ -54,7 +59,7 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 		return nil, err
 	}
 	tc.CipherSuites = suites
-	curves, err := curvePrefs(*c.ECDHCurve)
+	curves, err := CurvePreferences(*c.ECDHCurve)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +82,7 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 		}
 		s.passwords = pw
 	}
+	var names []string // the files of tc.Certificates
 	for i, ct := range c.Certificates {
 		if !ct.IsConst() || !c.Keys[i].IsConst() {
 			s.dynamic = true
@@ -87,6 +93,10 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 			return nil, err
 		}
 		tc.Certificates = append(tc.Certificates, *cert)
+		names = append(names, ct.Raw)
+	}
+	if tc.Certificates, names, err = overrideCertificates(tc.Certificates, names, cmds, s.passwords); err != nil {
+		return nil, err
 	}
 	if s.verify != "off" {
 		tc.ClientAuth = tls.RequestClientCert
@@ -117,8 +127,31 @@ func New(c *confparse.SSLSrv, dir string) (*Server, error) {
 			tc.ClientCAs = cas.All
 		}
 	}
+	if c.CRL != nil {
+		crls, err := LoadCRL(*c.CRL)
+		if err != nil {
+			return nil, err
+		}
+		if s.verify != "off" {
+			if s.trust == nil {
+				s.trust = NewTrust(nil)
+			}
+			s.trust.CRL = crls
+		}
+	}
+	if *c.OCSP != "off" && s.verify != "off" {
+		if s.ocsp, err = newOCSPCheck(c, s.trust, env); err != nil {
+			return nil, err
+		}
+	}
+	if *c.Stapling {
+		if err := s.prepareStapling(tc.Certificates, names); err != nil {
+			return nil, err
+		}
+	}
 	s.static = tc.Certificates
 	usePicker(tc, *c.PreferServer)
+	s.staples.wrap(tc)
 	s.base = tc
 	s.h2 = tc.Clone()
 	s.h2.NextProtos = []string{"h2", "http/1.1"}
@@ -155,6 +188,7 @@ func (s *Server) Config(hello *tls.ClientHelloInfo, h2 bool, def *Server, setID 
 		tc.Certificates = append(tc.Certificates, *cert)
 	}
 	usePicker(tc, *s.conf.PreferServer)
+	s.staples.wrap(tc)
 	return tc, nil
 }
 
@@ -246,7 +280,11 @@ func (s *Server) Verify(st *tls.ConnectionState) string {
 	if st == nil || len(st.PeerCertificates) == 0 || s.verify == "off" {
 		return "NONE"
 	}
-	if reason := s.trust.Verify(st.PeerCertificates, *s.conf.VerifyDepth, x509.ExtKeyUsageClientAuth, time.Now()); reason != "" {
+	chain, reason := s.trust.verifyChain(st.PeerCertificates, *s.conf.VerifyDepth, x509.ExtKeyUsageClientAuth, time.Now())
+	if reason == "" && s.ocsp != nil {
+		reason = s.ocsp.validate(chain)
+	}
+	if reason != "" {
 		return "FAILED:" + reason
 	}
 	return "SUCCESS"

@@ -45,11 +45,16 @@ type Trust struct {
 	// All is every certificate of the files: the CA names a server
 	// sends in its certificate request.
 	All *x509.CertPool
+	// CRL, when set, is ssl_crl or proxy_ssl_crl: the verified chain is
+	// checked against it.
+	CRL *CRLs
+	// certs are the files' certificates, in order.
+	certs []*x509.Certificate
 }
 
 // NewTrust sorts certificates into anchors and helpers.
 func NewTrust(certs []*x509.Certificate) *Trust {
-	t := &Trust{roots: x509.NewCertPool(), All: x509.NewCertPool()}
+	t := &Trust{roots: x509.NewCertPool(), All: x509.NewCertPool(), certs: certs}
 	for _, c := range certs {
 		t.All.AddCert(c)
 		if selfSigned(c) {
@@ -79,6 +84,13 @@ func LoadTrust(paths ...string) (*Trust, error) {
 // usage, allowing at most depth intermediate certificates as OpenSSL's
 // verify depth does; it returns "" or OpenSSL's reason.
 func (t *Trust) Verify(peer []*x509.Certificate, depth int, usage x509.ExtKeyUsage, now time.Time) string {
+	_, reason := t.verifyChain(peer, depth, usage, now)
+	return reason
+}
+
+// verifyChain is Verify that also returns the chain it verified, leaf
+// first and the trust anchor last.
+func (t *Trust) verifyChain(peer []*x509.Certificate, depth int, usage x509.ExtKeyUsage, now time.Time) ([]*x509.Certificate, string) {
 	leaf := peer[0]
 	roots := x509.NewCertPool()
 	inter := x509.NewCertPool()
@@ -94,24 +106,30 @@ func (t *Trust) Verify(peer []*x509.Certificate, depth int, usage x509.ExtKeyUsa
 	chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now,
 		KeyUsages: []x509.ExtKeyUsage{usage}})
 	if err != nil {
-		return reason(err, peer, now)
+		return nil, reason(err, peer, now)
 	}
-	if !DepthOK(chains, depth) {
-		return errChainTooLong
+	chain := chainWithin(chains, depth)
+	if chain == nil {
+		return nil, errChainTooLong
 	}
-	return ""
-}
-
-// DepthOK reports whether one of the verified chains (leaf first, trust
-// anchor last) has at most depth intermediate certificates: OpenSSL's
-// verify depth, for ssl_verify_depth and proxy_ssl_verify_depth.
-func DepthOK(chains [][]*x509.Certificate, depth int) bool {
-	for _, ch := range chains {
-		if len(ch)-2 <= depth {
-			return true
+	if t != nil && t.CRL != nil {
+		if r := t.CRL.Check(chain, now); r != "" {
+			return nil, r
 		}
 	}
-	return false
+	return chain, ""
+}
+
+// chainWithin is the first of the verified chains (leaf first, trust
+// anchor last) with at most depth intermediate certificates, or nil:
+// OpenSSL's verify depth, for ssl_verify_depth and proxy_ssl_verify_depth.
+func chainWithin(chains [][]*x509.Certificate, depth int) []*x509.Certificate {
+	for _, ch := range chains {
+		if len(ch)-2 <= depth {
+			return ch
+		}
+	}
+	return nil
 }
 
 // ErrChainTooLong is OpenSSL's reason when no chain is within the depth.

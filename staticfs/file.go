@@ -281,15 +281,7 @@ func etagMatch(list, etag string, weak bool) bool {
 // ifRangeOK is If-Range: ranges apply only if it names the current
 // entity (its ETag, or exactly its Last-Modified date).
 func ifRangeOK(rq *httpcore.Request, fi *fileInfo) bool {
-	v := rq.R.Header.Get("If-Range")
-	if v == "" {
-		return true
-	}
-	if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "W/") {
-		return v == etagOf(rq, fi)
-	}
-	t, err := http.ParseTime(v)
-	return err == nil && t.Unix() == fi.mtime.Unix()
+	return httpcore.IfRange(rq, etagOf(rq, fi), fi.mtime.Unix())
 }
 
 // openFile opens a file to send. os.Open would also try to register the

@@ -82,7 +82,7 @@ func New(conf *confparse.Config, prev *Runtime, errlog func(confparse.Level, str
 	}
 	for _, sc := range cfg.Servers {
 		srv := &server{conf: sc, rt: rt}
-		tc, err := newSSL(sc, dir)
+		tc, err := newSSL(sc, dir, rt.errlog)
 		if err != nil {
 			rt.Release()
 			return nil, &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}

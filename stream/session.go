@@ -15,6 +15,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpd"
+	"goproxy/proxy"
 )
 
 // Session is one TCP connection or UDP "session" (the datagrams of one
@@ -267,23 +268,15 @@ func (s *Session) proxyTCP(c *clientConn) {
 	s.pipe(c, up, t)
 }
 
-// dial connects to an upstream, from proxy_bind's address if any.
+// dial connects to an upstream as http's proxy does: from proxy_bind's
+// address if any, with proxy_socket_keepalive.
 func (s *Session) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	if b := s.conf.ProxyBind; b != nil && network != "unix" {
-		if v := s.eval(b); v != "off" {
-			ip := net.ParseIP(v)
-			if ip == nil {
-				return nil, &internalError{"invalid local address \"" + v + "\""}
-			}
-			if network == "udp" {
-				d.LocalAddr = &net.UDPAddr{IP: ip}
-			} else {
-				d.LocalAddr = &net.TCPAddr{IP: ip}
-			}
-		}
+	local, invalid := proxy.EvalBind(s.conf.ProxyBind, s.eval)
+	if invalid != "" {
+		s.srv.log(confparse.LevelError, "invalid local address \""+invalid+"\", client: "+s.remoteAddr)
 	}
-	return d.Dial(network, addr)
+	ka := s.conf.ProxySocketKeepalive != nil && *s.conf.ProxySocketKeepalive
+	return proxy.Dialer(network, timeout, local, ka).Dial(network, addr)
 }
 
 // upstreamTLS is proxy_ssl: the handshake with the upstream, named by
@@ -532,6 +525,12 @@ func (s *Session) connect(dial dialer) (net.Conn, error) {
 		}
 		t.connectTime = "-"
 		t.sessionTime = msecs(time.Since(began))
+		if a, ok := proxy.BindFailed(err); ok {
+			// nginx ends the session: no next upstream.
+			msg := "bind(" + a + ") failed (" + confparse.ErrnoText(err) + ") while connecting to upstream"
+			s.srv.log(confparse.LevelCrit, msg+", client: "+s.remoteAddr+", upstream: \""+p.addr+"\"")
+			return nil, &internalError{msg}
+		}
 		st.failed(p)
 		s.srv.log(confparse.LevelError, "connect() failed while connecting to upstream, client: "+s.remoteAddr+", upstream: \""+p.addr+"\"")
 		if !next || (maxTries > 0 && tries >= maxTries) || (!deadline.IsZero() && time.Now().After(deadline)) {

@@ -65,10 +65,10 @@ func (s *Session) handshake(c net.Conn) (net.Conn, bool) {
 }
 
 // newSSL prepares a server's TLS settings, if it listens with ssl.
-func newSSL(sc *confparse.StreamServer, dir string) (*ssl.Server, error) {
+func newSSL(sc *confparse.StreamServer, dir string, logf func(confparse.Level, string)) (*ssl.Server, error) {
 	for _, l := range sc.Listens {
 		if l.SSL {
-			return ssl.New(&sc.Srv.SSL, dir)
+			return ssl.New(&sc.Srv.SSL, dir, &ssl.Env{Log: logf})
 		}
 	}
 	return nil, nil

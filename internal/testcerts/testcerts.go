@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
 
 // KeyType is the kind of key a certificate carries.
@@ -226,4 +228,39 @@ func (c *Cert) EncryptedKeyPEM(t testing.TB, password string) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(blk)
+}
+
+// CRL is a PEM revocation list signed by ca that revokes the serials of
+// revoked, valid from an hour ago for a day.
+func (ca *Cert) CRL(t testing.TB, revoked ...*Cert) []byte {
+	t.Helper()
+	tmpl := &x509.RevocationList{Number: big.NewInt(1 + serial.Add(1)),
+		ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(24 * time.Hour)}
+	for _, r := range revoked {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: r.Cert.SerialNumber, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
+
+// OCSPResponse is a DER OCSP response about c signed by its issuer ca,
+// which it carries: status is ocsp.Good, ocsp.Revoked or ocsp.Unknown;
+// valid for a day.
+func (ca *Cert) OCSPResponse(t testing.TB, c *Cert, status int) []byte {
+	t.Helper()
+	now := time.Now()
+	tmpl := ocsp.Response{Status: status, SerialNumber: c.Cert.SerialNumber, Certificate: ca.Cert,
+		ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour)}
+	if status == ocsp.Revoked {
+		tmpl.RevokedAt = now.Add(-time.Minute)
+	}
+	der, err := ocsp.CreateResponse(ca.Cert, ca.Cert, tmpl, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }
