@@ -119,6 +119,7 @@ var auditSamples = map[string]string{
 	"split_clients":               "split_clients $uri $a { 50% b; * c; }",
 	"ssl":                         "ssl on; ssl_certificate /tmp/a.crt; ssl_certificate_key /tmp/a.key;",
 	"ssl_certificate":             "ssl_certificate /tmp/a.crt; ssl_certificate_key /tmp/a.key;",
+	"quic_host_key":               "quic_host_key nginx.conf;",
 	"ssl_protocols":               "ssl_protocols TLSv1.3;",
 	"try_files":                   "try_files $uri =404;",
 	"types":                       "types { text/x-a a; }",

@@ -7,6 +7,7 @@ package confparse
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -31,27 +32,27 @@ func (b *builder) checkHTTP() error {
 	for _, s := range h.Servers {
 		for _, l := range s.Listens {
 			if l.DefaultServer {
-				if _, dup := defaults[l.Addr]; dup {
+				if _, dup := defaults[l.Key()]; dup {
 					return &Diag{Level: LevelEmerg, Msg: "a duplicate default server for " + l.Addr, File: l.File, Line: l.Line}
 				}
-				defaults[l.Addr] = l
+				defaults[l.Key()] = l
 			}
 			if l.Backlog != 0 || l.ReusePort || l.IPv6Only && l.Network == "tcp" && !strings.HasPrefix(l.Addr, "[") {
-				if _, dup := options[l.Addr]; dup {
+				if _, dup := options[l.Key()]; dup {
 					return &Diag{Level: LevelEmerg, Msg: "duplicate listen options for " + l.Addr, File: l.File, Line: l.Line}
 				}
-				options[l.Addr] = l
+				options[l.Key()] = l
 			}
-			if names[l.Addr] == nil {
-				names[l.Addr] = map[string]bool{}
+			if names[l.Key()] == nil {
+				names[l.Key()] = map[string]bool{}
 			}
 			for _, n := range s.Names {
 				key := fmt.Sprintf("%d:%v:%s", n.Kind, n.Dot, n.Name)
-				if names[l.Addr][key] {
+				if names[l.Key()][key] {
 					b.warn(nil, "conflicting server name %q on %s, ignored", n.written(), l.Addr)
 					continue
 				}
-				names[l.Addr][key] = true
+				names[l.Key()][key] = true
 			}
 		}
 		for _, l := range s.Locations {
@@ -75,13 +76,18 @@ func checkSSL(s *Server) error {
 		if *c.On && l.Network == "tcp" {
 			l.SSL = true
 		}
-		if !l.SSL || *c.RejectHandshake {
+		quic := l.Network == "udp"
+		if !l.SSL && !quic || *c.RejectHandshake {
 			continue
 		}
 		if len(c.Certificates) == 0 {
+			kind := "ssl"
+			if quic {
+				kind = "quic"
+			}
 			// nginx names the server block, not the listen.
 			return &Diag{Level: LevelEmerg, File: s.File, Line: s.Line,
-				Msg: `no "ssl_certificate" is defined for the "listen ... ssl" directive`}
+				Msg: `no "ssl_certificate" is defined for the "listen ... ` + kind + `" directive`}
 		}
 	}
 	for i, cert := range c.Certificates {
@@ -164,25 +170,36 @@ func (b *builder) checkConnections() error {
 	}
 	sockets := map[string]bool{}
 	if h := b.cfg.HTTP; h != nil {
-		wild := map[int]bool{}
+		var all []*Listen
 		for _, s := range h.Servers {
-			for _, l := range s.Listens {
-				if l.Network == "tcp" && strings.HasPrefix(l.Addr, "0.0.0.0:") {
-					wild[l.Port] = true
-				}
-			}
+			all = append(all, s.Listens...)
 		}
-		for _, s := range h.Servers {
-			for _, l := range s.Listens {
-				if l.Network == "tcp" && !strings.HasPrefix(l.Addr, "[") && !strings.HasPrefix(l.Addr, "0.0.0.0:") && wild[l.Port] {
-					continue
-				}
-				sockets[l.Network+" "+l.Addr] = true
-			}
+		for _, l := range BoundListens(all) {
+			sockets[l.Network+" "+l.Addr] = true
 		}
 	}
 	if wc <= len(sockets) {
 		return &Diag{Level: LevelEmerg, Msg: fmt.Sprintf("%d worker_connections are not enough for %d listening sockets", wc, len(sockets))}
 	}
 	return nil
+}
+
+// BoundListens are the sockets a set of listens binds: a wildcard
+// address of a port (per protocol) covers every specific IPv4 address of
+// that port, as in nginx.
+func BoundListens(all []*Listen) []*Listen {
+	wild := map[string]bool{}
+	for _, l := range all {
+		if l.Network != "unix" && strings.HasPrefix(l.Addr, "0.0.0.0:") {
+			wild[l.Network+" "+strconv.Itoa(l.Port)] = true
+		}
+	}
+	var out []*Listen
+	for _, l := range all {
+		if l.Network != "unix" && !strings.HasPrefix(l.Addr, "0.0.0.0:") && !strings.HasPrefix(l.Addr, "[") && wild[l.Network+" "+strconv.Itoa(l.Port)] {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
 }

@@ -16,12 +16,16 @@ var listenParams = map[string]string{
 	"default_server": "", "default": "", "ssl": "", "http2": "",
 	"backlog": "=", "rcvbuf": "=", "sndbuf": "=", "deferred": "", "bind": "",
 	"ipv6only": "=", "reuseport": "", "so_keepalive": "=", "fastopen": "=",
-	"setfib": "=", "accept_filter": "=", "proxy_protocol": "",
+	"setfib": "=", "accept_filter": "=", "proxy_protocol": "", "quic": "",
 }
 
 // unsupportedListenParams are real nginx listen flags whose feature
 // goproxy lacks.
-var unsupportedListenParams = map[string]bool{"quic": true}
+var unsupportedListenParams = map[string]bool{}
+
+// tcpOnlyListenParams are the listen flags nginx refuses beside "quic",
+// in the order it checks them.
+var tcpOnlyListenParams = []string{"fastopen", "backlog", "accept_filter", "deferred", "ssl", "http2", "so_keepalive", "proxy_protocol"}
 
 func setListen(b *builder, f *frame, s *Stmt) error {
 	addrs, port, network, err := parseListenAddr(s.Args[0])
@@ -67,6 +71,20 @@ func setListen(b *builder, f *frame, s *Stmt) error {
 			}
 		case "reuseport":
 			proto.ReusePort = true
+		case "quic":
+			if network == "unix" {
+				return errf(s, "invalid parameter %q", a)
+			}
+			proto.Network = "udp"
+		}
+	}
+	if proto.Network == "udp" {
+		for _, p := range tcpOnlyListenParams {
+			for _, a := range s.Args[1:] {
+				if name, _, _ := strings.Cut(a, "="); name == p {
+					return errf(s, "\"%s\" parameter is incompatible with \"quic\"", p)
+				}
+			}
 		}
 	}
 	for _, addr := range addrs {
@@ -76,7 +94,7 @@ func setListen(b *builder, f *frame, s *Stmt) error {
 			l.IPv6Only = true // nginx's default for IPv6 listens
 		}
 		for _, o := range f.server.Listens {
-			if o.Addr == l.Addr {
+			if o.Key() == l.Key() {
 				return errf(s, "a duplicate listen %s", l.Addr)
 			}
 		}

@@ -79,6 +79,8 @@ func defaultSrv() *SrvConf {
 			OCSPCache:       ptr("off"),
 		},
 		HTTP2: HTTP2Srv{On: ptr(false), MaxConcurrentStreams: ptr(128), PrereadSize: ptr(int64(64 << 10))},
+		HTTP3: HTTP3Srv{On: ptr(true), HQ: ptr(false), MaxConcurrentStreams: ptr(128), StreamBufferSize: ptr(int64(64 << 10)),
+			Retry: ptr(false), GSO: ptr(false), ActiveConnectionIDLimit: ptr(2)},
 	}
 }
 

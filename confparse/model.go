@@ -95,6 +95,7 @@ type SrvConf struct {
 	MaxHeaders               *int           `json:",omitempty"`
 	SSL                      SSLSrv
 	HTTP2                    HTTP2Srv
+	HTTP3                    HTTP3Srv
 	// Acme is acme_certificate, of the server itself (never inherited).
 	Acme []*AcmeCert `json:",omitempty" merge:"-"`
 }
@@ -118,7 +119,7 @@ type Server struct {
 
 // Listen is one listen directive, address resolved.
 type Listen struct {
-	Network       string // "tcp" or "unix"
+	Network       string // "tcp", "unix", or "udp" for "listen ... quic"
 	Addr          string // "0.0.0.0:80", "[::]:80", "127.0.0.1:8080", or a socket path
 	Port          int    `json:",omitempty"`
 	DefaultServer bool   `json:",omitempty"`
@@ -131,6 +132,15 @@ type Listen struct {
 	Implicit      bool   `json:",omitempty"` // no listen written: nginx's default
 	File          string `json:"-"`
 	Line          int    `json:"-"`
+}
+
+// Key names the listen socket: a quic listen is a UDP socket beside the
+// TCP one of the same address, with its own servers.
+func (l *Listen) Key() string {
+	if l.Network == "udp" {
+		return l.Addr + " quic"
+	}
+	return l.Addr
 }
 
 // NameKind says how a server name matches.

@@ -431,7 +431,7 @@ func headBuffered(br *bufio.Reader) bool {
 // shutdown asks the connection to end after its current request.
 func (c *conn) shutdown() {
 	if h2 := c.h2.Load(); h2 != nil {
-		h2.shutdown()
+		h2.goAway()
 		return
 	}
 	if c.state.Swap(stateStop) == stateIdle {

@@ -64,12 +64,15 @@ type H2Handler interface {
 // h2Preface is what an HTTP/2 client sends first.
 const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
-// h2Conn is a connection speaking HTTP/2.
+// h2Conn is a connection speaking HTTP/2, or HTTP/3 (h3.go): one whose
+// requests come in streams, each served as an HTTP/1.x request would be.
 type h2Conn struct {
-	c       *conn
-	base    Conn // the connection as streams see it
-	h       H2Handler
-	hs      *http.Server // for graceful shutdown of the HTTP/2 side
+	srv  *Server
+	base Conn // the connection as streams see it
+	h    Handler
+	// goAway asks the client to open no more streams; those in flight
+	// finish.
+	goAway  func()
 	streams atomic.Int64
 	mu      sync.Mutex
 	verify  string // $ssl_client_verify, once known
@@ -149,7 +152,7 @@ func (c *conn) runH2(h H2Handler, set H2Settings, nc net.Conn) {
 	// Streams keep no arrival order (arrival.go).
 	c.info.Arrival.Settle()
 	c.info.Arrival = nil
-	hc := &h2Conn{c: c, h: h, base: c.info}
+	hc := &h2Conn{srv: c.srv, h: h, base: c.info}
 	hs := &http.Server{ErrorLog: noLog, MaxHeaderBytes: 1 << 20, HTTP2: &http.HTTP2Config{
 		MaxConcurrentStreams:         int(set.MaxConcurrentStreams),
 		MaxReceiveBufferPerStream:    int(set.InitialWindow),
@@ -160,7 +163,7 @@ func (c *conn) runH2(h H2Handler, set H2Settings, nc net.Conn) {
 	if err := http2.ConfigureServer(hs, s2); err != nil {
 		return
 	}
-	hc.hs = hs
+	hc.goAway = func() { go hs.Shutdown(context.Background()) }
 	c.h2.Store(hc)
 	if c.state.Load() == stateStop {
 		return
@@ -168,12 +171,6 @@ func (c *conn) runH2(h H2Handler, set H2Settings, nc net.Conn) {
 	c.state.Store(stateBusy)
 	c.setState(http.StateActive)
 	s2.ServeConn(nc, &http2.ServeConnOpts{Context: c.info.ctx, BaseConfig: hs, Handler: hc})
-}
-
-// shutdown asks the client to stop opening streams (GOAWAY); streams in
-// flight finish.
-func (hc *h2Conn) shutdown() {
-	go hc.hs.Shutdown(context.Background())
 }
 
 // ServeHTTP serves one stream.
@@ -205,7 +202,7 @@ func (hc *h2Conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// nginx ends the connection (GOAWAY, ENHANCE_YOUR_CALM): here
 		// the stream is reset and the connection goes away once the
 		// other streams are done.
-		hc.shutdown()
+		hc.goAway()
 		panic(http.ErrAbortHandler)
 	}
 	defer hc.recoverPanic(hw, r)
@@ -231,7 +228,7 @@ func (hc *h2Conn) recoverPanic(w *h2Writer, r *http.Request) {
 	if e == http.ErrAbortHandler {
 		panic(e)
 	}
-	hc.c.srv.logPanic(w.info, r, e)
+	hc.srv.logPanic(w.info, r, e)
 	if !w.wroteHeader && !w.aborted {
 		func() {
 			defer func() {

@@ -423,14 +423,28 @@ http {
 }
 `, nginxtest.Options{GoOnly: true})
 	c := h2Client(false)
+	quitDuringRequest(t, p, "the HTTP/2 connection", func() (int, string, error) {
+		r, _, err := h2Do(c, "http://"+p.Go.Addr(), h2req{method: "GET", path: "/"})
+		if err != nil {
+			return 0, "", err
+		}
+		return r.Status, string(r.Body), nil
+	})
+}
+
+// quitDuringRequest sends a request to a slow location ("slow done\n"
+// after a while), stops the server gracefully while it is in flight, and
+// wants the answer whole and the stop to end.
+func quitDuringRequest(t *testing.T, p *nginxtest.Pair, what string, get func() (int, string, error)) {
+	t.Helper()
 	done := make(chan string, 1)
 	go func() {
-		r, _, err := h2Do(c, "http://"+p.Go.Addr(), h2req{method: "GET", path: "/"})
+		status, body, err := get()
 		if err != nil {
 			done <- err.Error()
 			return
 		}
-		done <- strconv.Itoa(r.Status) + " " + string(r.Body)
+		done <- strconv.Itoa(status) + " " + body
 	}()
 	time.Sleep(100 * time.Millisecond)
 	stopped := make(chan struct{})
@@ -438,15 +452,15 @@ http {
 	select {
 	case got := <-done:
 		if got != "200 slow done\n" {
-			t.Errorf("stream in flight at a graceful stop: %q", got)
+			t.Errorf("request in flight at a graceful stop: %q", got)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("stream in flight never finished")
+		t.Fatal("request in flight never finished")
 	}
 	select {
 	case <-stopped:
 	case <-time.After(5 * time.Second):
-		t.Fatal("graceful stop did not end the HTTP/2 connection")
+		t.Fatal("graceful stop did not end " + what)
 	}
 }
 

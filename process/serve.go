@@ -42,6 +42,9 @@ import (
 	_ "goproxy/ssi"        // registers its filter and variables
 	"goproxy/staticfs"
 	"goproxy/stream"
+
+	"golang.org/x/sys/unix"
+
 	_ "goproxy/sub"    // registers its filter
 	_ "goproxy/userid" // registers its header filter and variables
 )
@@ -60,6 +63,7 @@ type Process struct {
 	zones   *limitreq.Zones
 	mu      sync.Mutex
 	lns     map[string]net.Listener // by bind address
+	quic    map[string]*httpd.QUICListener
 	streams *stream.Listeners
 	// reloading makes reloads one at a time.
 	reloading sync.Mutex
@@ -187,7 +191,7 @@ func Run(lo confparse.Options) int {
 // Start compiles cfg and starts serving it.
 func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
 	metricsOnce.Do(func() { metrics.Init(httpcore.Version) })
-	p := &Process{opts: lo, lns: map[string]net.Listener{}, streams: stream.NewListeners()}
+	p := &Process{opts: lo, lns: map[string]net.Listener{}, quic: map[string]*httpd.QUICListener{}, streams: stream.NewListeners()}
 	p.streams.PassHTTP = p.passHTTP
 	p.static = staticfs.New(errLogger{p})
 	p.proxy = proxy.NewManager()
@@ -251,21 +255,7 @@ var connActive = new(int)
 // bindAddrs decides which sockets to open: a wildcard address of a port
 // covers every specific address of that port, as in nginx.
 func bindAddrs(rt *router.Router) []*confparse.Listen {
-	all := rt.Addresses()
-	wild := map[int]bool{}
-	for _, l := range all {
-		if l.Network == "tcp" && strings.HasPrefix(l.Addr, "0.0.0.0:") {
-			wild[l.Port] = true
-		}
-	}
-	var out []*confparse.Listen
-	for _, l := range all {
-		if l.Network == "tcp" && !strings.HasPrefix(l.Addr, "0.0.0.0:") && !strings.HasPrefix(l.Addr, "[") && wild[l.Port] {
-			continue
-		}
-		out = append(out, l)
-	}
-	return out
+	return confparse.BoundListens(rt.Addresses())
 }
 
 // listen opens the sockets a router needs, keeping those already open,
@@ -278,18 +268,44 @@ func (p *Process) listen(rt *router.Router) error {
 		want[listenKey(l)] = l
 	}
 	opened := map[string]net.Listener{}
+	udp := map[string]net.PacketConn{}
+	fail := func(err error) error {
+		for _, o := range opened {
+			o.Close()
+		}
+		for _, o := range udp {
+			o.Close()
+		}
+		return err
+	}
 	for addr, l := range want {
+		if l.Network == "udp" {
+			if _, ok := p.quic[addr]; !ok {
+				pc, err := openQUIC(l)
+				if err != nil {
+					return fail(err)
+				}
+				udp[addr] = pc
+			}
+			continue
+		}
 		if _, ok := p.lns[addr]; ok {
 			continue
 		}
 		ln, err := openListener(l)
 		if err != nil {
-			for _, o := range opened {
-				o.Close()
-			}
-			return err
+			return fail(err)
 		}
 		opened[addr] = ln
+	}
+	for key, pc := range udp {
+		q, err := p.srv.ServeQUIC(pc, key, rt.HTTP3(key))
+		if err != nil {
+			delete(udp, key)
+			pc.Close()
+			return fail(err)
+		}
+		p.quic[key] = q
 	}
 	for key, ln := range opened {
 		p.lns[key] = ln
@@ -304,6 +320,14 @@ func (p *Process) listen(rt *router.Router) error {
 		if _, ok := want[addr]; !ok {
 			ln.Close()
 			delete(p.lns, addr)
+		}
+	}
+	for key, q := range p.quic {
+		if _, ok := want[key]; !ok {
+			// The old socket serves its connections until they end, as
+			// nginx's old workers do; no new ones come to it.
+			delete(p.quic, key)
+			go q.Shutdown(p.drainContext())
 		}
 	}
 	return nil
@@ -355,7 +379,7 @@ func listenKey(l *confparse.Listen) string {
 	if l.SSL {
 		return l.Addr + " ssl"
 	}
-	return l.Addr
+	return l.Key()
 }
 
 func openListener(l *confparse.Listen) (net.Listener, error) {
@@ -371,9 +395,7 @@ func openListener(l *confparse.Listen) (net.Listener, error) {
 		}
 	} else if strings.HasPrefix(addr, "[") {
 		network = "tcp6"
-		if l.IPv6Only {
-			lc.Control = setIPv6Only
-		}
+		lc.Control = socketControl(l)
 	} else {
 		network = "tcp4"
 	}
@@ -395,12 +417,25 @@ func openListener(l *confparse.Listen) (net.Listener, error) {
 	return ln, nil
 }
 
-func setIPv6Only(network, address string, c syscall.RawConn) error {
-	var serr error
-	c.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 1)
-	})
-	return serr
+// socketControl sets the options a listen asks for before the bind:
+// ipv6only on IPv6 addresses, and reuseport on quic ones (a TCP reload
+// keeps its sockets, so only the UDP side has use for it: a second
+// goproxy may share the port while the first drains).
+func socketControl(l *confparse.Listen) func(network, address string, c syscall.RawConn) error {
+	v6only := l.IPv6Only && strings.HasPrefix(l.Addr, "[")
+	reuse := l.ReusePort && l.Network == "udp"
+	return func(network, address string, c syscall.RawConn) error {
+		var serr error
+		c.Control(func(fd uintptr) {
+			if v6only {
+				serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 1)
+			}
+			if reuse && serr == nil {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+			}
+		})
+		return serr
+	}
 }
 
 func writePID(path string) error {
@@ -493,19 +528,40 @@ func (p *Process) Quit() {
 	defer p.unregister()
 	p.errlog.Load().Log(confparse.LevelNotice, "gracefully shutting down")
 	asRoot(p.closeListeners)
-	ctx := context.Background()
-	if t := p.current.Load().Cfg.Main.WorkerShutdownTimeout; t != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *t)
-		defer cancel()
-	}
+	ctx := p.drainContext()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); p.streams.Close(ctx, true) }()
+	for _, q := range p.takeQUIC() {
+		wg.Add(1)
+		go func() { defer wg.Done(); q.Shutdown(ctx) }()
+	}
 	p.srv.Shutdown(ctx)
 	wg.Wait()
 	logging.Flush()
 	p.errlog.Load().Log(confparse.LevelNotice, "exit")
+}
+
+// drainContext bounds a graceful end by worker_shutdown_timeout, if set.
+func (p *Process) drainContext() context.Context {
+	if t := p.current.Load().Cfg.Main.WorkerShutdownTimeout; t != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), *t)
+		time.AfterFunc(*t, cancel) // the timer's end releases it
+		return ctx
+	}
+	return context.Background()
+}
+
+// takeQUIC hands over the QUIC sockets for closing.
+func (p *Process) takeQUIC() []*httpd.QUICListener {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*httpd.QUICListener
+	for k, q := range p.quic {
+		out = append(out, q)
+		delete(p.quic, k)
+	}
+	return out
 }
 
 // Stop stops at once, closing every connection.
@@ -514,6 +570,9 @@ func (p *Process) Stop() {
 	p.errlog.Load().Log(confparse.LevelNotice, "exiting")
 	asRoot(p.closeListeners)
 	p.srv.Close()
+	for _, q := range p.takeQUIC() {
+		q.Close()
+	}
 	p.streams.Close(context.Background(), false)
 	logging.Flush()
 	p.errlog.Load().Log(confparse.LevelNotice, "exit")

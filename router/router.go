@@ -83,10 +83,10 @@ func New(cfg *confparse.Config, o Options) (*Router, error) {
 		s.locs = buildLevel(sc.Locations, s.named)
 		rt.servers = append(rt.servers, s)
 		for _, l := range sc.Listens {
-			t := rt.addrs[l.Addr]
+			t := rt.addrs[l.Key()]
 			if t == nil {
-				t = newAddrTable(l.Addr)
-				rt.addrs[l.Addr] = t
+				t = newAddrTable(l.Key())
+				rt.addrs[l.Key()] = t
 			}
 			t.add(s, l)
 		}
@@ -149,15 +149,16 @@ func (rt *Router) Addresses() []*confparse.Listen {
 	}
 	for _, s := range rt.Cfg.HTTP.Servers {
 		for _, l := range s.Listens {
-			if !seen[l.Addr] {
-				seen[l.Addr] = true
+			if !seen[l.Key()] {
+				seen[l.Key()] = true
 				out = append(out, l)
 			}
 		}
 	}
 	kept := out[:0]
 	for _, l := range out {
-		if l.Network == "tcp" && strings.HasPrefix(l.Addr, "[") && !isWildcard(l.Addr) && seen["[::]:"+strconv.Itoa(l.Port)] {
+		wild := &confparse.Listen{Network: l.Network, Addr: "[::]:" + strconv.Itoa(l.Port)}
+		if l.Network != "unix" && strings.HasPrefix(l.Addr, "[") && !isWildcard(l.Addr) && seen[wild.Key()] {
 			continue
 		}
 		kept = append(kept, l)
@@ -171,12 +172,16 @@ func (rt *Router) table(c *httpd.Conn) *addrTable {
 	if t, ok := rt.addrs[c.Listener]; ok && !isWildcard(c.Listener) {
 		return t
 	}
-	if c.Local != nil && c.Local.Network() == "tcp" {
-		if t, ok := rt.addrs[c.Local.String()]; ok {
+	if c.Local != nil && (c.Local.Network() == "tcp" || c.Local.Network() == "udp") {
+		suffix := ""
+		if c.Local.Network() == "udp" {
+			suffix = " quic"
+		}
+		if t, ok := rt.addrs[c.Local.String()+suffix]; ok {
 			return t
 		}
-		if ta, ok := c.Local.(*net.TCPAddr); ok && ta.IP.To4() != nil {
-			if t, ok := rt.addrs[ta.IP.To4().String()+":"+strconv.Itoa(ta.Port)]; ok {
+		if ip, port, ok := addrIPPort(c.Local); ok && ip.To4() != nil {
+			if t, ok := rt.addrs[ip.To4().String()+":"+strconv.Itoa(port)+suffix]; ok {
 				return t
 			}
 		}
@@ -188,6 +193,17 @@ func (rt *Router) table(c *httpd.Conn) *addrTable {
 		return t
 	}
 	return nil
+}
+
+// addrIPPort reads a TCP or UDP address.
+func addrIPPort(a net.Addr) (net.IP, int, bool) {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP, a.Port, true
+	case *net.UDPAddr:
+		return a.IP, a.Port, true
+	}
+	return nil, 0, false
 }
 
 func isWildcard(addr string) bool {

@@ -18,6 +18,8 @@ type server struct {
 	core  *httpcore.Server
 	locs  *locLevel
 	named map[string]*loc
+	// quicKey is quic_host_key's contents, for its quic addresses.
+	quicKey []byte
 }
 
 type wildcard struct {

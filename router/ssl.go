@@ -21,11 +21,19 @@ import (
 
 var errNoServer = errors.New("no server for this address")
 
-// buildSSL prepares the TLS side of every server with an ssl listen.
+// buildSSL prepares the TLS side of every server with an ssl or a quic
+// listen.
 func (rt *Router) buildSSL() error {
 	for _, s := range rt.servers {
+		if f := s.conf.Srv.HTTP3.HostKey; f != nil {
+			k, err := confparse.ReadQUICHostKey(*f)
+			if err != nil {
+				return err
+			}
+			s.quicKey = k
+		}
 		for _, l := range s.conf.Listens {
-			if !l.SSL {
+			if !l.SSL && l.Network != "udp" {
 				continue
 			}
 			tc, err := ssl.New(&s.conf.Srv.SSL, rt.Cfg.ConfPrefix, rt.sslEnv(s.conf))

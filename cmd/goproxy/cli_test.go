@@ -210,7 +210,7 @@ func TestConfigureArguments(t *testing.T) {
 	if r.code != 0 || !strings.HasPrefix(r.stderr, "goproxy version: ") || args == nil {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"\nTLS SNI support enabled\n", " --with-http_ssl_module", " --with-http_v2_module"} {
+	for _, want := range []string{"\nTLS SNI support enabled\n", " --with-http_ssl_module", " --with-http_v2_module", " --with-http_v3_module"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("-V lacks %q:\n%s", want, r.stderr)
 		}
@@ -420,5 +420,18 @@ http {
 				perr == nil, derr == nil, log)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTestFailsQUIC: "-t" on a quic listen that mixes in a TCP-only
+// flag fails with nginx 1.25's words (nginx 1.22 has no quic to compare).
+func TestTestFailsQUIC(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "nginx.conf")
+	os.WriteFile(conf, []byte("events {}\nhttp {\n    server {\n        listen 443 quic ssl;\n    }\n}\n"), 0o644)
+	r := runProg(t, "", bin, "-t", "-c", conf)
+	want := "[emerg] \"ssl\" parameter is incompatible with \"quic\" in " + conf + ":4\n" +
+		"PROG: configuration file " + conf + " test failed\n"
+	if r.code != 1 || normalize(r.stderr) != want {
+		t.Fatalf("exit %d, stderr:\n%s\nwant:\n%s", r.code, r.stderr, want)
 	}
 }

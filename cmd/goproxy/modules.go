@@ -52,6 +52,7 @@ var nginxModules = []struct {
 	{"http_upstream_zone_module", true, "zone"},
 	{"http_ssl_module", false, "ssl_certificate"},
 	{"http_v2_module", false, "http2_max_concurrent_streams"},
+	{"http_v3_module", false, "http3_max_concurrent_streams"},
 	{"http_realip_module", false, "set_real_ip_from"},
 	{"http_addition_module", false, "add_before_body"},
 	{"http_sub_module", false, "sub_filter"},
