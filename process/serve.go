@@ -68,6 +68,10 @@ type Process struct {
 	// reloading makes reloads one at a time.
 	reloading sync.Mutex
 	pidPath   string
+	// serving is closed once requests may be served: Run opens the
+	// sockets as root and serves only after dropping to "user", as
+	// nginx's workers do, so no request is ever answered as root.
+	serving chan struct{}
 }
 
 // dispatch hands each request to the configuration in force.
@@ -75,11 +79,13 @@ type dispatch struct{ p *Process }
 
 func (d dispatch) Limits(c *httpd.Conn) httpd.Limits { return d.p.current.Load().Limits(c) }
 func (d dispatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	<-d.p.serving
 	rt := d.p.enter()
 	defer rt.exit()
 	rt.router.ServeHTTP(w, r)
 }
 func (d dispatch) ServeError(w http.ResponseWriter, r *http.Request, e *httpd.StatusError) {
+	<-d.p.serving
 	rt := d.p.enter()
 	defer rt.exit()
 	rt.router.ServeError(w, r, e)
@@ -157,7 +163,7 @@ func Run(lo confparse.Options) int {
 	if daemonize(cfg) {
 		return 0
 	}
-	p, err := Start(lo, cfg)
+	p, err := start(lo, cfg, true)
 	if err != nil {
 		LogDiag(err)
 		daemonReady(err)
@@ -176,6 +182,7 @@ func Run(lo confparse.Options) int {
 		daemonReady(err)
 		return 1
 	}
+	close(p.serving)
 	defer asRoot(func() error { return os.Remove(p.pidPath) })
 	daemonReady(nil)
 	// GOPROXY_CPUPROFILE=file profiles the whole run, for bench/ work.
@@ -190,8 +197,18 @@ func Run(lo confparse.Options) int {
 
 // Start compiles cfg and starts serving it.
 func Start(lo confparse.Options, cfg *confparse.Config) (*Process, error) {
+	return start(lo, cfg, false)
+}
+
+// start opens cfg's sockets; hold leaves requests waiting until
+// p.serving is closed.
+func start(lo confparse.Options, cfg *confparse.Config, hold bool) (*Process, error) {
 	metricsOnce.Do(func() { metrics.Init(httpcore.Version) })
-	p := &Process{opts: lo, lns: map[string]net.Listener{}, quic: map[string]*httpd.QUICListener{}, streams: stream.NewListeners()}
+	p := &Process{opts: lo, lns: map[string]net.Listener{}, quic: map[string]*httpd.QUICListener{},
+		streams: stream.NewListeners(), serving: make(chan struct{})}
+	if !hold {
+		close(p.serving)
+	}
 	p.streams.PassHTTP = p.passHTTP
 	p.static = staticfs.New(errLogger{p})
 	p.proxy = proxy.NewManager()
