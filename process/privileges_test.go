@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -62,7 +63,7 @@ func servesAsUser(t *testing.T, bin, uid string) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
-	for _, d := range []string{"html", "certs", "logs"} {
+	for _, d := range []string{"html", "certs", "logs", "cache"} {
 		os.Mkdir(filepath.Join(dir, d), 0o700)
 	}
 	os.Chmod(filepath.Join(dir, "html"), 0o755)
@@ -90,7 +91,14 @@ error_log %[1]s/logs/error.log info;
 events {}
 http {
     access_log %[1]s/logs/access.log;
-    server { listen 127.0.0.1:%[2]d; root %[1]s/html; }
+    proxy_cache_path %[1]s/cache keys_zone=c:1m;
+    server {
+        listen 127.0.0.1:%[2]d; root %[1]s/html;
+        location /cached/ {
+            proxy_pass http://127.0.0.1:%[2]d/; proxy_cache c; proxy_cache_valid 1m;
+            add_header X-Cache $upstream_cache_status;
+        }
+    }
     server {
         listen 127.0.0.1:%[3]d ssl;
         ssl_certificate %[1]s/certs/site.crt;
@@ -129,6 +137,18 @@ http {
 			strings.Contains(errorLog(), `open() "`+dir+`/html/secret.txt" failed (13: Permission denied)`)
 	}, func() string { return "no open() line:\n" + errorLog() })
 	checkThreads(t, cmd.Process.Pid, uid)
+	// The cache directory root made (0700) is given to "user", as
+	// nginx's master does, so the second request is a HIT.
+	for i, want := range []string{"MISS", "HIT"} {
+		resp, err := http.Get("http://" + addr + "/cached/index.html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Cache"); got != want {
+			t.Errorf("cached request %d: X-Cache %q, want %q:\n%s", i+1, got, want, errorLog())
+		}
+	}
 	if cn := peerCN(t, tlsPort); cn != "one.test" {
 		t.Errorf("certificate %q before the reload", cn)
 	}

@@ -47,6 +47,9 @@ func (p *Process) build(cfg *confparse.Config) (*runtime, error) {
 		r.release()
 		return nil, err
 	}
+	if err := ownPaths(cfg); err != nil {
+		return fail(err)
+	}
 	if err := r.errs.OpenLocations(cfg); err != nil {
 		return fail(&confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()})
 	}
