@@ -27,7 +27,10 @@ type handler struct {
 	rp      *httputil.ReverseProxy
 	headers []*confparse.HeaderTmpl // proxy_set_header, then nginx's defaults
 	setKeys map[string]bool         // header names proxy_set_header owns
-	hide    map[string]bool         // response headers not passed on
+	// order is the list as nginx sends it (headerorder.go); orderCache
+	// that of a request the cache may store.
+	order, orderCache []setHeader
+	hide              map[string]bool // response headers not passed on
 	// tls is the *_ssl_* settings (sslConf) of connections to a pass of
 	// scheme tlsScheme ("https", or uwsgi's "suwsgi"); nil when the
 	// pass never speaks TLS.
@@ -88,6 +91,8 @@ func newHandler(c *Config, l *confparse.Loc) *handler {
 			h.setKeys[strings.ToLower(d.Name)] = true
 		}
 	}
+	h.order = compileOrder(h.headers, h.setKeys, false)
+	h.orderCache = compileOrder(h.headers, h.setKeys, true)
 	for _, k := range hiddenHeaders {
 		h.hide[http.CanonicalHeaderKey(k)] = true
 	}
@@ -165,6 +170,9 @@ type state struct {
 	bound  bool
 	// key is the memcached key, escaped as it goes out.
 	key string
+	// client is the client's header lines in their order, where known.
+	client clientLines
+	lines  bool
 }
 
 // heldWriter is what ReverseProxy writes to. ReverseProxy flushes each
@@ -451,11 +459,12 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 	}
 	if *h.loc.Proxy.PassRequestHeaders {
 		for k, vs := range pr.In.Header {
-			if h.setKeys[strings.ToLower(k)] || k == "Content-Length" || k == "Transfer-Encoding" {
+			if configured(h.order, k) {
 				continue
 			}
 			hdr[k] = vs
 		}
+		st.client, st.lines = headerLines(rq.W)
 	}
 	_, hasUA := hdr["User-Agent"]
 	st.noUA = !hasUA

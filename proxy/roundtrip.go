@@ -188,7 +188,7 @@ var errNoLive = errors.New("no live upstreams")
 
 func (h *handler) newAttempt(out *http.Request, st *state, proto string) *attempt {
 	pl := &h.loc.Proxy
-	a := &attempt{req: out, proto: proto, uri: st.uri, connectTO: *pl.ConnectTimeout,
+	a := &attempt{h: h, st: st, req: out, proto: proto, uri: st.uri, connectTO: *pl.ConnectTimeout,
 		readTO: *pl.ReadTimeout, sendTO: *pl.SendTimeout, length: 0, maxHead: defaultBufferSize,
 		keepaliveOn: *pl.SocketKeepalive}
 	if !st.bound {
