@@ -173,6 +173,10 @@ type state struct {
 	// client is the client's header lines in their order, where known.
 	client clientLines
 	lines  bool
+	// header is the client's header map, which ReverseProxy does not
+	// see; ctx is the context the state travels in.
+	header http.Header
+	ctx    stateCtx
 }
 
 // heldWriter is what ReverseProxy writes to. ReverseProxy flushes each
@@ -198,6 +202,20 @@ func (w *heldWriter) FlushError() error {
 func (w *heldWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type stateKey struct{}
+
+// stateCtx carries the state in the request's context; it lives in the
+// state, so the context costs no allocation of its own.
+type stateCtx struct {
+	context.Context
+	st *state
+}
+
+func (c *stateCtx) Value(key any) any {
+	if key == (stateKey{}) {
+		return c.st
+	}
+	return c.Context.Value(key)
+}
 
 func stateOf(r *http.Request) *state {
 	s, _ := r.Context().Value(stateKey{}).(*state)
@@ -268,8 +286,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if unwatch := h.watchClient(st); unwatch != nil {
 		defer unwatch()
 	}
-	ctx := context.WithValue(r.Context(), stateKey{}, st)
-	h.rp.ServeHTTP(&st.held, r.WithContext(ctx))
+	st.ctx = stateCtx{r.Context(), st}
+	st.header = r.Header
+	in := r.WithContext(&st.ctx)
+	// ReverseProxy clones the inbound header map only to strip it;
+	// rewrite builds the upstream's from st.header instead.
+	in.Header = nil
+	h.rp.ServeHTTP(&st.held, in)
 	if st.body != nil {
 		st.body.close()
 	}
@@ -442,7 +465,7 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In)
 	rq := st.rq
 	out := pr.Out
-	hdr := make(http.Header, len(pr.In.Header)+4)
+	hdr := make(http.Header, len(st.header)+4)
 	for _, s := range h.headers {
 		v := rq.Eval(s.Value)
 		if v == "" {
@@ -458,7 +481,7 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 		hdr[s.Name] = append(hdr[s.Name], v)
 	}
 	if *h.loc.Proxy.PassRequestHeaders {
-		for k, vs := range pr.In.Header {
+		for k, vs := range st.header {
 			if configured(h.order, k) {
 				continue
 			}

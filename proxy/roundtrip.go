@@ -30,7 +30,10 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 	g := st.group
 	g.refresh(out.Context(), false)
 	pl := &h.loc.Proxy
-	proto := "HTTP/" + *pl.HTTPVersion
+	proto := "HTTP/1.0"
+	if *pl.HTTPVersion == "1.1" {
+		proto = "HTTP/1.1"
+	}
 	deadline := time.Time{}
 	if t := *pl.NextUpstreamTimeout; t > 0 {
 		deadline = time.Now().Add(t)
