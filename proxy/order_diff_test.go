@@ -7,9 +7,15 @@ package proxy_test
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"goproxy/internal/nginxtest"
 )
@@ -79,5 +85,88 @@ func TestRequestHeaderOrder(t *testing.T) {
 		"GET /plain/ HTTP/1.0\r\nB: 1\r\nA: 2\r\n\r\n",
 	} {
 		p.cmp(t, r)
+	}
+}
+
+// TestRequestHeaderOrderH2: an HTTP/2 client's fields go upstream with
+// their names in lower case, as they came, after the configured list.
+// x/net/http2 keeps no order of the fields, so goproxy sends the
+// client's by name: the client here sends them so, which is nginx's
+// order too.
+func TestRequestHeaderOrderH2(t *testing.T) {
+	up := startUpstream(t, "raw", echoRaw)
+	p := start(t, `events {}
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:{{PORT}} http2;
+        location /plain/ { proxy_pass http://{{UP}}; }
+        location /set/ {
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header Host $host;
+            proxy_set_header Accept-Encoding "";
+            proxy_pass http://{{UP}};
+        }
+    }
+}
+`, up)
+	fields := [][2]string{{"accept", "*/*"}, {"accept-encoding", "gzip"}, {"user-agent", "ua"},
+		{"x-dup", "1"}, {"x-dup", "2"}, {"zeta", "z"}}
+	for _, path := range []string{"/plain/", "/set/"} {
+		ng := h2Get(t, p.Nginx.Addr(), path, fields)
+		gp := h2Get(t, p.Go.Addr(), path, fields)
+		ng = strings.ReplaceAll(ng, p.Nginx.Addr(), "SERVER")
+		gp = strings.ReplaceAll(gp, p.Go.Addr(), "SERVER")
+		if ng != gp {
+			t.Errorf("%s: upstream got\n--- nginx:\n%s--- goproxy:\n%s", path, ng, gp)
+		}
+	}
+}
+
+// h2Get sends one GET with exactly fields, in their order, over
+// HTTP/2 with prior knowledge, and returns the response body.
+func h2Get(t *testing.T, addr, path string, fields [][2]string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, http2.ClientPreface)
+	fr := http2.NewFramer(c, c)
+	fr.WriteSettings()
+	var block bytes.Buffer
+	enc := hpack.NewEncoder(&block)
+	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "http"}, {":authority", "localhost"}, {":path", path}} {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	for _, f := range fields {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndStream: true, EndHeaders: true})
+	var body []byte
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				fr.WriteSettingsAck()
+			}
+		case *http2.DataFrame:
+			body = append(body, f.Data()...)
+			if f.StreamEnded() {
+				return string(body)
+			}
+		case *http2.HeadersFrame:
+			if f.StreamEnded() {
+				return string(body)
+			}
+		case *http2.RSTStreamFrame, *http2.GoAwayFrame:
+			t.Fatalf("%s: %v", addr, f)
+		}
 	}
 }
