@@ -466,6 +466,8 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 	rq := st.rq
 	out := pr.Out
 	hdr := make(http.Header, len(st.header)+4)
+	// The configured values share one backing array.
+	var vals []string
 	for _, s := range h.headers {
 		v := rq.Eval(s.Value)
 		if v == "" {
@@ -478,7 +480,15 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 			st.hostHdr = v
 			continue
 		}
-		hdr[s.Name] = append(hdr[s.Name], v)
+		if prev := hdr[s.Name]; prev != nil {
+			hdr[s.Name] = append(prev, v)
+			continue
+		}
+		if vals == nil {
+			vals = make([]string, 0, len(h.headers))
+		}
+		vals = append(vals, v)
+		hdr[s.Name] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	if *h.loc.Proxy.PassRequestHeaders {
 		for k, vs := range st.header {
