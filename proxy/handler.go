@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"sync"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
@@ -177,6 +178,23 @@ type state struct {
 	// see; ctx is the context the state travels in.
 	header http.Header
 	ctx    stateCtx
+	// out is the upstream request's header map, from outHeaders.
+	out http.Header
+}
+
+// outHeaders keeps the upstream requests' header maps: a map of a dozen
+// keys is four allocations, and nothing holds the outbound request once
+// the handler returns.
+var outHeaders = sync.Pool{New: func() any { return make(http.Header, 16) }}
+
+// releaseHeader gives the upstream request's header map back, emptied;
+// one grown past a usual request's is left to the collector.
+func (st *state) releaseHeader() {
+	if h := st.out; h != nil && len(h) <= 64 {
+		clear(h)
+		outHeaders.Put(h)
+	}
+	st.out = nil
 }
 
 // heldWriter is what ReverseProxy writes to. ReverseProxy flushes each
@@ -230,6 +248,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &state{rq: rq, group: h.group, scheme: h.pass.Scheme, declared: -1, stream: !*h.loc.Proxy.Buffering}
 	st.held = heldWriter{w, st}
+	defer st.releaseHeader()
 	rq.NewUpstream()
 	if h.wire != nil {
 		// The application gets no URI of the proxy's kind: its logs
@@ -465,7 +484,8 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In)
 	rq := st.rq
 	out := pr.Out
-	hdr := make(http.Header, len(st.header)+4)
+	hdr := outHeaders.Get().(http.Header)
+	st.out = hdr
 	// The configured values share one backing array.
 	var vals []string
 	for _, s := range h.headers {
