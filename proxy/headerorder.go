@@ -22,8 +22,9 @@ import (
 // name the name as sent.
 type setHeader struct{ key, name string }
 
-// framingHeaders are nginx's defaults after Connection: the body's
-// framing, set per request from the body sent.
+// framingHeaders are nginx's defaults after Host and Connection: the
+// body's framing, set per request from the body sent. The defaults
+// after them have empty values, so after all the others is their place.
 var framingHeaders = []string{"Content-Length", "Transfer-Encoding"}
 
 // compileOrder is the list in nginx's order; with cache, nginx's cache
@@ -38,19 +39,14 @@ func compileOrder(headers []*confparse.HeaderTmpl, setKeys map[string]bool, cach
 	}
 	for _, s := range headers {
 		add(s.Name, s.Name)
-		if strings.EqualFold(s.Name, "Connection") {
-			for _, f := range framingHeaders {
-				if !setKeys[strings.ToLower(f)] {
-					add(f, f)
-				}
-			}
-		}
 	}
+	defaults := framingHeaders
 	if cache {
-		for _, k := range cacheHeaders {
-			if !setKeys[strings.ToLower(k)] {
-				add(k, k)
-			}
+		defaults = append(defaults[:len(defaults):len(defaults)], cacheHeaders...)
+	}
+	for _, k := range defaults {
+		if !setKeys[strings.ToLower(k)] {
+			add(k, k)
 		}
 	}
 	return out

@@ -80,6 +80,8 @@ func TestRequestHeaderOrder(t *testing.T) {
 		nginxtest.Get("/hdrs/", client...),
 		nginxtest.Req("POST", "/body/", append([]string{"Content-Length: 3"}, client...)...) + "abc",
 		nginxtest.Req("POST", "/body/", append(client, "Content-Length: 3")...) + "abc",
+		nginxtest.Req("POST", "/ka/", append(client, "Content-Length: 3")...) + "abc",
+		nginxtest.Req("POST", "/set/", "Content-Length: 3") + "abc",
 		"GET /plain/ HTTP/1.0\r\nB: 1\r\nA: 2\r\n\r\n",
 	} {
 		p.cmp(t, r)
