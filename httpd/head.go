@@ -117,9 +117,9 @@ func (c *conn) readRequest(lim Limits) (*http.Request, *requestLine, error) {
 		}
 		key := canonicalKey(hl[:h.nameEnd])
 		start := len(block)
-		if (key == "Host" || uniqueHeader(key)) && string(hl[:h.nameEnd]) != key {
+		if string(hl[:h.nameEnd]) != key {
 			// Kept as sent when it differs, for the error log of a
-			// duplicate.
+			// duplicate and for the upstream, which gets it so.
 			block = append(block, hl[:h.nameEnd]...)
 		}
 		nameEnd := len(block)
@@ -154,15 +154,18 @@ func (c *conn) setHeaders(block []byte, hs []headerSpan, ks []string) error {
 	if cap(c.vals) < len(hs) {
 		c.vals = make([]string, len(hs))
 		c.keys = make([]string, len(hs))
+		c.names = make([]string, len(hs))
 	}
 	// The values of the previous request are no longer referenced: its
 	// header map was cleared.
 	vals := c.vals[:len(hs)]
 	keys := c.keys[:len(hs)]
+	names := c.names[:len(hs)]
 	for i, s := range hs {
 		vals[i] = all[s.v0:s.v1]
 		k := ks[s.k]
 		keys[i] = k
+		names[i] = asSent(all, s, k)
 		old, dup := c.header[k]
 		switch {
 		case k == "Host":

@@ -181,7 +181,8 @@ func (c *conn) releaseIdle() {
 	clear(rh)
 	clear(rs.vals[:cap(rs.vals)])
 	clear(rs.keys[:cap(rs.keys)])
-	*rs = reqState{header: h, scratch: rs.scratch[:0], vals: rs.vals, keys: rs.keys}
+	clear(rs.names[:cap(rs.names)])
+	*rs = reqState{header: h, scratch: rs.scratch[:0], vals: rs.vals, keys: rs.keys, names: rs.names}
 	rs.resp.header = rh
 	reqStates.Put(rs)
 }
@@ -202,7 +203,10 @@ type reqState struct {
 	// keys are the canonical names of its header lines, lines of them
 	// in use: the order the client sent them in, which the map loses
 	// and nginx keeps (HTTP_* parameters of FastCGI, SCGI, uwsgi).
-	keys  []string
+	keys []string
+	// names are the same lines' names as the client wrote them, which
+	// nginx passes upstream unchanged ("x-id", not "X-Id").
+	names []string
 	lines int
 }
 

@@ -134,14 +134,14 @@ func (w *response) Sent() bool {
 }
 
 // HeaderLines are the request's header lines in the order they came:
-// each one's canonical name and value (the map's own strings). They are
-// valid until the handler returns.
-func (w *response) HeaderLines() (keys, vals []string) {
+// each one's canonical name, its name as sent and its value (the map's
+// own strings). They are valid until the handler returns.
+func (w *response) HeaderLines() (keys, names, vals []string) {
 	c := w.c
 	if c.reqState == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return c.keys[:c.lines], c.vals[:c.lines]
+	return c.keys[:c.lines], c.names[:c.lines], c.vals[:c.lines]
 }
 
 // SetStatusLine sends line ("403.1 Forbidden") after "HTTP/1.1 " instead

@@ -281,15 +281,8 @@ func TestHTTP2CleartextOnly(t *testing.T) {
 // server's SETTINGS.
 func serverSettings(t *testing.T, addr string) map[http2.SettingID]uint32 {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, fr := nginxtest.DialH2(t, addr)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c, http2.ClientPreface)
-	fr := http2.NewFramer(c, c)
-	fr.WriteSettings()
 	for {
 		f, err := fr.ReadFrame()
 		if err != nil {

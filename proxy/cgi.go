@@ -239,9 +239,9 @@ func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
 			out = append(out, cgiParam{name, v})
 		}
 	}
-	if keys, vals, ok := headerLines(rq.W); ok && inOrder(rq.R.Header, keys, vals) {
-		for i, k := range keys {
-			add(k, vals[i])
+	if cl, ok := headerLines(rq.W); ok && inOrder(rq.R.Header, cl.keys, cl.vals) {
+		for i, k := range cl.keys {
+			add(k, cl.vals[i])
 		}
 		return out
 	}
@@ -259,50 +259,4 @@ func cgiParams(st *state, u *confparse.CGIUpstream) []cgiParam {
 		}
 	}
 	return out
-}
-
-// headerLines finds the client's header lines in the order they came,
-// where the server kept them (httpd's HTTP/1.x response writer, under
-// any wrappers).
-func headerLines(w http.ResponseWriter) (keys, vals []string, ok bool) {
-	for w != nil {
-		if h, ok := w.(interface{ HeaderLines() ([]string, []string) }); ok {
-			keys, vals = h.HeaderLines()
-			return keys, vals, true
-		}
-		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			break
-		}
-		w = u.Unwrap()
-	}
-	return nil, nil, false
-}
-
-// inOrder says whether the lines are exactly what the header map holds:
-// each value the map's at its place among the lines of its name, and
-// nothing else in the map.
-func inOrder(h http.Header, keys, vals []string) bool {
-	n := 0
-	for _, v := range h {
-		n += len(v)
-	}
-	if n != len(keys) {
-		return false
-	}
-	for i, k := range keys {
-		hv := h[k]
-		j := 0
-		if len(hv) > 1 {
-			for _, pk := range keys[:i] {
-				if pk == k {
-					j++
-				}
-			}
-		}
-		if j >= len(hv) || hv[j] != vals[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -68,6 +68,9 @@ func Dialer(network string, timeout time.Duration, local *Local, keepalive bool)
 // nginx logs it at crit ("bind(ADDR) failed (...) while connecting to
 // upstream") and answers 500 without trying another peer.
 func BindFailed(err error) (addr string, ok bool) {
+	if err == nil {
+		return "", false // before errors.As's target costs an allocation
+	}
 	var se *os.SyscallError
 	if !errors.As(err, &se) || se.Syscall != "bind" {
 		return "", false

@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"sync"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
@@ -28,7 +29,10 @@ type handler struct {
 	headers []*confparse.HeaderTmpl // proxy_set_header, then nginx's defaults
 	setKeys map[string]bool         // header names proxy_set_header owns
 	userSet map[string]bool         // those the configuration writes (not defaults)
-	hide    map[string]bool         // response headers not passed on
+	// order is the list as nginx sends it (headerorder.go); orderCache
+	// that of a request the cache may store.
+	order, orderCache []setHeader
+	hide              map[string]bool // response headers not passed on
 	// tls is the *_ssl_* settings (sslConf) of connections to a pass of
 	// scheme tlsScheme ("https", or uwsgi's "suwsgi"); nil when the
 	// pass never speaks TLS.
@@ -91,6 +95,8 @@ func newHandler(c *Config, l *confparse.Loc) *handler {
 			h.setKeys[strings.ToLower(d.Name)] = true
 		}
 	}
+	h.order = compileOrder(h.headers, h.setKeys, false)
+	h.orderCache = compileOrder(h.headers, h.setKeys, true)
 	for _, k := range hiddenHeaders {
 		h.hide[http.CanonicalHeaderKey(k)] = true
 	}
@@ -174,6 +180,30 @@ type state struct {
 	// senders stop what still streams the request body upstream on its
 	// own (gRPC's), before the handler returns.
 	senders []func()
+	// client is the client's header lines in their order, where known.
+	client clientLines
+	lines  bool
+	// header is the client's header map, which ReverseProxy does not
+	// see; ctx is the context the state travels in.
+	header http.Header
+	ctx    stateCtx
+	// out is the upstream request's header map, from outHeaders.
+	out http.Header
+}
+
+// outHeaders keeps the upstream requests' header maps: a map of a dozen
+// keys is four allocations, and nothing holds the outbound request once
+// the handler returns.
+var outHeaders = sync.Pool{New: func() any { return make(http.Header, 16) }}
+
+// releaseHeader gives the upstream request's header map back, emptied;
+// one grown past a usual request's is left to the collector.
+func (st *state) releaseHeader() {
+	if h := st.out; h != nil && len(h) <= 64 {
+		clear(h)
+		outHeaders.Put(h)
+	}
+	st.out = nil
 }
 
 // heldWriter is what ReverseProxy writes to. ReverseProxy flushes each
@@ -200,6 +230,20 @@ func (w *heldWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type stateKey struct{}
 
+// stateCtx carries the state in the request's context; it lives in the
+// state, so the context costs no allocation of its own.
+type stateCtx struct {
+	context.Context
+	st *state
+}
+
+func (c *stateCtx) Value(key any) any {
+	if key == (stateKey{}) {
+		return c.st
+	}
+	return c.Context.Value(key)
+}
+
 func stateOf(r *http.Request) *state {
 	s, _ := r.Context().Value(stateKey{}).(*state)
 	return s
@@ -213,6 +257,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &state{rq: rq, group: h.group, scheme: h.pass.Scheme, declared: -1, stream: !*h.loc.Proxy.Buffering}
 	st.held = heldWriter{w, st}
+	defer st.releaseHeader()
 	rq.NewUpstream()
 	if c := &h.loc.Proxy.Cache; !c.On() || !*c.Lock {
 		arrival(rq).Settle() // no cache lock to take in order
@@ -278,8 +323,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if unwatch := h.watchClient(st); unwatch != nil {
 		defer unwatch()
 	}
-	ctx := context.WithValue(r.Context(), stateKey{}, st)
-	h.rp.ServeHTTP(&st.held, r.WithContext(ctx))
+	st.ctx = stateCtx{r.Context(), st}
+	st.header = r.Header
+	in := r.WithContext(&st.ctx)
+	// ReverseProxy clones the inbound header map only to strip it;
+	// rewrite builds the upstream's from st.header instead.
+	in.Header = nil
+	h.rp.ServeHTTP(&st.held, in)
 	for _, stop := range st.senders {
 		stop()
 	}
@@ -455,7 +505,10 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 	st := stateOf(pr.In)
 	rq := st.rq
 	out := pr.Out
-	hdr := make(http.Header, len(pr.In.Header)+4)
+	hdr := outHeaders.Get().(http.Header)
+	st.out = hdr
+	// The configured values share one backing array.
+	var vals []string
 	for _, s := range h.headers {
 		v := rq.Eval(s.Value)
 		if v == "" {
@@ -468,15 +521,24 @@ func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 			st.hostHdr = v
 			continue
 		}
-		hdr[s.Name] = append(hdr[s.Name], v)
+		if prev := hdr[s.Name]; prev != nil {
+			hdr[s.Name] = append(prev, v)
+			continue
+		}
+		if vals == nil {
+			vals = make([]string, 0, len(h.headers))
+		}
+		vals = append(vals, v)
+		hdr[s.Name] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	if *h.loc.Proxy.PassRequestHeaders {
-		for k, vs := range pr.In.Header {
-			if h.setKeys[strings.ToLower(k)] || k == "Content-Length" || k == "Transfer-Encoding" {
+		for k, vs := range st.header {
+			if configured(h.order, k) {
 				continue
 			}
 			hdr[k] = vs
 		}
+		st.client, st.lines = headerLines(rq.W)
 	}
 	_, hasUA := hdr["User-Agent"]
 	st.noUA = !hasUA

@@ -30,7 +30,10 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 	g := st.group
 	g.refresh(out.Context(), false)
 	pl := &h.loc.Proxy
-	proto := "HTTP/" + *pl.HTTPVersion
+	proto := "HTTP/1.0"
+	if *pl.HTTPVersion == "1.1" {
+		proto = "HTTP/1.1"
+	}
 	deadline := time.Time{}
 	if t := *pl.NextUpstreamTimeout; t > 0 {
 		deadline = time.Now().Add(t)
@@ -85,10 +88,9 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		u := rq.Upstream
 		u.Addr = append(u.Addr, p.addr)
 		u.ConnectTime = append(u.ConnectTime, secs(a.connectTime, a.connectTime > 0 || err == nil))
-		upstream := st.scheme + "://" + p.addr + st.uri
 		if err != nil && st.clientGone() {
 			// Not the peer's failure: no next upstream, no fail count.
-			h.clientAborted(st, abortPhase(a), upstream)
+			h.clientAborted(st, abortPhase(a), st.upstreamURL(p))
 			failedTry(u, a, "-", start)
 			st.status = 499
 			return nil, errClientClosed
@@ -96,7 +98,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		if addr, ok := BindFailed(err); ok && a.dialFailed {
 			// nginx gives up on the request: no next upstream, and
 			// the try has no peer and no status in $upstream_*.
-			h.c.errs.RequestUpstream(rq, confparse.LevelCrit, "bind("+addr+") failed ("+confparse.ErrnoText(err)+") while connecting to upstream", upstream)
+			h.c.errs.RequestUpstream(rq, confparse.LevelCrit, "bind("+addr+") failed ("+confparse.ErrnoText(err)+") while connecting to upstream", st.upstreamURL(p))
 			u.Addr[len(u.Addr)-1] = ""
 			failedTry(u, a, "-", start)
 			st.status = 500
@@ -108,11 +110,11 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 			// nginx logs a timeout after counting it against the peer,
 			// other errors before.
 			if a.timedOut {
-				h.fail(rq, g, p, while, upstream)
+				h.fail(rq, g, p, while, st.upstreamURL(p))
 			}
-			h.c.errs.RequestUpstream(rq, confparse.LevelError, reason, upstream)
+			h.c.errs.RequestUpstream(rq, confparse.LevelError, reason, st.upstreamURL(p))
 			if !a.timedOut {
-				h.fail(rq, g, p, while, upstream)
+				h.fail(rq, g, p, while, st.upstreamURL(p))
 			}
 			if status == 502 && a.dialFailed {
 				// A refused connection may mean the container moved.
@@ -127,7 +129,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		}
 		if a.http09 {
 			h.c.errs.RequestUpstream(rq, confparse.LevelError,
-				errHTTP09.msg+" while reading response header from upstream", upstream)
+				errHTTP09.msg+" while reading response header from upstream", st.upstreamURL(p))
 			st.http09 = true
 		}
 		u.Status = append(u.Status, httpcore.StatusString(resp.StatusCode))
@@ -137,7 +139,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 			// 403 and 404 move on without counting against the peer.
 			if resp.StatusCode != 403 && resp.StatusCode != 404 {
-				h.fail(rq, g, p, " while reading response header from upstream", upstream)
+				h.fail(rq, g, p, " while reading response header from upstream", st.upstreamURL(p))
 			}
 			continue
 		}
@@ -188,7 +190,7 @@ var errNoLive = errors.New("no live upstreams")
 
 func (h *handler) newAttempt(out *http.Request, st *state, proto string) *attempt {
 	pl := &h.loc.Proxy
-	a := &attempt{req: out, proto: proto, uri: st.uri, connectTO: *pl.ConnectTimeout,
+	a := &attempt{h: h, st: st, req: out, proto: proto, uri: st.uri, connectTO: *pl.ConnectTimeout,
 		readTO: *pl.ReadTimeout, sendTO: *pl.SendTimeout, length: 0, maxHead: defaultBufferSize,
 		keepaliveOn: *pl.SocketKeepalive}
 	if !st.bound {
@@ -364,7 +366,10 @@ func (a *attempt) responseDone() {
 	}
 }
 
-func (a *attempt) upstreamURL() string { return a.st.scheme + "://" + a.peer.addr + a.st.uri }
+func (a *attempt) upstreamURL() string { return a.st.upstreamURL(a.peer) }
+
+// upstreamURL names the upstream in log lines; built only for them.
+func (st *state) upstreamURL(p *peer) string { return st.scheme + "://" + p.addr + st.uri }
 
 // aborter is the engine's way to end a response that cannot be
 // completed.

@@ -14,7 +14,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,26 +225,7 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 	bw.WriteString(a.proto)
 	bw.WriteString("\r\n")
 	n := int64(len(r.Method) + len(a.uri) + len(a.proto) + 4)
-	if r.Host != "" {
-		bw.WriteString("Host: ")
-		bw.WriteString(r.Host)
-		bw.WriteString("\r\n")
-		n += int64(len(r.Host) + 8)
-	}
-	keys := make([]string, 0, len(r.Header))
-	for k := range r.Header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range r.Header[k] {
-			bw.WriteString(k)
-			bw.WriteString(": ")
-			bw.WriteString(v)
-			bw.WriteString("\r\n")
-			n += int64(len(k) + len(v) + 4)
-		}
-	}
+	n += a.writeHeaders(bw)
 	bw.WriteString("\r\n")
 	n += 2
 	var err error
