@@ -1,6 +1,7 @@
 package process_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -216,6 +217,13 @@ http { access_log off; server { listen 127.0.0.1:%d; location / { return 200 ok;
 		t.Fatal(err)
 	}
 	defer old.Close()
+	// A request answered on it first: the server has accepted it before
+	// the reload (a dial alone may still wait in the backlog).
+	old.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	old.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := http.ReadResponse(bufio.NewReader(old), nil); err != nil {
+		t.Fatal(err)
+	}
 	write("")
 	if err := p.Reload(); err != nil {
 		t.Fatal(err)
