@@ -18,6 +18,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpd"
+	"goproxy/metrics"
 )
 
 // Version is goproxy's version, shown where nginx shows its own.
@@ -253,9 +254,9 @@ type UpstreamInfo struct {
 	ProxyPort      string
 	// CacheStatus is $upstream_cache_status ("" when no cache applies).
 	CacheStatus string
-	// Group is the upstream's name and Elapsed the time until the
-	// response head, for metrics.
-	Group   string
+	// Timer is the upstream's response-time series and Elapsed the
+	// time until the response head, for metrics.
+	Timer   *metrics.UpstreamTimer
 	Elapsed time.Duration
 	// one backs each list's first element, so a request with a single
 	// try appends without allocating.

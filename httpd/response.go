@@ -310,12 +310,21 @@ func anySlotOf(k string) int {
 // sendDeadline arms send_timeout for the next write to the client.
 func (w *response) sendDeadline() {
 	if t := w.c.info.SendTimeout; t > 0 {
-		w.c.wdl.Set(w.c.nc.SetWriteDeadline, time.Now(), t)
+		w.sendDeadlineAt(time.Now())
+	}
+}
+
+// sendDeadlineAt is sendDeadline at a time already read.
+func (w *response) sendDeadlineAt(now time.Time) {
+	if t := w.c.info.SendTimeout; t > 0 {
+		w.c.wdl.Set(w.c.nc.SetWriteDeadline, now, t)
 	}
 }
 
 func (w *response) writeHead(keepAlive bool) {
-	w.sendDeadline()
+	// One clock reading for the deadline and the Date header.
+	now := time.Now()
+	w.sendDeadlineAt(now)
 	bw := w.c.bw
 	var n int
 	wr := func(s string) { m, _ := bw.WriteString(s); n += m }
@@ -348,7 +357,7 @@ func (w *response) writeHead(keepAlive bool) {
 				n += writeField(bw, "Date", v[0])
 			} else {
 				wr("Date: ")
-				m, _ := bw.Write(currentDate())
+				m, _ := bw.Write(currentDate(now))
 				n += m
 				wr("\r\n")
 			}
@@ -630,9 +639,9 @@ type dateEntry struct {
 	b   []byte
 }
 
-// currentDate is the Date header value, formatted once per second.
-func currentDate() []byte {
-	now := time.Now()
+// currentDate is the Date header value at now, formatted once per
+// second.
+func currentDate(now time.Time) []byte {
 	if d := dateCache.Load(); d != nil && d.sec == now.Unix() {
 		return d.b
 	}

@@ -127,10 +127,17 @@ func Request(server, location, method string, status int, d time.Duration, in, o
 	bytesOut.WithLabelValues(server).Add(float64(out))
 }
 
-// UpstreamResponse records an upstream's response time.
-func UpstreamResponse(upstream string, d time.Duration) {
-	upstreamTime.WithLabelValues(upstream).Observe(d.Seconds())
+// UpstreamTimer is the response-time series of one upstream, resolved
+// once: a label lookup per proxied request hashes and locks.
+type UpstreamTimer struct{ obs prometheus.Observer }
+
+// NewUpstreamTimer resolves the series of the upstream named name.
+func NewUpstreamTimer(name string) *UpstreamTimer {
+	return &UpstreamTimer{obs: upstreamTime.WithLabelValues(name)}
 }
+
+// Observe records an upstream's response time.
+func (t *UpstreamTimer) Observe(d time.Duration) { t.obs.Observe(d.Seconds()) }
 
 // connGauges are the two connection gauges, resolved once: connection
 // state changes twice per request.

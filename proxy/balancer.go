@@ -68,7 +68,7 @@ func (pk *Pick) Next() string {
 	pk.mu.Lock()
 	defer pk.mu.Unlock()
 	pk.release()
-	p := pk.g.pick(pk.tried, pk.hs)
+	p := pk.g.pick(pk.tried, pk.hs, time.Now())
 	if p == nil {
 		return ""
 	}

@@ -67,18 +67,18 @@ func TestPoolLRU(t *testing.T) {
 		return &upConn{nc: c1, peer: pr}, c2
 	}
 	ca, ra := conn(a)
-	p.put(ca, 1)
+	p.put(ca, 1, time.Now())
 	time.Sleep(time.Millisecond)
 	cb, _ := conn(b)
-	p.put(cb, 1)
-	if got := p.get("a", 0); got != nil {
+	p.put(cb, 1, time.Now())
+	if got := p.get("a", 0, time.Now()); got != nil {
 		t.Error("a's connection kept beside b's with keepalive 1")
 	}
 	ra.SetReadDeadline(time.Now().Add(time.Second))
 	if _, err := ra.Read(make([]byte, 1)); err == nil {
 		t.Error("the evicted connection is open")
 	}
-	if got := p.get("b", 0); got != cb {
+	if got := p.get("b", 0, time.Now()); got != cb {
 		t.Error("b's connection, the newest, not kept")
 	}
 	if p.n != 0 {

@@ -34,13 +34,20 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 	if *pl.HTTPVersion == "1.1" {
 		proto = "HTTP/1.1"
 	}
+	// One reading serves the first try: its deadline, peer choice,
+	// pooled connection's idle time and send deadline (clock.go).
+	began := rq.Start
+	if began.IsZero() {
+		began = time.Now()
+	} else {
+		began = later(began)
+	}
 	deadline := time.Time{}
 	if t := *pl.NextUpstreamTimeout; t > 0 {
-		deadline = time.Now().Add(t)
+		deadline = began.Add(t)
 	}
 	tried := map[*peer]bool{}
-	began := time.Now()
-	rq.Upstream.Group = g.label
+	rq.Upstream.Timer = g.metricsTimer()
 	var hs *hashState
 	switch g.conf.Balance {
 	case "ip_hash":
@@ -56,8 +63,11 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		left = t
 	}
 	first := true
-	for ; ; first = false {
-		p := g.pick(tried, hs)
+	for start := began; ; first = false {
+		if !first {
+			start = later(began)
+		}
+		p := g.pick(tried, hs, start)
 		if p == nil {
 			if err := g.lookupErr(); err != nil && first {
 				name := g.name
@@ -82,7 +92,6 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		tried[p] = true
 		left--
 		a := h.newAttempt(out, st, proto)
-		start := time.Now()
 		a.start = start
 		resp, err := h.try(out.Context(), p, a, st)
 		u := rq.Upstream
@@ -134,7 +143,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		}
 		u.Status = append(u.Status, httpcore.StatusString(resp.StatusCode))
 		u.HeaderTime = append(u.HeaderTime, secs(a.headerTime, true))
-		u.ResponseTime = append(u.ResponseTime, secs(time.Since(start), true))
+		u.ResponseTime = append(u.ResponseTime, secs(a.headAt.Sub(start), true))
 		if left > 0 && nextOnStatus(pl.NextUpstream, resp.StatusCode) && h.canRetry(a, deadline, out.Method) {
 			resp.Body.Close()
 			// 403 and 404 move on without counting against the peer.
@@ -148,7 +157,7 @@ func (h *handler) RoundTrip(out *http.Request) (*http.Response, error) {
 		}
 		st.names = a.names
 		g.succeeded(p)
-		rq.Upstream.Elapsed = time.Since(began)
+		rq.Upstream.Elapsed = a.headAt.Sub(began)
 		return resp, nil
 	}
 }
@@ -294,7 +303,7 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 	for reused := true; ; reused = false {
 		var c *upConn
 		if reused && a.keepalive > 0 {
-			c = pool.get(p.addr, a.kaTimeout)
+			c = pool.get(p.addr, a.kaTimeout, a.start)
 		}
 		if c == nil {
 			reused = false
@@ -316,7 +325,10 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 		if a.stream != nil && st.body != nil {
 			a.stream = st.body.reader()
 		}
-		start := time.Now()
+		a.sendAt = a.start
+		if !reused {
+			a.sendAt = later(a.start) // after the dial
+		}
 		resp, err := h.exchange(pool, c, a)
 		if err != nil {
 			c.close()
@@ -328,14 +340,15 @@ func (h *handler) try(ctx context.Context, p *peer, a *attempt, st *state) (*htt
 			p.conns.Add(-1)
 			return nil, err
 		}
-		a.headerTime = time.Since(start) + a.connectTime
+		a.headAt = later(a.sendAt)
+		a.headerTime = a.headAt.Sub(a.sendAt) + a.connectTime
 		if resp.StatusCode == 101 {
 			resp.Body = &upgradeBody{c: c}
 			return resp, nil
 		}
 		a.h, a.st, a.peer = h, st, p
 		resp.Body = &respBody{rc: resp.Body, c: c, p: pool, reuse: reusable(resp, a, c) && !a.http09,
-			max: a.keepalive, readTO: a.readTO, received: &st.received, obs: a}
+			max: a.keepalive, readTO: a.readTO, received: &st.received, obs: a, headAt: a.headAt}
 		return resp, nil
 	}
 }
@@ -353,16 +366,18 @@ func (a *attempt) bodyFailed(err error) {
 }
 func (a *attempt) keep(c *upConn) bool { return a.st.release(c) }
 func (a *attempt) bodyExtra()          { a.h.bodyExtra(a.st.rq, a.upstreamURL()) }
-func (a *attempt) bodyEnd(int64) {
+func (a *attempt) bodyEnd(_ int64, now time.Time) {
 	recordBytes(a.st.rq.Upstream, a)
-	a.responseDone()
+	a.responseDoneAt(now)
 }
 
 // responseDone makes $upstream_response_time span the whole response, as
 // in nginx, not only its head.
-func (a *attempt) responseDone() {
+func (a *attempt) responseDone() { a.responseDoneAt(later(a.start)) }
+
+func (a *attempt) responseDoneAt(now time.Time) {
 	if t := a.st.rq.Upstream.ResponseTime; len(t) > 0 {
-		t[len(t)-1] = secs(time.Since(a.start), true)
+		t[len(t)-1] = secs(now.Sub(a.start), true)
 	}
 }
 

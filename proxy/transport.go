@@ -62,7 +62,7 @@ type pool struct {
 
 func newPool() *pool { return &pool{idle: map[string][]*upConn{}} }
 
-func (p *pool) get(addr string, idleTimeout time.Duration) *upConn {
+func (p *pool) get(addr string, idleTimeout time.Duration, now time.Time) *upConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	list := p.idle[addr]
@@ -71,7 +71,7 @@ func (p *pool) get(addr string, idleTimeout time.Duration) *upConn {
 		list = list[:len(list)-1]
 		p.idle[addr] = list
 		p.n--
-		if idleTimeout > 0 && time.Since(c.idleAt) > idleTimeout {
+		if idleTimeout > 0 && now.Sub(c.idleAt) > idleTimeout {
 			c.nc.Close()
 			continue
 		}
@@ -83,9 +83,9 @@ func (p *pool) get(addr string, idleTimeout time.Duration) *upConn {
 // put returns a connection; max is the upstream's "keepalive" count,
 // which bounds the idle connections of the whole group as nginx's cache
 // does: when it is full, the least recently used one is closed to make
-// room, whichever peer it goes to.
-func (p *pool) put(c *upConn, max int) {
-	c.idleAt = time.Now()
+// room, whichever peer it goes to. now is the time it becomes idle.
+func (p *pool) put(c *upConn, max int, now time.Time) {
+	c.idleAt = now
 	p.mu.Lock()
 	if p.closed || max <= 0 {
 		p.mu.Unlock()
@@ -137,6 +137,8 @@ func (p *pool) close() {
 type attempt struct {
 	h           *handler
 	start       time.Time // for $upstream_response_time at the body's end
+	sendAt      time.Time // when the request is sent
+	headAt      time.Time // when the response head was read
 	st          *state
 	peer        *peer
 	req         *http.Request
@@ -216,7 +218,7 @@ func (c *upConn) close() {
 func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Response, error) {
 	r := a.req
 	a.conn, a.read0 = c, c.nread
-	c.wdl.Set(c.nc.SetWriteDeadline, time.Now(), a.sendTO)
+	c.wdl.Set(c.nc.SetWriteDeadline, a.sendAt, a.sendTO)
 	bw := c.bw
 	bw.WriteString(r.Method)
 	bw.WriteByte(' ')
@@ -269,8 +271,15 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 	if c.br.Size() < max && c.br.Buffered() == 0 {
 		c.br = bufio.NewReaderSize(connReader{c}, max)
 	}
+	// The read deadline runs from the request's end: what writing it
+	// took is within the deadline's slack (httpd.Deadline), so the
+	// sending time serves, but not after a streamed body.
+	at := a.sendAt
+	if a.stream != nil {
+		at = later(at)
+	}
 	for {
-		c.rdl.Set(c.nc.SetReadDeadline, time.Now(), a.readTO)
+		c.rdl.Set(c.nc.SetReadDeadline, at, a.readTO)
 		resp, names, err := readResponse(c.br, max, r)
 		if err == errHTTP09 {
 			// nginx passes it on as an HTTP/0.9 body, all of it.
@@ -290,6 +299,7 @@ func (p *pool) exchange(ctx context.Context, c *upConn, a *attempt) (*http.Respo
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
 			// Interim responses are not passed on. (nginx 1.22 takes
 			// them for the final one and sends the rest as its body.)
+			at = later(at)
 			continue
 		}
 		return resp, nil
@@ -355,6 +365,7 @@ type respBody struct {
 	// whole second the response began in), 0 for none.
 	rate     int64
 	startSec int64
+	headAt   time.Time // when the head was read (clock.go), if known
 }
 
 // pace holds a read back as nginx's event pipe does under
@@ -378,13 +389,14 @@ func (b *respBody) pace(p []byte) []byte {
 type bodyObserver interface {
 	bodyFailed(err error)
 	bodyExtra()
-	bodyEnd(n int64)
+	// bodyEnd is told the time the body ended.
+	bodyEnd(n int64, now time.Time)
 	// keep says whether the connection may go back to the pool.
 	keep(c *upConn) bool
 }
 
 func (b *respBody) Read(p []byte) (int, error) {
-	if b.readTO > 0 {
+	if b.readTO > 0 && b.mayBlock() {
 		b.c.rdl.Set(b.c.nc.SetReadDeadline, time.Now(), b.readTO)
 	}
 	if b.rate > 0 {
@@ -409,6 +421,13 @@ func (b *respBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// mayBlock says whether reading the body may wait for the upstream: not
+// when the rest of a body of known length is buffered already.
+func (b *respBody) mayBlock() bool {
+	lb, ok := b.rc.(*lengthBody)
+	return !ok || int64(b.c.br.Buffered()) < lb.n
+}
+
 func (b *respBody) Close() error {
 	// A response known to have no body is complete unread (an
 	// intercepted memcached miss): its connection may be kept.
@@ -421,12 +440,18 @@ func (b *respBody) finish(eof bool) {
 		return
 	}
 	b.done = true
+	var now time.Time
+	if b.headAt.IsZero() {
+		now = time.Now()
+	} else {
+		now = later(b.headAt)
+	}
 	if b.obs != nil {
-		b.obs.bodyEnd(b.n)
+		b.obs.bodyEnd(b.n, now)
 	}
 	b.c.peer.conns.Add(-1)
 	if eof && b.reuse && !b.c.broken && b.c.br.Buffered() == 0 && (b.obs == nil || b.obs.keep(b.c)) {
-		b.p.put(b.c, b.max)
+		b.p.put(b.c, b.max, now)
 		return
 	}
 	b.c.close()
@@ -465,7 +490,7 @@ func reusable(resp *http.Response, a *attempt, c *upConn) bool {
 	if a.kaRequests > 0 && c.requests >= a.kaRequests {
 		return false
 	}
-	if a.kaTime > 0 && time.Since(c.born) > a.kaTime {
+	if a.kaTime > 0 && a.headAt.Sub(c.born) > a.kaTime {
 		return false
 	}
 	return true

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"goproxy/confparse"
+	"goproxy/metrics"
 )
 
 // group is an upstream block, or the implicit one-server group of a
@@ -29,6 +30,7 @@ type group struct {
 	// label names the group in the metrics: its name, or for a host
 	// from variables the proxy_pass URL as written.
 	label   string
+	timer   atomic.Pointer[metrics.UpstreamTimer] // label's series, once used
 	conf    *confparse.Upstream
 	servers []*serverEntry
 	mu      sync.Mutex
@@ -112,6 +114,17 @@ func newGroup(name string, conf *confparse.Upstream, res *resolver) *group {
 	}
 	g.key = groupKey(name, conf)
 	return g
+}
+
+// metricsTimer is the group's response-time series, resolved on the
+// first response so that an upstream never used has none.
+func (g *group) metricsTimer() *metrics.UpstreamTimer {
+	if t := g.timer.Load(); t != nil {
+		return t
+	}
+	t := metrics.NewUpstreamTimer(g.label)
+	g.timer.Store(t)
+	return t
 }
 
 // unpooled is the pool of groups without "keepalive": nothing is ever
@@ -290,11 +303,11 @@ func (g *group) tries() int {
 }
 
 // pick selects a peer with nginx's smooth weighted round robin, skipping
-// those tried already; backups are used when no primary can be.
-func (g *group) pick(tried map[*peer]bool, hs *hashState) *peer {
+// those tried already; backups are used when no primary can be. now
+// is the time of the choice.
+func (g *group) pick(tried map[*peer]bool, hs *hashState, now time.Time) *peer {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := time.Now()
 	if p := g.single(); p != nil {
 		if tried[p] || p.down || (p.maxConns > 0 && p.conns.Load() >= int64(p.maxConns)) {
 			return nil

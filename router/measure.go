@@ -60,7 +60,7 @@ func (rt *Router) measure(rq *httpcore.Request) {
 	}
 	out += rq.BodyBytesSent()
 	rt.stats.get(rq).Observe(rq.R.Method, status, time.Since(rq.Start), in, out)
-	if u := rq.Upstream; u != nil && u.Group != "" && u.Elapsed > 0 {
-		metrics.UpstreamResponse(u.Group, u.Elapsed)
+	if u := rq.Upstream; u != nil && u.Timer != nil && u.Elapsed > 0 {
+		u.Timer.Observe(u.Elapsed)
 	}
 }
