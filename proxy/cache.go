@@ -284,11 +284,9 @@ func (h *handler) updateInBackground(st *state, c *cacheState) {
 		staleError: c.staleError}, body: st.body, declared: st.declared}
 	c.owner = false
 	st.body = nil
-	clone := st.rq.CloneBackground()
-	clone.R = clone.R.WithContext(context.WithValue(clone.R.Context(), backgroundKey{}, bg))
-	st.rq.AddBackground(func() {
+	st.rq.Background(httpcore.AfterResponse, func(clone *httpcore.Request) {
+		clone.R = clone.R.WithContext(context.WithValue(clone.R.Context(), backgroundKey{}, bg))
 		h.ServeHTTP(clone, clone.R)
-		clone.EndBackground()
 	})
 }
 
