@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,6 +164,24 @@ http {
 		}
 	}
 	tempPaths(t, addr, dir, uid, big, errorLog)
+	// A cache directory the user cannot write: the response is sent,
+	// not stored, and the error log says why at crit.
+	os.Chown(filepath.Join(dir, "cache"), 0, 0)
+	os.Chmod(filepath.Join(dir, "cache"), 0o755)
+	for i := 0; i < 2; i++ {
+		resp, err := http.Get("http://" + addr + "/cached/big.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Cache"); got != "MISS" || string(b) != big {
+			t.Errorf("unwritable cache, request %d: X-Cache %q, %d bytes", i+1, got, len(b))
+		}
+	}
+	eventually(t, 5*time.Second, func() bool {
+		return regexp.MustCompile(`\[crit\] .*open\(\) "` + dir + `/cache/[^"]*\.tmp" failed \(13: Permission denied\) while reading upstream, .*upstream: "http://127\.0\.0\.1:\d+/big\.txt"`).MatchString(errorLog())
+	}, func() string { return "no crit line for the cache write:\n" + errorLog() })
 	if cn := peerCN(t, tlsPort); cn != "one.test" {
 		t.Errorf("certificate %q before the reload", cn)
 	}
