@@ -272,9 +272,11 @@ func appendFirstLine(b []byte, valid, date time.Time, st Stale) []byte {
 func rewriteValidity(path string, valid, date time.Time, st Stale) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
-		return err
+		return fileError("open()", path, err)
 	}
 	defer f.Close()
-	_, err = f.WriteAt(appendFirstLine(nil, valid, date, st), 0)
-	return err
+	if _, err = f.WriteAt(appendFirstLine(nil, valid, date, st), 0); err != nil {
+		return fileError("pwrite()", path, err)
+	}
+	return nil
 }

@@ -17,6 +17,9 @@ import (
 	"container/list"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -377,7 +380,7 @@ func (lk *Lookup) Create(m *Meta) (*Writer, error) {
 	tmp := z.Conf.Path + "/" + lk.Key.Hex() + "." + processToken + "." + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, fileError("open()", tmp, err)
 	}
 	w := &Writer{lk: lk, f: f, tmp: tmp, meta: m}
 	if err := encodeHead(w, m); err != nil {
@@ -394,6 +397,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	n, err := w.f.Write(p)
 	w.n += int64(n)
+	if err != nil {
+		err = fileError("pwritev()", w.tmp, err)
+	}
 	w.err = err
 	return n, err
 }
@@ -414,16 +420,14 @@ func (w *Writer) Commit() error {
 		return os.ErrClosed
 	}
 	err := w.err
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = fileError("close()", w.tmp, cerr)
 	}
 	w.f = nil
 	z := w.lk.z
 	final := z.Path(w.lk.Key)
 	if err == nil {
-		if err = os.MkdirAll(filepath.Dir(final), 0o700); err == nil {
-			err = os.Rename(w.tmp, final)
-		}
+		err = rename(w.tmp, final)
 	}
 	if err != nil {
 		os.Remove(w.tmp)
@@ -447,6 +451,34 @@ func (w *Writer) Commit() error {
 	}
 	z.mu.Unlock()
 	return nil
+}
+
+// rename puts a complete file in place, making its level directories
+// when they are missing, as nginx's ngx_ext_rename_file: an error says
+// which call failed in nginx's words.
+func rename(tmp, final string) error {
+	err := os.Rename(tmp, final)
+	if errors.Is(err, fs.ErrNotExist) {
+		if merr := os.MkdirAll(filepath.Dir(final), 0o700); merr != nil {
+			dir := filepath.Dir(final)
+			var pe *fs.PathError
+			if errors.As(merr, &pe) {
+				dir = pe.Path
+			}
+			return fileError("mkdir()", dir, merr)
+		}
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		return fmt.Errorf("rename() \"%s\" to \"%s\" failed (%s)", tmp, final, confparse.ErrnoText(err))
+	}
+	return nil
+}
+
+// fileError is nginx's line for a failed file call: `open() "path"
+// failed (13: Permission denied)`.
+func fileError(call, path string, err error) error {
+	return fmt.Errorf("%s \"%s\" failed (%s)", call, path, confparse.ErrnoText(err))
 }
 
 // diskSize rounds a length up to the file system blocks it takes, as

@@ -2,13 +2,15 @@ package httpcore
 
 // background.go is nginx's background subrequests, of two kinds:
 //   - the mirror module's start during the main request and run beside
-//     it (Background), each on a snapshot of the main request so neither
-//     writes what the other reads; the main request ends — is logged,
-//     leaves its connection to the next request — once they are done;
+//     it (Beside), each on a snapshot of the main request so neither
+//     writes what the other reads;
 //   - the cache's *_cache_background_update (NGX_HTTP_SUBREQUEST_CLONE)
 //     is a copy of the request that runs its location's content handler
-//     again once the client has its response (AddBackground), its own
+//     again once the client has its response (AfterResponse), its own
 //     output dropped.
+// Both are started by Background and ended by EndBackground: the main
+// request ends — is logged, leaves its connection to the next request —
+// once they are done.
 // nginx holds the client's connection until both are done (the next
 // request on it waits); goproxy does the same over HTTP/1.
 
@@ -27,59 +29,6 @@ func (rq *Request) Main() *Request {
 		rq = rq.Parent
 	}
 	return rq
-}
-
-// AddBackground has run called once the main request's response is
-// complete.
-func (rq *Request) AddBackground(run func()) {
-	m := rq.Main()
-	m.afterResponse = append(m.afterResponse, run)
-}
-
-// RunBackground completes the response and runs what AddBackground
-// left: in the connection's goroutine when the writer can end the
-// response before its handler returns (HTTP/1), else on its own.
-func (rq *Request) RunBackground() {
-	if len(rq.afterResponse) == 0 {
-		return
-	}
-	runs := rq.afterResponse
-	rq.afterResponse = nil
-	f, ok := rq.W.(interface{ Finish() })
-	if !ok {
-		rq.Flush()
-		go func() {
-			for _, run := range runs {
-				run()
-			}
-		}()
-		return
-	}
-	f.Finish()
-	for _, run := range runs {
-		run()
-	}
-}
-
-// CloneBackground is a copy of rq for its content handler to run again
-// in the background: a snapshot with the client's request cloned under
-// a context not cancelled with the client's connection, a request body
-// it does not read, no response yet and a writer that drops it.
-func (rq *Request) CloneBackground() *Request {
-	c := rq.snapshot()
-	c.R = rq.R.Clone(context.WithoutCancel(rq.R.Context()))
-	c.R.Body, c.R.ContentLength = http.NoBody, 0
-	c.W = NewDiscardWriter(nil)
-	return c
-}
-
-// EndBackground finishes a background copy's output once its handler
-// returned.
-func (rq *Request) EndBackground() {
-	rq.CloseBody()
-	for _, f := range rq.Release {
-		f()
-	}
 }
 
 // DiscardWriter is the response of a request nobody reads (a
@@ -118,28 +67,84 @@ func (w *DiscardWriter) ReadFrom(r io.Reader) (int64, error) {
 	return 0, nil
 }
 
-// Background runs f beside the request with a snapshot of it, which f
-// may hand to the engine as a subrequest's parent.
-func (rq *Request) Background(f func(snap *Request)) {
+// When says when a request's background work runs.
+type When uint8
+
+const (
+	// Beside starts at once and runs beside the request, on a snapshot
+	// of it that f may hand to the engine as a subrequest's parent (the
+	// mirror module).
+	Beside When = iota
+	// AfterResponse runs once the client has the whole response, on a
+	// copy of the request that is a request of its own (see
+	// cloneBackground): the cache's background update.
+	AfterResponse
+)
+
+// Background has f run as the main request's background work, when
+// says when; the main request ends (EndBackground) once it is done.
+func (rq *Request) Background(when When, f func(bg *Request)) {
+	m := rq.Main()
+	if when == AfterResponse {
+		c := rq.cloneBackground()
+		m.afterResponse = append(m.afterResponse, func() {
+			f(c)
+			c.CloseBody()
+			for _, f := range c.Release {
+				f()
+			}
+		})
+		return
+	}
 	snap := rq.snapshot()
-	rq.backgrounds++
-	rq.background.Add(1)
+	m.backgrounds++
+	m.background.Add(1)
 	go func() {
-		defer rq.background.Done()
+		defer m.background.Done()
 		f(snap)
 	}()
 }
 
-// WaitBackground finishes the response to the client, when background
-// subrequests still run, and waits for them.
-func (rq *Request) WaitBackground() {
-	if rq.backgrounds == 0 {
+// EndBackground is the one place a main request's background work is
+// run and waited for, once its handler returned: when there is some,
+// the response to the client is completed first, then the work after
+// the response runs and the work beside it is waited for. Both in the
+// connection's goroutine when the writer can end the response before
+// its handler returns (HTTP/1), so the next request on the connection
+// waits as in nginx; otherwise (HTTP/2) the response is flushed and the
+// work after it runs on its own.
+func (rq *Request) EndBackground() {
+	if rq.backgrounds == 0 && len(rq.afterResponse) == 0 {
 		return
 	}
+	runs := rq.afterResponse
+	rq.afterResponse, rq.backgrounds = nil, 0
 	if f, ok := rq.W.(interface{ Finish() }); ok {
 		f.Finish()
+		for _, run := range runs {
+			run()
+		}
+	} else if len(runs) > 0 {
+		rq.Flush()
+		go func() {
+			for _, run := range runs {
+				run()
+			}
+		}()
 	}
 	rq.background.Wait()
+}
+
+// cloneBackground is a copy of rq for its content handler to run again
+// in the background: a snapshot with the client's request cloned under
+// a context not cancelled with the client's connection, a request body
+// it does not read, no response yet and a writer that drops it.
+func (rq *Request) cloneBackground() *Request {
+	c := rq.snapshot()
+	c.R = rq.R.Clone(context.WithoutCancel(rq.R.Context()))
+	c.R.Body, c.R.ContentLength = http.NoBody, 0
+	c.W = NewDiscardWriter(nil)
+	return c
 }
 
 // snapshot copies what a subrequest reads of its main request: the

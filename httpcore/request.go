@@ -179,13 +179,12 @@ type Request struct {
 	trailers       []Trailer
 	// Release runs when the request ends (limit_conn counts).
 	Release []func()
-	// afterResponse runs once the main response is complete
-	// (AddBackground: the cache's background update).
+	// afterResponse runs once the main response is complete, background
+	// counts the work running beside the request, backgrounds the work
+	// started and not yet waited for (background.go).
 	afterResponse []func()
-	// background counts the background subrequests running beside the
-	// request (mirror), backgrounds those started (background.go).
-	background  sync.WaitGroup
-	backgrounds int
+	background    sync.WaitGroup
+	backgrounds   int
 	// requestBody is $request_body: the client's body once a module has
 	// read all of it into memory; nil while it is unread, or when it
 	// went to a temporary file, as in nginx. Atomic: a streamed body is

@@ -7,20 +7,35 @@ package process
 import (
 	"fmt"
 	"os"
+	"slices"
 	"syscall"
 
 	"goproxy/confparse"
 )
 
-// ownPaths makes each *_cache_path directory (0700) and gives it to
-// "user", as nginx's master does, when running as root.
+// ownPaths makes each directory goproxy writes files into — every
+// *_cache_path and client_body_temp_path (request bodies spilled to
+// disk; the default one too, as nginx makes its compiled-in paths) —
+// with mode 0700 and gives it to "user", as nginx's master does, when
+// running as root. The other *_temp_path are not made: goproxy writes
+// nothing there (they are no-ops).
 func ownPaths(cfg *confparse.Config) error {
 	u := cfg.Main.User
 	if u == nil || u.UID == 0 || os.Geteuid() != 0 || cfg.HTTP == nil {
 		return nil
 	}
+	var dirs []string
 	for _, z := range cfg.HTTP.CacheZones {
-		if err := ownDir(z.Path, u.UID); err != nil {
+		dirs = append(dirs, z.Path)
+	}
+	cfg.EachLoc(func(l *confparse.Loc) {
+		if tp := l.Core.ClientBodyTempPath; tp != nil {
+			dirs = append(dirs, tp.Dir)
+		}
+	})
+	slices.Sort(dirs)
+	for _, d := range slices.Compact(dirs) {
+		if err := ownDir(d, u.UID); err != nil {
 			return &confparse.Diag{Level: confparse.LevelEmerg, Msg: err.Error()}
 		}
 	}

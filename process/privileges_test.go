@@ -3,12 +3,15 @@ package process_test
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,7 +66,7 @@ func servesAsUser(t *testing.T, bin, uid string) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
-	for _, d := range []string{"html", "certs", "logs", "cache"} {
+	for _, d := range []string{"html", "certs", "logs", "cache", "bodytemp"} {
 		os.Mkdir(filepath.Join(dir, d), 0o700)
 	}
 	os.Chmod(filepath.Join(dir, "html"), 0o755)
@@ -76,6 +79,8 @@ func servesAsUser(t *testing.T, bin, uid string) {
 	}
 	write("html/index.html", "index\n", 0o644)
 	write("html/secret.txt", "root only\n", 0o600)
+	big := strings.Repeat("0123456789abcdef", 1<<14) // 256 KiB
+	write("html/big.txt", big, 0o644)
 	ca := testcerts.NewCA(t, "CA")
 	cert := func(cn string) {
 		c := ca.Server(t, testcerts.Opts{}, cn)
@@ -98,6 +103,15 @@ http {
             proxy_pass http://127.0.0.1:%[2]d/; proxy_cache c; proxy_cache_valid 1m;
             add_header X-Cache $upstream_cache_status;
         }
+        # Request bodies spilled to files: in the default
+        # client_body_temp (made at start) and in a directory root made.
+        client_body_buffer_size 1k;
+        location /body/ { proxy_pass http://%[4]s/; }
+        location /body/levels/ {
+            client_body_temp_path %[1]s/bodytemp 1 2;
+            proxy_pass http://%[4]s/;
+        }
+        location /up/ { proxy_pass http://127.0.0.1:%[2]d/; proxy_buffer_size 1k; proxy_buffers 4 1k; }
     }
     server {
         listen 127.0.0.1:%[3]d ssl;
@@ -107,7 +121,7 @@ http {
     }
     include %[1]s/certs/extra.conf;
 }
-`, dir, port, tlsPort), 0o644)
+`, dir, port, tlsPort, bodyLength(t)), 0o644)
 
 	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-g", "daemon off;")
 	var out strings.Builder
@@ -149,6 +163,25 @@ http {
 			t.Errorf("cached request %d: X-Cache %q, want %q:\n%s", i+1, got, want, errorLog())
 		}
 	}
+	tempPaths(t, addr, dir, uid, big, errorLog)
+	// A cache directory the user cannot write: the response is sent,
+	// not stored, and the error log says why at crit.
+	os.Chown(filepath.Join(dir, "cache"), 0, 0)
+	os.Chmod(filepath.Join(dir, "cache"), 0o755)
+	for i := 0; i < 2; i++ {
+		resp, err := http.Get("http://" + addr + "/cached/big.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Cache"); got != "MISS" || string(b) != big {
+			t.Errorf("unwritable cache, request %d: X-Cache %q, %d bytes", i+1, got, len(b))
+		}
+	}
+	eventually(t, 5*time.Second, func() bool {
+		return regexp.MustCompile(`\[crit\] .*open\(\) "` + dir + `/cache/[^"]*\.tmp" failed \(13: Permission denied\) while reading upstream, .*upstream: "http://127\.0\.0\.1:\d+/big\.txt"`).MatchString(errorLog())
+	}, func() string { return "no crit line for the cache write:\n" + errorLog() })
 	if cn := peerCN(t, tlsPort); cn != "one.test" {
 		t.Errorf("certificate %q before the reload", cn)
 	}
@@ -298,4 +331,60 @@ func eventually(t *testing.T, d time.Duration, ok func() bool, why func() string
 			t.Fatal(why())
 		}
 	}
+}
+
+// tempPaths: the client_body_temp_path directories are made (0700) and
+// given to "user" before the privilege drop, as nginx's master does, so
+// a request body too big for client_body_buffer_size goes to a file
+// there (500 and an open() line otherwise); a big proxied response
+// reaches the client whole.
+func tempPaths(t *testing.T, addr, dir, uid, big string, errorLog func() string) {
+	t.Helper()
+	for _, tc := range []struct{ path, dir string }{
+		{"/body/", "client_body_temp"},
+		{"/body/levels/", "bodytemp"},
+	} {
+		fi, err := os.Stat(filepath.Join(dir, tc.dir))
+		if err != nil {
+			t.Errorf("%s: %v", tc.dir, err)
+			continue
+		}
+		if st := fi.Sys().(*syscall.Stat_t); fmt.Sprint(st.Uid) != uid || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: owner %d mode %o, want %s and 700", tc.dir, st.Uid, fi.Mode().Perm(), uid)
+		}
+		resp, err := http.Post("http://"+addr+tc.path, "text/plain", strings.NewReader(big))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != fmt.Sprintf("%d\n", len(big)) {
+			t.Errorf("POST %s: %d %q:\n%s", tc.path, resp.StatusCode, b, errorLog())
+		}
+	}
+	for _, d := range []string{"client_body_temp/", "bodytemp/"} {
+		if !strings.Contains(errorLog(), "a client request body is buffered to a temporary file "+dir+"/"+d) {
+			t.Errorf("no body file under %s:\n%s", d, errorLog())
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/up/big.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != big {
+		t.Errorf("GET /up/big.txt: %d, %d bytes of %d:\n%s", resp.StatusCode, len(b), len(big), errorLog())
+	}
+}
+
+// bodyLength is an upstream that reads the request body and answers
+// its length; it returns the upstream's address.
+func bodyLength(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "%d\n", n)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
 }

@@ -145,6 +145,14 @@ func readBody(rq *httpcore.Request, r *http.Request, buffer bool) (*bufferedBody
 		}
 		return nil, 500
 	}
+	if l, ok := rq.Eng.(httpcore.RequestLogger); ok {
+		// nginx's tf->warn, at notice when the body is meant for a file.
+		level := confparse.LevelWarn
+		if inFile != "off" {
+			level = confparse.LevelNotice
+		}
+		l.LogRequest(rq, level, "a client request body is buffered to a temporary file "+f.Name())
+	}
 	fail := func(status int) (*bufferedBody, int) {
 		f.Close()
 		os.Remove(f.Name())

@@ -284,11 +284,9 @@ func (h *handler) updateInBackground(st *state, c *cacheState) {
 		staleError: c.staleError}, body: st.body, declared: st.declared}
 	c.owner = false
 	st.body = nil
-	clone := st.rq.CloneBackground()
-	clone.R = clone.R.WithContext(context.WithValue(clone.R.Context(), backgroundKey{}, bg))
-	st.rq.AddBackground(func() {
+	st.rq.Background(httpcore.AfterResponse, func(clone *httpcore.Request) {
+		clone.R = clone.R.WithContext(context.WithValue(clone.R.Context(), backgroundKey{}, bg))
 		h.ServeHTTP(clone, clone.R)
-		clone.EndBackground()
 	})
 }
 
@@ -400,7 +398,9 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	if resp.StatusCode == http.StatusNotModified && c.stale != nil && *cl.Revalidate {
 		resp.Body.Close()
 		if f, ok := filecache.Revalidation(&c.stale.Meta, resp.Header, cl.Valid, ignore, now); ok {
-			c.lk.Revalidated(f, now)
+			if err := c.lk.Revalidated(f, now); err != nil {
+				h.cacheWriteFailed(st, err)
+			}
 		}
 		c.status = cacheRevalidated
 		return errServeCached
@@ -422,8 +422,12 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 	if h.interceptsEntry(resp.StatusCode) {
 		// proxy_intercept_errors answers with error_page: only the
 		// status is kept, for the next requests to do the same.
-		if w, err := c.lk.Create(m); err == nil {
-			w.Commit()
+		w, err := c.lk.Create(m)
+		if err == nil {
+			err = w.Commit()
+		}
+		if err != nil {
+			h.cacheWriteFailed(st, err)
 		}
 		return nil
 	}
@@ -440,9 +444,21 @@ func (h *handler) cacheResponse(st *state, resp *http.Response) error {
 		lk = lk.Zone().Find(filecache.KeyOf(c.key))
 		lk.Entry.Close()
 	}
-	sb := &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, full: -1, accel: accelHeaders(resp.Header)}
+	sb := &storeBody{rc: resp.Body, resp: resp, lk: lk, meta: m, full: -1, accel: accelHeaders(resp.Header),
+		failed: func(err error) { h.cacheWriteFailed(st, err) }}
 	resp.Body = sb
 	return h.upstreamRanges(st, resp, sb)
+}
+
+// cacheWriteFailed logs why an entry could not be stored (or its
+// validity updated), at crit as nginx's file calls do; the client's
+// response goes on.
+func (h *handler) cacheWriteFailed(st *state, err error) {
+	upstream := ""
+	if a := st.rq.Upstream.Addr; len(a) > 0 {
+		upstream = st.upstreamAt(a[len(a)-1])
+	}
+	h.c.errs.RequestUpstream(st.rq, confparse.LevelCrit, err.Error()+" while reading upstream", upstream)
 }
 
 // reprocessed are the upstream headers the proxy acts on and hides; the
@@ -473,12 +489,14 @@ func (h *handler) interceptsEntry(status int) bool {
 // head is taken at the first read, once the proxy's rules have made it
 // what the client gets. Only a body read to its end is committed.
 type storeBody struct {
-	rc     io.ReadCloser
-	resp   *http.Response
-	lk     *filecache.Lookup
-	meta   *filecache.Meta
-	w      *filecache.Writer
-	failed bool
+	rc   io.ReadCloser
+	resp *http.Response
+	lk   *filecache.Lookup
+	meta *filecache.Meta
+	w    *filecache.Writer
+	// broken says the entry is not written; failed logs why.
+	broken bool
+	failed func(error)
 	accel  http.Header // reprocessed headers, hidden from resp by now
 	// full is the whole body's length when the client is sent a range
 	// of it (missRange), accept the upstream's Accept-Ranges: the entry
@@ -488,7 +506,7 @@ type storeBody struct {
 }
 
 func (b *storeBody) Read(p []byte) (int, error) {
-	if b.w == nil && !b.failed {
+	if b.w == nil && !b.broken {
 		b.meta.Header = storedHeader(b.resp.Header)
 		for k, v := range b.accel {
 			b.meta.Header[k] = v
@@ -500,7 +518,8 @@ func (b *storeBody) Read(p []byte) (int, error) {
 		}
 		w, err := b.lk.Create(b.meta)
 		if err != nil {
-			b.failed = true
+			b.broken = true
+			b.failed(err)
 		}
 		b.w = w
 	}
@@ -509,11 +528,14 @@ func (b *storeBody) Read(p []byte) (int, error) {
 		if _, werr := b.w.Write(p[:n]); werr != nil {
 			b.w.Abort()
 			b.w = nil
-			b.failed = true
+			b.broken = true
+			b.failed(werr)
 		}
 	}
 	if err == io.EOF && b.w != nil {
-		b.w.Commit()
+		if cerr := b.w.Commit(); cerr != nil {
+			b.failed(cerr)
+		}
 		b.w = nil
 	}
 	return n, err

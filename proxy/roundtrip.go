@@ -384,7 +384,10 @@ func (a *attempt) responseDoneAt(now time.Time) {
 func (a *attempt) upstreamURL() string { return a.st.upstreamURL(a.peer) }
 
 // upstreamURL names the upstream in log lines; built only for them.
-func (st *state) upstreamURL(p *peer) string { return st.scheme + "://" + p.addr + st.uri }
+func (st *state) upstreamURL(p *peer) string { return st.upstreamAt(p.addr) }
+
+// upstreamAt names the upstream at addr (of $upstream_addr).
+func (st *state) upstreamAt(addr string) string { return st.scheme + "://" + addr + st.uri }
 
 // aborter is the engine's way to end a response that cannot be
 // completed.

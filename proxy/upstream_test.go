@@ -311,6 +311,14 @@ func streaming(release chan struct{}, extra string) upHandler {
 	}
 }
 
+// answer200 answers every request 200 with body and closes.
+func answer200(body string) upHandler {
+	return func(w *bufio.Writer, c net.Conn, r *upReq) bool {
+		fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+		return false
+	}
+}
+
 // wsUpstream switches protocols when asked to, then sends back each
 // line it reads in upper case, until the client closes; a request
 // without Upgrade gets the echo answer.

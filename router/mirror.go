@@ -4,7 +4,7 @@ package router
 // main request, each mirror URI becomes a background subrequest with the
 // client's method, arguments and (mirror_request_body on) body, read
 // whole first. Its response is dropped; the client's goes on beside it,
-// and the request ends once the mirrors are done (httpcore.Background).
+// and the request ends once the mirrors are done (httpcore.Beside).
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ func (rt *Router) mirror(rq *httpcore.Request) bool {
 	// A location's mirrors run one after the other, beside the main
 	// request: in the order written, as nginx's finish when they answer
 	// at once (a static file, a return).
-	rq.Background(func(snap *httpcore.Request) {
+	rq.Background(httpcore.Beside, func(snap *httpcore.Request) {
 		for _, uri := range m.URIs {
 			rt.run(snap, &httpcore.SubOptions{URI: uri, Args: snap.Args, Method: snap.R.Method, RequestBody: body})
 		}

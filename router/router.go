@@ -312,8 +312,7 @@ func (rt *Router) end(rq *httpcore.Request) {
 		rq.Error(500)
 	}
 	rq.CloseBody()
-	rq.WaitBackground()
-	rq.RunBackground()
+	rq.EndBackground()
 	rt.postAction(rq)
 	for _, f := range rq.Release {
 		f()
