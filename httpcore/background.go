@@ -147,6 +147,17 @@ func (rq *Request) cloneBackground() *Request {
 	return c
 }
 
+// Alongside is a copy of rq to be the parent of a subrequest that runs in
+// another goroutine while rq goes on (SSI's includes, nginx's postponed
+// subrequests): the snapshot, still below rq's own parent (the depth of
+// nesting, the main request), with rq's SSI state, whose shared part
+// its module guards itself.
+func (rq *Request) Alongside() *Request {
+	s := rq.snapshot()
+	s.Parent, s.SSI = rq.Parent, rq.SSI
+	return s
+}
+
 // snapshot copies what a subrequest reads of its main request: the
 // client's request (its header too), the connection (so the copy's
 // location cannot change the client connection's keep-alive or

@@ -329,9 +329,10 @@ func (s *state) include(p map[string][]byte) bool {
 		s.logf(confparse.LevelError, "subrequests cycle while processing \""+path+"\"")
 		return false
 	}
-	o := &httpcore.SubOptions{URI: path, Args: args, Body: s.next}
+	o := &httpcore.SubOptions{URI: path, Args: args}
 	if hasStub {
 		ct := s.rq.Header().Get("Content-Type")
+		stubText = bytes.Clone(stubText)
 		o.Stub = func(sub *httpcore.Request) {
 			if !sub.WroteHeader() {
 				sub.Header().Set("Content-Type", ct)
@@ -339,19 +340,31 @@ func (s *state) include(p map[string][]byte) bool {
 			sub.Write(stubText)
 		}
 	}
-	if hasSet {
-		name := strings.ToLower(string(set))
-		sh.vars[name] = ""
-		var buf bytes.Buffer
-		o.Body, o.InMemory = &buf, true
-		o.Done = func(sub *httpcore.Request) {
-			if st := sub.Status(); st < 300 && st != 0 {
-				sh.vars[name] = buf.String()
-			}
-		}
+	// file= waits as wait="yes" does, in nginx.
+	waits := hasWait && strings.EqualFold(string(wait), "yes") || !hasURI
+	if !waits && !hasSet && s.start(sr, o) {
+		return true
 	}
-	s.flush()
-	sr.SubrequestWith(s.rq, o)
+	// In place: nginx's wait (and set=, which waits) holds the page
+	// until the includes before it are sent and this one has ended.
+	var buf bytes.Buffer
+	status := 0
+	o.Body = s.next
+	name := strings.ToLower(string(set))
+	if hasSet {
+		sh.vars[name] = ""
+		o.Body, o.InMemory = &buf, true
+		o.Done = func(sub *httpcore.Request) { status = sub.Status() }
+	}
+	sh.mu.Unlock()
+	s.drain(true)
+	if s.err == nil {
+		sr.SubrequestWith(s.rq, o)
+	}
+	sh.mu.Lock()
+	if hasSet && status < 300 && status != 0 {
+		sh.vars[name] = buf.String()
+	}
 	return true
 }
 

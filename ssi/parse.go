@@ -88,14 +88,28 @@ type state struct {
 	errmsg       string
 	err          error // the first error writing on
 	// out gathers what one write makes, sent in one piece (one chunk)
-	// at its end or before an include's own output.
+	// at its end, or queued behind an include still running.
 	out []byte
+	// queue is the output waiting for an include still running, in
+	// document order (postpone.go).
+	queue []*slot
 }
 
+// Write parses p under the main request's lock (the includes running
+// beside share its variables and blocks), then sends on what is ready.
 func (s *state) Write(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
+	sh := s.main()
+	sh.mu.Lock()
+	s.parse(p)
+	sh.mu.Unlock()
+	s.drain(false)
+	return len(p), s.err
+}
+
+func (s *state) parse(p []byte) {
 	text := 0    // where the text not yet passed on starts
 	tag := -1    // where the "<!--" being matched started in p
 	carried := 0 // bytes of it matched in earlier writes
@@ -158,7 +172,7 @@ func (s *state) Write(p []byte) (int, error) {
 				text = i + 1
 				if s.err != nil {
 					s.out = s.out[:0]
-					return len(p), s.err
+					return
 				}
 			}
 		}
@@ -171,23 +185,11 @@ func (s *state) Write(p []byte) (int, error) {
 			s.text(p[text:tag])
 		}
 	}
-	s.flush()
-	return len(p), s.err
 }
 
-// flush sends what is gathered to the filter after this one.
-func (s *state) flush() {
-	if len(s.out) == 0 || s.err != nil {
-		s.out = s.out[:0]
-		return
-	}
-	_, s.err = s.next.Write(s.out)
-	s.out = s.out[:0]
-}
-
-// Flush passes on an http.Flusher's flush: what is gathered goes now.
+// Flush passes on an http.Flusher's flush: what is ready goes now.
 func (s *state) Flush() error {
-	s.flush()
+	s.drain(false)
 	return s.err
 }
 

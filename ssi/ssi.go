@@ -2,11 +2,16 @@
 // of the ssi_types types, main requests and subrequests alike. The body
 // is parsed as it streams (a command may be split across writes), the
 // text between commands is passed on at once, and each "include" runs a
-// subrequest whose output is spliced in at its place. Subrequests run
-// one after the other: the output's order is nginx's, but an include
-// that does not wait is finished before the next starts, where nginx
-// runs them side by side (so a "set" in one is seen by the next here,
-// and slow includes add up).
+// subrequest whose output is spliced in at its place. As nginx's, an
+// include's subrequest starts when it is parsed and runs beside the
+// page (postpone.go), so slow includes take the longest one's time, not
+// their sum; output keeps document order. An include with wait="yes", set=
+// or file= holds the page until it and the includes before it are done,
+// as in nginx. The page and its includes parse one at a time (a lock of
+// the main request), as nginx's one thread does; includes running
+// beside the page see its variables as they were when they started
+// (their parent is a snapshot), and a rewrite "set" in one is not seen
+// by the page, where nginx's share them.
 //
 // As in nginx, a main request's SSI response loses Content-Length and
 // Accept-Ranges, and Last-Modified and ETag unless ssi_last_modified is
@@ -19,6 +24,7 @@ package ssi
 import (
 	"io"
 	"strings"
+	"sync"
 
 	"goproxy/confparse"
 	"goproxy/httpcore"
@@ -88,9 +94,13 @@ func filter(rq *httpcore.Request, status int) {
 // shared is what a main request's SSI processing and its includes'
 // share: variables, the captures of the last regex match, blocks.
 type shared struct {
-	vars   map[string]string
-	caps   []string // $0..$9 of the last "if" regex match
-	blocks []*block
+	// mu is held while one of the requests parses (the page's and its
+	// includes' running beside it, as nginx runs one at a time).
+	mu      sync.Mutex
+	running int // includes running beside the page (postpone.go)
+	vars    map[string]string
+	caps    []string // $0..$9 of the last "if" regex match
+	blocks  []*block
 }
 
 type block struct {
