@@ -61,22 +61,22 @@ var sslVariables = []Variable{
 		return ".", true
 	})},
 	{"ssl_session_id", tlsVar(func(rq *Request, _ *tls.ConnectionState) (string, bool) {
-		if rq.Conn == nil {
+		if rq.Conn == nil || rq.Conn.Hello == nil {
 			return "", true
 		}
-		return hex.EncodeToString(rq.Conn.SSLSessionID), true
+		return hex.EncodeToString(rq.Conn.Hello.SessionID), true
 	})},
 	{"ssl_ciphers", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
-		if rq.Conn == nil {
+		if rq.Conn == nil || rq.Conn.Hello == nil {
 			return "", true
 		}
-		return opensslList(rq.Conn.ClientCiphers, opensslCipherNames), true
+		return opensslList(rq.Conn.Hello.ClientCiphers, opensslCipherNames), true
 	})},
 	{"ssl_curves", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
-		if rq.Conn == nil {
+		if rq.Conn == nil || rq.Conn.Hello == nil {
 			return "", true
 		}
-		return opensslList(rq.Conn.ClientCurves, opensslCurveNames), true
+		return opensslList(rq.Conn.Hello.ClientCurves, opensslCurveNames), true
 	})},
 	{"ssl_early_data", tlsVar(func(rq *Request, st *tls.ConnectionState) (string, bool) {
 		// crypto/tls never accepts 0-RTT data, so no request is early.

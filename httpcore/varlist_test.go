@@ -111,7 +111,7 @@ func TestSSLSessionID(t *testing.T) {
 	if v, _ := rq.Var("ssl_session_id"); v != "" {
 		t.Errorf("no session id: $ssl_session_id = %q", v)
 	}
-	rq.Conn.SSLSessionID = []byte{0xab, 0x01}
+	rq.Conn.Hello = &httpd.TLSHello{SessionID: []byte{0xab, 0x01}}
 	if v, _ := rq.Var("ssl_session_id"); v != "ab01" {
 		t.Errorf("$ssl_session_id = %q, want ab01", v)
 	}

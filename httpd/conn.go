@@ -62,15 +62,15 @@ type Conn struct {
 	// Listener names the listen address the connection came in on, as
 	// written in the configuration ("0.0.0.0:80").
 	Listener string
-	// Pipelined says the current request had arrived before the one
-	// before it was answered ($pipe).
-	Pipelined bool
 	// Arrival is the current request's place in arrival order, for the
 	// cache lock (arrival.go); nil unless a configuration has one.
 	Arrival *Arrival
 	// KeepAlive lets the handler end the connection after the response
 	// (keepalive_requests, keepalive_timeout 0, lingering errors).
 	KeepAlive bool
+	// Pipelined says the current request had arrived before the one
+	// before it was answered ($pipe).
+	Pipelined bool
 	// IdleTimeout is keepalive_timeout for the wait after this response.
 	IdleTimeout time.Duration
 	// KeepAliveHeader is the keepalive_timeout's second argument, sent as
@@ -84,20 +84,11 @@ type Conn struct {
 	// SSLVerify is $ssl_client_verify, set by the handler once per
 	// connection ("" until checked).
 	SSLVerify string
-	// ClientCiphers and ClientCurves are what the client offered in its
-	// hello ($ssl_ciphers, $ssl_curves): the connection state keeps only
-	// what was chosen.
-	ClientCiphers []uint16
-	ClientCurves  []tls.CurveID
-	// SSLSessionID is $ssl_session_id as OpenSSL would have it: the id
-	// of the session in the server's cache when it is there (set by the
-	// TLS configuration's session hooks during the handshake), else the
-	// client's id echoed on a TLS 1.2 ticket resumption, else none in
-	// TLS 1.2 and a random one in TLS 1.3 (OpenSSL makes up one for
-	// every TLS 1.3 session).
-	SSLSessionID []byte
-	// clientSessionID is the legacy session id of the ClientHello.
-	clientSessionID []byte
+	// Hello is what a TLS client's hello and handshake left that the
+	// connection state does not keep; nil on a plain connection (a
+	// pointer: 10,000 idle plain connections need not carry its 96
+	// bytes each).
+	Hello *TLSHello
 	// Cancel ends the connection's context: set by the engine.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -107,6 +98,24 @@ type Conn struct {
 	// one, or for UNKNOWN/LOCAL); Stats are the server's counters.
 	ProxyProtocol *ProxyProtocol
 	Stats         *Stats
+}
+
+// TLSHello is set during a TLS handshake and read-only after it.
+type TLSHello struct {
+	// ClientCiphers and ClientCurves are what the client offered in its
+	// hello ($ssl_ciphers, $ssl_curves): the connection state keeps only
+	// what was chosen.
+	ClientCiphers []uint16
+	ClientCurves  []tls.CurveID
+	// SessionID is $ssl_session_id as OpenSSL would have it: the id
+	// of the session in the server's cache when it is there (set by the
+	// TLS configuration's session hooks during the handshake), else the
+	// client's id echoed on a TLS 1.2 ticket resumption, else none in
+	// TLS 1.2 and a random one in TLS 1.3 (OpenSSL makes up one for
+	// every TLS 1.3 session).
+	SessionID []byte
+	// clientSessionID is the legacy session id of the ClientHello.
+	clientSessionID []byte
 }
 
 // Context is cancelled when the connection closes.
@@ -258,24 +267,17 @@ func (s *Server) forget(c *conn) {
 	s.wg.Done()
 }
 
+// conn is a connection's state; its fields are ordered so that the
+// small ones share words: every idle connection holds one.
 type conn struct {
-	// headBytes is the current request head as read, line ends and
-	// ignored lines included ($request_length counts what was sent).
-	headBytes int64
-	// headRoom is what nginx's header buffer had left after the head:
-	// room for body bytes read with it (its preread).
-	headRoom  int
 	srv       *Server
 	nc        net.Conn
 	tlsConfig *tls.Config
-	// plainOnTLS marks plain HTTP sent to a TLS address (nginx's 497).
-	plainOnTLS bool
-	info       Conn
-	br         *bufio.Reader
-	bw         *bufio.Writer
-	state      atomic.Int32 // 0 idle, 1 busy, 2 shutting down
-	rdl, wdl   Deadline     // read and write deadlines
-	remote     string
+	info      Conn
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	rdl, wdl  Deadline // read and write deadlines
+	remote    string
 	// The request objects, reused across requests while the connection
 	// is busy, given back while it is parked (idle.go).
 	*reqState
@@ -285,22 +287,27 @@ type conn struct {
 	// raw is the accepted connection, below TLS: other goroutines
 	// (Close, shutdown) use it, as nc changes after the handshake.
 	raw net.Conn
+	rc  syscall.RawConn // raw's, for the poller
 
 	// idleSince (UnixNano) orders idle connections for reuse when the
-	// connection cap is near; inRequest says a request is being served
-	// (a panic then answers it); closed makes close run once.
+	// connection cap is near.
 	idleSince atomic.Int64
-	inRequest bool
-	closed    atomic.Bool
 	// The idle wait without a goroutine and the client watch (idle.go).
+	idleUntil  int64        // Unix ns: when a parked wait ends, 0 for never
+	state      atomic.Int32 // 0 idle, 1 busy, 2 shutting down
 	parked     atomic.Int32 // parkActive, parkParked, ... (idle.go)
-	idleTimer  *time.Timer
-	idleUntil  time.Time
-	readerSize int             // the read buffer's size, while it is pooled
-	parkKind   int8            // parkPlain, ... (idle.go)
-	rc         syscall.RawConn // raw's, for the poller
-	polled     atomic.Bool     // registered with the idle poller
-	peerClosed atomic.Bool     // the poller saw the client hang up
+	timerAt    int32        // its place in parkedTimers, + 1 (idletimer.go)
+	readerSize int32        // the read buffer's size, while it is pooled
+	// closed makes close run once.
+	closed     atomic.Bool
+	polled     atomic.Bool // registered with the idle poller
+	peerClosed atomic.Bool // the poller saw the client hang up
+	// inRequest says a request is being served (a panic then answers
+	// it).
+	inRequest bool
+	// plainOnTLS marks plain HTTP sent to a TLS address (nginx's 497).
+	plainOnTLS bool
+	parkKind   int8 // parkPlain, ... (idle.go)
 	watchMu    sync.Mutex
 	watcher    ClientWatcher
 }
@@ -340,11 +347,13 @@ func (c *conn) startTLS() bool {
 		c.br = br
 		return true
 	}
+	hello := &TLSHello{}
+	c.info.Hello = hello
 	if hdr, err := br.Peek(5); err == nil {
 		// Enough of the ClientHello for its session id.
 		n := min(5+int(hdr[3])<<8+int(hdr[4]), 5+4+2+32+1+32)
 		if rec, err := br.Peek(n); err == nil {
-			c.info.clientSessionID = helloSessionID(rec)
+			hello.clientSessionID = helloSessionID(rec)
 		}
 	}
 	tc := tls.Server(pc, c.tlsConfig)
@@ -355,13 +364,13 @@ func (c *conn) startTLS() bool {
 	c.nc = tc
 	st := tc.ConnectionState()
 	c.info.TLS = &st
-	if c.info.SSLSessionID == nil {
+	if hello.SessionID == nil {
 		switch {
 		case st.Version >= tls.VersionTLS13:
-			c.info.SSLSessionID = make([]byte, 32)
-			rand.Read(c.info.SSLSessionID)
+			hello.SessionID = make([]byte, 32)
+			rand.Read(hello.SessionID)
 		case st.DidResume:
-			c.info.SSLSessionID = c.info.clientSessionID
+			hello.SessionID = hello.clientSessionID
 		}
 	}
 	return true
@@ -397,9 +406,9 @@ func HelloConn(h *tls.ClientHelloInfo) *Conn {
 // fresh one per connection would make every ticket unusable.
 func helloRecorder(base *tls.Config) *tls.Config {
 	return &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-		if pc, ok := h.Conn.(*peekedConn); ok && pc.info != nil {
-			pc.info.ClientCiphers = h.CipherSuites
-			pc.info.ClientCurves = h.SupportedCurves
+		if pc, ok := h.Conn.(*peekedConn); ok && pc.info != nil && pc.info.Hello != nil {
+			pc.info.Hello.ClientCiphers = h.CipherSuites
+			pc.info.Hello.ClientCurves = h.SupportedCurves
 		}
 		if base.GetConfigForClient != nil {
 			if cfg, err := base.GetConfigForClient(h); cfg != nil || err != nil {

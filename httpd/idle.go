@@ -139,24 +139,16 @@ func (c *conn) park(since time.Time, wait time.Duration) bool {
 		return false
 	}
 	c.releaseIdle()
-	c.idleUntil = time.Time{}
+	c.idleUntil = 0
 	if wait > 0 {
-		c.idleUntil = since.Add(wait)
-		d := time.Until(c.idleUntil)
-		if c.idleTimer == nil {
-			c.idleTimer = time.AfterFunc(d, c.idleExpired)
-		} else {
-			c.idleTimer.Reset(d)
-		}
+		parkedTimers.add(c, since.Add(wait).UnixNano())
 	}
 	c.parked.Store(parkParked)
 	if !p.arm(c, true) {
 		if c.parked.CompareAndSwap(parkParked, parkActive) {
-			if c.idleTimer != nil {
-				c.idleTimer.Stop()
-			}
+			parkedTimers.remove(c)
 			c.takeReqState()
-			c.br = getReader(c.nc, c.readerSize)
+			c.br = getReader(c.nc, int(c.readerSize))
 			return false
 		}
 		return true // the timer has it
@@ -171,7 +163,7 @@ func (c *conn) park(since time.Time, wait time.Duration) bool {
 // releaseIdle gives back what an idle connection does not need: the
 // read buffer and the request objects.
 func (c *conn) releaseIdle() {
-	c.readerSize = c.br.Size()
+	c.readerSize = int32(c.br.Size())
 	putReader(c.br)
 	c.br = nil
 	rs := c.reqState
@@ -208,6 +200,12 @@ type reqState struct {
 	// nginx passes upstream unchanged ("x-id", not "X-Id").
 	names []string
 	lines int
+	// headBytes is the current request head as read, line ends and
+	// ignored lines included ($request_length counts what was sent).
+	headBytes int64
+	// headRoom is what nginx's header buffer had left after the head:
+	// room for body bytes read with it (its preread).
+	headRoom int
 }
 
 var reqStates = sync.Pool{New: func() any { return &reqState{header: make(http.Header, 16)} }}
@@ -225,9 +223,7 @@ func (c *conn) wake() bool {
 	if !c.parked.CompareAndSwap(parkParked, parkResuming) {
 		return false
 	}
-	if c.idleTimer != nil {
-		c.idleTimer.Stop()
-	}
+	parkedTimers.remove(c)
 	thePoller().arm(c, false) // readability is the goroutine's again
 	c.parked.Store(parkActive)
 	go c.resume()
@@ -236,16 +232,17 @@ func (c *conn) wake() bool {
 
 func (c *conn) resume() {
 	c.takeReqState()
-	c.br = getReader(c.nc, c.readerSize)
+	c.br = getReader(c.nc, int(c.readerSize))
 	wait := time.Duration(0) // no limit
-	if !c.idleUntil.IsZero() {
+	if c.idleUntil != 0 {
 		// Woken at the limit: the byte that woke it is read all the same.
-		wait = max(time.Until(c.idleUntil), time.Millisecond)
+		wait = max(time.Duration(c.idleUntil-time.Now().UnixNano()), time.Millisecond)
 	}
 	c.run(wait)
 }
 
-// idleExpired is the parked connection's keepalive_timeout.
+// idleExpired is the parked connection's keepalive_timeout
+// (idletimer.go).
 func (c *conn) idleExpired() {
 	if c.parked.CompareAndSwap(parkParked, parkClosing) {
 		c.close()
@@ -258,9 +255,7 @@ func (c *conn) closeParked() bool {
 	if !c.parked.CompareAndSwap(parkParked, parkClosing) {
 		return false
 	}
-	if c.idleTimer != nil {
-		c.idleTimer.Stop()
-	}
+	parkedTimers.remove(c)
 	go c.close()
 	return true
 }

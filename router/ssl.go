@@ -91,8 +91,8 @@ func (rt *Router) TLSConfig(addr string, hello *tls.ClientHelloInfo) (*tls.Confi
 		return nil, errNoServer
 	}
 	var setID func([]byte)
-	if info := httpd.HelloConn(hello); info != nil {
-		setID = func(id []byte) { info.SSLSessionID = id }
+	if info := httpd.HelloConn(hello); info != nil && info.Hello != nil {
+		setID = func(id []byte) { info.Hello.SessionID = id }
 	}
 	return s.ssl.Config(hello, t.h2 || *s.conf.Srv.HTTP2.On, t.def.ssl, setID)
 }

@@ -33,11 +33,11 @@ func init() {
 // handshake is the ssl phase: false when the session ended in it.
 func (s *Session) handshake(c net.Conn) (net.Conn, bool) {
 	srv := s.srv
-	info := &httpd.Conn{}
+	info := &httpd.Conn{Hello: &httpd.TLSHello{}}
 	tc := &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-		info.ClientCiphers = h.CipherSuites
-		info.ClientCurves = h.SupportedCurves
-		cfg, err := srv.ssl.Config(h, false, srv.ssl, func(id []byte) { info.SSLSessionID = id })
+		info.Hello.ClientCiphers = h.CipherSuites
+		info.Hello.ClientCurves = h.SupportedCurves
+		cfg, err := srv.ssl.Config(h, false, srv.ssl, func(id []byte) { info.Hello.SessionID = id })
 		if err != nil {
 			return nil, err
 		}
