@@ -3,7 +3,7 @@ package httpd
 // h2.go serves HTTP/2 on a connection the engine accepted: after a TLS
 // handshake that chose "h2" by ALPN, or on a plain connection that opens
 // with the HTTP/2 preface (prior knowledge, "h2c"). The protocol itself is
-// golang.org/x/net/http2; every stream is handed to the same Handler as
+// h2conn.go's, on x/net/http2's framing; every stream is handed to the same Handler as
 // an HTTP/1.x request, with a ResponseWriter that is a ConnWriter, so the
 // handler sees one engine. nginx's HTTP/2 limits that it applies per
 // request (large_client_header_buffers) are checked here.
@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -72,15 +71,15 @@ type h2Conn struct {
 	h    Handler
 	// goAway asks the client to open no more streams; those in flight
 	// finish.
-	goAway  func()
-	streams atomic.Int64
-	mu      sync.Mutex
-	verify  string // $ssl_client_verify, once known
+	goAway func()
+	// keepAliveOff is called when the handler ends the connection
+	// after a stream (keepalive_requests, keepalive_time): HTTP/2
+	// sends GOAWAY.
+	keepAliveOff func()
+	streams      atomic.Int64
+	mu           sync.Mutex
+	verify       string // $ssl_client_verify, once known
 }
-
-// noLog swallows the http2 package's own log lines (nginx logs such
-// protocol errors at the info level, which goproxy does not show).
-var noLog = log.New(io.Discard, "", 0)
 
 // serveH2 serves the connection with HTTP/2 if it speaks it; it reports
 // whether it did (the connection is then finished).
@@ -148,31 +147,6 @@ func (c *conn) sawPreface() bool {
 	}
 }
 
-func (c *conn) runH2(h H2Handler, set H2Settings, nc net.Conn) {
-	// Streams keep no arrival order (arrival.go).
-	c.info.Arrival.Settle()
-	c.info.Arrival = nil
-	hc := &h2Conn{srv: c.srv, h: h, base: c.info}
-	hs := &http.Server{ErrorLog: noLog, MaxHeaderBytes: 1 << 20, HTTP2: &http.HTTP2Config{
-		MaxConcurrentStreams:         int(set.MaxConcurrentStreams),
-		MaxReceiveBufferPerStream:    int(set.InitialWindow),
-		PermitProhibitedCipherSuites: true, // nginx does not refuse them
-		WriteByteTimeout:             set.SendTimeout,
-	}}
-	s2 := &http2.Server{IdleTimeout: set.IdleTimeout}
-	if err := http2.ConfigureServer(hs, s2); err != nil {
-		return
-	}
-	hc.goAway = func() { go hs.Shutdown(context.Background()) }
-	c.h2.Store(hc)
-	if c.state.Load() == stateStop {
-		return
-	}
-	c.state.Store(stateBusy)
-	c.setState(http.StateActive)
-	s2.ServeConn(nc, &http2.ServeConnOpts{Context: c.info.ctx, BaseConfig: hs, Handler: hc})
-}
-
 // ServeHTTP serves one stream.
 func (hc *h2Conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := hc.base // a copy per stream: handlers write to it
@@ -198,15 +172,11 @@ func (hc *h2Conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hw.body = &countingBody{ReadCloser: r.Body}
 		r.Body = hw.body
 	}
-	if !h2HeaderLimits(r, hc.h.Limits(&info)) {
-		// nginx ends the connection (GOAWAY, ENHANCE_YOUR_CALM): here
-		// the stream is reset and the connection goes away once the
-		// other streams are done.
-		hc.goAway()
-		panic(http.ErrAbortHandler)
-	}
 	defer hc.recoverPanic(hw, r)
 	hc.h.ServeHTTP(hw, r)
+	if !info.KeepAlive && hc.keepAliveOff != nil {
+		hc.keepAliveOff()
+	}
 	if info.SSLVerify != "" {
 		hc.mu.Lock()
 		hc.verify = info.SSLVerify

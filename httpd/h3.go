@@ -168,6 +168,11 @@ func (q *QUICListener) serveStream(w http.ResponseWriter, r *http.Request) {
 	q.srv.Stats.RequestStarted()
 	q.srv.Stats.HeadRead()
 	defer q.srv.Stats.RequestDone()
+	if !h2HeaderLimits(r, hc.h.Limits(&hc.base)) {
+		// The stream is reset and the connection ends.
+		hc.goAway()
+		panic(http.ErrAbortHandler)
+	}
 	hc.ServeHTTP(w, r)
 }
 

@@ -85,9 +85,6 @@ func h2Do(c *http.Client, base string, q h2req) (*nginxtest.Response, string, er
 			return nil, "", err
 		}
 	}
-	// Over HTTP/2 the length is framing: nginx and Go's server differ
-	// in when they announce it.
-	delete(resp.Header, "Content-Length")
 	return &nginxtest.Response{Status: resp.StatusCode, Proto: resp.Proto, Header: resp.Header, Body: b}, resp.Proto, nil
 }
 

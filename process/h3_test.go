@@ -171,8 +171,12 @@ func TestHTTP3LikeHTTP2AndHTTP1(t *testing.T) {
 				t.Errorf("%s: status %d over HTTP/3, %d over HTTP/%d", name, r3.status, r.status, 2-i)
 			}
 			for _, h := range comparedHeaders {
-				if h == "Content-Length" && (i == 1 || r.status == 304) {
-					continue // HTTP/1.1 may send chunks where the others know the length
+				if h == "Content-Length" && (i == 1 || r.status == 304 || r.header.Get(h) == "") {
+					// HTTP/1.1 may send chunks where the others know the
+					// length; quic-go announces the length of a short
+					// body that nginx's HTTP/2 (and goproxy's) leaves
+					// unannounced (gzip, autoindex).
+					continue
 				}
 				if a, b := r3.header.Get(h), r.header.Get(h); a != b {
 					t.Errorf("%s: %s %q over HTTP/3, %q over HTTP/%d", name, h, a, b, 2-i)
