@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
@@ -208,7 +209,7 @@ func (r *h2Resp) writeHeaders(status int, h http.Header, end, flush bool) {
 	if status != 0 {
 		s.enc.WriteField(hpack.HeaderField{Name: ":status", Value: statusText(status)})
 		if h["Date"] == nil && status >= 200 {
-			s.enc.WriteField(hpack.HeaderField{Name: "date", Value: string(currentDate())})
+			s.enc.WriteField(hpack.HeaderField{Name: "date", Value: string(currentDate(time.Now()))})
 		}
 	}
 	s.encodeFields(h)
