@@ -318,7 +318,11 @@ func (w *h2Writer) Abort(discard bool) { w.aborted = true }
 // AddTrailer sends a trailer field in a HEADERS frame after the body,
 // as nginx's HTTP/2 module does.
 func (w *h2Writer) AddTrailer(name, value string) {
-	h := w.w.Header()
+	if r, ok := w.w.(*h2Resp); ok {
+		r.addTrailer(name, value)
+		return
+	}
+	h := w.w.Header() // HTTP/3: quic-go's writer takes them there
 	k := http.TrailerPrefix + name
 	h[k] = append(h[k], value)
 }

@@ -216,6 +216,8 @@ func (b *h2Body) Close() error {
 	if b.err == nil {
 		b.err = http.ErrBodyReadAfterClose
 	}
+	// A read waiting in another goroutine (a proxy's body sender) ends.
+	b.cond.Broadcast()
 	b.mu.Unlock()
 	if back > 0 && !done {
 		b.giveBack(back)

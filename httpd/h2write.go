@@ -34,6 +34,17 @@ type h2Resp struct {
 	pend       []byte // body bytes not framed yet
 	pooled     *[]byte
 	ended      bool // END_STREAM or RST_STREAM sent
+	// trail holds AddTrailer's fields apart from hdr: a body reader
+	// adds them (a gRPC upstream's) while ReverseProxy's flush timer
+	// may be sending hdr as the HEADERS frame.
+	trail http.Header
+}
+
+func (r *h2Resp) addTrailer(name, value string) {
+	if r.trail == nil {
+		r.trail = http.Header{}
+	}
+	r.trail[name] = append(r.trail[name], value)
 }
 
 func (r *h2Resp) init(st *h2Stream) {
@@ -185,15 +196,16 @@ func (r *h2Resp) finish(aborted bool) {
 	s.wmu.Unlock()
 }
 
-// trailers are the fields h2Writer.AddTrailer noted, if any.
+// trailers are the fields AddTrailer noted and those a handler put in
+// the header under http.TrailerPrefix, if any.
 func (r *h2Resp) trailers() http.Header {
-	var t http.Header
+	t := r.trail
 	for k, vs := range r.hdr {
 		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
 			if t == nil {
 				t = http.Header{}
 			}
-			t[name] = vs
+			t[name] = append(t[name], vs...)
 		}
 	}
 	return t

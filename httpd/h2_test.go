@@ -1,0 +1,252 @@
+package httpd
+
+// h2_test.go: goproxy's own HTTP/2 loop (h2conn.go) frame by frame, as
+// a client sees it: a stream beyond http2_max_concurrent_streams is
+// refused, an answer may end a stream whose body is still coming, a
+// handler that ends keep-alive makes the connection go away, and a
+// small answer leaves in one write.
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// h2Client is a client speaking frames on one connection.
+type h2Client struct {
+	t   *testing.T
+	c   net.Conn
+	fr  *http2.Framer
+	enc *hpack.Encoder
+	buf bytes.Buffer
+}
+
+// startH2 serves HTTP/2 over cleartext (prior knowledge) with serve.
+func startH2(t *testing.T, serve func(w http.ResponseWriter, r *http.Request)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logLines{}
+	s := &Server{Handler: faultH2Handler{&faultHandler{serve: serve, idle: 10 * time.Second}}, ErrorLog: logs.log}
+	go s.Serve(ln, ln.Addr().String())
+	t.Cleanup(func() { ln.Close(); s.Close() })
+	return ln.Addr().String()
+}
+
+func dialH2(t *testing.T, addr string) *h2Client {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, h2Preface)
+	cl := &h2Client{t: t, c: c, fr: http2.NewFramer(c, c)}
+	cl.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	cl.enc = hpack.NewEncoder(&cl.buf)
+	cl.fr.WriteSettings()
+	return cl
+}
+
+// request opens stream id for GET or POST path.
+func (cl *h2Client) request(id uint32, method, path string, end bool) {
+	cl.buf.Reset()
+	for _, f := range [][2]string{{":method", method}, {":scheme", "http"}, {":path", path}, {":authority", "a"}} {
+		cl.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	if err := cl.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: cl.buf.Bytes(),
+		EndStream: end, EndHeaders: true}); err != nil {
+		cl.t.Fatal(err)
+	}
+}
+
+// next reads frames until one that is not the connection's own
+// (SETTINGS, WINDOW_UPDATE, PING).
+func (cl *h2Client) next() http2.Frame {
+	cl.t.Helper()
+	for {
+		f, err := cl.fr.ReadFrame()
+		if err != nil {
+			cl.t.Fatalf("reading a frame: %v", err)
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				cl.fr.WriteSettingsAck()
+			}
+			continue
+		case *http2.WindowUpdateFrame, *http2.PingFrame:
+			continue
+		}
+		return f
+	}
+}
+
+// TestH2RefusedStream: a stream beyond http2_max_concurrent_streams is
+// refused with RST_STREAM REFUSED_STREAM (the client may retry it);
+// those open are answered.
+func TestH2RefusedStream(t *testing.T) {
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	addr := startH2(t, func(w http.ResponseWriter, r *http.Request) {
+		started.Done()
+		<-release
+		io.WriteString(w, "ok")
+	})
+	cl := dialH2(t, addr)
+	const limit = 16 // faultH2Handler's MaxConcurrentStreams
+	started.Add(limit)
+	for i := uint32(0); i < limit; i++ {
+		cl.request(1+2*i, "GET", "/", true)
+	}
+	started.Wait()
+	cl.request(1+2*limit, "GET", "/", true)
+	f := cl.next()
+	rst, ok := f.(*http2.RSTStreamFrame)
+	if !ok || rst.StreamID != 1+2*limit || rst.ErrCode != http2.ErrCodeRefusedStream {
+		t.Fatalf("stream %d beyond the limit: %v, want RST_STREAM REFUSED_STREAM", 1+2*limit, f)
+	}
+	close(release)
+	ended := map[uint32]bool{}
+	for len(ended) < limit {
+		switch f := cl.next().(type) {
+		case *http2.DataFrame:
+			if f.StreamEnded() {
+				ended[f.StreamID] = true
+			}
+		case *http2.MetaHeadersFrame:
+			if f.PseudoValue("status") != "200" {
+				t.Fatalf("stream %d: status %q", f.StreamID, f.PseudoValue("status"))
+			}
+		default:
+			t.Fatalf("unexpected %v", f)
+		}
+	}
+}
+
+// TestH2AnswerBeforeBodyEnd: a handler may answer while the client is
+// still sending (a gRPC error before the request's end), closing the
+// body a reader of its own is blocked on; the answer goes out whole and
+// the stream is then reset with NO_ERROR, so the client may stop.
+func TestH2AnswerBeforeBodyEnd(t *testing.T) {
+	addr := startH2(t, func(w http.ResponseWriter, r *http.Request) {
+		done := make(chan struct{})
+		go func() {
+			io.Copy(io.Discard, r.Body) // blocks: the client never ends it
+			close(done)
+		}()
+		time.Sleep(20 * time.Millisecond)
+		w.Header().Set("X-Early", "yes")
+		w.WriteHeader(403)
+		r.Body.Close()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			t.Error("Close did not end a Read blocked in another goroutine")
+		}
+	})
+	cl := dialH2(t, addr)
+	cl.request(1, "POST", "/", false)
+	cl.fr.WriteData(1, false, []byte("first"))
+	h, ok := cl.next().(*http2.MetaHeadersFrame)
+	if !ok || h.PseudoValue("status") != "403" || !h.StreamEnded() {
+		t.Fatalf("answer: %v, want HEADERS 403 with END_STREAM", h)
+	}
+	rst, ok := cl.next().(*http2.RSTStreamFrame)
+	if !ok || rst.ErrCode != http2.ErrCodeNo {
+		t.Fatalf("after the answer: %v, want RST_STREAM NO_ERROR", rst)
+	}
+}
+
+// TestH2KeepAliveEndsInGoAway: a handler that ends keep-alive (as
+// keepalive_requests does) makes the connection send GOAWAY naming the
+// last stream (nginx sends it as the last stream opens, so it may come
+// before the answer); the answer still arrives whole, then the
+// connection closes.
+func TestH2KeepAliveEndsInGoAway(t *testing.T) {
+	addr := startH2(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/last" {
+			w.(ConnWriter).Conn().KeepAlive = false
+		}
+		io.WriteString(w, "ok")
+	})
+	cl := dialH2(t, addr)
+	cl.request(1, "GET", "/last", true)
+	var data string
+	var away *http2.GoAwayFrame
+	for away == nil || !strings.HasSuffix(data, "<end>") {
+		switch f := cl.next().(type) {
+		case *http2.MetaHeadersFrame:
+		case *http2.DataFrame:
+			data += string(f.Data())
+			if f.StreamEnded() {
+				data += "<end>"
+			}
+		case *http2.GoAwayFrame:
+			if f.LastStreamID != 1 || f.ErrCode != http2.ErrCodeNo {
+				t.Fatalf("GOAWAY last %d code %v, want last 1 NO_ERROR", f.LastStreamID, f.ErrCode)
+			}
+			away = f
+		default:
+			t.Fatalf("unexpected %v", f)
+		}
+	}
+	if data != "ok<end>" {
+		t.Fatalf("answer %q, want ok", data)
+	}
+	if f, err := cl.fr.ReadFrame(); err == nil {
+		t.Fatalf("after GOAWAY and the answer: %v, want the connection closed", f)
+	}
+}
+
+// TestH2SmallAnswerOneWrite: HEADERS and a DATA frame with END_STREAM
+// of a small answer reach the socket in one write, as nginx sends them.
+func TestH2SmallAnswerOneWrite(t *testing.T) {
+	addr := startH2(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Length"] = []string{"5"}
+		io.WriteString(w, "hello")
+	})
+	cl := dialH2(t, addr)
+	// The server's SETTINGS, its window, our SETTINGS' ack: read them
+	// before the stream so that what follows is the answer alone.
+	for i := 0; i < 3; i++ {
+		if _, err := cl.fr.ReadFrame(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl.fr.WriteSettingsAck()
+	cl.request(1, "GET", "/", true)
+	cl.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := cl.c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two writes would most often be two reads on loopback: the first
+	// must hold the whole answer.
+	fr := http2.NewFramer(io.Discard, bytes.NewReader(buf[:n]))
+	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	var got []string
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			break
+		}
+		got = append(got, f.Header().Type.String())
+		if d, ok := f.(*http2.DataFrame); ok && d.StreamEnded() && string(d.Data()) == "hello" {
+			return
+		}
+	}
+	t.Fatalf("the first read held %v, want HEADERS and the whole DATA", got)
+}
