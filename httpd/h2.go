@@ -169,12 +169,18 @@ func (hc *h2Conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Header["Host"] = []string{r.Host}
 	}
 	if r.Body != nil && r.Body != http.NoBody {
+		if b, ok := r.Body.(*h2Body); ok {
+			b.timeout = &info.BodyTimeout
+		}
 		hw.body = &countingBody{ReadCloser: r.Body}
 		r.Body = hw.body
 	}
 	defer hc.recoverPanic(hw, r)
 	hc.h.ServeHTTP(hw, r)
-	if !info.KeepAlive && hc.keepAliveOff != nil {
+	// A handler ends keep-alive for the connection (keepalive_requests),
+	// but not when its stream was reset (a timeout): that is the
+	// stream's end alone, as in nginx.
+	if !info.KeepAlive && hc.keepAliveOff != nil && r.Context().Err() == nil {
 		hc.keepAliveOff()
 	}
 	if info.SSLVerify != "" {

@@ -250,3 +250,68 @@ func TestH2SmallAnswerOneWrite(t *testing.T) {
 	}
 	t.Fatalf("the first read held %v, want HEADERS and the whole DATA", got)
 }
+
+// sendTimeoutH2 is faultH2Handler with send_timeout set.
+type sendTimeoutH2 struct{ faultH2Handler }
+
+func (h sendTimeoutH2) HTTP2(c *Conn) H2Settings {
+	s := h.faultH2Handler.HTTP2(c)
+	s.SendTimeout = 200 * time.Millisecond
+	return s
+}
+
+// TestH2StreamTimeouts: a stream waiting for a request body that does
+// not come (client_body_timeout) or for window the client does not give
+// (send_timeout) is reset with PROTOCOL_ERROR, as nginx resets a stream
+// that timed out, and the connection serves on; without them a
+// graceful stop would wait for such a stream forever.
+func TestH2StreamTimeouts(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &faultHandler{idle: 10 * time.Second, serve: func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/body" {
+			w.(ConnWriter).Conn().BodyTimeout = 200 * time.Millisecond
+			if _, err := io.ReadAll(r.Body); err == nil {
+				t.Error("body read whole, want the timeout")
+			}
+			return
+		}
+		w.Write(bytes.Repeat([]byte("x"), 100000)) // more than the 65535 window
+	}}
+	s := &Server{Handler: sendTimeoutH2{faultH2Handler{h}}, ErrorLog: (&logLines{}).log}
+	go s.Serve(ln, ln.Addr().String())
+	t.Cleanup(func() { ln.Close(); s.Close() })
+	cl := dialH2(t, ln.Addr().String())
+	for _, c := range []struct {
+		id     uint32
+		method string
+		path   string
+	}{{1, "POST", "/body"}, {3, "GET", "/big"}} {
+		cl.request(c.id, c.method, c.path, c.method == "GET")
+		start := time.Now()
+		for {
+			f := cl.next()
+			if rst, ok := f.(*http2.RSTStreamFrame); ok {
+				if rst.StreamID != c.id || rst.ErrCode != http2.ErrCodeProtocol {
+					t.Fatalf("%s: %v, want RST_STREAM PROTOCOL_ERROR on stream %d", c.path, rst, c.id)
+				}
+				if d := time.Since(start); d > 3*time.Second {
+					t.Errorf("%s: reset after %v, want about 200ms", c.path, d)
+				}
+				break
+			}
+		}
+	}
+	cl.fr.WritePing(false, [8]byte{1})
+	for {
+		f, err := cl.fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("after the resets: %v, want the PING answered", err)
+		}
+		if p, ok := f.(*http2.PingFrame); ok && p.IsAck() {
+			break
+		}
+	}
+}

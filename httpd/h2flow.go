@@ -9,7 +9,9 @@ package httpd
 import (
 	"io"
 	"net/http"
+	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/net/http2"
 )
@@ -50,12 +52,25 @@ func (s *h2Server) windowUpdate(f *http2.WindowUpdateFrame) bool {
 
 // takeWindow waits until the client's windows let the stream send some
 // of n bytes and takes what it may, at most a frame; 0 when the stream
-// or the connection ended.
+// or the connection ended. send_timeout bounds the wait, as nginx's
+// timer on a stream blocked by flow control: then the stream is reset
+// (PROTOCOL_ERROR, as nginx resets a stream that timed out).
 func (s *h2Server) takeWindow(st *h2Stream, n int) int {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var timer *time.Timer
+	expired := false
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		s.mu.Unlock()
+		if expired {
+			st.peerReset()
+			s.resetStream(st.id, http2.ErrCodeProtocol)
+		}
+	}()
 	for {
-		if st.reset.Load() || s.closing {
+		if expired || st.reset.Load() || s.closing {
 			return 0
 		}
 		if w := min(s.sendWindow, st.sendWindow); w > 0 {
@@ -72,6 +87,14 @@ func (s *h2Server) takeWindow(st *h2Stream, n int) int {
 		s.mu.Lock()
 		if st.reset.Load() || s.closing || min(s.sendWindow, st.sendWindow) > 0 {
 			continue
+		}
+		if timer == nil && s.set.SendTimeout > 0 {
+			timer = time.AfterFunc(s.set.SendTimeout, func() {
+				s.mu.Lock()
+				expired = true
+				s.cond.Broadcast()
+				s.mu.Unlock()
+			})
 		}
 		s.cond.Wait()
 	}
@@ -129,9 +152,12 @@ type h2Body struct {
 	// window is what the stream may send ahead; left what it still may;
 	// unacked what the handler read and the client was not given back.
 	window, left, unacked int32
-	closed                bool  // the handler closed the body
-	declared, got         int64 // content-length (-1: none), bytes received
-	done                  bool  // END_STREAM seen
+	closed                bool // the handler closed the body
+	// timeout is the stream's client_body_timeout, as its handler set
+	// it (h2Conn.ServeHTTP points it at the stream's Conn).
+	timeout       *time.Duration
+	declared, got int64 // content-length (-1: none), bytes received
+	done          bool  // END_STREAM seen
 }
 
 // put adds a DATA frame's payload (n bytes with padding); the code is
@@ -180,7 +206,12 @@ func (b *h2Body) giveBack(n int32) {
 
 func (b *h2Body) Read(p []byte) (int, error) {
 	b.mu.Lock()
+	var timer *time.Timer
 	for len(b.buf) == 0 && b.err == nil {
+		if timer == nil && b.timeout != nil && *b.timeout > 0 {
+			timer = time.AfterFunc(*b.timeout, b.timedOut)
+			defer timer.Stop()
+		}
 		b.cond.Wait()
 	}
 	if len(b.buf) == 0 {
@@ -223,6 +254,23 @@ func (b *h2Body) Close() error {
 		b.giveBack(back)
 	}
 	return nil
+}
+
+// timedOut is client_body_timeout passing with no DATA: the stream is
+// reset (PROTOCOL_ERROR, as nginx resets a stream that timed out) and
+// the read fails as a connection's read past its deadline does.
+func (b *h2Body) timedOut() {
+	b.mu.Lock()
+	if b.err != nil || len(b.buf) > 0 {
+		b.mu.Unlock()
+		return
+	}
+	// The reset goes out before the reader wakes (peerReset's
+	// broadcast): the handler's end would reset the stream NO_ERROR.
+	b.err = os.ErrDeadlineExceeded
+	b.mu.Unlock()
+	b.st.s.resetStream(b.st.id, http2.ErrCodeProtocol)
+	b.st.peerReset()
 }
 
 // fail makes reads fail: the stream was reset or the connection went.
