@@ -4,10 +4,12 @@ package confparse
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // listenParams are the listen flags goproxy accepts and what it does
@@ -57,9 +59,9 @@ func setListen(b *builder, f *frame, s *Stmt) error {
 				return errf(s, "invalid backlog %q", a)
 			}
 			proto.Backlog = n
-		case "rcvbuf", "sndbuf":
-			if _, ok := ParseSize(val); !ok {
-				return errf(s, "invalid %s %q", name, a)
+		case "rcvbuf", "sndbuf", "so_keepalive":
+			if err := proto.Sock.set(name, val); err != nil {
+				return errf(s, "%s", err.Error())
 			}
 		case "ipv6only":
 			switch val {
@@ -240,4 +242,77 @@ func resolverAddr(a string) (string, error) {
 		host = ips[0].String()
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// SockOpts are listen's socket options that goproxy sets on the
+// listening socket, as nginx does: accepted connections inherit them.
+type SockOpts struct {
+	RcvBuf, SndBuf int          `json:",omitempty"` // rcvbuf=, sndbuf= (0: the system's)
+	Keepalive      *SoKeepalive `json:",omitempty"` // so_keepalive=; nil: left as the system has it (off)
+}
+
+// SoKeepalive is so_keepalive=on|off|[keepidle]:[keepintvl]:[keepcnt].
+type SoKeepalive struct {
+	Off            bool          `json:",omitempty"`
+	Idle, Interval time.Duration `json:",omitempty"` // 0: the system's
+	Count          int           `json:",omitempty"`
+}
+
+// set reads rcvbuf=, sndbuf= or so_keepalive= in nginx's words.
+func (o *SockOpts) set(name, val string) error {
+	if name != "so_keepalive" {
+		n, ok := ParseSize(val)
+		if !ok || n > 1<<31-1 {
+			return fmt.Errorf("invalid %s \"%s=%s\"", name, name, val)
+		}
+		if name == "rcvbuf" {
+			o.RcvBuf = int(n)
+		} else {
+			o.SndBuf = int(n)
+		}
+		return nil
+	}
+	k, ok := parseSoKeepalive(val)
+	if !ok {
+		return fmt.Errorf("invalid so_keepalive value: \"%s\"", val)
+	}
+	o.Keepalive = k
+	return nil
+}
+
+// parseSoKeepalive reads so_keepalive's value: the idle time and the
+// interval in nginx's time syntax (seconds), the count a number, any of
+// them empty, not all of them zero.
+func parseSoKeepalive(v string) (*SoKeepalive, bool) {
+	switch v {
+	case "on":
+		return &SoKeepalive{}, true
+	case "off":
+		return &SoKeepalive{Off: true}, true
+	}
+	idle, rest, _ := strings.Cut(v, ":")
+	intvl, cnt, _ := strings.Cut(rest, ":")
+	k := &SoKeepalive{}
+	var ok bool
+	if idle != "" {
+		if k.Idle, ok = ParseTime(idle, false); !ok {
+			return nil, false
+		}
+	}
+	if intvl != "" {
+		if k.Interval, ok = ParseTime(intvl, false); !ok {
+			return nil, false
+		}
+	}
+	if cnt != "" {
+		n, err := strconv.Atoi(cnt)
+		if err != nil || n < 0 {
+			return nil, false
+		}
+		k.Count = n
+	}
+	if k.Idle == 0 && k.Interval == 0 && k.Count == 0 {
+		return nil, false
+	}
+	return k, true
 }

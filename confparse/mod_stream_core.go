@@ -98,13 +98,14 @@ type StreamSet struct {
 
 // StreamListen is one listen of a stream server.
 type StreamListen struct {
-	Addr          string // host:port, or the unix path
-	Network       string // tcp, udp, unix
-	SSL           bool   `json:",omitempty"`
-	ProxyProtocol bool   `json:",omitempty"`
-	ReusePort     bool   `json:",omitempty"`
-	Backlog       int    `json:",omitempty"`
-	File          string `json:"-"`
+	Addr          string   // host:port, or the unix path
+	Network       string   // tcp, udp, unix
+	SSL           bool     `json:",omitempty"`
+	ProxyProtocol bool     `json:",omitempty"`
+	ReusePort     bool     `json:",omitempty"`
+	Backlog       int      `json:",omitempty"`
+	Sock          SockOpts `json:",omitempty"` // rcvbuf=, sndbuf=, so_keepalive=
+	File          string   `json:"-"`
 	Line          int
 }
 
@@ -225,15 +226,14 @@ func setStreamListen(b *builder, f *frame, s *Stmt) error {
 				return errf(s, "invalid backlog %q", a)
 			}
 			l.Backlog = n
-		case (name == "rcvbuf" || name == "sndbuf") && hasVal:
-			if _, ok := ParseSize(val); !ok {
-				return errf(s, "invalid %s %q", name, a)
+		case (name == "rcvbuf" || name == "sndbuf" || name == "so_keepalive") && hasVal:
+			if err := l.Sock.set(name, val); err != nil {
+				return errf(s, "%s", err.Error())
 			}
 		case name == "ipv6only" && hasVal:
 			if val != "on" && val != "off" {
 				return errf(s, "invalid ipv6only flags %q", a)
 			}
-		case name == "so_keepalive" && hasVal:
 		case name == "fastopen" && hasVal:
 		default:
 			return errf(s, "the invalid %q parameter", a)

@@ -119,19 +119,20 @@ type Server struct {
 
 // Listen is one listen directive, address resolved.
 type Listen struct {
-	Network       string // "tcp", "unix", or "udp" for "listen ... quic"
-	Addr          string // "0.0.0.0:80", "[::]:80", "127.0.0.1:8080", or a socket path
-	Port          int    `json:",omitempty"`
-	DefaultServer bool   `json:",omitempty"`
-	SSL           bool   `json:",omitempty"`
-	HTTP2         bool   `json:",omitempty"`
-	ProxyProtocol bool   `json:",omitempty"`
-	IPv6Only      bool   `json:",omitempty"`
-	ReusePort     bool   `json:",omitempty"`
-	Backlog       int    `json:",omitempty"`
-	Implicit      bool   `json:",omitempty"` // no listen written: nginx's default
-	File          string `json:"-"`
-	Line          int    `json:"-"`
+	Network       string   // "tcp", "unix", or "udp" for "listen ... quic"
+	Addr          string   // "0.0.0.0:80", "[::]:80", "127.0.0.1:8080", or a socket path
+	Port          int      `json:",omitempty"`
+	DefaultServer bool     `json:",omitempty"`
+	SSL           bool     `json:",omitempty"`
+	HTTP2         bool     `json:",omitempty"`
+	ProxyProtocol bool     `json:",omitempty"`
+	IPv6Only      bool     `json:",omitempty"`
+	ReusePort     bool     `json:",omitempty"`
+	Backlog       int      `json:",omitempty"`
+	Sock          SockOpts `json:",omitempty"` // rcvbuf=, sndbuf=, so_keepalive=
+	Implicit      bool     `json:",omitempty"` // no listen written: nginx's default
+	File          string   `json:"-"`
+	Line          int      `json:"-"`
 }
 
 // Key names the listen socket: a quic listen is a UDP socket beside the

@@ -15,6 +15,7 @@ import (
 
 	"goproxy/confparse"
 	"goproxy/httpd"
+	"goproxy/internal/sockopt"
 )
 
 // QUICTLSConfig implements httpd.H3Handler.
@@ -31,7 +32,7 @@ func openQUIC(l *confparse.Listen) (net.PacketConn, error) {
 	if strings.HasPrefix(l.Addr, "[") {
 		network = "udp6"
 	}
-	lc := net.ListenConfig{Control: socketControl(l)}
+	lc := sockopt.ListenConfig(listenOpts(l))
 	pc, err := lc.ListenPacket(context.Background(), network, l.Addr)
 	if err != nil {
 		msg := err.Error()

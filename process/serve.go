@@ -32,6 +32,7 @@ import (
 	_ "goproxy/gzipfilter" // registers its header filter
 	"goproxy/httpcore"
 	"goproxy/httpd"
+	"goproxy/internal/sockopt"
 	"goproxy/limitreq"
 	"goproxy/logging"
 	"goproxy/metrics"
@@ -42,8 +43,6 @@ import (
 	_ "goproxy/ssi"        // registers its filter and variables
 	"goproxy/staticfs"
 	"goproxy/stream"
-
-	"golang.org/x/sys/unix"
 
 	_ "goproxy/sub"    // registers its filter
 	_ "goproxy/userid" // registers its header filter and variables
@@ -400,7 +399,7 @@ func listenKey(l *confparse.Listen) string {
 }
 
 func openListener(l *confparse.Listen) (net.Listener, error) {
-	lc := net.ListenConfig{}
+	lc := sockopt.ListenConfig(listenOpts(l))
 	network := "tcp"
 	addr := l.Addr
 	if l.Network == "unix" {
@@ -412,7 +411,6 @@ func openListener(l *confparse.Listen) (net.Listener, error) {
 		}
 	} else if strings.HasPrefix(addr, "[") {
 		network = "tcp6"
-		lc.Control = socketControl(l)
 	} else {
 		network = "tcp4"
 	}
@@ -434,25 +432,14 @@ func openListener(l *confparse.Listen) (net.Listener, error) {
 	return ln, nil
 }
 
-// socketControl sets the options a listen asks for before the bind:
-// ipv6only on IPv6 addresses, and reuseport on quic ones (a TCP reload
-// keeps its sockets, so only the UDP side has use for it: a second
-// goproxy may share the port while the first drains).
-func socketControl(l *confparse.Listen) func(network, address string, c syscall.RawConn) error {
-	v6only := l.IPv6Only && strings.HasPrefix(l.Addr, "[")
-	reuse := l.ReusePort && l.Network == "udp"
-	return func(network, address string, c syscall.RawConn) error {
-		var serr error
-		c.Control(func(fd uintptr) {
-			if v6only {
-				serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 1)
-			}
-			if reuse && serr == nil {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-			}
-		})
-		return serr
-	}
+// listenOpts are the socket options a listen asks for: ipv6only on
+// IPv6 addresses, reuseport on quic ones (a TCP reload keeps its
+// sockets, so only the UDP side has use for it: a second goproxy may
+// share the port while the first drains), and the buffer sizes and
+// so_keepalive as written.
+func listenOpts(l *confparse.Listen) sockopt.Opts {
+	return sockopt.Opts{V6Only: l.IPv6Only && strings.HasPrefix(l.Addr, "["),
+		ReusePort: l.ReusePort && l.Network == "udp", SockOpts: l.Sock}
 }
 
 func writePID(path string) error {

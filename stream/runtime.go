@@ -13,10 +13,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"goproxy/confparse"
+	"goproxy/internal/sockopt"
 	"goproxy/logging"
 	"goproxy/proxy"
 	"goproxy/ssl"
@@ -312,17 +312,7 @@ func bindErr(l *confparse.StreamListen, err error) error {
 }
 
 func listenConfig(l *confparse.StreamListen) net.ListenConfig {
-	lc := net.ListenConfig{}
-	if l.ReusePort {
-		lc.Control = func(network, address string, c syscall.RawConn) error {
-			var serr error
-			c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
-			})
-			return serr
-		}
-	}
-	return lc
+	return sockopt.ListenConfig(sockopt.Opts{ReusePort: l.ReusePort, SockOpts: l.Sock})
 }
 
 func listenTCP(l *confparse.StreamListen) (net.Listener, error) {
