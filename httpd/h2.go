@@ -176,6 +176,13 @@ func (hc *h2Conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = hw.body
 	}
 	defer hc.recoverPanic(hw, r)
+	switch r.Method {
+	case "TRACE", "CONNECT":
+		// nginx refuses both once the header is read, over HTTP/2 and
+		// 3 as over HTTP/1.x (where CONNECT's line is already invalid).
+		hc.h.ServeError(hw, r, methodRefused[r.Method])
+		return
+	}
 	hc.h.ServeHTTP(hw, r)
 	// A handler ends keep-alive for the connection (keepalive_requests),
 	// but not when its stream was reset (a timeout): that is the

@@ -315,3 +315,23 @@ func TestH2StreamTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// TestH2TraceConnectRefused: TRACE and CONNECT streams get nginx's 405
+// page without reaching the handler, as over HTTP/1.x.
+func TestH2TraceConnectRefused(t *testing.T) {
+	addr := startH2(t, func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("%s reached the handler", r.Method)
+	})
+	cl := dialH2(t, addr)
+	for i, m := range []string{"TRACE", "CONNECT"} {
+		cl.request(uint32(1+2*i), m, "/", true)
+		for {
+			if h, ok := cl.next().(*http2.MetaHeadersFrame); ok {
+				if got := h.PseudoValue("status"); got != "405" {
+					t.Errorf("%s: status %s, want 405", m, got)
+				}
+				break
+			}
+		}
+	}
+}

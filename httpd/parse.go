@@ -43,6 +43,9 @@ var (
 	errTEAndLength    = &StatusError{400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time" + inHeaders}
 	errPlainHTTP      = &StatusError{497, "client sent plain HTTP request to HTTPS port" + inHeaders}
 	errTrace          = &StatusError{405, "client sent TRACE method" + inHeaders}
+	// methodRefused are the methods a stream may not use.
+	methodRefused = map[string]*StatusError{"TRACE": errTrace,
+		"CONNECT": {405, "client sent CONNECT method" + inHeaders}}
 	// A body's errors are logged by what reads it, without a phase.
 	errBadChunked = &StatusError{400, "client sent invalid chunked body"}
 )
