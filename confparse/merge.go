@@ -168,6 +168,7 @@ func defaultLoc(prefix string) *Loc {
 	l.SSI = SSILoc{On: ptr(false), SilentErrors: ptr(false), Types: []string{}, ValueLength: ptr(int64(255)),
 		LastModified: ptr(false)}
 	l.Sub = SubLoc{Once: ptr(true), LastModified: ptr(false), Types: []string{}}
+	l.HTTP2.ChunkSize = ptr(int64(8 << 10))
 	l.Access.Satisfy = ptr("all")
 	l.RandomIndex.On = ptr(false)
 	l.Mp4 = Mp4Loc{BufferSize: ptr(int64(512 << 10)), MaxBufferSize: ptr(int64(10 << 20)), StartKeyFrame: ptr(false)}

@@ -19,6 +19,13 @@ type HTTP2Srv struct {
 	PrereadSize *int64 `json:",omitempty"`
 }
 
+// HTTP2Loc is ngx_http_v2_module's location-level configuration.
+type HTTP2Loc struct {
+	// ChunkSize is http2_chunk_size: the largest DATA frame of an
+	// answer (the client's SETTINGS_MAX_FRAME_SIZE bounds it too).
+	ChunkSize *int64 `json:",omitempty"`
+}
+
 func http2Srv[T any](get func(*HTTP2Srv) **T) func(*frame) **T {
 	return srv(func(s *SrvConf) **T { return get(&s.HTTP2) })
 }
@@ -53,14 +60,14 @@ func init() {
 				}
 				return err
 			}},
-		&Directive{Name: "http2_chunk_size", Ctx: httpMSL, Args: Args1, Status: NoOp, Note: "Go's HTTP/2 server frames DATA by the client's SETTINGS_MAX_FRAME_SIZE",
-			set: func(b *builder, f *frame, s *Stmt) error {
+		&Directive{Name: "http2_chunk_size", Ctx: httpMSL, Args: Args1, Note: "the largest DATA frame of an answer, as in nginx",
+			set: slot(loc(func(l *Loc) **int64 { return &l.HTTP2.ChunkSize }), func(b *builder, s *Stmt) (int64, error) {
 				n, err := sizeArg(b, s)
 				if err == nil && n == 0 {
-					return errf(s, "the http2 chunk size cannot be zero")
+					return 0, errf(s, "the http2 chunk size cannot be zero")
 				}
-				return err
-			}},
+				return n, err
+			})},
 		&Directive{Name: "http2_pool_size", Ctx: hs, Args: Args1, Status: NoOp, Note: noopH2,
 			set: validatePoolSize},
 		&Directive{Name: "http2_streams_index_size", Ctx: hs, Args: Args1, Status: NoOp, Note: noopH2,

@@ -221,6 +221,7 @@ type Loc struct {
 	Mirror      MirrorLoc
 	Browser     BrowserLoc
 	Slice       SliceLoc
+	HTTP2       HTTP2Loc
 }
 
 // HasUpstream says the location's content comes from an upstream:

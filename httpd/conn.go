@@ -81,6 +81,10 @@ type Conn struct {
 	// the handler sets them from the location in force.
 	SendTimeout time.Duration
 	BodyTimeout time.Duration
+	// ChunkSize is http2_chunk_size, the largest DATA frame of an
+	// HTTP/2 answer (0: the client's frame size alone); the handler
+	// sets it from the location in force.
+	ChunkSize int32
 	// SSLVerify is $ssl_client_verify, set by the handler once per
 	// connection ("" until checked).
 	SSLVerify string

@@ -387,6 +387,9 @@ func (w *h2Writer) WriteHeader(code int) {
 		}
 	}
 	w.headerBytes = int64(n)
+	if r, ok := w.w.(*h2Resp); ok {
+		r.chunk = int64(w.info.ChunkSize)
+	}
 	w.w.WriteHeader(code)
 }
 

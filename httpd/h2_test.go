@@ -335,3 +335,26 @@ func TestH2TraceConnectRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestH2ChunkSize: http2_chunk_size bounds each DATA frame; the last
+// one carries END_STREAM.
+func TestH2ChunkSize(t *testing.T) {
+	addr := startH2(t, func(w http.ResponseWriter, r *http.Request) {
+		w.(ConnWriter).Conn().ChunkSize = 3
+		io.WriteString(w, "abcdefgh")
+	})
+	cl := dialH2(t, addr)
+	cl.request(1, "GET", "/", true)
+	var frames []string
+	for {
+		if d, ok := cl.next().(*http2.DataFrame); ok {
+			frames = append(frames, string(d.Data()))
+			if d.StreamEnded() {
+				break
+			}
+		}
+	}
+	if got := strings.Join(frames, " "); got != "abc def gh" {
+		t.Fatalf("DATA frames %q, want \"abc def gh\"", got)
+	}
+}

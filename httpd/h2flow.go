@@ -51,11 +51,12 @@ func (s *h2Server) windowUpdate(f *http2.WindowUpdateFrame) bool {
 }
 
 // takeWindow waits until the client's windows let the stream send some
-// of n bytes and takes what it may, at most a frame; 0 when the stream
+// of n bytes and takes what it may, at most a frame (chunk: the
+// stream's http2_chunk_size, 0 for none); 0 when the stream
 // or the connection ended. send_timeout bounds the wait, as nginx's
 // timer on a stream blocked by flow control: then the stream is reset
 // (PROTOCOL_ERROR, as nginx resets a stream that timed out).
-func (s *h2Server) takeWindow(st *h2Stream, n int) int {
+func (s *h2Server) takeWindow(st *h2Stream, n int, chunk int64) int {
 	s.mu.Lock()
 	var timer *time.Timer
 	expired := false
@@ -74,7 +75,7 @@ func (s *h2Server) takeWindow(st *h2Stream, n int) int {
 			return 0
 		}
 		if w := min(s.sendWindow, st.sendWindow); w > 0 {
-			k := min(int64(n), w, int64(s.peerFrame))
+			k := min(int64(n), w, s.frameLocked(chunk))
 			s.sendWindow -= k
 			st.sendWindow -= k
 			return int(k)
@@ -98,6 +99,16 @@ func (s *h2Server) takeWindow(st *h2Stream, n int) int {
 		}
 		s.cond.Wait()
 	}
+}
+
+// frameLocked is the largest DATA frame: the client's
+// SETTINGS_MAX_FRAME_SIZE, or chunk when smaller. The caller holds s.mu.
+func (s *h2Server) frameLocked(chunk int64) int64 {
+	f := int64(s.peerFrame)
+	if chunk > 0 {
+		f = min(f, chunk)
+	}
+	return f
 }
 
 // data passes a DATA frame's payload to its stream's body.

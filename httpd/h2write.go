@@ -33,7 +33,8 @@ type h2Resp struct {
 	noBody     bool   // HEAD, 204, 304: body bytes are dropped
 	pend       []byte // body bytes not framed yet
 	pooled     *[]byte
-	ended      bool // END_STREAM or RST_STREAM sent
+	ended      bool  // END_STREAM or RST_STREAM sent
+	chunk      int64 // http2_chunk_size (0: none)
 	// trail holds AddTrailer's fields apart from hdr: a body reader
 	// adds them (a gRPC upstream's) while ReverseProxy's flush timer
 	// may be sending hdr as the HEADERS frame.
@@ -137,13 +138,13 @@ func (r *h2Resp) emit(all, end bool) bool {
 		if n > 0 {
 			if !all && n < h2Hold {
 				s.mu.Lock()
-				w := min(s.sendWindow, r.st.sendWindow, int64(s.peerFrame))
+				w := min(s.sendWindow, r.st.sendWindow, r.frameMax())
 				s.mu.Unlock()
 				if int64(n) <= w || w <= 0 {
 					return true
 				}
 			}
-			if k = s.takeWindow(r.st, n); k == 0 {
+			if k = s.takeWindow(r.st, n, r.chunk); k == 0 {
 				return false
 			}
 		}
@@ -158,6 +159,11 @@ func (r *h2Resp) emit(all, end bool) bool {
 		}
 	}
 }
+
+// frameMax is the largest DATA frame the stream may send: the client's
+// SETTINGS_MAX_FRAME_SIZE, or http2_chunk_size when smaller. The
+// caller holds s.mu.
+func (r *h2Resp) frameMax() int64 { return r.st.s.frameLocked(r.chunk) }
 
 // finish ends the stream: the held bytes, trailers and END_STREAM, or
 // RST_STREAM when the answer was aborted; then one flush.

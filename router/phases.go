@@ -102,6 +102,7 @@ func (rt *Router) enterLocation(rq *httpcore.Request, l *loc) {
 	rq.ProxyContent = rq.Loc.Proxy.Pass != nil
 	if rq.Conn != nil {
 		rq.Conn.BodyTimeout = *rq.Loc.Core.ClientBodyTimeout
+		rq.Conn.ChunkSize = int32(min(*rq.Loc.HTTP2.ChunkSize, 1<<24))
 	}
 	// A chunked body is held to client_max_body_size as its sizes arrive.
 	if b, ok := rq.R.Body.(interface{ SetMaxSize(int64) }); ok {
