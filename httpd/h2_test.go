@@ -358,3 +358,21 @@ func TestH2ChunkSize(t *testing.T) {
 		t.Fatalf("DATA frames %q, want \"abc def gh\"", got)
 	}
 }
+
+// TestH2ClientPushPromise: a PUSH_PROMISE from the client ends the
+// connection with GOAWAY PROTOCOL_ERROR on its header alone, as nginx
+// does, without waiting for a payload that may never come.
+func TestH2ClientPushPromise(t *testing.T) {
+	addr := startH2(t, func(w http.ResponseWriter, r *http.Request) {})
+	cl := dialH2(t, addr)
+	cl.c.Write([]byte{0, 0, 4, 5, 0, 0, 0, 0, 1}) // length 4, nothing after
+	for {
+		f := cl.next()
+		if g, ok := f.(*http2.GoAwayFrame); ok {
+			if g.ErrCode != http2.ErrCodeProtocol {
+				t.Fatalf("GOAWAY %v, want PROTOCOL_ERROR", g.ErrCode)
+			}
+			return
+		}
+	}
+}

@@ -38,8 +38,8 @@ type h2Server struct {
 	nc  net.Conn
 	set H2Settings
 	fr  *http2.Framer
-	r   io.Reader // nc, buffered
-	rdl Deadline  // the idle wait's, moved by the reader and the last stream
+	r   *bufio.Reader // nc, buffered
+	rdl Deadline      // the idle wait's, moved by the reader and the last stream
 
 	// wmu orders writes: frames go into bw, flushed by whoever needs
 	// them on the wire.
@@ -128,6 +128,12 @@ func (s *h2Server) serve() {
 		return
 	}
 	for {
+		// A client may not send PUSH_PROMISE: nginx ends the connection
+		// on its 9-byte header, without waiting for the payload.
+		if hdr, err := s.r.Peek(9); err == nil && http2.FrameType(hdr[3]) == http2.FramePushPromise {
+			s.connError(http2.ErrCodeProtocol)
+			return
+		}
 		f, err := s.fr.ReadFrame()
 		if err != nil && !s.readError(err) || err == nil && !s.frame(f) {
 			return
