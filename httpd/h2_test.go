@@ -32,12 +32,17 @@ type h2Client struct {
 // startH2 serves HTTP/2 over cleartext (prior knowledge) with serve.
 func startH2(t *testing.T, serve func(w http.ResponseWriter, r *http.Request)) string {
 	t.Helper()
+	return serveH2(t, faultH2Handler{&faultHandler{serve: serve, idle: 10 * time.Second}})
+}
+
+// serveH2 serves h on a loopback port until the test ends.
+func serveH2(t *testing.T, h Handler) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logLines{}
-	s := &Server{Handler: faultH2Handler{&faultHandler{serve: serve, idle: 10 * time.Second}}, ErrorLog: logs.log}
+	s := &Server{Handler: h, ErrorLog: (&logLines{}).log}
 	go s.Serve(ln, ln.Addr().String())
 	t.Cleanup(func() { ln.Close(); s.Close() })
 	return ln.Addr().String()
@@ -45,12 +50,7 @@ func startH2(t *testing.T, serve func(w http.ResponseWriter, r *http.Request)) s
 
 func dialH2(t *testing.T, addr string) *h2Client {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c, _ := dial(t, addr)
 	io.WriteString(c, h2Preface)
 	cl := &h2Client{t: t, c: c, fr: http2.NewFramer(c, c)}
 	cl.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
@@ -266,10 +266,6 @@ func (h sendTimeoutH2) HTTP2(c *Conn) H2Settings {
 // that timed out, and the connection serves on; without them a
 // graceful stop would wait for such a stream forever.
 func TestH2StreamTimeouts(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := &faultHandler{idle: 10 * time.Second, serve: func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/body" {
 			w.(ConnWriter).Conn().BodyTimeout = 200 * time.Millisecond
@@ -280,10 +276,7 @@ func TestH2StreamTimeouts(t *testing.T) {
 		}
 		w.Write(bytes.Repeat([]byte("x"), 100000)) // more than the 65535 window
 	}}
-	s := &Server{Handler: sendTimeoutH2{faultH2Handler{h}}, ErrorLog: (&logLines{}).log}
-	go s.Serve(ln, ln.Addr().String())
-	t.Cleanup(func() { ln.Close(); s.Close() })
-	cl := dialH2(t, ln.Addr().String())
+	cl := dialH2(t, serveH2(t, sendTimeoutH2{faultH2Handler{h}}))
 	for _, c := range []struct {
 		id     uint32
 		method string

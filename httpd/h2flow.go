@@ -55,7 +55,7 @@ func (s *h2Server) windowUpdate(f *http2.WindowUpdateFrame) bool {
 // stream's http2_chunk_size, 0 for none); 0 when the stream
 // or the connection ended. send_timeout bounds the wait, as nginx's
 // timer on a stream blocked by flow control: then the stream is reset
-// (PROTOCOL_ERROR, as nginx resets a stream that timed out).
+// (h2Stream.timedOut).
 func (s *h2Server) takeWindow(st *h2Stream, n int, chunk int64) int {
 	s.mu.Lock()
 	var timer *time.Timer
@@ -66,8 +66,7 @@ func (s *h2Server) takeWindow(st *h2Stream, n int, chunk int64) int {
 		}
 		s.mu.Unlock()
 		if expired {
-			st.peerReset()
-			s.resetStream(st.id, http2.ErrCodeProtocol)
+			st.timedOut()
 		}
 	}()
 	for {
@@ -268,20 +267,18 @@ func (b *h2Body) Close() error {
 }
 
 // timedOut is client_body_timeout passing with no DATA: the stream is
-// reset (PROTOCOL_ERROR, as nginx resets a stream that timed out) and
-// the read fails as a connection's read past its deadline does.
+// reset (h2Stream.timedOut) and the read fails as a connection's read
+// past its deadline does. The error is set without a broadcast: the
+// reader wakes with peerReset's, after the reset is sent.
 func (b *h2Body) timedOut() {
 	b.mu.Lock()
 	if b.err != nil || len(b.buf) > 0 {
 		b.mu.Unlock()
 		return
 	}
-	// The reset goes out before the reader wakes (peerReset's
-	// broadcast): the handler's end would reset the stream NO_ERROR.
 	b.err = os.ErrDeadlineExceeded
 	b.mu.Unlock()
-	b.st.s.resetStream(b.st.id, http2.ErrCodeProtocol)
-	b.st.peerReset()
+	b.st.timedOut()
 }
 
 // fail makes reads fail: the stream was reset or the connection went.

@@ -42,6 +42,15 @@ func (st *h2Stream) peerReset() {
 	st.s.cond.Broadcast()
 }
 
+// timedOut resets a stream that waited too long (client_body_timeout,
+// send_timeout) with PROTOCOL_ERROR, as nginx does, and ends it for the
+// handler. The reset goes out first: a handler woken by peerReset would
+// otherwise end the stream and reset it NO_ERROR.
+func (st *h2Stream) timedOut() {
+	st.s.resetStream(st.id, http2.ErrCodeProtocol)
+	st.peerReset()
+}
+
 // headers opens a stream, or ends a request body with trailers.
 func (s *h2Server) headers(f *http2.MetaHeadersFrame) bool {
 	id := f.StreamID

@@ -138,7 +138,7 @@ func (r *h2Resp) emit(all, end bool) bool {
 		if n > 0 {
 			if !all && n < h2Hold {
 				s.mu.Lock()
-				w := min(s.sendWindow, r.st.sendWindow, r.frameMax())
+				w := min(s.sendWindow, r.st.sendWindow, s.frameLocked(r.chunk))
 				s.mu.Unlock()
 				if int64(n) <= w || w <= 0 {
 					return true
@@ -159,11 +159,6 @@ func (r *h2Resp) emit(all, end bool) bool {
 		}
 	}
 }
-
-// frameMax is the largest DATA frame the stream may send: the client's
-// SETTINGS_MAX_FRAME_SIZE, or http2_chunk_size when smaller. The
-// caller holds s.mu.
-func (r *h2Resp) frameMax() int64 { return r.st.s.frameLocked(r.chunk) }
 
 // finish ends the stream: the held bytes, trailers and END_STREAM, or
 // RST_STREAM when the answer was aborted; then one flush.

@@ -6,6 +6,7 @@ package sockopt
 
 import (
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -48,7 +49,7 @@ func (o Opts) control(network, address string, c syscall.RawConn) error {
 		if o.SndBuf > 0 {
 			set(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, o.SndBuf)
 		}
-		if k := o.Keepalive; k != nil && network != "unix" && network[:3] != "udp" {
+		if k := o.Keepalive; k != nil && network != "unix" && !strings.HasPrefix(network, "udp") {
 			on := 1
 			if k.Off {
 				on = 0
